@@ -1,0 +1,1 @@
+"""Articles: content, sections, hashtags, read counting and the most-read ranking."""

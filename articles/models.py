@@ -1,0 +1,135 @@
+"""Articles, their sections and tags, and the daily read statistics rolled up from Redis.
+
+Only data and invariants live here; behaviour lives in plain modules (arabic, reads, ranking,
+feeds, services) so views, admin and tasks stay thin.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Section(models.Model):
+    name = models.CharField(_("الاسم"), max_length=100, unique=True)
+    slug = models.SlugField(_("المعرّف"), max_length=100, unique=True, allow_unicode=True)
+    position = models.PositiveSmallIntegerField(_("الترتيب"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("قسم")
+        verbose_name_plural = _("الأقسام")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    """A hashtag. `key` is the normalised form (articles.arabic.normalise) that makes
+    #أميركا and #اميركا one tag; `name` is how it is shown (underscores as spaces).
+    A merged tag keeps its row with `merged_into` set, so old links and hashtags still resolve."""
+
+    name = models.CharField(_("الاسم"), max_length=150)
+    key = models.CharField(_("المفتاح الموحّد"), max_length=150, unique=True)
+    slug = models.SlugField(_("المعرّف"), max_length=150, unique=True, allow_unicode=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("مدموج في"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tags",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("وسم")
+        verbose_name_plural = _("الوسوم")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:tag", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def published(self) -> "ArticleQuerySet":
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("مسودة")
+        PUBLISHED = "published", _("منشور")
+
+    title = models.CharField(_("العنوان"), max_length=300)
+    slug = models.SlugField(_("المعرّف"), max_length=300, unique=True, allow_unicode=True)
+    summary = models.TextField(_("الملخص"), blank=True)
+    body = models.TextField(_("النص"), blank=True, help_text=_("HTML، يُنقّى عند الحفظ."))
+    image = models.FileField(_("صورة مرفوعة"), upload_to="articles/%Y/%m/", blank=True)
+    image_url = models.URLField(_("رابط الصورة"), max_length=500, blank=True)
+    image_alt = models.CharField(_("النص البديل للصورة"), max_length=300, blank=True)
+    canonical_url = models.URLField(
+        _("الرابط الأصلي"), max_length=500, blank=True, null=True, unique=True,
+        help_text=_("عندما يُنشر المقال على نظام إدارة محتوى خارجي."),
+    )
+    guid = models.CharField(_("معرّف الخلاصة"), max_length=500, blank=True, null=True, unique=True)
+    section = models.ForeignKey(
+        Section, verbose_name=_("القسم"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="articles",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("الوسوم"), blank=True, related_name="articles")
+    author = models.CharField(_("الكاتب"), max_length=200, blank=True)
+    status = models.CharField(_("الحالة"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("تاريخ النشر"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("آخر تعديل"), auto_now=True)
+    exclude_from_digests = models.BooleanField(_("استبعاد من النشرات"), default=False)
+    # Normalised title + summary + body text (articles.arabic.normalise): search ignores
+    # tashkeel, tatweel and alef/yeh/teh-marbuta forms by matching against this column.
+    search_text = models.TextField(editable=False, blank=True, default="")
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("مقال")
+        verbose_name_plural = _("المقالات")
+        indexes = [models.Index(fields=["status", "-published_at"], name="article_status_pub")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def image_src(self) -> str:
+        if self.image:
+            return self.image.url
+        return self.image_url
+
+
+class ArticleDailyStats(models.Model):
+    """Reads of one article on one day (in TIME_ZONE), rolled up from the Redis counters.
+    The roll-up writes absolute values with GREATEST, so running it twice never double-counts."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    readers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("إحصاء يومي")
+        verbose_name_plural = _("الإحصاءات اليومية")
+        constraints = [models.UniqueConstraint(fields=["article", "day"], name="stats_article_day")]
+        indexes = [models.Index(fields=["day", "article"], name="stats_day_article")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.day}: {self.readers}/{self.views}"

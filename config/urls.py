@@ -1,0 +1,28 @@
+"""Root URLconf."""
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("newsletter/", include("newsletter.urls")),
+    path("archive/", include("newsletter.archive_urls")),
+    path("anymail/", include("anymail.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("articles.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    from newsletter import outbox_views
+
+    urlpatterns = [
+        path("dev/outbox/", outbox_views.outbox_list, name="outbox"),
+        path("dev/outbox/<str:name>", outbox_views.outbox_message, name="outbox-message"),
+        *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+        *urlpatterns,
+    ]

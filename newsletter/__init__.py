@@ -1,0 +1,1 @@
+"""Newsletter: subscribers, digests, rendering, sending and tracking."""

@@ -1,0 +1,1 @@
+"""Newsletter admin (subscribers, editions, deliveries)."""

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NewsletterConfig(AppConfig):
+    name = "newsletter"
+    verbose_name = _("النشرة الإخبارية")
+
+    def ready(self) -> None:
+        # Connects the anymail tracking-signal receivers.
+        from . import tracking  # noqa: F401

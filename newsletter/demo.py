@@ -1,0 +1,51 @@
+"""Demo accounts and subscribers for `seed_demo` (idempotent)."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from .models import Frequency, Subscriber
+
+DEMO_ACCOUNTS = [
+    ("admin", "admin-demo-2026", "admin (superuser)"),
+    ("editor", "editor-demo-2026", "editor (Editors group)"),
+]
+
+DEMO_SUBSCRIBERS = [
+    ("reader1@example.com", Frequency.DAILY),
+    ("reader2@example.com", Frequency.DAILY),
+    ("reader3@example.com", Frequency.WEEKLY),
+]
+
+
+def seed_accounts() -> list[tuple[str, str, str]]:
+    User = get_user_model()
+    admin_name, admin_password, _ = DEMO_ACCOUNTS[0]
+    if not User.objects.filter(username=admin_name).exists():
+        User.objects.create_superuser(admin_name, "admin@example.com", admin_password)
+    editor_name, editor_password, _ = DEMO_ACCOUNTS[1]
+    editor, created = User.objects.get_or_create(
+        username=editor_name, defaults={"email": "editor@example.com", "is_staff": True}
+    )
+    if created:
+        editor.set_password(editor_password)
+        editor.save()
+    editors_group, _ = Group.objects.get_or_create(name="Editors")
+    editor.groups.add(editors_group)
+    return DEMO_ACCOUNTS
+
+
+def seed_subscribers() -> int:
+    now = timezone.now()
+    for email, frequency in DEMO_SUBSCRIBERS:
+        Subscriber.objects.get_or_create(
+            email=email,
+            defaults={
+                "status": Subscriber.Status.ACTIVE,
+                "frequency": frequency,
+                "source": Subscriber.Source.ADMIN,
+                "confirmed_at": now,
+            },
+        )
+    return Subscriber.objects.count()

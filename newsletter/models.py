@@ -1,0 +1,268 @@
+"""Subscribers, editions (Digest and its items), per-recipient deliveries and ESP events.
+
+State changes happen in the service modules (subscriptions, digests, sending, tracking) as
+atomic conditional updates; the constraints here are the last line of defence:
+one subscriber per address, one edition per (frequency, date), one delivery per
+(edition, subscriber), one stored event per ESP event id.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("يومية")
+    WEEKLY = "weekly", _("أسبوعية")
+
+
+class Language(models.TextChoices):
+    ARABIC = "ar", _("العربية")
+    ENGLISH = "en", _("English")
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("بانتظار التأكيد")
+        ACTIVE = "active", _("مشترك")
+        UNSUBSCRIBED = "unsubscribed", _("ألغى الاشتراك")
+        BOUNCED = "bounced", _("بريد مرتد")
+        COMPLAINED = "complained", _("أبلغ عن رسالة مزعجة")
+
+    class Source(models.TextChoices):
+        FORM = "form", _("نموذج الاشتراك")
+        ARTICLE_BOX = "article_box", _("صندوق المقال")
+        EMBED = "embed", _("نموذج مضمّن")
+        IMPORT = "import", _("استيراد")
+        ADMIN = "admin", _("لوحة الإدارة")
+
+    # Public, unguessable id used inside signed tokens (never the sequential primary key).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("البريد الإلكتروني"), max_length=254)
+    name = models.CharField(_("الاسم"), max_length=100, blank=True)
+    status = models.CharField(
+        _("الحالة"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    frequency = models.CharField(
+        _("الدورية"), max_length=6, choices=Frequency.choices, default=Frequency.DAILY
+    )
+    topics = models.ManyToManyField(
+        "articles.Section", verbose_name=_("المواضيع"), blank=True, related_name="subscribers",
+        help_text=_("بلا مواضيع: كل الأقسام."),
+    )
+    language = models.CharField(
+        _("اللغة"), max_length=2, choices=Language.choices, default=Language.ARABIC
+    )
+    # Consent record (proof of double opt-in).
+    source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
+    consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
+    signup_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    signup_user_agent_hash = models.CharField(max_length=64, blank=True, editable=False)
+    confirm_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Timestamps for each status change.
+    created_at = models.DateTimeField(_("تاريخ الاشتراك"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(_("تاريخ التأكيد"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("تاريخ الإلغاء"), null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
+    last_confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("مشترك")
+        verbose_name_plural = _("المشتركون")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique"),
+        ]
+        indexes = [
+            # Audience snapshot: active subscribers of one frequency, in id order.
+            models.Index(fields=["status", "frequency", "id"], name="subscriber_audience"),
+            models.Index(fields=["-created_at"], name="subscriber_created"),
+            models.Index(fields=["source"], name="subscriber_source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Suppression(models.Model):
+    """An address that must never be mailed or re-imported: erased (right to be forgotten),
+    hard-bounced or complained. Stored as a keyed hash so no personal data is kept."""
+
+    class Reason(models.TextChoices):
+        ERASED = "erased", _("حُذفت البيانات")
+        BOUNCED = "bounced", _("بريد مرتد")
+        COMPLAINED = "complained", _("شكوى")
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("عنوان محظور")
+        verbose_name_plural = _("العناوين المحظورة")
+
+    def __str__(self) -> str:
+        return f"{self.reason}:{self.email_hash[:12]}"
+
+
+class Digest(models.Model):
+    """One edition of the daily or weekly digest, covering reads in [period_start, period_end).
+
+    draft -> approved -> sending -> sent; sending <-> paused; draft/approved/paused -> cancelled;
+    draft -> skipped (too few stories). Transitions are conditional UPDATEs (newsletter.digests,
+    newsletter.sending) so a double click or a second beat can never send an edition twice."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("مسودة")
+        APPROVED = "approved", _("معتمدة")
+        SENDING = "sending", _("قيد الإرسال")
+        PAUSED = "paused", _("موقوفة مؤقتًا")
+        SENT = "sent", _("أُرسلت")
+        CANCELLED = "cancelled", _("ملغاة")
+        SKIPPED = "skipped", _("لم تُرسل")
+
+    frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices)
+    edition_date = models.DateField(_("تاريخ العدد"))
+    period_start = models.DateTimeField(_("بداية الفترة"))
+    period_end = models.DateTimeField(_("نهاية الفترة"))
+    status = models.CharField(
+        _("الحالة"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    subject = models.CharField(_("العنوان"), max_length=200, blank=True)
+    preheader = models.CharField(_("النص التمهيدي"), max_length=200, blank=True)
+    intro = models.TextField(_("مقدمة المحرر"), blank=True)
+    skip_reason = models.CharField(_("سبب عدم الإرسال"), max_length=300, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("اعتمدها"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    approved_at = models.DateTimeField(_("تاريخ الاعتماد"), null=True, blank=True)
+    scheduled_for = models.DateTimeField(_("موعد الإرسال"), null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("تاريخ الإرسال"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Counters maintained by newsletter.sending / newsletter.tracking (denormalised for the admin).
+    audience_count = models.PositiveIntegerField(_("الجمهور"), default=0)
+    sent_count = models.PositiveIntegerField(_("أُرسل"), default=0)
+    failed_count = models.PositiveIntegerField(_("فشل"), default=0)
+    unknown_count = models.PositiveIntegerField(_("غير معروف"), default=0)
+
+    class Meta:
+        ordering = ["-edition_date", "frequency"]
+        verbose_name = _("عدد النشرة")
+        verbose_name_plural = _("أعداد النشرة")
+        constraints = [
+            models.UniqueConstraint(fields=["frequency", "edition_date"], name="digest_one_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} {self.edition_date:%Y-%m-%d}"
+
+
+class DigestItem(models.Model):
+    """An article in an edition. `removed` rows are kept so a recomposition respects the
+    editor's removal; `pinned` rows survive recomposition and come first."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
+    article = models.ForeignKey(
+        "articles.Article", verbose_name=_("المقال"), on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveIntegerField(_("الترتيب"), default=0)
+    pinned = models.BooleanField(_("مثبّت"), default=False)
+    removed = models.BooleanField(_("محذوف"), default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("مادة")
+        verbose_name_plural = _("المواد")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "article"], name="digestitem_unique_article"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.article_id}"
+
+
+class Delivery(models.Model):
+    """One edition to one subscriber. queued -> claimed -> sending -> sent | failed | unknown;
+    skipped when the subscriber left before their batch ran. `sending` is written right before
+    the ESP call, so a row found stuck there may have been accepted and is never resent blindly."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("في الطابور")
+        CLAIMED = "claimed", _("قيد التحضير")
+        SENDING = "sending", _("قيد الإرسال")
+        SENT = "sent", _("أُرسلت")
+        FAILED = "failed", _("فشلت")
+        UNKNOWN = "unknown", _("غير معروف")
+        SKIPPED = "skipped", _("تُخطّيت")
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    batch = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    # Latest tracking facts (newsletter.tracking), first occurrence of each.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("تسليم")
+        verbose_name_plural = _("التسليمات")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "subscriber"], name="delivery_once_per_edition"),
+        ]
+        indexes = [
+            models.Index(fields=["digest", "batch", "status"], name="delivery_batch"),
+            models.Index(fields=["status", "claimed_at"], name="delivery_stuck"),
+            models.Index(fields=["esp_message_id"], name="delivery_message_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}/{self.subscriber_id}: {self.status}"
+
+
+class DeliveryEvent(models.Model):
+    """An ESP tracking event, stored once per (esp, event id): a webhook delivered twice
+    or out of order changes nothing the second time."""
+
+    esp = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=20)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    recipient_hash = models.CharField(max_length=64, blank=True)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("حدث تتبّع")
+        verbose_name_plural = _("أحداث التتبّع")
+        constraints = [
+            models.UniqueConstraint(fields=["esp", "event_id"], name="event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.esp}:{self.event_type}:{self.event_id}"

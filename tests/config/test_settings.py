@@ -1,0 +1,81 @@
+"""Configuration read from the environment: deploy checks, secret key, ANYMAIL_*, outbox."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("ANYMAIL_", "EMAIL_", "DJANGO_"))}
+    base.pop("SECRET_KEY", None)
+    base.pop("DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
+    "ALLOWED_HOSTS": "news.example.com",
+    "SITE_URL": "https://news.example.com",
+}
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_flags_an_insecure_setting() -> None:
+    # The same check fails when a protection is switched off: the test above can fail.
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SESSION_COOKIE_SECURE": "0"})
+    assert result.returncode != 0
+    assert "SESSION_COOKIE_SECURE" in result.stdout + result.stderr
+
+
+def test_debug_off_without_secret_key_refuses_to_start() -> None:
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_anymail_variables_reach_the_anymail_setting() -> None:
+    env = {
+        "EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend",
+        "ANYMAIL_MAILGUN_API_KEY": "key-123",
+        "ANYMAIL_MAILGUN_API_URL": "http://127.0.0.1:9/v3",
+    }
+    code = "from django.conf import settings; print(settings.EMAIL_BACKEND); print(settings.ANYMAIL['MAILGUN_API_KEY'], settings.ANYMAIL['MAILGUN_API_URL'])"
+    result = run_manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["anymail.backends.mailgun.EmailBackend", "key-123", "http://127.0.0.1:9/v3"]
+
+
+def test_email_lands_as_eml_in_the_outbox_when_no_backend_is_set(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    result = run_manage("sendtestemail", "someone@example.com", env={"EMAIL_OUTBOX_DIR": str(outbox)})
+    assert result.returncode == 0, result.stderr
+    files = list(outbox.glob("*.eml"))
+    assert len(files) == 1
+    raw = files[0].read_bytes()
+    assert b"To: someone@example.com" in raw
+    assert b"Subject: Test email from" in raw
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("0", False), ("", True)])
+def test_env_bool(value: str, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import env_bool
+
+    monkeypatch.setenv("SOME_FLAG", value)
+    assert env_bool("SOME_FLAG", True) is expected

@@ -1,0 +1,51 @@
+"""Shared fixtures: a clean Redis database and a private outbox for every test.
+
+Tests use the real database (PostgreSQL in CI, SQLite file otherwise) and the real Redis
+(TEST_REDIS_DB on REDIS_URL's server). Only the ESP's HTTP API is ever faked.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.redis_client import get_redis, reset_redis
+
+
+@pytest.fixture(autouse=True)
+def clean_redis() -> None:
+    reset_redis()
+    get_redis().flushdb()
+    yield
+    reset_redis()
+
+
+@pytest.fixture(autouse=True)
+def outbox_dir(tmp_path: Path, settings) -> Path:  # type: ignore[no-untyped-def]
+    directory = tmp_path / "outbox"
+    settings.EMAIL_OUTBOX_DIR = directory
+    return directory
+
+
+def read_outbox(directory: Path) -> list[EmailMessage]:
+    """Every .eml in the outbox, parsed, oldest first."""
+    messages = []
+    for path in sorted(directory.glob("*.eml")):
+        with path.open("rb") as handle:
+            messages.append(email.message_from_binary_file(handle, policy=email.policy.default))
+    return messages  # type: ignore[return-value]
+
+
+@pytest.fixture
+def outbox(outbox_dir: Path):  # type: ignore[no-untyped-def]
+    """Callable returning the parsed messages written so far."""
+    return lambda: read_outbox(outbox_dir)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
