@@ -62,6 +62,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Key for hashes kept long-term (suppression list, consent IP/UA); keep it when rotating SECRET_KEY.
+HASH_KEY = os.environ.get("HASH_KEY") or SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
