@@ -1,1 +1,0 @@
-"""Newsletter admin (subscribers, editions, deliveries)."""

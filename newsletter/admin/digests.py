@@ -1,0 +1,1 @@
+"""Digest (edition) admin for editors (owned by the digest work)."""

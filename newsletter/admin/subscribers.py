@@ -1,0 +1,1 @@
+"""Subscriber admin (owned by the subscriptions work)."""
