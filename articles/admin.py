@@ -1,8 +1,160 @@
-"""Admin for editors: articles, sections, tags."""
-from django.contrib import admin
+"""Admin for editors: articles (reads in the last 24 h / 7 d, bulk publish and digest
+exclusion, normalised search), sections, and tags (with merge). Actions are thin: they call
+articles.services."""
+from __future__ import annotations
 
-from .models import Article, Section, Tag
+from datetime import timedelta
 
-admin.site.register(Article)
-admin.site.register(Section)
-admin.site.register(Tag)
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import Article, ArticleDailyStats, Section, Tag
+
+
+def _views_since(day):  # type: ignore[no-untyped-def]
+    stats = (
+        ArticleDailyStats.objects.filter(article=OuterRef("pk"), day__gte=day)
+        .values("article")
+        .annotate(total=Sum("views"))
+        .values("total")
+    )
+    return Coalesce(Subquery(stats, output_field=IntegerField()), 0)
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "section", "status", "published_at", "reads_24h", "reads_7d", "exclude_from_digests"]
+    list_filter = ["status", "section", "exclude_from_digests", ("published_at", admin.DateFieldListFilter)]
+    list_select_related = ["section"]
+    search_fields = ["title"]  # replaced by the normalised search in get_search_results
+    search_help_text = _("يطابق البحث بغض النظر عن التشكيل والهمزات والتطويل.")
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["tags"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["publish", "unpublish", "exclude_selected", "include_selected"]
+    readonly_fields = ["updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body", "section", "tags", "author"]}),
+        (_("الصورة"), {"fields": ["image", "image_url", "image_alt"]}),
+        (_("النشر"), {"fields": ["status", "published_at", "exclude_from_digests", "canonical_url", "guid", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        today = timezone.localdate()
+        # The 24-hour figure covers yesterday and today: counters are kept per local day.
+        return super().get_queryset(request).annotate(
+            _reads_24h=_views_since(today - timedelta(days=1)),
+            _reads_7d=_views_since(today - timedelta(days=6)),
+        )
+
+    @admin.display(description=_("قراءات 24 ساعة"), ordering="_reads_24h")
+    def reads_24h(self, obj: Article) -> int:
+        return obj._reads_24h  # type: ignore[attr-defined]
+
+    @admin.display(description=_("قراءات 7 أيام"), ordering="_reads_7d")
+    def reads_7d(self, obj: Article) -> int:
+        return obj._reads_7d  # type: ignore[attr-defined]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Article], search_term: str):  # type: ignore[no-untyped-def]
+        if not search_term.strip():
+            return queryset, False
+        return services.search(queryset, search_term), False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["slug"].required = False
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
+        # Tags are synced after the form's own m2m save (save_related), else it would undo them.
+        services.save_article(obj, sync=False)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        services.sync_tags(form.instance)
+
+    @admin.action(description=_("نشر المقالات المحددة"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = services.set_status(queryset, status=Article.Status.PUBLISHED)
+        self.message_user(request, ngettext("نُشر %d مقال.", "نُشر %d مقالًا.", count) % count, messages.SUCCESS)
+
+    @admin.action(description=_("إلغاء نشر المقالات المحددة"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = services.set_status(queryset, status=Article.Status.DRAFT)
+        self.message_user(request, ngettext("أُلغي نشر %d مقال.", "أُلغي نشر %d مقالًا.", count) % count, messages.SUCCESS)
+
+    @admin.action(description=_("استبعاد من النشرات"), permissions=["change"])
+    def exclude_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = services.set_excluded(queryset, excluded=True)
+        self.message_user(request, ngettext("استُبعد %d مقال.", "استُبعد %d مقالًا.", count) % count, messages.SUCCESS)
+
+    @admin.action(description=_("إعادة إلى النشرات"), permissions=["change"])
+    def include_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = services.set_excluded(queryset, excluded=False)
+        self.message_user(request, ngettext("أُعيد %d مقال.", "أُعيد %d مقالًا.", count) % count, messages.SUCCESS)
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class MergeForm(forms.Form):
+    into = forms.ModelChoiceField(
+        label=_("الوسم الباقي"), queryset=Tag.objects.filter(merged_into__isnull=True), widget=forms.TextInput,
+        help_text=_("رقم الوسم الذي تُدمج فيه الوسوم المحددة."),
+    )
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "slug", "merged_into"]
+    list_select_related = ["merged_into"]
+    list_filter = [("merged_into", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "key"]
+    readonly_fields = ["key", "merged_into"]
+    show_full_result_count = False
+    actions = ["merge"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Tag], search_term: str):  # type: ignore[no-untyped-def]
+        from .arabic import tag_key
+
+        if not search_term.strip():
+            return queryset, False
+        # Autocomplete and the list search by normalised key, so أمريكا finds امريكا.
+        return queryset.filter(key__icontains=tag_key(search_term)), False
+
+    def save_model(self, request: HttpRequest, obj: Tag, form: forms.ModelForm, change: bool) -> None:
+        from .arabic import tag_key
+
+        obj.key = tag_key(obj.name)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("دمج الوسوم المحددة في وسم آخر"), permissions=["change"])
+    def merge(self, request: HttpRequest, queryset: QuerySet[Tag]) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = MergeForm(request.POST)
+            if form.is_valid():
+                into = form.cleaned_data["into"]
+                moved = sum(services.merge_tags(source=tag, into=into) for tag in queryset if tag.pk != into.pk)
+                self.message_user(request, _("دُمجت الوسوم؛ نُقلت %(n)d روابط مقالات.") % {"n": moved}, messages.SUCCESS)
+                return None
+        else:
+            form = MergeForm()
+        return render(request, "articles/admin/merge_tags.html", {
+            **self.admin_site.each_context(request),
+            "title": _("دمج الوسوم"), "tags": queryset, "form": form, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })

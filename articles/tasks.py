@@ -1,1 +1,34 @@
 """Thin Celery tasks for articles: each takes plain arguments and calls a service function."""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="articles.tasks.flush_reads")
+def flush_reads() -> int:
+    """Roll the Redis read counters into ArticleDailyStats (idempotent)."""
+    from .reads import flush_to_database
+
+    return flush_to_database()
+
+
+@shared_task(name="articles.tasks.import_configured_feeds")
+def import_configured_feeds() -> dict[str, str]:
+    """Import every feed in settings.FEED_URLS; one broken feed does not stop the others."""
+    from .feeds import FeedError, import_feed
+
+    outcome: dict[str, str] = {}
+    for url in settings.FEED_URLS:
+        try:
+            result = import_feed(url)
+        except FeedError as error:
+            log.warning("feed import failed: %s", error)
+            outcome[url] = f"error: {error}"
+        else:
+            outcome[url] = f"created={result.created} updated={result.updated} unchanged={result.unchanged}"
+    return outcome

@@ -1,4 +1,4 @@
-"""Public article pages and the read beacon."""
+"""Public article pages, search and the read beacon."""
 from django.urls import path
 
 from . import views
@@ -10,4 +10,6 @@ urlpatterns = [
     path("articles/<str:slug>/", views.article_detail, name="detail"),
     path("tags/<str:slug>/", views.tag_detail, name="tag"),
     path("sections/<str:slug>/", views.section_detail, name="section"),
+    path("search/", views.search, name="search"),
+    path("r/", views.beacon, name="beacon"),
 ]

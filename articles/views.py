@@ -1,22 +1,214 @@
-"""Public pages. Minimal home page; the articles work extends these views."""
-from django.http import HttpRequest, HttpResponse, Http404
-from django.shortcuts import render
+"""Public pages (home, article, tag, section, search) and the read beacon. Thin: lookups and
+rendering here, behaviour in services, reads and ranking.
 
-from .models import Article
+The article page is cached rendered (per slug and language, 60 s, dropped on save) with a
+placeholder where the CSRF token goes, so a cached hit costs no SQL; the read is still counted
+on every view. Staff are recognised by a session lookup that only happens for requests that
+carry a session cookie (readers do not log in), so ordinary readers never pay for it.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import reads, services
+from .arabic import Hashtag, extract_hashtags, html_to_text, link_hashtags
+from .models import Article, Section, Tag
+from .ranking import most_read
+
+PAGE_SIZE = 20
+PAGE_CACHE_SECONDS = 60
+MOST_READ_CACHE_SECONDS = 60
+MOST_READ_SIZE = 10
+CSRF_MARKER = "__csrf_token_placeholder_7f3a__"
+VISITOR_COOKIE_AGE = 365 * 86400
+MAX_BEACON_BYTES = 2048
+# The smallest transparent GIF (43 bytes).
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+def most_read_list() -> list[dict[str, object]]:
+    """The "most read" box: last 24 hours, falling back to 7 days when the day is quiet.
+    Cached a minute as plain dicts (shared by every page)."""
+    key = "articles:most-read:v1"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    now = timezone.now()
+    items = most_read(now - timedelta(hours=24), now, MOST_READ_SIZE)
+    if len(items) < 3:
+        items = most_read(now - timedelta(days=7), now, MOST_READ_SIZE)
+    value = [{"title": a.title, "url": a.get_absolute_url(), "readers": a.readers} for a in items]
+    cache.set(key, value, MOST_READ_CACHE_SECONDS)
+    return value
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return bool(getattr(request, "user", None) and request.user.is_staff)
+
+
+def _with_visitor_cookie(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if not reads.VISITOR_COOKIE_RE.match(request.COOKIES.get(reads.VISITOR_COOKIE, "")):
+        # The id counted for this first view (the daily IP+UA hash) becomes the cookie, so the
+        # reader's next view is the same reader; it is random-looking and carries no IP.
+        visitor, _ = reads.visitor_id(request)
+        response.set_cookie(
+            reads.VISITOR_COOKIE, visitor, max_age=VISITOR_COOKIE_AGE, httponly=True,
+            samesite="Lax", secure=request.is_secure(),
+        )
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    latest = Article.objects.published().select_related("section")[:20]
-    return render(request, "articles/home.html", {"latest": latest})
+    latest = Article.objects.published().select_related("section")[:PAGE_SIZE]
+    return render(request, "articles/home.html", {"latest": latest, "most_read": most_read_list()})
+
+
+def render_body(article: Article) -> str:
+    """Article body with each hashtag linked to its (surviving) tag page. One query."""
+    hashtags = extract_hashtags(html_to_text(article.body))
+    if not hashtags:
+        return article.body
+    tags = Tag.objects.filter(key__in=[h.key for h in hashtags]).select_related("merged_into")
+    urls = {tag.key: services.resolve_tag(tag).get_absolute_url() for tag in tags}
+
+    def url_for(hashtag: Hashtag) -> str | None:
+        return urls.get(hashtag.key)
+
+    return link_hashtags(article.body, url_for)
+
+
+def _render_article(request: HttpRequest, article: Article) -> str:
+    context = {
+        "article": article,
+        "body": render_body(article),
+        "tags": [t for t in article.tags.all() if not t.merged_into_id],
+        "most_read": most_read_list(),
+        "csrf_token": CSRF_MARKER,
+        "lang_next": article.get_absolute_url(),
+    }
+    return render_to_string("articles/article.html", context, request=request)
 
 
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    raise Http404
+    staff = _is_staff(request)
+    key = services.page_cache_key(slug, getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
+    cached = None if staff else cache.get(key)
+    if cached is not None:
+        article_id, html = cached
+    else:
+        queryset = Article.objects.select_related("section").prefetch_related("tags")
+        if not staff:
+            queryset = queryset.published()
+        article = get_object_or_404(queryset, slug=slug)
+        article_id, html = article.pk, _render_article(request, article)
+        if article.status == Article.Status.PUBLISHED and not staff:
+            cache.set(key, (article_id, html), PAGE_CACHE_SECONDS)
+    response = HttpResponse(html.replace(CSRF_MARKER, get_token(request)))
+    if request.method == "HEAD":
+        return response
+    if not staff:
+        reads.count_request(request, article_id)
+    return _with_visitor_cookie(request, response)
+
+
+def _page(request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    raise Http404
+    tag = get_object_or_404(Tag.objects.select_related("merged_into"), slug=slug)
+    if tag.merged_into_id:
+        return HttpResponsePermanentRedirect(services.resolve_tag(tag).get_absolute_url())
+    articles = Article.objects.published().filter(tags=tag).select_related("section")
+    return render(request, "articles/list.html", {
+        "heading": f"#{tag.name}", "page_obj": _page(request, articles), "kind": "tag",
+    })
 
 
 def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    raise Http404
+    section = get_object_or_404(Section, slug=slug)
+    articles = Article.objects.published().filter(section=section).select_related("section")
+    return render(request, "articles/list.html", {
+        "heading": section.name, "page_obj": _page(request, articles), "kind": "section",
+    })
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:200].strip()
+    page_obj = None
+    if query:
+        results = services.search(Article.objects.published().select_related("section"), query)
+        page_obj = _page(request, results)
+    return render(request, "articles/search.html", {"query": query, "page_obj": page_obj})
+
+
+def _beacon_target(request: HttpRequest) -> tuple[int | None, int]:
+    """(article_id, error status). Reads `id` or `url` from the query string, or a text/plain
+    or form-encoded POST body holding `id=..`, `url=..`, a bare id or a bare URL."""
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > MAX_BEACON_BYTES:
+            return None, 413
+        raw = request.read(MAX_BEACON_BYTES + 1)
+        if len(raw) > MAX_BEACON_BYTES:
+            return None, 413
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            return None, 400
+        if "=" in text and not text.startswith("http"):
+            from urllib.parse import parse_qsl
+
+            try:
+                values = dict(parse_qsl(text, strict_parsing=False, errors="strict"))
+            except (ValueError, UnicodeDecodeError):
+                return None, 400
+        elif text.isdigit():
+            values = {"id": text}
+        elif text:
+            values = {"url": text}
+    else:
+        values = {k: request.GET.get(k, "") for k in ("id", "url") if k in request.GET}
+    raw_id, raw_url = values.get("id", ""), values.get("url", "")
+    if raw_id:
+        if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
+            return None, 400
+        found = reads.resolve_published(article_id=int(raw_id))
+    elif raw_url:
+        if len(raw_url) > 1000 or not reads.normalise_url(raw_url):
+            return None, 400
+        found = reads.resolve_published(url=raw_url)
+    else:
+        return None, 400
+    return (found, 0) if found else (None, 404)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def beacon(request: HttpRequest) -> HttpResponse:
+    """Read beacon for pages served elsewhere. No SQL: ids and URLs are checked in Redis."""
+    pixel = request.method in ("GET", "HEAD")
+    if request.method == "HEAD":
+        return HttpResponse(PIXEL, content_type="image/gif")
+    article_id, status = _beacon_target(request)
+    if article_id is None:
+        response = HttpResponse(status=status)
+    else:
+        reads.count_request(request, article_id)
+        response = HttpResponse(PIXEL, content_type="image/gif") if pixel else HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response

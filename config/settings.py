@@ -213,6 +213,12 @@ DIGEST_UTM_PARAMS = os.environ.get("DIGEST_UTM_PARAMS", "utm_source=newsletter&u
 CONSENT_TEXT_VERSION = os.environ.get("CONSENT_TEXT_VERSION", "2026-11")
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)
 SIGNUP_ALLOWED_ORIGINS = env_list("SIGNUP_ALLOWED_ORIGINS")
+# Signup abuse limits (newsletter.ratelimits): submissions per IP per hour; subscriber emails
+# (confirmation / "already subscribed") per address per 10 minutes and per day.
+SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR = env_int("SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR", 30)
+SIGNUP_EMAILS_PER_10_MIN = env_int("SIGNUP_EMAILS_PER_10_MIN", 1)
+SIGNUP_EMAILS_PER_DAY = env_int("SIGNUP_EMAILS_PER_DAY", 3)
+SUBSCRIBER_IMPORT_MAX_ROWS = env_int("SUBSCRIBER_IMPORT_MAX_ROWS", 100_000)
 READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) + margin
 FEED_URLS = env_list("FEED_URLS")
 # Messages per second across all workers (Redis token bucket); 0 means unlimited.
@@ -220,6 +226,10 @@ SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0)
 SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)  # 0: per-ESP default (newsletter.sending)
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 8)
 SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 60)
+# Retry backoff of a batch the ESP did not accept (429/5xx/connect error): exponential from
+# SEND_RETRY_BASE_SECONDS, capped, with jitter; always far below the broker visibility_timeout.
+SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 5)
+SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 300)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ar"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,6 +39,9 @@ def normalise_email(raw: str) -> str:
     local, domain = value.split("@")
     if not local or not domain:
         raise InvalidEmail("empty local part or domain")
+    if any(_mixed_scripts(label) for label in domain.split(".")):
+        # "exаmple.com" with a Cyrillic а: a homograph of a real domain, refused outright.
+        raise InvalidEmail("domain label mixes scripts (confusable)")
     try:
         domain = domain.lower().encode("idna").decode("ascii")
     except UnicodeError as exc:
@@ -53,6 +57,22 @@ def normalise_email(raw: str) -> str:
     except ValidationError as exc:
         raise InvalidEmail("malformed address") from exc
     return address
+
+
+def _script(ch: str) -> str:
+    """The script of a letter, from its Unicode name ("LATIN", "CYRILLIC", "ARABIC", ...)."""
+    try:
+        return unicodedata.name(ch).split(" ")[0]
+    except ValueError:
+        return "UNKNOWN"
+
+
+def _mixed_scripts(label: str) -> bool:
+    """True when one domain label mixes letters of several scripts (a homograph attempt)."""
+    if label.isascii():
+        return False
+    scripts = {_script(ch) for ch in label if ch.isalpha()}
+    return len(scripts) > 1
 
 
 def keyed_hash(value: str, *, purpose: str) -> str:

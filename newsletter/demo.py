@@ -1,11 +1,14 @@
-"""Demo accounts and subscribers for `seed_demo` (idempotent)."""
+"""Demo accounts and subscribers for `seed_demo` (idempotent): three Arabic daily/weekly
+readers of everything, one following a topic, one English reader of two sections."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from .models import Frequency, Subscriber
+from articles.models import Section
+
+from .models import Frequency, Language, Subscriber
 
 DEMO_ACCOUNTS = [
     ("admin", "admin-demo-2026", "admin (superuser)"),
@@ -16,6 +19,12 @@ DEMO_SUBSCRIBERS = [
     ("reader1@example.com", Frequency.DAILY),
     ("reader2@example.com", Frequency.DAILY),
     ("reader3@example.com", Frequency.WEEKLY),
+]
+
+# (address, frequency, language, section slugs): readers with topic choices and one in English.
+DEMO_SUBSCRIBERS_WITH_TOPICS = [
+    ("sports.fan@example.com", Frequency.DAILY, Language.ARABIC, ["sport"]),
+    ("english.reader@example.com", Frequency.WEEKLY, Language.ENGLISH, ["politics", "economy"]),
 ]
 
 
@@ -48,4 +57,17 @@ def seed_subscribers() -> int:
                 "confirmed_at": now,
             },
         )
+    for email, frequency, language, slugs in DEMO_SUBSCRIBERS_WITH_TOPICS:
+        subscriber, created = Subscriber.objects.get_or_create(
+            email=email,
+            defaults={
+                "status": Subscriber.Status.ACTIVE,
+                "frequency": frequency,
+                "language": language,
+                "source": Subscriber.Source.ADMIN,
+                "confirmed_at": now,
+            },
+        )
+        if created:
+            subscriber.topics.set(Section.objects.filter(slug__in=slugs))
     return Subscriber.objects.count()

@@ -214,6 +214,12 @@ class Delivery(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the row was (re)queued, or the earliest time a retry may take it: the sweeper
+    # re-enqueues batches whose queued rows are older than SEND_STUCK_AFTER_SECONDS.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # When the ESP call for this row started (status `sending`); the sweeper settles rows
+    # whose call started more than SEND_STUCK_AFTER_SECONDS ago as `unknown`.
+    sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     esp_message_id = models.CharField(max_length=255, blank=True)
     error = models.CharField(max_length=500, blank=True)
@@ -235,6 +241,7 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["digest", "batch", "status"], name="delivery_batch"),
             models.Index(fields=["status", "claimed_at"], name="delivery_stuck"),
+            models.Index(fields=["status", "queued_at"], name="delivery_queued"),
             models.Index(fields=["esp_message_id"], name="delivery_message_id"),
         ]
 

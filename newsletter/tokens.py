@@ -40,13 +40,16 @@ def make_token(subscriber_uuid: uuid.UUID, purpose: Purpose) -> str:
     return _signer(purpose).sign(subscriber_uuid.hex)
 
 
-def read_token(token: str, purpose: Purpose) -> uuid.UUID:
-    """Return the subscriber uuid the token was made for, or raise TokenError/TokenExpired."""
+def read_token(token: str, purpose: Purpose, *, allow_expired: bool = False) -> uuid.UUID:
+    """Return the subscriber uuid the token was made for, or raise TokenError/TokenExpired.
+
+    allow_expired=True still checks the signature and purpose but not the age: used only to
+    offer a fresh confirmation link for an expired one (it never confirms anything)."""
     if not isinstance(token, str) or len(token) > 200:
         raise TokenError("malformed token")
     signer = _signer(purpose)
     try:
-        if isinstance(signer, signing.TimestampSigner):
+        if isinstance(signer, signing.TimestampSigner) and not allow_expired:
             value = signer.unsign(token, max_age=timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS))
         else:
             value = signer.unsign(token)

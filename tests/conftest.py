@@ -27,6 +27,8 @@ def clean_redis() -> None:
 @pytest.fixture(autouse=True)
 def outbox_dir(tmp_path: Path, settings) -> Path:  # type: ignore[no-untyped-def]
     directory = tmp_path / "outbox"
+    # pytest-django swaps in the locmem backend; the product's default is the .eml outbox.
+    settings.EMAIL_BACKEND = "newsletter.outbox.OutboxEmailBackend"
     settings.EMAIL_OUTBOX_DIR = directory
     return directory
 

@@ -1,7 +1,102 @@
 """Delivery admin and the sending controls shown on an edition (owned by the sending work).
 
 DIGEST_SENDING_ACTIONS and DIGEST_SENDING_READONLY are imported by the digest admin
-(newsletter.admin.digests) so pause/resume/cancel and the per-edition counts live here."""
+(newsletter.admin.digests) so pause/resume/cancel and the per-edition counts live here.
+Actions are thin: each calls newsletter.sending, whose transitions are conditional UPDATEs.
 
-DIGEST_SENDING_ACTIONS: list = []
-DIGEST_SENDING_READONLY: list[str] = []
+Deliveries show subscriber addresses (personal data): the Editors group has no permission on
+Delivery, so only admins see the list; the digest page shows editors counts only.
+"""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .. import sending
+from ..models import Delivery, Digest
+
+
+@admin.action(description=_("إيقاف الإرسال مؤقتًا"), permissions=["change"])
+def pause_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
+    done = sum(sending.pause(digest_id=pk) for pk in queryset.values_list("pk", flat=True))
+    modeladmin.message_user(request, _("أُوقف إرسال %(n)d عدد.") % {"n": done}, messages.SUCCESS)
+
+
+@admin.action(description=_("استئناف الإرسال"), permissions=["change"])
+def resume_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
+    resumed = 0
+    for pk in queryset.values_list("pk", flat=True):
+        if Digest.objects.filter(pk=pk, status=Digest.Status.PAUSED).exists():
+            sending.resume(digest_id=pk)
+            resumed += 1
+    modeladmin.message_user(request, _("استؤنف إرسال %(n)d عدد.") % {"n": resumed}, messages.SUCCESS)
+
+
+@admin.action(description=_("إلغاء الإرسال (لا يُرسل للباقين)"), permissions=["change"])
+def cancel_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
+    skipped = 0
+    for pk in queryset.filter(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]).values_list("pk", flat=True):
+        skipped += sending.cancel(digest_id=pk)
+    modeladmin.message_user(
+        request, _("أُلغي الإرسال؛ لن يُرسل إلى %(n)d مشترك.") % {"n": skipped}, messages.WARNING
+    )
+
+
+COUNT_LABELS = [
+    ("audience", _("الجمهور")),
+    ("sent", _("أُرسل")),
+    ("failed", _("فشل")),
+    ("unknown", _("غير معروف (لا يُعاد إرساله)")),
+    ("skipped", _("تُخطّي")),
+    ("pending", _("في الطريق")),
+    ("delivered", _("سُلّم")),
+    ("opened", _("فُتح")),
+    ("clicked", _("نُقر")),
+    ("bounced", _("ارتد")),
+    ("complained", _("شكوى")),
+    ("unsubscribed", _("ألغى الاشتراك")),
+]
+
+
+@admin.display(description=_("أرقام الإرسال"))
+def delivery_counts(obj: Digest) -> str:
+    if not obj or not obj.pk:
+        return "-"
+    counts = sending.edition_counts(digest_id=obj.pk)
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((label, counts[key]) for key, label in COUNT_LABELS))
+    link = reverse("admin:newsletter_delivery_changelist") + f"?digest__id__exact={obj.pk}"
+    return format_html(
+        '<table dir="rtl">{}</table><p><a href="{}">{}</a></p>', rows, link, _("قائمة التسليمات (بحث وتصفية)")
+    )
+
+
+DIGEST_SENDING_ACTIONS = [pause_sending, resume_sending, cancel_sending]
+DIGEST_SENDING_READONLY = [delivery_counts]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "digest", "subscriber_email", "status", "batch", "attempts", "sent_at",
+                    "delivered_at", "opened_at", "bounced_at", "error"]
+    list_filter = ["status", "digest"]
+    search_fields = ["=subscriber__email"]
+    raw_id_fields = ["digest", "subscriber"]
+    list_select_related = ["digest", "subscriber"]
+    show_full_result_count = False
+    list_per_page = 100
+    ordering = ["-id"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    @admin.display(description=_("البريد"), ordering="subscriber__email")
+    def subscriber_email(self, obj: Delivery) -> str:
+        return obj.subscriber.email
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows come only from dispatch()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
+        return False  # the audit trail of who got what

@@ -1,0 +1,289 @@
+"""A local ESP emulator speaking Mailgun's messages API, for integration tests and benchmarks.
+
+    python bench/esp_emulator.py --port 8401          # serves http://127.0.0.1:8401/v3
+
+Point the product at it with
+    EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend
+    ANYMAIL_MAILGUN_API_URL=http://127.0.0.1:8401/v3  ANYMAIL_MAILGUN_API_KEY=test
+
+It accepts `POST /v3/<domain>/messages` (form-urlencoded or multipart, as anymail sends it),
+expands the batch the way Mailgun does (`recipient-variables` with `%recipient.NAME%` in the
+body, subject and `h:` headers, including anymail's per-recipient `h:List-Unsubscribe`), and
+records every accepted recipient. Control and inspection (JSON):
+
+    GET  /_stats        counts: requests, accepted requests, recipients, unique, duplicates
+    GET  /_recipients   one record per accepted recipient (address, List-Unsubscribe, ...)
+    POST /_faults       {"status": 429, "count": 3}      answer 429 to the next 3 sends
+                        {"status": 503, "seconds": 2}    answer 503 for 2 seconds
+                        {"delay": 5, "count": 1}         accept, record, then answer 5 s later
+                                                         (a client read timeout after acceptance)
+                        {"hang": 1}                      accept, record, never answer usefully
+    POST /_reset        forget everything
+
+Only 127.0.0.1. Standard library only; a threaded server is enough for >10,000 recipients/s
+because one request carries a whole batch of up to 1,000 recipients.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import threading
+import time
+from collections import Counter
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+_VAR = re.compile(r"%recipient\.([^%]+)%")
+
+
+class State:
+    """Everything the emulator knows; shared by the handler threads (one lock)."""
+
+    def __init__(self, *, verify_body: bool = True) -> None:
+        self.lock = threading.Lock()
+        self.verify_body = verify_body
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "lock", threading.Lock()):
+            self.requests = 0
+            self.accepted_requests = 0
+            self.rejected_requests = 0
+            self.counts: Counter[str] = Counter()
+            self.records: list[dict[str, Any]] = []
+            self.first_accept: float | None = None
+            self.last_accept: float | None = None
+            self.fail_status = 0
+            self.fail_count = 0
+            self.fail_until = 0.0
+            self.delay_seconds = 0.0
+            self.delay_count = 0
+            self.ids = itertools.count(1)
+
+    def set_faults(self, spec: dict[str, Any]) -> None:
+        with self.lock:
+            if "status" in spec:
+                self.fail_status = int(spec["status"])
+                self.fail_count = int(spec.get("count", 0))
+                seconds = float(spec.get("seconds", 0))
+                self.fail_until = time.monotonic() + seconds if seconds else 0.0
+            if "delay" in spec:
+                self.delay_seconds = float(spec["delay"])
+                self.delay_count = int(spec.get("count", 1))
+            if spec.get("hang"):
+                self.delay_seconds = 3600.0
+                self.delay_count = int(spec.get("count", 1))
+
+    def fault_for_request(self) -> int:
+        with self.lock:
+            self.requests += 1
+            if self.fail_status and self.fail_count > 0:
+                self.fail_count -= 1
+                self.rejected_requests += 1
+                return self.fail_status
+            if self.fail_status and self.fail_until and time.monotonic() < self.fail_until:
+                self.rejected_requests += 1
+                return self.fail_status
+            return 0
+
+    def take_delay(self) -> float:
+        with self.lock:
+            if self.delay_count > 0:
+                self.delay_count -= 1
+                return self.delay_seconds
+            return 0.0
+
+    def accept(self, fields: dict[str, list[str]], domain: str) -> str:
+        recipients = [addr.strip() for value in fields.get("to", []) for addr in value.split(",") if addr.strip()]
+        variables = json.loads(fields.get("recipient-variables", ["{}"])[0] or "{}")
+        text = fields.get("text", [""])[0]
+        html = fields.get("html", [""])[0]
+        headers = {key[2:]: values[0] for key, values in fields.items() if key.startswith("h:")}
+        custom = {key[2:]: values[0] for key, values in fields.items() if key.startswith("v:")}
+        tags = fields.get("o:tag", [])
+        new_records = []
+        for raw in recipients:
+            address = _addr_spec(raw)
+            mine = variables.get(address, {})
+
+            def expand(value: str, mine: dict[str, Any] = mine) -> str:
+                return _VAR.sub(lambda m: str(mine.get(m.group(1), "")), value)
+
+            record: dict[str, Any] = {
+                "to": address,
+                "list_unsubscribe": expand(headers.get("List-Unsubscribe", "")),
+                "list_unsubscribe_post": headers.get("List-Unsubscribe-Post", ""),
+                "metadata": {key: expand(value) for key, value in custom.items()},
+                "tags": tags,
+                "batch_size": len(recipients),
+            }
+            if self.verify_body:
+                url = str(mine.get("unsubscribe_url", ""))
+                record["unsubscribe_url"] = url
+                record["url_in_text"] = bool(url) and url in expand(text)
+                record["url_in_html"] = bool(url) and url in expand(html)
+                record["subject"] = expand(fields.get("subject", [""])[0])
+            new_records.append(record)
+        now = time.time()
+        with self.lock:
+            self.accepted_requests += 1
+            message_id = f"<{int(now)}.{next(self.ids)}@{domain}>"
+            for record in new_records:
+                record["message_id"] = message_id
+                self.counts[record["to"]] += 1
+            self.records.extend(new_records)
+            self.first_accept = self.first_accept or now
+            self.last_accept = now
+        return message_id
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            duplicates = {addr: n for addr, n in self.counts.items() if n > 1}
+            return {
+                "requests": self.requests,
+                "accepted_requests": self.accepted_requests,
+                "rejected_requests": self.rejected_requests,
+                "recipients": sum(self.counts.values()),
+                "unique": len(self.counts),
+                "duplicates": len(duplicates),
+                "duplicate_sample": dict(list(duplicates.items())[:10]),
+                "first_accept": self.first_accept,
+                "last_accept": self.last_accept,
+            }
+
+
+def _addr_spec(raw: str) -> str:
+    if "<" in raw and raw.endswith(">"):
+        return raw[raw.rindex("<") + 1:-1].strip()
+    return raw.strip()
+
+
+def _parse_form(content_type: str, body: bytes) -> dict[str, list[str]]:
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        fields: dict[str, list[str]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if name is None:
+                continue
+            payload = part.get_payload(decode=True) or b""
+            fields.setdefault(str(name), []).append(payload.decode(part.get_content_charset() or "utf-8"))
+        return fields
+    return parse_qs(body.decode("utf-8"), keep_blank_values=True)
+
+
+def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: anymail's requests session reuses it
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def _json(self, status: int, payload: Any) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.startswith("/_stats"):
+                self._json(200, state.stats())
+            elif self.path.startswith("/_recipients"):
+                with state.lock:
+                    records = list(state.records)
+                self._json(200, records)
+            else:
+                self._json(404, {"message": "not found"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self._body()
+            if self.path.startswith("/_faults"):
+                state.set_faults(json.loads(body or b"{}"))
+                self._json(200, {"ok": True})
+                return
+            if self.path.startswith("/_reset"):
+                state.reset()
+                self._json(200, {"ok": True})
+                return
+            match = re.fullmatch(r"/v3/([^/]+)/messages", self.path.split("?")[0])
+            if not match:
+                self._json(404, {"message": "not found"})
+                return
+            if not self.headers.get("Authorization", "").startswith("Basic "):
+                self._json(401, {"message": "Forbidden"})
+                return
+            status = state.fault_for_request()
+            if status:
+                self._json(status, {"message": f"emulated {status}"})
+                return
+            fields = _parse_form(self.headers.get("Content-Type", ""), body)
+            if not fields.get("to") or not fields.get("from"):
+                self._json(400, {"message": "'to' and 'from' are required"})
+                return
+            message_id = state.accept(fields, match.group(1))
+            delay = state.take_delay()
+            if delay:
+                time.sleep(delay)  # accepted and recorded: the client times out reading
+            self._json(200, {"id": message_id, "message": "Queued. Thank you."})
+
+    return Handler
+
+
+class Emulator:
+    """Run the emulator in a background thread (tests) or in the foreground (CLI)."""
+
+    def __init__(self, *, port: int = 0, verify_body: bool = True) -> None:
+        self.state = State(verify_body=verify_body)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.state))
+        self.server.daemon_threads = True
+        self.thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v3"
+
+    def start(self) -> Emulator:
+        self.thread = threading.Thread(target=self.server.serve_forever, name="esp-emulator", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--no-verify-body", action="store_true",
+                        help="skip expanding bodies per recipient (benchmarks)")
+    args = parser.parse_args()
+    emulator = Emulator(port=args.port, verify_body=not args.no_verify_body)
+    print(f"ESP emulator (Mailgun API) on {emulator.api_url}", flush=True)
+    try:
+        emulator.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""`send_digest --frequency daily|weekly [--sync] [--dry-run]`: compose (or take the approved
+draft of) the edition for the period ending now and dispatch it.
+
+--sync     run every batch in this process (newsletter.sending.send_all_sync) and print how many
+           were sent and failed, instead of enqueueing Celery tasks.
+--dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file,
+           sending nothing and never marking the edition skipped.
+The same guards as the beat apply: an edition is sent once, an unapproved edition waits when
+DIGEST_REQUIRE_APPROVAL is on, and fewer than DIGEST_MIN_STORIES stories send nothing."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from newsletter import digests, rendering
+from newsletter.models import Digest, Frequency
+
+
+class Command(BaseCommand):
+    help = "Compose the digest for the period ending now and dispatch it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--frequency", required=True, choices=Frequency.values)
+        parser.add_argument("--sync", action="store_true", help="send every batch in this process")
+        parser.add_argument("--dry-run", action="store_true", help="print and render, send nothing")
+
+    def handle(self, *args: Any, frequency: str, sync: bool, dry_run: bool, **options: Any) -> None:
+        digest = digests.compose(frequency=frequency, skip_if_too_few=not dry_run)
+        self._print_composition(digest)
+        if dry_run:
+            self._dry_run(digest)
+            return
+        if sync:
+            self._sync(digest)
+            return
+        outcome = digests.release(digest)
+        self._print_outcome(outcome)
+        if outcome.result == digests.RunResult.DISPATCHED:
+            self.stdout.write(f"dispatched: {outcome.digest.audience_count} recipients, batches enqueued on Celery")
+
+    def _print_composition(self, digest: Digest) -> None:
+        start, end = timezone.localtime(digest.period_start), timezone.localtime(digest.period_end)
+        self.stdout.write(f"edition {digest.pk}: {digest} [{digest.status}] period {start:%Y-%m-%d %H:%M} -> {end:%Y-%m-%d %H:%M} ({settings.TIME_ZONE})")
+        for item in digests.active_items(digest):
+            pin = " (pinned)" if item.pinned else ""
+            self.stdout.write(f"  {item.position + 1:2d}. {item.article.title}{pin}")
+
+    def _dry_run(self, digest: Digest) -> None:
+        rendered = rendering.render_digest(digest, rendering.Segment(language=settings.LANGUAGE_CODE))
+        if rendered is None:
+            self.stdout.write(f"too few stories (minimum {settings.DIGEST_MIN_STORIES}): nothing would be sent")
+            return
+        path = settings.VAR_DIR / f"digest-{digest.frequency}-{digest.edition_date:%Y-%m-%d}.html"
+        path.write_text(rendered.html, encoding="utf-8")
+        self.stdout.write(f"subject: {rendered.subject}")
+        self.stdout.write(f"html ({len(rendered.html.encode())} bytes) written to {path}")
+        self.stdout.write("dry run: nothing sent")
+
+    def _sync(self, digest: Digest) -> None:
+        from newsletter import sending
+
+        if digest.status in digests.EDITABLE_STATUSES and digests.is_waiting_for_approval(digest):
+            self._print_outcome(digests.RunOutcome(digest, digests.RunResult.WAITING))
+            return
+        if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED):
+            self._print_outcome(digests.release(digest))
+            return
+        report = sending.send_all_sync(digest_id=digest.pk)
+        self.stdout.write(
+            f"sent: {report.sent}, failed: {report.failed}, unknown: {report.unknown}, "
+            f"skipped: {report.skipped}, queued: {report.queued} (audience {report.audience})"
+        )
+
+    def _print_outcome(self, outcome: digests.RunOutcome) -> None:
+        digest = outcome.digest
+        if outcome.result == digests.RunResult.SKIPPED:
+            self.stdout.write(f"skipped: {digest.skip_reason}")
+        elif outcome.result == digests.RunResult.WAITING:
+            self.stdout.write("waiting for approval (DIGEST_REQUIRE_APPROVAL is on): nothing sent")
+        elif outcome.result == digests.RunResult.CANCELLED:
+            self.stdout.write("cancelled by an editor: nothing sent")
+        elif outcome.result == digests.RunResult.ALREADY:
+            self.stdout.write(f"already {digest.status}: nothing more sent")

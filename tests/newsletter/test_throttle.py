@@ -1,0 +1,61 @@
+"""The shared send rate limit (Redis token bucket)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from newsletter import throttle
+
+
+def test_unlimited_when_rate_is_zero(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_RATE_PER_SECOND = 0
+    assert throttle.reserve(10_000).waited == 0
+
+
+def test_a_batch_beyond_the_burst_waits_its_turn(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_RATE_PER_SECOND = 100
+    slept: list[float] = []
+    first = throttle.reserve(100, sleep=slept.append)  # the first second's burst
+    second = throttle.reserve(50, sleep=slept.append)  # must wait ~0.5 s
+    assert first.waited == 0
+    assert 0.4 <= second.waited <= 0.55
+
+
+def test_workers_share_one_bucket(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_RATE_PER_SECOND = 1000
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        result = throttle.reserve(500, sleep=lambda s: None)
+        with lock:
+            waits.append(result.waited)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 2,000 tokens at 1,000/s with a 1,000 burst: the reservations queue up to ~1 s, not 0 each.
+    assert sorted(round(w, 1) for w in waits) == [0.0, 0.0, 0.5, 1.0]
+
+
+def test_too_long_a_wait_takes_nothing_and_says_when(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_RATE_PER_SECOND = 10
+    with pytest.raises(throttle.RateLimited) as info:
+        throttle.reserve(1000, max_wait=5, sleep=lambda s: None)
+    assert info.value.wait > 5
+    assert throttle.reserve(10, sleep=lambda s: None).waited == 0  # nothing was taken
+
+
+def test_a_429_halves_the_rate_for_everyone(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_RATE_PER_SECOND = 100
+    assert throttle.penalise() == 0.5
+    assert throttle.penalise() == 0.25
+    assert throttle.current_factor() == 0.25
+    throttle.reserve(25, sleep=lambda s: None)  # the whole burst at 25/s
+    assert 0.9 <= throttle.reserve(25, sleep=lambda s: None).waited <= 1.05
+    for _ in range(10):
+        throttle.penalise()
+    assert throttle.current_factor() == throttle.MIN_FACTOR
