@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -52,6 +53,17 @@ def eligible_articles(*, sections: Iterable[Section | int] | None = None, tags: 
         through = Article.tags.through
         queryset = queryset.filter(Exists(through.objects.filter(article_id=OuterRef("pk"), tag_id__in=tag_ids)))
     return queryset
+
+
+def _filter_ids(queryset: QuerySet[Article], ids: list[int]) -> list[int]:
+    """The ids (of thousands) that pass the queryset's filters. PostgreSQL gets one array
+    parameter (= ANY) instead of an IN list of thousands of placeholders."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Article._meta.db_table)
+        queryset = queryset.extra(where=[f"{table}.id = ANY(%s)"], params=[ids])  # noqa: S610
+    else:
+        queryset = queryset.filter(id__in=ids)
+    return list(queryset.values_list("id", flat=True).order_by())
 
 
 def most_read(
@@ -92,31 +104,31 @@ def most_read(
             redis_offsets[article_id] = redis_offsets.get(article_id, 0) + int(raw_readers)
     db_days = [day for day in days if day not in set(redis_days)]
 
-    eligible = eligible_articles(sections=sections, tags=tags)
-    published_at: dict[int, datetime] = {}
     db_readers: dict[int, int] = {}
     db_views: dict[int, int] = {}
-    if redis_views:
-        for article_id, when in eligible.filter(id__in=list(redis_views)).values_list("id", "published_at"):
-            published_at[article_id] = when
     if db_days:
+        # Aggregate first, filter after: joining every stats row to its article costs more
+        # than checking the few thousand aggregated ids (one array parameter) below.
         rows = (
-            ArticleDailyStats.objects.filter(day__gte=db_days[0], day__lte=db_days[-1], article__in=eligible.values("pk"))
+            ArticleDailyStats.objects.filter(day__gte=db_days[0], day__lte=db_days[-1])
             .exclude(day__in=redis_days)
-            .values("article_id", "article__published_at")
+            .values_list("article_id")
             .annotate(r=Sum("readers"), v=Sum("views"))
+            .order_by()
         )
-        for row in rows:
-            published_at[row["article_id"]] = row["article__published_at"]
-            db_readers[row["article_id"]] = row["r"]
-            db_views[row["article_id"]] = row["v"]
+        for article_id, readers_sum, views_sum in rows:
+            db_readers[article_id] = readers_sum
+            db_views[article_id] = views_sum
+    seen = set(redis_views) | set(db_readers)
+    eligible = eligible_articles(sections=sections, tags=tags)
+    candidate_ids = set(_filter_ids(eligible, list(seen))) if seen else set()
 
     def upper_bound(article_id: int) -> int:
         # Distinct readers never exceed views; HyperLogLog's ~0.81% error gets a margin.
         views = redis_views.get(article_id, 0)
         return db_readers.get(article_id, 0) + redis_offsets.get(article_id, 0) + (math.ceil(views * 1.03) + 1 if views else 0)
 
-    candidates = sorted(published_at, key=upper_bound, reverse=True)
+    candidates = sorted(candidate_ids, key=upper_bound, reverse=True)
     scores: dict[int, tuple[int, int]] = {}
     position = 0
     batch = max(2 * limit, 50)
@@ -139,6 +151,9 @@ def most_read(
             readers = db_readers.get(article_id, 0) + redis_offsets.get(article_id, 0) + int(unions.get(article_id, 0))
             views = db_views.get(article_id, 0) + redis_views.get(article_id, 0)
             scores[article_id] = (readers, views)
+
+    # Recency only matters among the few scored candidates: fetched for them alone.
+    published_at = dict(Article.objects.filter(id__in=list(scores)).values_list("id", "published_at")) if scores else {}
 
     def order(article_id: int) -> tuple[int, int, float, int]:
         readers, views = scores[article_id]

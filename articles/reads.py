@@ -28,7 +28,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import unquote, urlsplit
@@ -88,19 +88,23 @@ def is_bot(user_agent: str) -> bool:
     return bool(_BOT_UA.search(user_agent))
 
 
-def is_prefetch(request: HttpRequest) -> bool:
-    meta = request.META
+def is_prefetch(meta: Mapping[str, str]) -> bool:
     purpose = (meta.get("HTTP_SEC_PURPOSE", "") + " " + meta.get("HTTP_PURPOSE", "")).lower()
     return "prefetch" in purpose or "preview" in purpose or meta.get("HTTP_X_MOZ", "").lower() == "prefetch"
 
 
+def should_count_meta(method: str, meta: Mapping[str, str]) -> bool:
+    """Header-only checks (no SQL) on a WSGI environ / request.META: a human GET or POST that
+    is not a prefetch."""
+    if method not in ("GET", "POST"):
+        return False
+    if is_prefetch(meta):
+        return False
+    return not is_bot(meta.get("HTTP_USER_AGENT", ""))
+
+
 def should_count(request: HttpRequest) -> bool:
-    """Header-only checks (no SQL): a human GET/POST that is not a prefetch."""
-    if request.method not in ("GET", "POST"):
-        return False
-    if is_prefetch(request):
-        return False
-    return not is_bot(request.META.get("HTTP_USER_AGENT", ""))
+    return should_count_meta(request.method or "", request.META)
 
 
 _salt_cache: tuple[date, bytes] | None = None
@@ -122,15 +126,18 @@ def _daily_salt(day: date) -> bytes:
     return salt
 
 
-def visitor_id(request: HttpRequest, *, day: date | None = None) -> tuple[str, bool]:
+def visitor_id_from(meta: Mapping[str, str], cookie: str, *, day: date | None = None) -> tuple[str, bool]:
     """(id, from_cookie). The cookie id when valid, else HMAC(daily salt, IP + User-Agent)."""
-    cookie = request.COOKIES.get(VISITOR_COOKIE, "")
     if cookie and VISITOR_COOKIE_RE.match(cookie):
         return cookie, True
-    ip = request.META.get("REMOTE_ADDR", "")
-    ua = request.META.get("HTTP_USER_AGENT", "")
+    ip = meta.get("REMOTE_ADDR", "")
+    ua = meta.get("HTTP_USER_AGENT", "")
     digest = hmac.new(_daily_salt(day or today()), f"{ip}\n{ua}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32], False
+
+
+def visitor_id(request: HttpRequest, *, day: date | None = None) -> tuple[str, bool]:
+    return visitor_id_from(request.META, request.COOKIES.get(VISITOR_COOKIE, ""), day=day)
 
 
 # --- Counting (hot path: Redis only) ----------------------------------------------------------
@@ -146,6 +153,46 @@ def record_read(article_id: int, visitor: str, *, day: date | None = None) -> No
     pipe.expire(vkey, ttl)
     pipe.expire(ukey, ttl)
     pipe.execute()
+
+
+# The beacon's check-and-count in one round trip: count only if the id is in the published
+# index. Same writes as record_read; atomic, so an unknown id stores nothing.
+_COUNT_IF_PUBLISHED = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+  return 0
+end
+if ARGV[2] == '' then return 1 end
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('PFADD', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
+_count_script = None
+
+
+def record_read_if_published(article_id: int, visitor: str | None, *, day: date | None = None) -> bool:
+    """Validate against the published index and count, in one Redis round trip (no SQL).
+    visitor=None only checks. Returns whether the article is published.
+
+    If the index itself is missing (Redis restarted and no roll-up ran yet), it is rebuilt
+    once from the database (one process does it, under a short lock) instead of refusing
+    every read until the next roll-up."""
+    global _count_script
+    if article_id <= 0:
+        return False
+    client = get_redis()
+    if _count_script is None or _count_script.registered_client is not client:
+        _count_script = client.register_script(_COUNT_IF_PUBLISHED)
+    day = day or today()
+    keys = [PUBLISHED_KEY, views_key(day), readers_key(day, article_id)]
+    args = [article_id, visitor or "", key_ttl_seconds()]
+    outcome = _count_script(keys=keys, args=args)
+    if outcome == -1 and client.set(f"{PREFIX}:rebuilding", 1, nx=True, ex=30):
+        rebuild_index()
+        outcome = _count_script(keys=keys, args=args)
+    return outcome == 1
 
 
 def count_request(request: HttpRequest, article_id: int) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import nh3
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
+
+from config.redis_client import get_redis
 
 from . import reads
 from .arabic import display_name, extract_hashtags, html_to_text, normalise, tag_key
@@ -184,7 +185,7 @@ def invalidate_pages(slugs: Iterable[str]) -> None:
 
     keys = [page_cache_key(slug, code) for slug in slugs for code, _ in settings.LANGUAGES]
     if keys:
-        cache.delete_many(keys)
+        get_redis().delete(*keys)
 
 
 @transaction.atomic

@@ -192,7 +192,10 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a read-timeout fault): it was still accepted
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)

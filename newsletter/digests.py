@@ -414,9 +414,10 @@ def release(digest: Digest) -> RunOutcome:
         return RunOutcome(digest, RunResult.WAITING)
     from . import sending
 
-    sending.dispatch(digest_id=digest.pk)
+    result = sending.dispatch(digest_id=digest.pk)
     digest.refresh_from_db()
-    return RunOutcome(digest, RunResult.DISPATCHED)
+    # Another run (a second beat, an editor's approval) may have dispatched it meanwhile.
+    return RunOutcome(digest, RunResult.DISPATCHED if result.dispatched else RunResult.ALREADY)
 
 
 def release_if_due(digest: Digest, *, now: datetime | None = None) -> RunOutcome | None:

@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 
 import css_inline
 from django.conf import settings
-from django.template.loader import render_to_string, select_template
+from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape

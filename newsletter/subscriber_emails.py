@@ -13,31 +13,20 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from . import links
 from .addresses import is_suppressed
 from .models import Subscriber
+from .rendering import render_email
 from .subscriptions import EmailKind
 
 logger = logging.getLogger(__name__)
-
-RLM = "\u200f"
 
 # Which statuses each email still makes sense for when the task finally runs.
 _SENDABLE = {
     EmailKind.CONFIRMATION: {Subscriber.Status.PENDING},
     EmailKind.ALREADY_SUBSCRIBED: {Subscriber.Status.ACTIVE},
 }
-
-
-def _rtl_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
-    # A subject starting with a Latin letter or digit reads left to right without a leading RLM.
-    if subject and (subject[0].isascii() and subject[0].isalnum()):
-        return RLM + subject
-    return subject
 
 
 def build_subscriber_email(subscriber: Subscriber, kind: EmailKind) -> EmailMultiAlternatives:
@@ -53,18 +42,15 @@ def build_subscriber_email(subscriber: Subscriber, kind: EmailKind) -> EmailMult
         "SITE_URL": settings.SITE_URL,
         "language": subscriber.language,
     }
-    base = f"newsletter/email/{kind.value}"
-    with translation.override(subscriber.language):
-        subject = render_to_string(f"{base}.subject.txt", context)
-        text = render_to_string(f"{base}.txt", context)
-        html = render_to_string(f"{base}.html", context)
+    # The shared renderer inlines the CSS and adds the RLM marks, as for the digest.
+    rendered = render_email(kind.value, context, language=subscriber.language)
     message = EmailMultiAlternatives(
-        subject=_rtl_subject(subject),
-        body=text,
+        subject=rendered.subject,
+        body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[subscriber.email],
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(rendered.html, "text/html")
     return message
 
 

@@ -198,3 +198,51 @@ def test_flush_task_is_registered_and_rebuilds_beacon_index(make_article) -> Non
     assert reads.resolve_published(article_id=article.pk) is None
     flush_reads.delay()
     assert reads.resolve_published(article_id=article.pk) == article.pk
+
+
+@pytest.mark.django_db
+def test_beacon_rebuilds_a_lost_index_once(make_article) -> None:
+    article = make_article()
+    get_redis().flushdb()  # Redis restarted: no index yet
+    client = Client(HTTP_USER_AGENT=BROWSER)
+    assert client.post("/r/", data=str(article.pk), content_type="text/plain").status_code == 204
+    assert day_counts(article.pk)[0] == 1
+    assert client.post("/r/", data="424242", content_type="text/plain").status_code == 404
+
+
+def _wsgi(method: str, *, query: str = "", body: bytes = b"", ua: str = BROWSER, cookie: str = "") -> tuple[str, dict, bytes]:
+    import io
+
+    from articles.beacon_wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": "/r/", "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "192.0.2.5", "HTTP_USER_AGENT": ua,
+        "HTTP_COOKIE": cookie, "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/plain",
+        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO(),
+    }
+    seen: dict = {}
+
+    def start_response(status: str, headers: list) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    payload = b"".join(application(environ, start_response))
+    return seen["status"], seen["headers"], payload
+
+
+@pytest.mark.django_db
+def test_wsgi_fast_path_beacon(make_article, django_assert_num_queries) -> None:
+    article = make_article()
+    _wsgi("GET", query="id=999999")  # warm the salt
+    with django_assert_num_queries(0):
+        status, headers, body = _wsgi("POST", body=str(article.pk).encode())
+        assert status.startswith("204")
+        status, headers, body = _wsgi("GET", query=f"id={article.pk}", cookie=f"{reads.VISITOR_COOKIE}=abcdefghijklmnopqrst")
+        assert status.startswith("200") and headers["Content-Type"] == "image/gif" and body.startswith(b"GIF89a")
+        assert _wsgi("POST", body=b"\xff\xfe")[0].startswith("400")
+        assert _wsgi("POST", body=b"1" * 4000)[0].startswith("413")
+        assert _wsgi("GET", query="id=424242")[0].startswith("404")
+        assert _wsgi("GET", query="url=notaurl")[0].startswith("400")
+        assert _wsgi("DELETE")[0].startswith("405")
+        assert _wsgi("POST", body=str(article.pk).encode(), ua="Googlebot/2.1")[0].startswith("204")
+    assert day_counts(article.pk) == (2, 2)

@@ -27,6 +27,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
     "ALLOWED_HOSTS": "news.example.com",
     "SITE_URL": "https://news.example.com",
+    "ANYMAIL_WEBHOOK_SECRET": "tracker:a-long-random-webhook-password",
 }
 
 

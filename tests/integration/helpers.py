@@ -3,6 +3,7 @@ stories, and active subscribers created in bulk (100,000 rows in seconds)."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import date, timedelta
 
 from django.utils import timezone
@@ -30,11 +31,12 @@ def make_digest(*, stories: int = 5, frequency: str = "daily", status: str = Dig
         status=status,
         subject=f"الأكثر قراءة {number}",
     )
+    token = uuid.uuid4().hex[:12]  # unique across processes (benchmarks reuse a database)
     pool = sections or [section or make_section("politics", "سياسة")]
     for position in range(stories):
         article = Article.objects.create(
             title=f"خبر {number}-{position} عن الأحداث",
-            slug=f"story-{number}-{position}",
+            slug=f"story-{token}-{position}",
             summary=f"ملخص الخبر {position}.",
             section=pool[position % len(pool)],
             status=Article.Status.PUBLISHED,

@@ -414,8 +414,47 @@ def test_batch_query_count_is_constant(emulator, django_assert_num_queries, size
     from newsletter.rendering import Segment
 
     sending._render(Digest.objects.get(id=digest.id), Segment(language="ar"), esp.current_profile())
-    # digest, savepoint + claim select + claim update + release, topics, subscribers,
+    # digest, claim (UPDATE ... RETURNING), topics, subscribers,
     # to-sending, sent, counters, pending check, digest sent
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(9):
         result = sending.send_batch(digest_id=digest.id, batch=0)
     assert result.sent == size
+
+
+def test_fast_link_templates_equal_newsletter_links() -> None:
+    from newsletter import links
+
+    sub = Subscriber.objects.get(id=make_subscribers(1)[0])
+    templates = sending.link_templates()
+    fast = sending.recipient_values(sub, templates)
+    assert fast["unsubscribe_url"] == links.unsubscribe_url(sub.uuid)
+    assert fast["preferences_url"] == links.preferences_url(sub.uuid)
+    assert fast == sending.recipient_values(sub)
+
+
+# --- admin -------------------------------------------------------------------------------------------
+
+def test_delivery_admin_search_filter_and_edition_counts(admin_client, settings) -> None:  # type: ignore[no-untyped-def]
+    from newsletter.admin.deliveries import delivery_counts
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    digest = make_digest()
+    ids = make_subscribers(5)
+    sending.send_all_sync(digest_id=digest.id)
+    target = Subscriber.objects.get(id=ids[3])
+    response = admin_client.get(f"/admin/newsletter/delivery/?digest__id__exact={digest.id}&q={target.email}")
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [Delivery.objects.get(subscriber=target)]
+    assert admin_client.get(f"/admin/newsletter/delivery/?status__exact=sent").status_code == 200
+    html = delivery_counts(digest)
+    assert "<th>أُرسل</th><td>5</td>" in html and f"digest__id__exact={digest.id}" in html
+
+
+def test_editors_cannot_see_deliveries(client, django_user_model) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import Group
+
+    editor = django_user_model.objects.create_user("editor", password="pw-12345-long", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))  # created by a migration
+    client.force_login(editor)
+    assert client.get("/admin/newsletter/delivery/").status_code == 403
+    assert client.get("/admin/newsletter/digest/").status_code == 200  # they do curate editions

@@ -1,0 +1,208 @@
+"""Sending benchmark: dispatch an edition to N active subscribers and time it until the last
+recipient is accepted by the ESP, with 2 real Celery worker processes.
+
+    # batch path (Mailgun API emulator), PostgreSQL:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_sending REDIS_URL=redis://127.0.0.1:6379/14 \
+        .venv/bin/python bench/send_bench.py esp --subscribers 100000 --port 8401
+    # per-recipient path (SMTP to a local aiosmtpd sink):
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/send_bench.py smtp --subscribers 3000 --port 8402
+
+It replaces the subscribers and editions in the database it is given (use a benchmark database),
+starts the emulator / SMTP sink and the workers as subprocesses on 127.0.0.1, and stops them.
+Reports: wall time from dispatch to the last acceptance, recipients/s, duplicates at the ESP,
+peak RSS (VmHWM) of every worker process, and the time split summed over batches (claim,
+render, throttle, API calls, bookkeeping) from the workers' "batch done" log lines.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+
+
+def setup_django(backend: str, extra: dict[str, str]) -> None:
+    os.environ["EMAIL_BACKEND"] = backend
+    os.environ.update(extra)
+    import django
+
+    django.setup()
+
+
+def prepare(n: int) -> int:
+    """Fresh subscribers and one approved edition; returns the digest id."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from newsletter.models import Delivery, Digest, DigestItem, Subscriber
+    from tests.integration.helpers import make_digest
+
+    call_command("migrate", verbosity=0)
+    Delivery.objects.all().delete()
+    DigestItem.objects.all().delete()
+    Digest.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Subscriber.topics.through._meta.db_table}")
+        cursor.execute(f"DELETE FROM {Subscriber._meta.db_table}")
+    from articles.models import Article
+
+    Article.objects.filter(slug__startswith="story-").delete()
+    started = time.perf_counter()
+    batch = 20_000
+    for start in range(0, n, batch):
+        Subscriber.objects.bulk_create(
+            [Subscriber(email=f"bench{i}@example.com", status="active", frequency="daily", language="ar")
+             for i in range(start, min(n, start + batch))],
+            batch_size=5000,
+        )
+    print(f"created {n} subscribers in {time.perf_counter() - started:.1f}s", flush=True)
+    return make_digest(stories=8).id
+
+
+def start_workers(env: dict[str, str], logs: Path, count: int = 2) -> list[subprocess.Popen]:
+    workers = []
+    for number in range(count):
+        log = (logs / f"worker{number}.log").open("wb")
+        workers.append(subprocess.Popen(
+            [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "-Q", "send,celery",
+             "-n", f"bench{number}@%h", "--concurrency", "1", "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        ))
+    deadline = time.monotonic() + 60
+    for number in range(count):
+        while b" ready." not in (logs / f"worker{number}.log").read_bytes():
+            if time.monotonic() > deadline:
+                raise TimeoutError("workers not ready")
+            time.sleep(0.2)
+    return workers
+
+
+def peak_rss_mb(pid: int) -> dict[int, float]:
+    """VmHWM of the worker and its pool children."""
+    result = {}
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    result[p] = int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            pass
+    return result
+
+
+def time_split(logs: Path) -> tuple[dict[str, float], int, int]:
+    totals: dict[str, float] = defaultdict(float)
+    batches = calls = 0
+    for log in logs.glob("worker*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if "batch done " in line:
+                data = json.loads(line.split("batch done ", 1)[1])
+                if data["claimed"]:
+                    batches += 1
+                    calls += data["api_calls"]
+                    for key, value in data["timings"].items():
+                        totals[key] += value
+    return dict(totals), batches, calls
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run(args: argparse.Namespace) -> None:
+    logs = Path(args.logs)
+    logs.mkdir(parents=True, exist_ok=True)
+    for old in logs.glob("worker*.log"):
+        old.unlink()
+    if args.mode == "esp":
+        server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "esp_emulator.py"), "--port", str(args.port),
+                                   "--no-verify-body"], cwd=ROOT, start_new_session=True)
+        extra = {"ANYMAIL_MAILGUN_API_URL": f"http://127.0.0.1:{args.port}/v3", "ANYMAIL_MAILGUN_API_KEY": "bench"}
+        backend = "anymail.backends.mailgun.EmailBackend"
+    else:
+        server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "send_smtp_sink.py"), "--port", str(args.port)],
+                                  cwd=ROOT, start_new_session=True)
+        extra = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(args.port)}
+        backend = "django.core.mail.backends.smtp.EmailBackend"
+    extra["LOG_LEVEL"] = "INFO"
+    setup_django(backend, extra)
+    processes = [server]
+    try:
+        digest_id = prepare(args.subscribers)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0"}
+        processes += start_workers(env, logs)
+        from newsletter import sending
+        from newsletter.models import Digest
+
+        stats_port = args.port if args.mode == "esp" else args.port + 1
+        stats_url = f"http://127.0.0.1:{stats_port}/_stats"
+        started_wall = time.time()
+        started = time.perf_counter()
+        sending.dispatch(digest_id=digest_id)
+        snapshot = time.perf_counter() - started
+        deadline = time.monotonic() + args.timeout
+        while True:
+            stats = json.load(urllib.request.urlopen(stats_url))
+            if stats["recipients"] >= args.subscribers or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        while Digest.objects.filter(id=digest_id, status=Digest.Status.SENDING).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        finished = time.perf_counter() - started
+        last = stats["last_accept"] - started_wall
+        rss = {pid: mb for worker in processes[1:] for pid, mb in peak_rss_mb(worker.pid).items()}
+        split, batches, calls = time_split(logs)
+        report = sending.report(digest_id=digest_id)
+        print(json.dumps({
+            "mode": args.mode,
+            "subscribers": args.subscribers,
+            "dispatch_snapshot_s": round(snapshot, 3),
+            "last_acceptance_s": round(last, 3),
+            "recipients_per_s": round(args.subscribers / last, 1) if last > 0 else None,
+            "all_bookkeeping_done_s": round(finished, 3),
+            "esp": stats,
+            "db": vars(report),
+            "batches": batches,
+            "api_calls": calls,
+            "time_split_summed_over_batches_s": {k: round(v, 3) for k, v in sorted(split.items())},
+            "peak_rss_mb_per_process": {str(k): round(v, 1) for k, v in rss.items()},
+        }, indent=2))
+    finally:
+        stop(processes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["esp", "smtp"])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--logs", default="/tmp/send-bench-logs")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The delivery guarantee of newsletter.sending with REAL Celery worker processes, the real
+database and Redis, and the Mailgun emulator as the ESP: counted per recipient at the ESP."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connections
+
+from newsletter import sending
+from newsletter.models import Delivery, Digest, Subscriber
+from newsletter.tasks import send_batch as send_batch_task
+
+from .conftest import wait_for
+from .helpers import make_digest, make_subscribers
+
+pytestmark = pytest.mark.integration
+D = Delivery.Status
+
+
+def finished(digest_id: int) -> bool:
+    return (
+        not Delivery.objects.filter(digest_id=digest_id, status__in=sending.PENDING).exists()
+        and Digest.objects.filter(id=digest_id, status=Digest.Status.SENT).exists()
+    )
+
+
+def test_10k_subscribers_each_get_exactly_one_message_with_their_own_unsubscribe(start_worker, emulator) -> None:  # type: ignore[no-untyped-def]
+    digest = make_digest()
+    ids = make_subscribers(10_000)
+    workers = [start_worker("w1"), start_worker("w2")]
+    started = time.monotonic()
+    result = sending.dispatch(digest_id=digest.id)
+    assert result.audience == 10_000 and len(result.batches) == 10  # Mailgun: 1,000 per call
+    wait_for(lambda: finished(digest.id), timeout=120, what="all batches", workers=workers)
+    elapsed = time.monotonic() - started
+    stats = emulator.state.stats()
+    assert stats["recipients"] == 10_000 and stats["unique"] == 10_000 and stats["duplicates"] == 0
+    assert stats["accepted_requests"] == 10
+    # Every recipient saw their own unsubscribe URL, in the header and in both bodies.
+    uuids = dict(Subscriber.objects.filter(id__in=ids).values_list("email", "uuid"))
+    seen_urls = set()
+    for record in emulator.state.records:
+        url = record["unsubscribe_url"]
+        assert uuids[record["to"]].hex in url
+        assert record["list_unsubscribe"] == f"<{url}>"
+        assert record["list_unsubscribe_post"] == "List-Unsubscribe=One-Click"
+        assert record["url_in_text"] and record["url_in_html"]
+        seen_urls.add(url)
+    assert len(seen_urls) == 10_000
+    digest.refresh_from_db()
+    assert (digest.sent_count, digest.failed_count, digest.unknown_count) == (10_000, 0, 0)
+    print(f"10,000 recipients through 2 workers in {elapsed:.1f}s")
+
+
+def test_sigkill_mid_send_then_a_new_worker_every_subscriber_accepted_once(start_worker, emulator, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_STUCK_AFTER_SECONDS = 2
+    digest = make_digest()
+    make_subscribers(5_000)
+    # The first API call is accepted and recorded, then the answer never comes: the worker is
+    # killed exactly after the ESP acknowledged a batch and before `sent` was written.
+    emulator.state.set_faults({"hang": 1, "count": 1})
+    first = start_worker("doomed")
+    sending.dispatch(digest_id=digest.id)
+    wait_for(lambda: emulator.state.stats()["accepted_requests"] >= 1, timeout=60, what="first batch", workers=[first])
+    wait_for(lambda: Delivery.objects.filter(digest=digest, status=D.SENDING).count() == 1000, timeout=10,
+             what="rows in sending", workers=[first])
+    first.kill()
+    second = start_worker("rescuer")
+    # The killed task's message stays unacknowledged in Redis (visibility timeout: an hour);
+    # the other batches go on; the sweeper settles what the dead worker left.
+    wait_for(lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() == 4000, timeout=90,
+             what="the other batches", workers=[second])
+    time.sleep(settings.SEND_STUCK_AFTER_SECONDS + 0.5)
+    report = sending.sweep()
+    assert report.settled_unknown == 1000
+    wait_for(lambda: finished(digest.id), timeout=30, what="edition finished", workers=[second])
+    stats = emulator.state.stats()
+    assert stats["unique"] == 5000 and stats["recipients"] == 5000 and stats["duplicates"] == 0
+    counts = sending.report(digest_id=digest.id)
+    assert (counts.sent, counts.unknown, counts.failed) == (4000, 1000, 0)  # unknown: never resent
+
+
+def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_worker, emulator, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SEND_BATCH_SIZE = 500
+    digest = make_digest()
+    ids = make_subscribers(3_000)
+    results: list[sending.DispatchResult] = []
+    barrier = threading.Barrier(2)
+
+    def dispatch() -> None:
+        try:
+            barrier.wait()
+            results.append(sending.dispatch(digest_id=digest.id))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=dispatch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.dispatched for r in results) == [False, True]
+    # Unsubscribes after dispatch, before the batches run: must not be mailed.
+    leaver = Subscriber.objects.get(id=ids[1234])
+    Subscriber.objects.filter(id=leaver.id).update(status=Subscriber.Status.UNSUBSCRIBED)
+    # Every batch task delivered three times (acks_late redelivery, sweeper, a double resume).
+    for _ in range(2):
+        for number in range(6):
+            send_batch_task.apply_async(args=(digest.id, number))
+    workers = [start_worker("w1", SEND_BATCH_SIZE="500"), start_worker("w2", SEND_BATCH_SIZE="500")]
+    wait_for(lambda: finished(digest.id), timeout=90, what="all batches", workers=workers)
+    time.sleep(1)  # let the duplicate tasks run out
+    stats = emulator.state.stats()
+    assert stats["unique"] == 2999 and stats["recipients"] == 2999 and stats["duplicates"] == 0
+    assert leaver.email not in {r["to"] for r in emulator.state.records}
+    assert Delivery.objects.get(digest=digest, subscriber=leaver).status == D.SKIPPED
+
+
+def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unknown(start_worker, emulator) -> None:  # type: ignore[no-untyped-def]
+    daily = make_digest()
+    make_subscribers(1500)
+    emulator.state.set_faults({"status": 429, "count": 2})
+    worker = start_worker("w1", INTEGRATION_READ_TIMEOUT="1.5")
+    sending.dispatch(digest_id=daily.id)
+    time.sleep(0.5)
+    emulator.state.set_faults({"status": 503, "seconds": 1})
+    wait_for(lambda: finished(daily.id), timeout=60, what="retries to succeed", workers=[worker])
+    stats = emulator.state.stats()
+    assert stats["rejected_requests"] >= 3  # two 429s, at least one 503
+    assert stats["unique"] == 1500 and stats["recipients"] == 1500 and stats["duplicates"] == 0
+    assert Delivery.objects.filter(digest=daily, attempts__gt=1).exists()
+
+    weekly = make_digest(frequency="weekly")
+    make_subscribers(40, frequency="weekly", prefix="weekly")
+    emulator.state.set_faults({"delay": 4, "count": 1})  # accepted, answered after the timeout
+    sending.dispatch(digest_id=weekly.id)
+    wait_for(lambda: finished(weekly.id), timeout=30, what="the timed-out batch", workers=[worker])
+    counts = sending.report(digest_id=weekly.id)
+    assert (counts.sent, counts.unknown) == (0, 40)
+    sending.sweep()
+    time.sleep(2)
+    weekly_records = [r for r in emulator.state.records if r["to"].startswith("weekly")]
+    assert len(weekly_records) == 40  # accepted once, not resent

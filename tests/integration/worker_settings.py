@@ -1,0 +1,13 @@
+"""Settings for the Celery worker processes the integration tests start: the test settings
+with eager mode off (the workers consume the real Redis broker, TEST_REDIS_DB) and an ESP read
+timeout the tests can shorten (INTEGRATION_READ_TIMEOUT) to provoke "accepted, then timed out"."""
+import os
+
+from config.test_settings import *  # noqa: F403
+from config.test_settings import ANYMAIL
+
+CELERY_TASK_ALWAYS_EAGER = False
+ANYMAIL = {**ANYMAIL, "REQUESTS_TIMEOUT": (2, float(os.environ.get("INTEGRATION_READ_TIMEOUT", "30")))}
+# config.test_settings pins the outbox; the workers send through the ESP the test chose.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "newsletter.outbox.OutboxEmailBackend")
+SEND_BATCH_SIZE = int(os.environ.get("SEND_BATCH_SIZE") or 0)
