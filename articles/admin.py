@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -42,6 +43,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["publish", "unpublish", "exclude_selected", "include_selected"]
     readonly_fields = ["updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "section", "tags", "author"]}),
         (_("الصورة"), {"fields": ["image", "image_url", "image_alt"]}),

@@ -319,7 +319,10 @@ def _restore_after_restart(days: list[date]) -> None:
         pipe.expire(offsets_key(day), ttl)
     pipe.execute()
     if touched:
-        log.warning("read counters restored from the database for %d day(s) after a Redis restart", len(touched))
+        log.warning(
+            "no read-counter epoch in Redis (first roll-up, or Redis lost its data): "
+            "restored %d day(s) of counters from the database", len(touched),
+        )
 
 
 def read_day(day: date) -> dict[int, tuple[int, int]]:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Beacon and article-page throughput under gunicorn, beside a bare WSGI hello-world.
 # Usage (from the repo root): bench/pages_run.sh
-# Environment: DATABASE_URL (PostgreSQL), REDIS_URL, PORT (default 8101), DURATION (default 12s).
+# Environment: DATABASE_URL (PostgreSQL), REDIS_URL, PORT (default 8101), DURATION (default 12s),
+# CONNECTIONS (wrk connections, default 32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG=0 SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production-0123456789abcdef}
@@ -9,15 +10,15 @@ export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SITE_URL=http://127.0.0.1:$
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_articles}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/11}
 export VAR_DIR=${VAR_DIR:-/tmp/articles-bench-var} LOG_LEVEL=WARNING
-PORT=${PORT:-8101}; DURATION=${DURATION:-12s}
-GUNICORN_ARGS=(-w 2 -k gthread --threads 4 --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning)
-WRK_ARGS=(-t 2 -c 32 -d "$DURATION" --latency -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+PORT=${PORT:-8101}; DURATION=${DURATION:-12s}; CONNECTIONS=${CONNECTIONS:-32}
+GUNICORN_ARGS=(-w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning)
+WRK_ARGS=(-t 2 -c "$CONNECTIONS" -d "$DURATION" --latency -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
 PY=.venv/bin/python
 
 $PY manage.py migrate -v0
 $PY manage.py collectstatic --noinput -v0
 $PY manage.py shell --no-imports -c "from articles import demo; demo.seed_articles(); demo.seed_reads()"
-ARTICLE_ID=$($PY manage.py shell --no-imports -c "from articles.models import Article; print(Article.objects.published().order_by('-published_at').first().pk)")
+ARTICLE_ID=$($PY manage.py shell --no-imports -c "from articles.models import Article; print(Article.objects.published().filter(guid='demo:1').get().pk)")
 SLUG=$($PY manage.py shell --no-imports -c "from articles.models import Article; print(Article.objects.get(pk=$ARTICLE_ID).get_absolute_url())")  # already percent-encoded
 export ARTICLE_ID
 

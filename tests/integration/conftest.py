@@ -80,14 +80,24 @@ def emulator() -> Iterator[Emulator]:
     server.stop()
 
 
+def reset_broker_connections() -> None:
+    """The Celery app caches broker connections for the URL it first used: start afresh."""
+    if app._pool is not None:  # noqa: SLF001
+        app._pool.force_close_all()  # noqa: SLF001
+        app._pool = None  # noqa: SLF001
+    app.amqp._producer_pool = None  # noqa: SLF001
+
+
 @pytest.fixture
 def broker(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """This process publishes to the real broker too (dispatch, sweep): eager mode off."""
-    previous = app.conf.task_always_eager
+    previous = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
     app.conf.broker_url = django_settings.CELERY_BROKER_URL
+    reset_broker_connections()
     yield
-    app.conf.task_always_eager = previous
+    app.conf.task_always_eager, app.conf.broker_url = previous
+    reset_broker_connections()
 
 
 @pytest.fixture

@@ -143,3 +143,41 @@ def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unkn
     time.sleep(2)
     weekly_records = [r for r in emulator.state.records if r["to"].startswith("weekly")]
     assert len(weekly_records) == 40  # accepted once, not resent
+
+
+def test_broker_messages_lost_then_the_sweeper_sends_everything_once(start_worker, emulator, settings) -> None:  # type: ignore[no-untyped-def]
+    """Redis lost every queued task (a restart without persistence): the database still knows."""
+    from config.redis_client import get_redis
+
+    settings.SEND_STUCK_AFTER_SECONDS = 1
+    digest = make_digest()
+    make_subscribers(2_000)
+    sending.dispatch(digest_id=digest.id)
+    get_redis().flushdb()  # this test's own Redis database (TEST_REDIS_DB): the tasks are gone
+    worker = start_worker("w1")
+    time.sleep(1.5)
+    assert emulator.state.stats()["recipients"] == 0
+    assert sending.sweep().reenqueued_batches == 2
+    wait_for(lambda: finished(digest.id), timeout=60, what="swept batches", workers=[worker])
+    stats = emulator.state.stats()
+    assert stats["unique"] == 2000 and stats["recipients"] == 2000 and stats["duplicates"] == 0
+
+
+def test_visibility_timeout_redelivery_of_a_running_batch_does_no_harm(start_worker, emulator) -> None:  # type: ignore[no-untyped-def]
+    """Redis re-delivers an unacknowledged task after visibility_timeout even while it runs
+    (celery#2599): here 2 s, with a batch whose ESP call takes 6 s."""
+    digest = make_digest()
+    make_subscribers(300)
+    emulator.state.set_faults({"delay": 6, "count": 1})
+    workers = [start_worker(name, CELERY_VISIBILITY_TIMEOUT="2", INTEGRATION_RESTORE_INTERVAL="0.5",
+                            INTEGRATION_RESTORE_THROTTLE="1") for name in ("w1", "w2")]
+    sending.dispatch(digest_id=digest.id)
+    wait_for(lambda: finished(digest.id), timeout=60, what="the slow batch", workers=workers)
+    time.sleep(3)
+    received = sum(
+        1 for w in workers for line in w.log.read_text().splitlines()
+        if "newsletter.tasks.send_batch[" in line and "received" in line.lower()
+    )
+    stats = emulator.state.stats()
+    assert stats["recipients"] == 300 and stats["duplicates"] == 0
+    assert received >= 2, "the task was not redelivered: the test proves nothing"

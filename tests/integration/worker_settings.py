@@ -11,3 +11,10 @@ ANYMAIL = {**ANYMAIL, "REQUESTS_TIMEOUT": (2, float(os.environ.get("INTEGRATION_
 # config.test_settings pins the outbox; the workers send through the ESP the test chose.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "newsletter.outbox.OutboxEmailBackend")
 SEND_BATCH_SIZE = int(os.environ.get("SEND_BATCH_SIZE") or 0)
+# Kombu sweeps unacknowledged messages back into the queue only every interval x throttle
+# seconds (10 x 10 by default); the redelivery test shortens it to see a redelivery at all.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+    "unacked_restore_interval": float(os.environ.get("INTEGRATION_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("INTEGRATION_RESTORE_THROTTLE", "10")),
+}

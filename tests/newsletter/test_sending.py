@@ -458,3 +458,19 @@ def test_editors_cannot_see_deliveries(client, django_user_model) -> None:  # ty
     client.force_login(editor)
     assert client.get("/admin/newsletter/delivery/").status_code == 403
     assert client.get("/admin/newsletter/digest/").status_code == 200  # they do curate editions
+
+
+def test_a_rolled_back_dispatch_enqueues_nothing(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    digest = make_digest()
+    make_subscribers(3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                sending.dispatch(digest_id=digest.id)
+                raise RuntimeError("the caller failed after dispatching")
+    assert callbacks == []
+    assert not Delivery.objects.exists()
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.APPROVED

@@ -1,0 +1,306 @@
+"""Property-based bad input (hypothesis) against the public endpoints, through Django's full
+request stack on the real database and Redis: the signup form, the confirm / preferences /
+unsubscribe / resubscribe tokens, the read beacon and the ESP tracking webhook.
+
+For every generated request: never a 5xx, and never a partial write (either the one intended
+row change happens in full, or the database and the read counters are exactly as before).
+Example counts are modest (the whole file runs in well under a minute)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import string
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from articles.models import ArticleDailyStats
+from articles.reads import views_key, today
+from config.redis_client import get_redis
+from newsletter.models import Delivery, DeliveryEvent, Subscriber, Suppression
+from newsletter.tokens import Purpose, make_token
+from tests.newsletter.digest_helpers import article, section, subscriber
+
+pytestmark = pytest.mark.django_db
+PROPERTY = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# Text that likes to break things: controls (header injection), bidi marks, NUL, surrogates
+# are excluded by st.text's default alphabet only in part, so add them explicitly.
+NASTY = st.sampled_from([
+    "", " ", "\x00", "\r\nBcc: victim@example.com", "<script>alert(1)</script>", "\u202e\u200f",
+    "a" * 300, "ب" * 260, "%00", "../../etc/passwd", "' OR 1=1 --", "١٢٣", "\ud7ff", "😀" * 70,
+    "name@example.com", "NAME@EXAMPLE.COM", "x@y", "a@b.c\n", "@example.com", "a@" + "b" * 250 + ".com",
+])
+TEXT = st.one_of(NASTY, st.text(max_size=300))
+
+
+def snapshot() -> tuple:
+    """Every row the public endpoints could write, in a comparable form."""
+    return (
+        list(Subscriber.objects.order_by("id").values_list(
+            "id", "email", "status", "frequency", "language", "name", "confirmed_at", "unsubscribed_at")),
+        list(Subscriber.topics.through.objects.order_by("id").values_list("subscriber_id", "section_id")),
+        Suppression.objects.count(),
+        list(Delivery.objects.order_by("id").values_list(
+            "id", "status", "delivered_at", "opened_at", "clicked_at", "bounced_at", "complained_at")),
+        DeliveryEvent.objects.count(),
+        ArticleDailyStats.objects.count(),
+    )
+
+
+def status_ok(status: int) -> bool:
+    return 200 <= status < 500
+
+
+# --- Signup form ------------------------------------------------------------------------------------
+
+SIGNUP_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "email": TEXT,
+        "name": TEXT,
+        "frequency": st.one_of(st.sampled_from(["daily", "weekly", "DAILY", "monthly", ""]), TEXT),
+        "topics": st.lists(st.one_of(st.integers(-5, 10**12).map(str), TEXT), max_size=4),
+        "website": st.one_of(st.just(""), TEXT),
+        "source": st.one_of(st.sampled_from(["form", "article_box", "embed", "import", "admin"]), TEXT),
+    },
+)
+
+
+@pytest.fixture
+def open_limits(settings):  # type: ignore[no-untyped-def]
+    # Many submissions from one test IP: the per-IP limit is not what is under test here.
+    settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR = 1_000_000
+    settings.SIGNUP_EMAILS_PER_10_MIN = 1_000_000
+    settings.SIGNUP_EMAILS_PER_DAY = 1_000_000
+    section("سياسة", "politics")
+
+
+@PROPERTY
+@given(fields=SIGNUP_FIELDS, as_json=st.booleans(), page=st.sampled_from(["/newsletter/", "/newsletter/embed/"]))
+def test_signup_never_500_and_writes_one_whole_row_or_nothing(open_limits, fields, as_json, page) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    before = Subscriber.objects.count()
+    headers = {"HTTP_ACCEPT": "application/json"} if as_json else {}
+    response = client.post(page, fields, **headers)
+    assert status_ok(response.status_code), response.status_code
+    created = Subscriber.objects.count() - before
+    assert created in (0, 1)
+    if response.status_code >= 400:
+        assert created == 0  # a refused form stores nothing
+    if created:
+        row = Subscriber.objects.order_by("-id").first()
+        # The whole row, consistent: a valid normalised address, a known frequency, pending.
+        assert row.status == Subscriber.Status.PENDING
+        assert row.frequency in ("daily", "weekly")
+        assert "@" in row.email and not any(ord(ch) < 32 for ch in row.email + row.name)
+        assert row.consent_text_version
+
+
+@PROPERTY
+@given(body=st.binary(max_size=3000), content_type=st.sampled_from([
+    "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "text/plain",
+    "application/json", "application/x-www-form-urlencoded; charset=latin-1", ""]))
+def test_signup_raw_bodies_never_500(open_limits, body, content_type) -> None:  # type: ignore[no-untyped-def]
+    before = snapshot()
+    response = Client().generic("POST", "/newsletter/", body, content_type=content_type)
+    assert status_ok(response.status_code), response.status_code
+    # Random bytes essentially never make a valid address; when they do, only a pending row appears.
+    after = snapshot()
+    assert after[2:] == before[2:]
+
+
+# --- Tokens ---------------------------------------------------------------------------------------
+
+TOKEN_URLS = ["/newsletter/confirm/{}/", "/newsletter/confirm/{}/resend/", "/newsletter/preferences/{}/",
+              "/newsletter/unsubscribe/{}/", "/newsletter/unsubscribe/{}/resubscribe/"]
+
+
+def mutate(token: str, data: st.DataObject) -> str:
+    how = data.draw(st.sampled_from(["flip", "truncate", "extend", "swap-purpose", "raw"]))
+    if how == "flip" and token:
+        index = data.draw(st.integers(0, len(token) - 1))
+        replacement = data.draw(st.sampled_from(string.ascii_letters + string.digits + ":-_"))
+        if replacement == token[index]:
+            replacement = "0" if token[index] != "0" else "1"
+        return token[:index] + replacement + token[index + 1:]
+    if how == "truncate":
+        return token[: data.draw(st.integers(0, max(len(token) - 1, 0)))]
+    if how == "extend":
+        return token + data.draw(st.text(min_size=1, max_size=50))
+    if how == "raw":
+        return data.draw(TEXT)
+    return token  # a valid token of another purpose, used on the wrong URL (below)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_forged_tokens_never_500_and_change_nothing(data) -> None:  # type: ignore[no-untyped-def]
+    active = Subscriber.objects.filter(email="active@example.com").first() or subscriber("active@example.com")
+    pending = Subscriber.objects.filter(email="pending@example.com").first() or subscriber(
+        "pending@example.com", status=Subscriber.Status.PENDING)
+    target = data.draw(st.sampled_from([active, pending]))
+    url = data.draw(st.sampled_from(TOKEN_URLS))
+    # A token made for a purpose the URL does not take, then possibly mangled.
+    purposes = {"confirm": Purpose.CONFIRM, "preferences": Purpose.PREFERENCES, "unsubscribe": Purpose.UNSUBSCRIBE}
+    wanted = next(p for key, p in purposes.items() if f"/{key}/" in url)
+    other = data.draw(st.sampled_from([p for p in Purpose if p is not wanted]))
+    token = mutate(make_token(target.uuid, other), data)
+    method = data.draw(st.sampled_from(["get", "post"]))
+    before = snapshot()
+    client = Client(enforce_csrf_checks=False)
+    path = url.format(quote(token, safe="")) if token else url.format("x")
+    response = getattr(client, method)(path, {"frequency": "weekly", "language": "en"} if method == "post" else None)
+    assert status_ok(response.status_code), (path, response.status_code)
+    assert snapshot() == before, path
+
+
+# --- Read beacon ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def published(settings):  # type: ignore[no-untyped-def]
+    return article("خبر للقراءة", readers=0)
+
+
+def read_counters() -> dict:
+    return {k: v for k, v in get_redis().hgetall(views_key(today())).items()}
+
+
+@PROPERTY
+@given(
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+    query=st.dictionaries(st.sampled_from(["id", "url", "x"]), st.one_of(TEXT, st.integers(-10, 10**20).map(str)), max_size=2),
+    body=st.one_of(st.binary(max_size=2500), TEXT.map(lambda t: t.encode("utf-8", "surrogatepass"))),
+    content_type=st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "application/json", ""]),
+)
+def test_read_beacon_never_500_and_counts_only_a_real_article(published, method, query, body, content_type) -> None:  # type: ignore[no-untyped-def]
+    before_rows, before_reads = snapshot(), read_counters()
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0")
+    if method == "POST":
+        response = client.generic("POST", "/r/", body, content_type=content_type)
+    elif method == "HEAD":
+        response = client.head("/r/", query)
+    else:
+        response = client.get("/r/", query)
+    assert status_ok(response.status_code), response.status_code
+    assert response.status_code in (200, 204, 400, 404, 405, 413)
+    assert snapshot() == before_rows  # the beacon never writes SQL
+    after_reads = read_counters()
+    if response.status_code >= 400 or method == "HEAD":
+        assert after_reads == before_reads
+    else:
+        changed = {k for k in after_reads if after_reads[k] != before_reads.get(k)}
+        assert changed <= {str(published.pk).encode()}
+
+
+# --- Tracking webhook -------------------------------------------------------------------------------
+
+SIGNING_KEY = "prop-signing-key"
+SECRET = "hooks:prop-secret"
+# Mailgun's documented event-data shape, each field with arbitrary values of its own type.
+# NUL is left out here: it has its own (xfail) case below.
+WORD = st.one_of(NASTY, st.text(max_size=80)).map(lambda text: text.replace("\x00", ""))
+EVENT_DATA = st.fixed_dictionaries(
+    {"event": st.one_of(st.sampled_from(["delivered", "opened", "clicked", "failed", "complained",
+                                         "unsubscribed", "accepted", "rejected", "stored"]), WORD)},
+    optional={
+        "id": WORD,
+        "timestamp": st.floats(0, 4e9, allow_nan=False),
+        "recipient": st.one_of(st.just("active@example.com"), st.just("ACTIVE@example.com"), WORD),
+        "severity": st.one_of(st.sampled_from(["permanent", "temporary"]), WORD),
+        "reason": WORD,
+        "message": st.fixed_dictionaries({"headers": st.fixed_dictionaries({}, optional={"message-id": WORD})}),
+        "user-variables": st.dictionaries(st.sampled_from(["delivery_id", "digest_id", "x"]), WORD, max_size=3),
+        "delivery-status": st.fixed_dictionaries({}, optional={
+            "code": st.integers(0, 999), "message": WORD, "description": WORD}),
+        "url": WORD,
+        "tags": st.lists(WORD, max_size=3),
+    },
+)
+
+
+def signed(event_data: object) -> dict:
+    token, stamp = uuid.uuid4().hex, str(int(time.time()))
+    signature = hmac.new(SIGNING_KEY.encode(), f"{stamp}{token}".encode(), hashlib.sha256).hexdigest()
+    return {"signature": {"timestamp": stamp, "token": token, "signature": signature}, "event-data": event_data}
+
+
+@pytest.fixture
+def webhook(settings):  # type: ignore[no-untyped-def]
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
+    subscriber("active@example.com")
+
+
+@PROPERTY
+@given(event_data=EVENT_DATA, raw=st.one_of(st.none(), st.binary(max_size=500)))
+def test_webhook_payloads_never_500_and_store_at_most_one_event(webhook, event_data, raw) -> None:  # type: ignore[no-untyped-def]
+    before = snapshot()
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    body = raw if raw is not None else json.dumps(signed(event_data)).encode()
+    response = Client().generic("POST", "/anymail/mailgun/tracking/", body, content_type="application/json",
+                                HTTP_AUTHORIZATION=auth)
+    assert status_ok(response.status_code), response.status_code
+    after = snapshot()
+    assert after[4] - before[4] in (0, 1)  # at most the one event
+    if response.status_code >= 400:
+        assert after == before
+    # A subscriber only ever moves to a state the event type allows.
+    assert Subscriber.objects.get(email="active@example.com").status in {
+        Subscriber.Status.ACTIVE, Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED,
+        Subscriber.Status.UNSUBSCRIBED}
+
+
+@PROPERTY
+@given(event_data=EVENT_DATA)
+def test_unsigned_webhooks_are_refused_and_store_nothing(webhook, event_data) -> None:  # type: ignore[no-untyped-def]
+    before = snapshot()
+    payload = signed(event_data)
+    payload["signature"]["signature"] = "0" * 64
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    response = Client().generic("POST", "/anymail/mailgun/tracking/", json.dumps(payload).encode(),
+                                content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 400
+    assert snapshot() == before
+
+
+# Signed (valid signature and basic auth) but malformed event-data: anymail's Mailgun parser
+# (anymail/webhooks/mailgun.py, esp_to_anymail_event) raises KeyError/TypeError/ValueError/
+# OverflowError and the request ends in a 500 instead of a 400. Only someone holding the
+# webhook secret and signing key can send these, but "never a 500" is the rule: the tracking
+# owner (newsletter/tracking.py) should wrap the view and answer 400. strict: when it is fixed
+# this test XPASSes and fails the run; then delete the xfail marker.
+MALFORMED_SIGNED = {
+    "null": None, "list": [], "no-event": {"recipient": "active@example.com"}, "event-list": {"event": []},
+    "timestamp-text": {"event": "delivered", "timestamp": "abc"},
+    "timestamp-year-33658": {"event": "delivered", "timestamp": 1e12},
+    "message-text": {"event": "delivered", "message": "x"},
+    "user-variables-list": {"event": "delivered", "user-variables": [1]},
+    "recipient-number": {"event": "delivered", "recipient": 5},
+    "headers-text": {"event": "delivered", "message": {"headers": "x"}},
+    # newsletter.tracking.record_event stores these strings as they come: PostgreSQL refuses
+    # NUL in text (DataError -> 500). (SQLite stores them, so these pass there.)
+    "event-id-with-nul": {"event": "delivered", "id": "a\x00b"},
+    "reason-with-nul": {"event": "failed", "severity": "temporary", "reason": "x\x00",
+                        "delivery-status": {"message": "y\x00"}},
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED_SIGNED))
+def test_signed_but_malformed_webhook_is_a_4xx(webhook, name, request, is_postgres) -> None:  # type: ignore[no-untyped-def]
+    if is_postgres or "nul" not in name:
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="500 on malformed signed event-data: anymail's Mailgun parser / NUL into "
+                                "PostgreSQL text (owner: newsletter/tracking.py)"))
+    before = snapshot()
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    response = Client(raise_request_exception=False).generic(
+        "POST", "/anymail/mailgun/tracking/", json.dumps(signed(MALFORMED_SIGNED[name])).encode(),
+        content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert snapshot() == before
+    assert 400 <= response.status_code < 500, response.status_code
