@@ -97,9 +97,11 @@ def reserve(tokens: int, *, max_wait: float = MAX_WAIT_SECONDS, sleep=time.sleep
     wait = int(wait_ms) / 1000
     if int(flag) == -1:
         raise RateLimited(wait)
-    deadline = time.monotonic() + wait
-    while (left := deadline - time.monotonic()) > 0:
-        sleep(min(left, 0.25))
+    remaining = wait
+    while remaining > 0:  # small steps: a stopping worker is not stuck in one long sleep
+        step = min(remaining, 0.25)
+        sleep(step)
+        remaining -= step
     return Reservation(tokens, wait)
 
 

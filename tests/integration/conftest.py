@@ -82,9 +82,10 @@ def emulator() -> Iterator[Emulator]:
 
 def reset_broker_connections() -> None:
     """The Celery app caches broker connections for the URL it first used: start afresh."""
-    if app._pool is not None:  # noqa: SLF001
-        app._pool.force_close_all()  # noqa: SLF001
-        app._pool = None  # noqa: SLF001
+    from kombu import pools
+
+    pools.reset()  # closes and forgets kombu's global pools (a closed one would stay registered)
+    app._pool = None  # noqa: SLF001
     app.amqp._producer_pool = None  # noqa: SLF001
 
 
