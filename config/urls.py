@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("newsletter/", include("newsletter.urls")),
     path("archive/", include("newsletter.archive_urls")),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("newsletter.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("articles.urls")),
 ]

@@ -83,7 +83,8 @@ def record_event(*, event: AnymailTrackingEvent, esp_name: str) -> bool:
                     delivery=delivery,
                     recipient_hash=email_hash(recipient) if recipient else "",
                     timestamp=when,
-                    description=(event.description or event.mta_response or "")[:500],
+                    # PostgreSQL text cannot hold NUL; the ESP's wording is informative only.
+                    description=str(event.description or event.mta_response or "").replace("\x00", "")[:500],
                 )
         except IntegrityError:
             return False  # seen before: the first copy already did everything

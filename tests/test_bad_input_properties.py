@@ -271,10 +271,7 @@ def test_unsigned_webhooks_are_refused_and_store_nothing(webhook, event_data) ->
 
 # Signed (valid signature and basic auth) but malformed event-data: anymail's Mailgun parser
 # (anymail/webhooks/mailgun.py, esp_to_anymail_event) raises KeyError/TypeError/ValueError/
-# OverflowError and the request ends in a 500 instead of a 400. Only someone holding the
-# webhook secret and signing key can send these, but "never a 500" is the rule: the tracking
-# owner (newsletter/tracking.py) should wrap the view and answer 400. strict: when it is fixed
-# this test XPASSes and fails the run; then delete the xfail marker.
+# OverflowError on these; newsletter.webhooks answers 400 instead of a 500.
 MALFORMED_SIGNED = {
     "null": None, "list": [], "no-event": {"recipient": "active@example.com"}, "event-list": {"event": []},
     "timestamp-text": {"event": "delivered", "timestamp": "abc"},
@@ -283,19 +280,14 @@ MALFORMED_SIGNED = {
     "user-variables-list": {"event": "delivered", "user-variables": [1]},
     "recipient-number": {"event": "delivered", "recipient": 5},
     "headers-text": {"event": "delivered", "message": {"headers": "x"}},
-    # newsletter.tracking.record_event stores the ESP's description as it comes: PostgreSQL
-    # refuses NUL in text (DataError -> 500). (SQLite stores it, so this passes there.)
+    # PostgreSQL refuses NUL in text: newsletter.tracking strips it from the stored description.
     "reason-with-nul": {"event": "failed", "severity": "temporary", "reason": "x\x00",
                         "delivery-status": {"message": "y\x00"}},
 }
 
 
 @pytest.mark.parametrize("name", list(MALFORMED_SIGNED))
-def test_signed_but_malformed_webhook_never_500(webhook, name, request, is_postgres) -> None:  # type: ignore[no-untyped-def]
-    if is_postgres or not name.endswith("-with-nul"):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="500 on malformed signed event-data: anymail's Mailgun parser / NUL into "
-                                "PostgreSQL text (owner: newsletter/tracking.py)"))
+def test_signed_but_malformed_webhook_never_500(webhook, name) -> None:  # type: ignore[no-untyped-def]
     before = snapshot()
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
     response = Client(raise_request_exception=False).generic(
