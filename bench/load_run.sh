@@ -3,7 +3,8 @@
 # article-page latency while a 100,000-recipient edition is being sent.
 # Usage (repo root): bench/load_run.sh [signup|beacon|during-send|all]   (default all)
 # Environment: DATABASE_URL (a benchmark database: during-send REPLACES its subscribers and
-# editions), REDIS_URL, PORT (8501), ESP_PORT (8502), DURATION (15s), CONNECTIONS (16).
+# editions), REDIS_URL, PORT (8501), ESP_PORT (8502), DURATION (15s), CONNECTIONS (16),
+# WORKERS (2) and THREADS (4) of gunicorn's gthread workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT=${1:-all}
@@ -27,7 +28,7 @@ ARTICLE_ID=$($PY manage.py shell --no-imports -c "from articles.models import Ar
 ARTICLE_URL=$($PY manage.py shell --no-imports -c "from articles.models import Article; print(Article.objects.get(pk=$ARTICLE_ID).get_absolute_url())")
 export ARTICLE_ID
 
-.venv/bin/gunicorn -w 2 -k gthread --threads 4 --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning \
+.venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning \
   articles.beacon_wsgi:application & GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done

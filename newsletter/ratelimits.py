@@ -16,13 +16,19 @@ does not express; the per-IP rule then costs one more INCR and no extra dependen
 
 If Redis is unreachable we fail closed for emails (send nothing rather than risk bombing) and
 open for the IP limit (the form keeps working; the address limit still protects inboxes).
+
+The signup form uses `check_signup`: both limits in ONE round trip (one EVALSHA), the email slot
+reserved up front. A slot reserved for an address that then turns out to be blocked (bounced,
+complained, suppressed) is simply never used: that only makes the address limit stricter.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from redis.commands.core import Script
 
 from config.redis_client import get_redis
 
@@ -51,6 +57,75 @@ return 1
 """
 
 
+# KEYS[1]: the IP counter, KEYS[2..]: the address windows; ARGV[1], ARGV[2]: IP limit (<= 0: none)
+# and its TTL, then limit, ttl per address window. Returns {submission allowed, email reserved};
+# an IP over its limit reserves nothing.
+_SIGNUP_CHECK = """
+local ip_limit = tonumber(ARGV[1])
+if ip_limit > 0 then
+  local n = redis.call('INCR', KEYS[1])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]), 'NX')
+  if n > ip_limit then
+    return {0, 0}
+  end
+end
+for i = 2, #KEYS do
+  local current = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if current >= tonumber(ARGV[2 * i - 1]) then
+    return {1, 0}
+  end
+end
+for i = 2, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then
+    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i]))
+  end
+end
+return {1, 1}
+"""
+
+_scripts: dict[str, Script] = {}
+
+
+@dataclass(frozen=True)
+class SignupAllowance:
+    submission_allowed: bool  # False: the IP is over its hourly limit, nothing else was counted
+    email_reserved: bool  # one subscriber email for this address fits both windows (and is counted)
+
+
+def _script(source: str) -> Script:
+    # EVALSHA with a fallback to EVAL: the script body is not resent on every call. Keyed by the
+    # client so a new client (after fork, or tests resetting it) registers its own.
+    client = get_redis()
+    script = _scripts.get(source)
+    if script is None or script.registered_client is not client:
+        script = _scripts[source] = client.register_script(source)
+    return script
+
+
+def _address_windows() -> list[tuple[str, int, int]]:
+    return [
+        ("10m", settings.SIGNUP_EMAILS_PER_10_MIN, 600),
+        ("1d", settings.SIGNUP_EMAILS_PER_DAY, 86400),
+    ]
+
+
+def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
+    """Count one submission from this IP and, if allowed, reserve one email for the address."""
+    windows = _address_windows()
+    keys = [f"{_PREFIX}:ip:{ip_key_hash(ip)}"]
+    keys += [f"{_PREFIX}:addr:{name}:{address_hash}" for name, _limit, _ttl in windows]
+    args: list[int] = [settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR, 3600]
+    for _name, limit, ttl in windows:
+        args += [limit, ttl]
+    try:
+        submission, email = _script(_SIGNUP_CHECK)(keys=keys, args=args)
+    except redis.RedisError:
+        logger.warning("rate limit store unavailable; allowing the submission, sending no email")
+        return SignupAllowance(submission_allowed=True, email_reserved=False)
+    return SignupAllowance(submission_allowed=bool(submission), email_reserved=bool(email))
+
+
 def ip_key_hash(ip: str) -> str:
     return keyed_hash(ip or "unknown", purpose="ratelimit-ip")
 
@@ -74,16 +149,13 @@ def allow_submission(*, ip: str) -> bool:
 
 def allow_email(*, address_hash: str) -> bool:
     """Reserve one subscriber email for this address if both windows have room."""
-    windows = [
-        ("10m", settings.SIGNUP_EMAILS_PER_10_MIN, 600),
-        ("1d", settings.SIGNUP_EMAILS_PER_DAY, 86400),
-    ]
+    windows = _address_windows()
     keys = [f"{_PREFIX}:addr:{name}:{address_hash}" for name, _limit, _ttl in windows]
     args: list[int] = []
     for _name, limit, ttl in windows:
         args += [limit, ttl]
     try:
-        allowed = get_redis().eval(_CHECK_AND_COUNT, len(keys), *keys, *args)
+        allowed = _script(_CHECK_AND_COUNT)(keys=keys, args=args)
     except redis.RedisError:
         logger.warning("rate limit store unavailable; not sending a subscriber email")
         return False

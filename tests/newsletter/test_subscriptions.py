@@ -385,3 +385,72 @@ def test_export_subscriber_data_is_json(client):  # type: ignore[no-untyped-def]
     data = subscriptions.export_subscriber_data(subscriber=subscriber)
     assert json.loads(json.dumps(data))["email"] == "data@example.com"
     assert data["name"] == "سارة" and data["status"] == "active" and "consent" in data
+
+
+# --- signup hot path (bench/README.md, signup load) -------------------------------------------
+
+def test_new_address_signup_is_one_sql_statement(client, outbox, django_assert_num_queries, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """New address, no topics: one INSERT ... ON CONFLICT that also checks the suppression list
+    (no SELECT, savepoint, topics query or separate last_confirmation_sent_at UPDATE), no session."""
+    client.get(SIGNUP)  # the CSRF cookie, as a browser has it
+    with django_capture_on_commit_callbacks() as callbacks:
+        with django_assert_num_queries(1) as captured:
+            response = client.post(SIGNUP, {"email": "fast@example.com", "frequency": "daily"})
+    assert response.status_code == 200 and len(callbacks) == 1
+    callbacks[0]()  # the email task (eager in tests), outside the counted request
+    assert "ON CONFLICT" in captured.captured_queries[0]["sql"]
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == Subscriber.Status.PENDING and subscriber.last_confirmation_sent_at
+    assert subscriber.uuid and subscriber.created_at and subscriber.updated_at
+    assert subscriber.signup_ip_hash and subscriber.signup_user_agent_hash == "" and subscriber.source == "form"
+    assert len(outbox()) == 1
+
+
+def test_topics_are_written_with_the_subscriber_or_not_at_all(monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    politics = Section.objects.create(name="سياسة", slug="politics")
+    sport = Section.objects.create(name="رياضة", slug="sport")
+    through = Subscriber.topics.through
+
+    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("topic rows could not be written")
+
+    monkeypatch.setattr(through.objects, "bulk_create", fail)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError):
+            subscriptions.subscribe(email="half@example.com", topics=[politics, sport.pk], ip="10.0.0.9")
+    assert callbacks == [] and not Subscriber.objects.exists()  # nothing half-saved, nothing sent
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = subscriptions.subscribe(email="half@example.com", topics=[politics, sport.pk, politics.pk], ip="10.0.0.9")
+    assert result.outcome is subscriptions.Outcome.CREATED
+    assert set(Subscriber.objects.get().topics.all()) == {politics, sport}
+
+
+def test_blocked_address_never_gets_an_email_even_with_room(outbox, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Both limits are checked in one Redis call before the database: a bounced address uses up
+    its slot but is still neither changed nor mailed."""
+    Subscriber.objects.create(email="gone@example.com", status=Subscriber.Status.BOUNCED)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = subscriptions.subscribe(email="gone@example.com", ip="10.0.0.8")
+    assert result.outcome is subscriptions.Outcome.BLOCKED and not result.email_sent
+    assert Subscriber.objects.get().status == Subscriber.Status.BOUNCED and outbox() == []
+
+
+def test_done_page_is_reused_but_carries_each_visitors_csrf_token(settings, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    from django.middleware.csrf import _unmask_cipher_token
+
+    pages = []
+    for n in range(2):
+        visitor = Client()  # a first visit: no CSRF cookie yet
+        with django_capture_on_commit_callbacks(execute=True):
+            response = visitor.post(SIGNUP, {"email": f"v{n}@example.com", "frequency": "daily"})
+        assert response.status_code == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode()).group(1)
+        # The footer's language form works: its token matches the cookie set on this response.
+        assert _unmask_cipher_token(token) == response.cookies[settings.CSRF_COOKIE_NAME].value
+        pages.append(masked(response.content))
+    assert pages[0] == pages[1] and "__csrf_token_placeholder" not in pages[0]
+    settings.SENDER_NAME = "Another Name"  # a settings change drops the reused page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(SIGNUP, {"email": "v9@example.com", "frequency": "daily"})
+    assert "Another Name" in response.content.decode()
