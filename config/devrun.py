@@ -139,8 +139,11 @@ def run() -> int:
 
 def test(pytest_args: list[str]) -> int:
     redis_process = ensure_redis()
+    # Importing this package (config/__init__ loads the Celery app) set DJANGO_SETTINGS_MODULE
+    # to the runtime settings; pytest must take config.test_settings from pytest.ini instead.
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     try:
-        return subprocess.call([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR)
+        return subprocess.call([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env)
     finally:
         if redis_process:
             stop([redis_process])

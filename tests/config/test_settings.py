@@ -80,3 +80,13 @@ def test_env_bool(value: str, expected: bool, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setenv("SOME_FLAG", value)
     assert env_bool("SOME_FLAG", True) is expected
+
+
+def test_the_suite_runs_under_the_test_settings() -> None:
+    # `make test` goes through config.devrun, whose import of the Celery app sets
+    # DJANGO_SETTINGS_MODULE=config.settings; the suite must still run on config.test_settings
+    # (eager Celery, its own Redis database that it may flush).
+    from django.conf import settings
+
+    assert settings.SETTINGS_MODULE == "config.test_settings"
+    assert settings.REDIS_URL.rsplit("/", 1)[-1] == os.environ.get("TEST_REDIS_DB", "15")
