@@ -88,5 +88,6 @@ def test_the_suite_runs_under_the_test_settings() -> None:
     # (eager Celery, its own Redis database that it may flush).
     from django.conf import settings
 
-    assert settings.SETTINGS_MODULE == "config.test_settings"
+    assert os.environ["DJANGO_SETTINGS_MODULE"] == "config.test_settings"
+    assert settings.CELERY_TASK_ALWAYS_EAGER is True
     assert settings.REDIS_URL.rsplit("/", 1)[-1] == os.environ.get("TEST_REDIS_DB", "15")
