@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> None:
         server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "esp_emulator.py"), "--port", str(args.port),
                                    "--no-verify-body"], cwd=ROOT, start_new_session=True)
         extra = {"ANYMAIL_MAILGUN_API_URL": f"http://127.0.0.1:{args.port}/v3", "ANYMAIL_MAILGUN_API_KEY": "bench"}
-        backend = "anymail.backends.mailgun.EmailBackend"
+        backend = args.backend
     else:
         server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "send_smtp_sink.py"), "--port", str(args.port)],
                                   cwd=ROOT, start_new_session=True)
@@ -211,6 +211,7 @@ def run(args: argparse.Namespace) -> None:
         report = sending.report(digest_id=digest_id)
         print(json.dumps({
             "mode": args.mode,
+            "backend": backend,
             "subscribers": args.subscribers,
             "dispatch_snapshot_s": round(snapshot, 3),
             "last_acceptance_s": round(last, 3),
@@ -236,6 +237,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8401)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--logs", default="/tmp/send-bench-logs")
+    parser.add_argument("--backend", default="anymail.backends.mailgun.EmailBackend",
+                        help="esp mode: the Mailgun EMAIL_BACKEND, e.g. newsletter.backends.mailgun.EmailBackend")
     run(parser.parse_args())
 
 

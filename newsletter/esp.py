@@ -50,6 +50,8 @@ class EspProfile:
 # stored templates, so we send them per recipient (one API call each, one HTTP session).
 ESP_PROFILES: dict[str, EspProfile] = {
     "anymail.backends.mailgun.EmailBackend": EspProfile("mailgun", 1000, "%recipient.{}%"),
+    # Our drop-in subclass of it (same request, faster to build): newsletter/backends/mailgun.py.
+    "newsletter.backends.mailgun.EmailBackend": EspProfile("mailgun", 1000, "%recipient.{}%"),
     "anymail.backends.sendgrid.EmailBackend": EspProfile("sendgrid", 1000, "-{}-", key_is_field=True),
     "anymail.backends.brevo.EmailBackend": EspProfile("brevo", 1000, "{{{{params.{}}}}}"),
     "anymail.backends.mailjet.EmailBackend": EspProfile("mailjet", 1000, "[[var:{}]]"),

@@ -1,0 +1,1 @@
+"""Email backends of our own: drop-in subclasses of anymail backends tuned for batch sending."""
