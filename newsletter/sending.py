@@ -258,14 +258,14 @@ def link_templates() -> dict[str, tuple[str, str]]:
 class _LinkMaker:
     """Per-recipient merge values for a whole batch. The signers are built once per batch:
     building a Signer (settings look-ups, key checks) was half the cost of each token
-    (measured); `Signer.sign(uuid.hex)` is exactly what tokens.make_token returns (the
+    (measured); tokens.token_maker makes exactly what tokens.make_token returns (the
     equality test in tests/newsletter/test_sending.py checks it)."""
 
     def __init__(self, templates: dict[str, tuple[str, str]]) -> None:
         self.unsubscribe = templates["unsubscribe_url"]
         self.preferences = templates["preferences_url"]
-        self.sign_unsubscribe = tokens.signer_for(Purpose.UNSUBSCRIBE).sign
-        self.sign_preferences = tokens.signer_for(Purpose.PREFERENCES).sign
+        self.sign_unsubscribe = tokens.token_maker(Purpose.UNSUBSCRIBE)
+        self.sign_preferences = tokens.token_maker(Purpose.PREFERENCES)
 
     def values(self, uuid_hex: str, name: str) -> dict[str, str]:
         before, after = self.unsubscribe

@@ -4,15 +4,23 @@ A token carries the subscriber's public uuid, signed with SECRET_KEY and a salt 
 purpose, so an unsubscribe token cannot confirm and a tampered token is refused. Confirmation
 tokens carry a timestamp and expire (CONFIRMATION_MAX_AGE_DAYS); unsubscribe and preference
 tokens do not expire (an old email's unsubscribe link must keep working).
+
+Spam filters score text that looks like a Bitcoin address (SpamAssassin's PDS_BTC_ID: a word of
+26-35 base58 characters starting with 1 or 3). A base64 signature cut into words by `-`, or a
+bare uuid hex, looks like one about once in twelve emails (measured: +2.0 points). So the
+payload is the uuid hex behind a letter and the signature is hex: each word of a token is either
+too long or does not start with 1 or 3.
 """
 from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import salted_hmac
 
 
 class Purpose(enum.StrEnum):
@@ -29,16 +37,45 @@ class TokenExpired(TokenError):
     """The signature is good but the token is older than its purpose allows."""
 
 
+PAYLOAD_PREFIX = "s"
+
+
+class _HexSignatureMixin:
+    """A hex HMAC (64 characters, one word) instead of base64 (which `-` splits into words)."""
+
+    salt: str
+    key: str
+    algorithm: str
+
+    def signature(self, value: str, key: str | None = None) -> str:
+        return salted_hmac(self.salt + "signer", value, key or self.key, algorithm=self.algorithm).hexdigest()
+
+
+class HexSigner(_HexSignatureMixin, signing.Signer):
+    pass
+
+
+class HexTimestampSigner(_HexSignatureMixin, signing.TimestampSigner):
+    pass
+
+
 def signer_for(purpose: Purpose) -> signing.Signer:
-    """The signer for one purpose; build it once when signing many tokens (a send batch)."""
+    """The signer for one purpose."""
     salt = f"newsletter.tokens.{purpose.value}"
     if purpose is Purpose.CONFIRM:
-        return signing.TimestampSigner(salt=salt)
-    return signing.Signer(salt=salt)
+        return HexTimestampSigner(salt=salt)
+    return HexSigner(salt=salt)
+
+
+def token_maker(purpose: Purpose) -> Callable[[str], str]:
+    """A function from a subscriber uuid's hex to its token; build it once when signing many
+    tokens (a send batch): building the signer is half the cost of a token."""
+    sign = signer_for(purpose).sign
+    return lambda uuid_hex: sign(PAYLOAD_PREFIX + uuid_hex)
 
 
 def make_token(subscriber_uuid: uuid.UUID, purpose: Purpose) -> str:
-    return signer_for(purpose).sign(subscriber_uuid.hex)
+    return token_maker(purpose)(subscriber_uuid.hex)
 
 
 def read_token(token: str, purpose: Purpose, *, allow_expired: bool = False) -> uuid.UUID:
@@ -58,7 +95,9 @@ def read_token(token: str, purpose: Purpose, *, allow_expired: bool = False) -> 
         raise TokenExpired(str(exc)) from exc
     except signing.BadSignature as exc:
         raise TokenError(str(exc)) from exc
+    if not value.startswith(PAYLOAD_PREFIX):
+        raise TokenError("malformed token payload")
     try:
-        return uuid.UUID(hex=value)
+        return uuid.UUID(hex=value.removeprefix(PAYLOAD_PREFIX))
     except ValueError as exc:
         raise TokenError("malformed token payload") from exc
