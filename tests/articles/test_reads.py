@@ -1,14 +1,13 @@
 """Read counting (Redis only, zero SQL), what does not count, the beacon and the roll-up."""
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client, RequestFactory
 
 from articles import reads
 from articles.models import ArticleDailyStats
 from config.redis_client import get_redis
+from tests.concurrency import run_concurrently
 
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 
@@ -151,24 +150,7 @@ def test_flush_is_idempotent_when_run_concurrently(make_article) -> None:
     articles = [make_article() for _ in range(5)]
     for index, article in enumerate(articles):
         _read(article.pk, index + 1, views_each=3)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            reads.flush_to_database()
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_concurrently(reads.flush_to_database, threads=4)
     stats = {s.article_id: (s.views, s.readers) for s in ArticleDailyStats.objects.all()}
     assert stats == {a.pk: (3 * (i + 1), i + 1) for i, a in enumerate(articles)}
 

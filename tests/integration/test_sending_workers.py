@@ -2,15 +2,14 @@
 database and Redis, and the Mailgun emulator as the ESP: counted per recipient at the ESP."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connections
 
 from newsletter import sending
 from newsletter.models import Delivery, Digest, Subscriber
 from newsletter.tasks import send_batch as send_batch_task
+from tests.concurrency import run_concurrently
 
 from .conftest import wait_for
 from .helpers import make_digest, make_subscribers
@@ -86,21 +85,7 @@ def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_wo
     settings.SEND_BATCH_SIZE = 500
     digest = make_digest()
     ids = make_subscribers(3_000)
-    results: list[sending.DispatchResult] = []
-    barrier = threading.Barrier(2)
-
-    def dispatch() -> None:
-        try:
-            barrier.wait()
-            results.append(sending.dispatch(digest_id=digest.id))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=dispatch) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(lambda: sending.dispatch(digest_id=digest.id))
     assert sorted(r.dispatched for r in results) == [False, True]
     # Unsubscribes after dispatch, before the batches run: must not be mailed.
     leaver = Subscriber.objects.get(id=ids[1234])

@@ -3,7 +3,6 @@ removals, exclusions, the previous edition, too few stories, atomic approve/canc
 scheduled run that sends one edition however often it runs (done-means 4)."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from newsletter import digests
 from newsletter.models import Delivery, Digest, DigestItem
+from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import article, ranked_articles, subscriber
 
 
@@ -234,25 +234,7 @@ def test_two_beats_at_once_create_and_send_one_edition(outbox) -> None:  # type:
     subscriber("a@example.com")
     subscriber("b@example.com")
     now = timezone.now()
-    barrier = threading.Barrier(2)
-    results: list[digests.RunOutcome] = []
-    errors: list[BaseException] = []
-
-    def beat() -> None:
-        try:
-            barrier.wait()
-            results.append(digests.run_scheduled(frequency="daily", now=now))
-        except BaseException as exc:  # noqa: BLE001  (reported by the assertion below)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
+    results = run_concurrently(lambda: digests.run_scheduled(frequency="daily", now=now), timeout=30)
     assert sorted(r.result for r in results) == [digests.RunResult.ALREADY, digests.RunResult.DISPATCHED]
     assert Digest.objects.count() == 1
     assert Delivery.objects.count() == 2

@@ -3,17 +3,16 @@ the real database and Redis; the ESP is the local Mailgun emulator (bench/esp_em
 the development outbox."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from bench.esp_emulator import Emulator
 from newsletter import esp, sending, throttle
 from newsletter.models import Delivery, Digest, Subscriber
 from newsletter.tasks import send_batch as send_batch_task
+from tests.concurrency import run_concurrently
 from tests.integration.helpers import make_digest, make_section, make_subscribers
 
 pytestmark = pytest.mark.django_db
@@ -103,21 +102,7 @@ def test_dispatch_twice_does_nothing_the_second_time(settings) -> None:  # type:
 def test_concurrent_dispatch_sends_nothing_twice(emulator) -> None:  # type: ignore[no-untyped-def]
     digest = make_digest()
     make_subscribers(40)
-    results: list[sending.DispatchResult] = []
-    barrier = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(sending.dispatch(digest_id=digest.id, enqueue=False))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(lambda: sending.dispatch(digest_id=digest.id, enqueue=False))
     assert sorted(r.dispatched for r in results) == [False, True]
     assert Delivery.objects.filter(digest=digest).count() == 40
     sending.send_all_sync(digest_id=digest.id)
