@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
-from .models import Suppression
+from .models import Subscriber, Suppression
 
 MAX_EMAIL_LENGTH = 254
 
@@ -97,3 +99,9 @@ def suppress(address: str, *, reason: str) -> None:
             Suppression.objects.get_or_create(email_hash=email_hash(address), defaults={"reason": reason})
     except IntegrityError:
         pass  # a concurrent call stored it first
+
+
+def by_address(address: str) -> QuerySet[Subscriber]:
+    """Subscribers with this address, through the LOWER(email) unique index (`email__iexact`
+    compiles to UPPER(...) LIKE on PostgreSQL, which that index cannot serve)."""
+    return Subscriber.objects.alias(email_lower=Lower("email")).filter(email_lower=address.strip().lower())

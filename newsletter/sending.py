@@ -80,6 +80,11 @@ log = logging.getLogger(__name__)
 
 D = Delivery.Status
 PENDING = (D.QUEUED, D.CLAIMED, D.SENDING)
+# Editions whose deliveries may still be pending (the sweeper looks only at these). A cancelled
+# edition can still have rows a dying worker left claimed or sending; a day is far longer than
+# it takes to settle them, and keeps old cancelled editions out of every sweep.
+LIVE_EDITIONS = (Digest.Status.SENDING, Digest.Status.PAUSED)
+CANCELLED_SETTLE_WINDOW = timedelta(days=1)
 LIST_UNSUBSCRIBE_POST = "List-Unsubscribe=One-Click"
 # Per-recipient path: rows are marked `sending` in small chunks so a crash leaves few unknowns.
 PER_RECIPIENT_CHUNK = 25
@@ -683,9 +688,19 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SEND_STUCK_AFTER_SECONDS)
     report = SweepReport()
+    # Only these editions can hold queued/claimed/sending rows (dispatch creates rows and moves
+    # the edition to sending in one transaction; it becomes sent only once none is pending).
+    # Scoping by edition lets the (digest, ...) indexes serve these scans: no index on
+    # newsletter_delivery includes status, so that status updates stay HOT (migration 0005).
+    live = list(
+        Digest.objects.filter(
+            Q(status__in=LIVE_EDITIONS)
+            | Q(status=Digest.Status.CANCELLED, updated_at__gte=now - CANCELLED_SETTLE_WINDOW)
+        ).values_list("id", flat=True)
+    )
     # sending past the timeout: the ESP may have accepted it -> unknown, never resent.
     stuck_sending = (
-        Delivery.objects.filter(status=D.SENDING, sending_at__lt=cutoff)
+        Delivery.objects.filter(digest_id__in=live, status=D.SENDING, sending_at__lt=cutoff)
         .values("digest_id").annotate(n=Count("id"))
     )
     for row in list(stuck_sending):
@@ -695,10 +710,13 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
             ).update(status=D.UNKNOWN, error="worker stopped during the ESP call; outcome unknown")
             Digest.objects.filter(id=row["digest_id"]).update(unknown_count=F("unknown_count") + settled)
         report.settled_unknown += settled
-    # claimed past the timeout: never handed to the ESP -> queued again (and enqueued below).
-    report.requeued_claimed = Delivery.objects.filter(status=D.CLAIMED, claimed_at__lt=cutoff).update(
-        status=D.QUEUED, claimed_at=None, queued_at=cutoff
+    # claimed past the timeout: never handed to the ESP -> queued again (and enqueued below);
+    # in a cancelled edition -> skipped, as cancel() did with the queued rows.
+    stuck_claimed = Delivery.objects.filter(digest_id__in=live, status=D.CLAIMED, claimed_at__lt=cutoff)
+    stuck_claimed.filter(digest__status=Digest.Status.CANCELLED).update(
+        status=D.SKIPPED, claimed_at=None, error="edition cancelled"
     )
+    report.requeued_claimed = stuck_claimed.update(status=D.QUEUED, claimed_at=None, queued_at=cutoff)
     # queued past the timeout, for editions still sending: the task was lost (or never ran).
     stale = list(
         Delivery.objects.filter(
@@ -754,7 +772,7 @@ def cancel(*, digest_id: int) -> int:
         if not Digest.objects.filter(
             id=digest_id,
             status__in=[Digest.Status.DRAFT, Digest.Status.APPROVED, Digest.Status.SENDING, Digest.Status.PAUSED],
-        ).update(status=Digest.Status.CANCELLED):
+        ).update(status=Digest.Status.CANCELLED, updated_at=timezone.now()):  # the sweeper's window
             return 0
         return Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED).update(
             status=D.SKIPPED, error="edition cancelled"

@@ -25,13 +25,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from articles.models import Section
 
 from . import ratelimits
-from .addresses import email_hash, is_suppressed, keyed_hash, normalise_email, suppress
+from .addresses import by_address, email_hash, is_suppressed, keyed_hash, normalise_email, suppress
 from .models import Frequency, Language, Subscriber, Suppression
 
 logger = logging.getLogger(__name__)
@@ -75,11 +74,6 @@ class ResubscribeOutcome(enum.StrEnum):
     ACTIVE = "active"  # previously confirmed: active again at once (the token proves the mailbox)
     CONFIRMATION_SENT = "confirmation_sent"  # never confirmed: double opt-in first
     NOT_ALLOWED = "not_allowed"  # bounced or complained: only an admin may reinstate
-
-
-def by_address(address: str) -> QuerySet[Subscriber]:
-    """Subscribers with this (normalised) address, through the LOWER(email) unique index."""
-    return Subscriber.objects.alias(email_lower=Lower("email")).filter(email_lower=address.lower())
 
 
 def hash_client_value(value: str, *, purpose: str) -> str:

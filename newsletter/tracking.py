@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .addresses import email_hash, suppress
+from .addresses import by_address, email_hash, suppress
 from .models import Delivery, DeliveryEvent, Subscriber, Suppression
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,11 @@ def find_delivery(event: AnymailTrackingEvent) -> Delivery | None:
             return found
     if event.message_id and event.recipient:
         # Mailgun gives one message id to a whole batch: the recipient picks the row.
+        # Through the subscriber (LOWER(email) index, then the subscriber_id index): the
+        # deliveries table has no esp_message_id index, to keep status updates HOT (migration 0005).
+        subscriber_ids = by_address(str(event.recipient)).values("id")
         return (
-            Delivery.objects.filter(esp_message_id=event.message_id, subscriber__email__iexact=event.recipient)
+            Delivery.objects.filter(subscriber_id__in=subscriber_ids, esp_message_id=event.message_id)
             .select_related("subscriber").order_by("-id").first()
         )
     return None
@@ -130,7 +133,7 @@ def _apply_to_subscriber(event: AnymailTrackingEvent, *, delivery: Delivery | No
         subscribers = subscribers.filter(id=delivery.subscriber_id)
         address = delivery.subscriber.email
     elif recipient:
-        subscribers = subscribers.filter(email__iexact=recipient)
+        subscribers = by_address(recipient)
         address = recipient
     else:
         return
