@@ -21,9 +21,7 @@ from django.core.signals import setting_changed
 from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -32,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Section
+from config.cached_pages import render_shared, respond
 
 from . import subscriptions
 from .forms import PreferencesForm, SignupForm
@@ -66,7 +65,6 @@ def _generic_message() -> str:
 # nothing), so it is rendered once per language and path and reused; only the CSRF token of the
 # footer's language form differs per request and is filled in (as articles.views does for pages).
 # Rendering it was about a sixth of a signup's CPU time (bench/README.md).
-_CSRF_MARKER = "__csrf_token_placeholder_signup_done__"
 _done_pages: dict[tuple[str, str], str] = {}
 _DONE_PAGES_MAX = 32  # the path may carry a query string: bound what a client can make us keep
 
@@ -82,14 +80,10 @@ def _done_page(request: HttpRequest) -> HttpResponse:
     key = (translation.get_language() or "", request.get_full_path())
     html = _done_pages.get(key)
     if html is None:
-        html = render_to_string(
-            "newsletter/signup_done.html",
-            {"message": _generic_message(), "csrf_token": _CSRF_MARKER},
-            request=request,
-        )
+        html = render_shared("newsletter/signup_done.html", {"message": _generic_message()}, request=request)
         if len(_done_pages) < _DONE_PAGES_MAX:
             _done_pages[key] = html
-    return HttpResponse(html.replace(_CSRF_MARKER, get_token(request)))
+    return respond(request, html)
 
 
 def _chosen_topics(topics: QuerySet[Section]) -> list[Section]:
