@@ -38,28 +38,9 @@ logger = logging.getLogger(__name__)
 
 _PREFIX = "rl:signup"
 
-# KEYS: one counter per window; ARGV: limit1, ttl1, limit2, ttl2, ...
-# Counts the email only if every window still has room; returns 1 (allowed) or 0.
-_CHECK_AND_COUNT = """
-for i = 1, #KEYS do
-  local current = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if current >= tonumber(ARGV[2 * i - 1]) then
-    return 0
-  end
-end
-for i = 1, #KEYS do
-  local n = redis.call('INCR', KEYS[i])
-  if n == 1 then
-    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i]))
-  end
-end
-return 1
-"""
-
-
 # KEYS[1]: the IP counter, KEYS[2..]: the address windows; ARGV[1], ARGV[2]: IP limit (<= 0: none)
 # and its TTL, then limit, ttl per address window. Returns {submission allowed, email reserved};
-# an IP over its limit reserves nothing.
+# an IP over its limit reserves nothing. The email is counted only if every window has room.
 _SIGNUP_CHECK = """
 local ip_limit = tonumber(ARGV[1])
 if ip_limit > 0 then
@@ -110,53 +91,39 @@ def _address_windows() -> list[tuple[str, int, int]]:
     ]
 
 
-def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
-    """Count one submission from this IP and, if allowed, reserve one email for the address."""
+def _check(*, ip_key: str, ip_limit: int, address_hash: str) -> tuple[bool, bool]:
     windows = _address_windows()
-    keys = [f"{_PREFIX}:ip:{ip_key_hash(ip)}"]
-    keys += [f"{_PREFIX}:addr:{name}:{address_hash}" for name, _limit, _ttl in windows]
-    args: list[int] = [settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR, 3600]
+    keys = [ip_key] + [f"{_PREFIX}:addr:{name}:{address_hash}" for name, _limit, _ttl in windows]
+    args: list[int] = [ip_limit, 3600]
     for _name, limit, ttl in windows:
         args += [limit, ttl]
+    submission, email = _script(_SIGNUP_CHECK)(keys=keys, args=args)
+    return bool(submission), bool(email)
+
+
+def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
+    """Count one submission from this IP and, if allowed, reserve one email for the address."""
     try:
-        submission, email = _script(_SIGNUP_CHECK)(keys=keys, args=args)
+        submission, email = _check(
+            ip_key=f"{_PREFIX}:ip:{ip_key_hash(ip)}",
+            ip_limit=settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR,
+            address_hash=address_hash,
+        )
     except redis.RedisError:
         logger.warning("rate limit store unavailable; allowing the submission, sending no email")
         return SignupAllowance(submission_allowed=True, email_reserved=False)
-    return SignupAllowance(submission_allowed=bool(submission), email_reserved=bool(email))
+    return SignupAllowance(submission_allowed=submission, email_reserved=email)
 
 
 def ip_key_hash(ip: str) -> str:
     return keyed_hash(ip or "unknown", purpose="ratelimit-ip")
 
 
-def allow_submission(*, ip: str) -> bool:
-    """Count one signup submission from this IP; False once the hourly limit is passed."""
-    limit = settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR
-    if limit <= 0:
-        return True
-    key = f"{_PREFIX}:ip:{ip_key_hash(ip)}"
-    try:
-        pipe = get_redis().pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 3600, nx=True)
-        count, _ = pipe.execute()
-    except redis.RedisError:
-        logger.warning("rate limit store unavailable; allowing the submission")
-        return True
-    return int(count) <= limit
-
-
 def allow_email(*, address_hash: str) -> bool:
-    """Reserve one subscriber email for this address if both windows have room."""
-    windows = _address_windows()
-    keys = [f"{_PREFIX}:addr:{name}:{address_hash}" for name, _limit, _ttl in windows]
-    args: list[int] = []
-    for _name, limit, ttl in windows:
-        args += [limit, ttl]
+    """Reserve one subscriber email for this address if both windows have room (no IP counted)."""
     try:
-        allowed = _script(_CHECK_AND_COUNT)(keys=keys, args=args)
+        _submission, email = _check(ip_key=f"{_PREFIX}:ip:none", ip_limit=0, address_hash=address_hash)
     except redis.RedisError:
         logger.warning("rate limit store unavailable; not sending a subscriber email")
         return False
-    return bool(allowed)
+    return email
