@@ -1,6 +1,7 @@
 """Admin for editors: articles (reads in the last 24 h / 7 d, bulk publish and digest
 exclusion, normalised search), sections, and tags (with merge). Actions are thin: they call
 articles.services."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -47,15 +48,22 @@ class ArticleAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "section", "tags", "author"]}),
         (_("الصورة"), {"fields": ["image", "image_url", "image_alt"]}),
-        (_("النشر"), {"fields": ["status", "published_at", "exclude_from_digests", "canonical_url", "guid", "updated_at"]}),
+        (
+            _("النشر"),
+            {"fields": ["status", "published_at", "exclude_from_digests", "canonical_url", "guid", "updated_at"]},
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         today = timezone.localdate()
         # The 24-hour figure covers yesterday and today: counters are kept per local day.
-        return super().get_queryset(request).annotate(
-            _reads_24h=_views_since(today - timedelta(days=1)),
-            _reads_7d=_views_since(today - timedelta(days=6)),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _reads_24h=_views_since(today - timedelta(days=1)),
+                _reads_7d=_views_since(today - timedelta(days=6)),
+            )
         )
 
     @admin.display(description=_("قراءات 24 ساعة"), ordering="_reads_24h")
@@ -115,7 +123,9 @@ class SectionAdmin(admin.ModelAdmin):
 
 class MergeForm(forms.Form):
     into = forms.ModelChoiceField(
-        label=_("الوسم الباقي"), queryset=Tag.objects.filter(merged_into__isnull=True), widget=forms.TextInput,
+        label=_("الوسم الباقي"),
+        queryset=Tag.objects.filter(merged_into__isnull=True),
+        widget=forms.TextInput,
         help_text=_("رقم الوسم الذي تُدمج فيه الوسوم المحددة."),
     )
 
@@ -155,8 +165,15 @@ class TagAdmin(admin.ModelAdmin):
                 return None
         else:
             form = MergeForm()
-        return render(request, "articles/admin/merge_tags.html", {
-            **self.admin_site.each_context(request),
-            "title": _("دمج الوسوم"), "tags": queryset, "form": form, "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return render(
+            request,
+            "articles/admin/merge_tags.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("دمج الوسوم"),
+                "tags": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -4,6 +4,7 @@ and linking hashtags inside sanitised article HTML.
 `normalise` is deliberately lossy (it is a matching key, never shown to readers): #أميركا and
 #اميركا, or a query typed without hamza or tashkeel, must land on the same key.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,10 +16,14 @@ from html.parser import HTMLParser
 
 # Tashkeel (fathatan .. sukun), superscript alef; plus the combining hamza/madda marks that
 # survive NFKC when they cannot compose with the letter before them.
-_DROP = {cp: None for cp in [*range(0x064B, 0x0656), 0x0670, 0x0640, 0x200C, 0x200D, 0x200F, 0x200E]}
+_DROP = dict.fromkeys([*range(1611, 1622), 1648, 1600, 8204, 8205, 8207, 8206])
 _FOLD = {
-    ord("أ"): "ا", ord("إ"): "ا", ord("آ"): "ا", ord("ٱ"): "ا",
-    ord("ى"): "ي", ord("ة"): "ه",
+    ord("أ"): "ا",
+    ord("إ"): "ا",
+    ord("آ"): "ا",
+    ord("ٱ"): "ا",
+    ord("ى"): "ي",
+    ord("ة"): "ه",
     **{0x0660 + i: str(i) for i in range(10)},  # Arabic-Indic digits
     **{0x06F0 + i: str(i) for i in range(10)},  # Eastern Arabic-Indic (Persian/Urdu) digits
 }

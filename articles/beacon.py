@@ -7,6 +7,7 @@ text/plain or form body `id=123`, `url=...`, a bare id or a bare URL (answers 20
 `navigator.sendBeacon(url, data)` sends. Bad input is a 4xx, an unknown article 404, nothing
 stored; never any SQL.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -27,7 +28,9 @@ class BeaconResult:
     content_type: str | None = None
 
 
-def _target(method: str, query_string: str, content_length: str, read_body: Callable[[int], bytes]) -> tuple[int | None, int]:
+def _target(
+    method: str, query_string: str, content_length: str, read_body: Callable[[int], bytes]
+) -> tuple[int | None, int]:
     """(article_id, error status); an id still has to be checked against the index."""
     values: dict[str, str] = {}
     if method == "POST":
@@ -71,7 +74,12 @@ def _target(method: str, query_string: str, content_length: str, read_body: Call
 
 
 def handle(
-    *, method: str, meta: Mapping[str, str], cookie: str, query_string: str, content_length: str,
+    *,
+    method: str,
+    meta: Mapping[str, str],
+    cookie: str,
+    query_string: str,
+    content_length: str,
     read_body: Callable[[int], bytes],
 ) -> BeaconResult:
     if method == "HEAD":

@@ -6,6 +6,7 @@ the wrapped application. Run it as the server's entry point:
 
 It serves the same logic as the Django view (articles.beacon.handle) and runs no SQL.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,15 @@ from . import beacon, reads
 
 BEACON_PATH = "/r/"
 _COOKIE_RE = re.compile(rf"(?:^|;\s*){reads.VISITOR_COOKIE}=([A-Za-z0-9_-]{{16,64}})(?:;|$)")
-_STATUS = {200: "200 OK", 204: "204 No Content", 400: "400 Bad Request", 404: "404 Not Found",
-           405: "405 Method Not Allowed", 413: "413 Payload Too Large", 414: "414 URI Too Long"}
+_STATUS = {
+    200: "200 OK",
+    204: "204 No Content",
+    400: "400 Bad Request",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    413: "413 Payload Too Large",
+    414: "414 URI Too Long",
+}
 
 
 class BeaconFastPath:
@@ -31,12 +39,18 @@ class BeaconFastPath:
         match = _COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
         stream = environ["wsgi.input"]
         result = beacon.handle(
-            method=environ.get("REQUEST_METHOD", "GET"), meta=environ, cookie=match.group(1) if match else "",
-            query_string=environ.get("QUERY_STRING", ""), content_length=environ.get("CONTENT_LENGTH", ""),
+            method=environ.get("REQUEST_METHOD", "GET"),
+            meta=environ,
+            cookie=match.group(1) if match else "",
+            query_string=environ.get("QUERY_STRING", ""),
+            content_length=environ.get("CONTENT_LENGTH", ""),
             read_body=lambda size: stream.read(min(size, beacon.MAX_BEACON_BYTES + 1)),
         )
-        headers = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
-                   ("Content-Length", str(len(result.body)))]
+        headers = [
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Content-Length", str(len(result.body))),
+        ]
         if result.content_type:
             headers.append(("Content-Type", result.content_type))
         if result.status == 405:

@@ -5,13 +5,14 @@ editor's. The whole feed is one transaction: a malformed or unreachable feed rai
 and changes nothing. An entry whose content is unchanged is not saved, so re-running an import
 changes nothing (not even updated_at).
 """
+
 from __future__ import annotations
 
 import calendar
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -43,7 +44,7 @@ def fetch(source: str) -> bytes:
     if source.startswith(("http://", "https://")):
         request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
         try:
-            with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
                 data = response.read(MAX_FEED_BYTES + 1)
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
             raise FeedError(f"cannot fetch {source}: {error}") from error
@@ -75,7 +76,7 @@ def _entry_datetime(entry: feedparser.FeedParserDict) -> datetime | None:
     for field in ("published_parsed", "updated_parsed"):
         value = entry.get(field)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=dt_timezone.utc)
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     return None
 
 

@@ -3,6 +3,7 @@
 Only data and invariants live here; behaviour lives in plain modules (arabic, reads, ranking,
 feeds, services) so views, admin and tasks stay thin.
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -59,7 +60,7 @@ class Tag(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
-    def published(self) -> "ArticleQuerySet":
+    def published(self) -> ArticleQuerySet:
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
 
@@ -76,12 +77,20 @@ class Article(models.Model):
     image_url = models.URLField(_("رابط الصورة"), max_length=500, blank=True)
     image_alt = models.CharField(_("النص البديل للصورة"), max_length=300, blank=True)
     canonical_url = models.URLField(
-        _("الرابط الأصلي"), max_length=500, blank=True, null=True, unique=True,
+        _("الرابط الأصلي"),
+        max_length=500,
+        blank=True,
+        null=True,
+        unique=True,
         help_text=_("عندما يُنشر المقال على نظام إدارة محتوى خارجي."),
     )
     guid = models.CharField(_("معرّف الخلاصة"), max_length=500, blank=True, null=True, unique=True)
     section = models.ForeignKey(
-        Section, verbose_name=_("القسم"), null=True, blank=True, on_delete=models.SET_NULL,
+        Section,
+        verbose_name=_("القسم"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="articles",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("الوسوم"), blank=True, related_name="articles")

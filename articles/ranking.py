@@ -11,6 +11,7 @@ Cost: one HGETALL per Redis day, one SQL query for eligibility, one for old days
 result; exact PFCOUNT unions only for the candidates whose upper bound (readers <= views) can
 still reach the top `limit`.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,9 @@ def _ids(items: Iterable[object] | None) -> list[int] | None:
     return [item.pk if hasattr(item, "pk") else int(item) for item in items]  # type: ignore[arg-type, attr-defined]
 
 
-def eligible_articles(*, sections: Iterable[Section | int] | None = None, tags: Iterable[Tag | int] | None = None) -> QuerySet[Article]:
+def eligible_articles(
+    *, sections: Iterable[Section | int] | None = None, tags: Iterable[Tag | int] | None = None
+) -> QuerySet[Article]:
     queryset = Article.objects.published().filter(exclude_from_digests=False)
     section_ids = _ids(sections)
     if section_ids is not None:
@@ -49,7 +52,14 @@ def eligible_articles(*, sections: Iterable[Section | int] | None = None, tags: 
     tag_ids = _ids(tags)
     if tag_ids is not None:
         # A merged tag given as a filter means its survivor (the articles moved there).
-        tag_ids = list(Tag.objects.filter(Q(id__in=tag_ids) | Q(merged_tags__id__in=tag_ids)).values_list("id", flat=True).distinct()) + tag_ids
+        tag_ids = (
+            list(
+                Tag.objects.filter(Q(id__in=tag_ids) | Q(merged_tags__id__in=tag_ids))
+                .values_list("id", flat=True)
+                .distinct()
+            )
+            + tag_ids
+        )
         through = Article.tags.through
         queryset = queryset.filter(Exists(through.objects.filter(article_id=OuterRef("pk"), tag_id__in=tag_ids)))
     return queryset
@@ -60,7 +70,7 @@ def _filter_ids(queryset: QuerySet[Article], ids: list[int]) -> list[int]:
     parameter (= ANY) instead of an IN list of thousands of placeholders."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Article._meta.db_table)
-        queryset = queryset.extra(where=[f"{table}.id = ANY(%s)"], params=[ids])  # noqa: S610
+        queryset = queryset.extra(where=[f"{table}.id = ANY(%s)"], params=[ids])
     else:
         queryset = queryset.filter(id__in=ids)
     return list(queryset.values_list("id", flat=True).order_by())
@@ -126,7 +136,11 @@ def most_read(
     def upper_bound(article_id: int) -> int:
         # Distinct readers never exceed views; HyperLogLog's ~0.81% error gets a margin.
         views = redis_views.get(article_id, 0)
-        return db_readers.get(article_id, 0) + redis_offsets.get(article_id, 0) + (math.ceil(views * 1.03) + 1 if views else 0)
+        return (
+            db_readers.get(article_id, 0)
+            + redis_offsets.get(article_id, 0)
+            + (math.ceil(views * 1.03) + 1 if views else 0)
+        )
 
     candidates = sorted(candidate_ids, key=upper_bound, reverse=True)
     scores: dict[int, tuple[int, int]] = {}

@@ -21,6 +21,7 @@ Guarantees, in one place:
   counters, readers as per-day offsets), so counting continues from the rolled-up totals instead
   of restarting at zero; a reader seen both before and after the restart may count twice that day.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,6 +85,7 @@ def today() -> date:
 
 # --- Who and what counts ----------------------------------------------------------------------
 
+
 def is_bot(user_agent: str) -> bool:
     return bool(_BOT_UA.search(user_agent))
 
@@ -141,6 +143,7 @@ def visitor_id(request: HttpRequest, *, day: date | None = None) -> tuple[str, b
 
 
 # --- Counting (hot path: Redis only) ----------------------------------------------------------
+
 
 def record_read(article_id: int, visitor: str, *, day: date | None = None) -> None:
     """Count one read: one pipeline, no SQL."""
@@ -205,6 +208,7 @@ def count_request(request: HttpRequest, article_id: int) -> bool:
 
 
 # --- Index of published articles, for the beacon ----------------------------------------------
+
 
 def normalise_url(url: str) -> str | None:
     """Comparable form of an article URL: lower-case scheme and host, decoded path without a
@@ -293,6 +297,7 @@ def resolve_published(*, article_id: int | None = None, url: str | None = None) 
 
 # --- Roll-up into the database ----------------------------------------------------------------
 
+
 def retained_days(*, now: datetime | None = None) -> list[date]:
     """Days whose counters Redis still holds, newest first."""
     current = timezone.localdate(now) if now else today()
@@ -321,7 +326,8 @@ def _restore_after_restart(days: list[date]) -> None:
     if touched:
         log.warning(
             "no read-counter epoch in Redis (first roll-up, or Redis lost its data): "
-            "restored %d day(s) of counters from the database", len(touched),
+            "restored %d day(s) of counters from the database",
+            len(touched),
         )
 
 
@@ -394,9 +400,11 @@ def flush_to_database(*, now: datetime | None = None) -> int:
     for day in days:
         for article_id, (views, readers) in read_day(day).items():
             collected.append((article_id, day, views, readers))
-    existing = set(
-        Article.objects.filter(id__in={row[0] for row in collected}).values_list("id", flat=True)
-    ) if collected else set()
+    existing = (
+        set(Article.objects.filter(id__in={row[0] for row in collected}).values_list("id", flat=True))
+        if collected
+        else set()
+    )
     rows = [row for row in collected if row[0] in existing]  # deleted articles are dropped
     upsert_stats(rows)
     rebuild_index()

@@ -4,6 +4,7 @@ tag merging, publishing in bulk, and the normalised search used by the site and 
 Every write that changes what the public sees also refreshes, after commit, the Redis index the
 read beacon validates against and drops the cached article page.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -22,9 +23,48 @@ from .models import Article, Tag
 
 # What an article body may contain: editors paste from Word, other CMSs and social embeds.
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s", "sub", "sup",
-    "blockquote", "q", "cite", "ul", "ol", "li", "dl", "dt", "dd", "a", "img", "figure", "figcaption",
-    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "code", "pre", "span", "abbr", "time",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "blockquote",
+    "q",
+    "cite",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "img",
+    "figure",
+    "figcaption",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "code",
+    "pre",
+    "span",
+    "abbr",
+    "time",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "hreflang"},
@@ -48,7 +88,9 @@ def sanitise_html(markup: str) -> str:
     )
 
 
-def unique_slug(model: type[Article] | type[Tag], base: str, *, exclude_pk: int | None = None, max_length: int = 280) -> str:
+def unique_slug(
+    model: type[Article] | type[Tag], base: str, *, exclude_pk: int | None = None, max_length: int = 280
+) -> str:
     stem = slugify(base, allow_unicode=True)[:max_length].strip("-") or "item"
     candidate, counter = stem, 2
     others = model.objects.exclude(pk=exclude_pk) if exclude_pk else model.objects.all()
@@ -66,6 +108,7 @@ def build_search_text(article: Article) -> str:
 
 # --- Tags -------------------------------------------------------------------------------------
 
+
 def resolve_tag(tag: Tag) -> Tag:
     """The surviving tag of a (possibly merged) tag."""
     seen = set()
@@ -81,7 +124,9 @@ def get_or_create_tag(name: str) -> Tag:
     tag = Tag.objects.select_related("merged_into").filter(key=key).first()
     if tag is None:
         shown = display_name(name)[:150] or key
-        tag, _ = Tag.objects.get_or_create(key=key, defaults={"name": shown, "slug": unique_slug(Tag, key, max_length=140)})
+        tag, _ = Tag.objects.get_or_create(
+            key=key, defaults={"name": shown, "slug": unique_slug(Tag, key, max_length=140)}
+        )
     return resolve_tag(tag)
 
 
@@ -133,6 +178,7 @@ def merge_tags(*, source: Tag, into: Tag) -> int:
 
 # --- Articles ---------------------------------------------------------------------------------
 
+
 def prepare_article(article: Article) -> None:
     """Sanitise the body, fill slug and search text (before save)."""
     article.body = sanitise_html(article.body or "")
@@ -148,7 +194,9 @@ def prepare_article(article: Article) -> None:
 
 
 @transaction.atomic
-def save_article(article: Article, *, extra_tag_names: Iterable[str] = (), replace_tags: bool = False, sync: bool = True) -> Article:
+def save_article(
+    article: Article, *, extra_tag_names: Iterable[str] = (), replace_tags: bool = False, sync: bool = True
+) -> Article:
     old_slug = None
     if article.pk:
         old_slug = Article.objects.filter(pk=article.pk).values_list("slug", flat=True).first()
@@ -164,7 +212,9 @@ def after_change(articles: Iterable[Article], *, old_slugs: Iterable[str] = ()) 
     """After commit: refresh the beacon index and drop cached pages of these articles."""
     articles = list(articles)
     now = timezone.now()
-    published = [a for a in articles if a.status == Article.Status.PUBLISHED and a.published_at and a.published_at <= now]
+    published = [
+        a for a in articles if a.status == Article.Status.PUBLISHED and a.published_at and a.published_at <= now
+    ]
     entries = [reads.index_entry(a) for a in published]
     gone = [a.pk for a in articles if a not in published]
     slugs = [a.slug for a in articles] + [s for s in old_slugs if s]
@@ -209,7 +259,9 @@ def set_status(queryset: QuerySet[Article], *, status: str) -> int:
 @transaction.atomic
 def set_excluded(queryset: QuerySet[Article], *, excluded: bool) -> int:
     articles = list(Article.objects.filter(pk__in=queryset.values("pk")).only("id", "slug"))
-    count = Article.objects.filter(pk__in=[a.pk for a in articles]).update(exclude_from_digests=excluded, updated_at=timezone.now())
+    count = Article.objects.filter(pk__in=[a.pk for a in articles]).update(
+        exclude_from_digests=excluded, updated_at=timezone.now()
+    )
     slugs = [a.slug for a in articles]
     transaction.on_commit(lambda: invalidate_pages(slugs))
     return count

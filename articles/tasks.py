@@ -1,4 +1,5 @@
 """Thin Celery tasks for articles: each takes plain arguments and calls a service function."""
+
 from __future__ import annotations
 
 import logging

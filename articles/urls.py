@@ -1,4 +1,5 @@
 """Public article pages, search and the read beacon."""
+
 from django.urls import path
 
 from . import views

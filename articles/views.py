@@ -6,6 +6,7 @@ placeholder where the CSRF token goes, so a cached hit costs no SQL; the read is
 on every view. Staff are recognised by a session lookup that only happens for requests that
 carry a session cookie (readers do not log in), so ordinary readers never pay for it.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -62,8 +63,12 @@ def _with_visitor_cookie(request: HttpRequest, response: HttpResponse) -> HttpRe
         # reader's next view is the same reader; it is random-looking and carries no IP.
         visitor, _ = reads.visitor_id(request)
         response.set_cookie(
-            reads.VISITOR_COOKIE, visitor, max_age=VISITOR_COOKIE_AGE, httponly=True,
-            samesite="Lax", secure=request.is_secure(),
+            reads.VISITOR_COOKIE,
+            visitor,
+            max_age=VISITOR_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
         )
     return response
 
@@ -132,17 +137,29 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if tag.merged_into_id:
         return HttpResponsePermanentRedirect(services.resolve_tag(tag).get_absolute_url())
     articles = Article.objects.published().filter(tags=tag).select_related("section")
-    return render(request, "articles/list.html", {
-        "heading": f"#{tag.name}", "page_obj": _page(request, articles), "kind": "tag",
-    })
+    return render(
+        request,
+        "articles/list.html",
+        {
+            "heading": f"#{tag.name}",
+            "page_obj": _page(request, articles),
+            "kind": "tag",
+        },
+    )
 
 
 def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
     section = get_object_or_404(Section, slug=slug)
     articles = Article.objects.published().filter(section=section).select_related("section")
-    return render(request, "articles/list.html", {
-        "heading": section.name, "page_obj": _page(request, articles), "kind": "section",
-    })
+    return render(
+        request,
+        "articles/list.html",
+        {
+            "heading": section.name,
+            "page_obj": _page(request, articles),
+            "kind": "section",
+        },
+    )
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -158,8 +175,11 @@ def search(request: HttpRequest) -> HttpResponse:
 def beacon(request: HttpRequest) -> HttpResponse:
     """Read beacon for pages served elsewhere (articles.beacon). No SQL."""
     result = beacon_module.handle(
-        method=request.method or "GET", meta=request.META, cookie=request.COOKIES.get(reads.VISITOR_COOKIE, ""),
-        query_string=request.META.get("QUERY_STRING", ""), content_length=request.META.get("CONTENT_LENGTH", ""),
+        method=request.method or "GET",
+        meta=request.META,
+        cookie=request.COOKIES.get(reads.VISITOR_COOKIE, ""),
+        query_string=request.META.get("QUERY_STRING", ""),
+        content_length=request.META.get("CONTENT_LENGTH", ""),
         read_body=lambda size: request.read(min(size, beacon_module.MAX_BEACON_BYTES + 1)),
     )
     response = HttpResponse(result.body, status=result.status, content_type=result.content_type)

@@ -13,6 +13,7 @@ render and the HTML size.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_digest REDIS_URL=redis://127.0.0.1:6379/13 \
         .venv/bin/python bench/digest_render.py [--runs 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -52,8 +53,10 @@ def seed() -> list[Section]:
     ]
     if Article.objects.filter(slug__startswith=PREFIX).count() >= 60:
         return sections
-    tags = [Tag.objects.get_or_create(key=f"{PREFIX}t{i}", defaults={"name": f"وسم رقم {i}", "slug": f"{PREFIX}t{i}"})[0]
-            for i in range(20)]
+    tags = [
+        Tag.objects.get_or_create(key=f"{PREFIX}t{i}", defaults={"name": f"وسم رقم {i}", "slug": f"{PREFIX}t{i}"})[0]
+        for i in range(20)
+    ]
     day = timezone.localdate(RUN_AT)
     for i in range(60):
         article = Article.objects.create(
@@ -66,7 +69,7 @@ def seed() -> list[Section]:
             image_url=f"https://img.example.com/{i}.jpg",
             image_alt="صورة من المؤتمر الصحفي",
         )
-        article.tags.set(tags[i % 20: i % 20 + 3])
+        article.tags.set(tags[i % 20 : i % 20 + 3])
         ArticleDailyStats.objects.create(article=article, day=day, views=5000 - i * 40, readers=3000 - i * 30)
     return sections
 
@@ -98,9 +101,11 @@ def main() -> None:
     compose_median, compose_max = timed(compose_and_render, args.runs)
     digest = Digest.objects.get(frequency="daily", edition_date=timezone.localdate(RUN_AT))
     ids = [s.pk for s in sections]
-    segments = [rendering.Segment(language=lang, section_ids=tuple(sorted(chosen)))
-                for lang in ("ar", "en")
-                for chosen in ((), ids[:1], ids[:2], ids[1:4], ids[2:5])]
+    segments = [
+        rendering.Segment(language=lang, section_ids=tuple(sorted(chosen)))
+        for lang in ("ar", "en")
+        for chosen in ((), ids[:1], ids[:2], ids[1:4], ids[2:5])
+    ]
 
     def render_segments() -> None:
         for segment in segments:
@@ -111,8 +116,10 @@ def main() -> None:
         rendered = rendering.render_digest(digest, rendering.Segment(language="ar"))
     print(f"database: {connection.vendor}, runs: {args.runs}")
     print(f"compose + render, 10 stories: median {compose_median:.1f} ms, max {compose_max:.1f} ms")
-    print(f"render 10 segments:           median {segments_median:.1f} ms, max {segments_max:.1f} ms "
-          f"({segments_median / 10:.1f} ms per segment)")
+    print(
+        f"render 10 segments:           median {segments_median:.1f} ms, max {segments_max:.1f} ms "
+        f"({segments_median / 10:.1f} ms per segment)"
+    )
     print(f"one render: {len(queries)} SQL queries, HTML {len(rendered.html.encode()) / 1024:.1f} KB")
 
 

@@ -33,6 +33,7 @@ per call (measured; now ~7 ms), ~15% of the 2-core budget at 10,000 recipients/s
 Only 127.0.0.1. Standard library only; a threaded server is enough for >10,000 recipients/s
 because one request carries a whole batch of up to 1,000 recipients.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -183,8 +184,11 @@ class State:
                 bad["url_in_bodies"] += 1
             if not record["metadata"].get("delivery_id"):
                 bad["delivery_id_metadata"] += 1
-        return {"records": len(records), "unique_unsubscribe_urls": len({r.get("unsubscribe_url") for r in records}),
-                "failures": dict(bad)}
+        return {
+            "records": len(records),
+            "unique_unsubscribe_urls": len({r.get("unsubscribe_url") for r in records}),
+            "failures": dict(bad),
+        }
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
@@ -204,7 +208,7 @@ class State:
 
 def _addr_spec(raw: str) -> str:
     if "<" in raw and raw.endswith(">"):
-        return raw[raw.rindex("<") + 1:-1].strip()
+        return raw[raw.rindex("<") + 1 : -1].strip()
     return raw.strip()
 
 
@@ -230,9 +234,7 @@ def _recipients_and_from(content_type: str, body: bytes) -> tuple[list[str], boo
 
 def _parse_form(content_type: str, body: bytes) -> dict[str, list[str]]:
     if content_type.startswith("multipart/form-data"):
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
-        )
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         fields: dict[str, list[str]] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -248,7 +250,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: anymail's requests session reuses it
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _json(self, status: int, payload: Any) -> None:
@@ -266,7 +268,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path.startswith("/_stats"):
                 self._json(200, state.stats())
             elif self.path.startswith("/_recipients"):
@@ -276,7 +278,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(404, {"message": "not found"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self._body()
             if self.path.startswith("/_faults"):
                 state.set_faults(json.loads(body or b"{}"))
@@ -339,8 +341,11 @@ class Emulator:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8401)
-    parser.add_argument("--no-verify-body", action="store_true",
-                        help="records without the body checks (url_in_text/url_in_html, subject)")
+    parser.add_argument(
+        "--no-verify-body",
+        action="store_true",
+        help="records without the body checks (url_in_text/url_in_html, subject)",
+    )
     args = parser.parse_args()
     emulator = Emulator(port=args.port, verify_body=not args.no_verify_body)
     print(f"ESP emulator (Mailgun API) on {emulator.api_url}", flush=True)

@@ -13,6 +13,7 @@ Usage (repo root):
     DEBUG=0 SECRET_KEY=x DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_articles \
     REDIS_URL=redis://127.0.0.1:6379/11 .venv/bin/python bench/most_read_bench.py [--dense]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -49,11 +50,19 @@ def build(dense: bool) -> None:
     rng = random.Random(42)
     now = timezone.now()
     Article.objects.filter(slug__startswith=SLUG_PREFIX).delete()
-    sections = [Section.objects.get_or_create(slug=f"bench-{i}", defaults={"name": f"قسم اختبار {i}", "position": 90 + i})[0] for i in range(5)]
+    sections = [
+        Section.objects.get_or_create(slug=f"bench-{i}", defaults={"name": f"قسم اختبار {i}", "position": 90 + i})[0]
+        for i in range(5)
+    ]
     articles = [
         Article(
-            title=f"مقال اختبار {i}", slug=f"{SLUG_PREFIX}{i}", body="<p>نص</p>", search_text=f"مقال اختبار {i}",
-            section=sections[i % 5], status=Article.Status.PUBLISHED, published_at=now - timedelta(minutes=15 * i),
+            title=f"مقال اختبار {i}",
+            slug=f"{SLUG_PREFIX}{i}",
+            body="<p>نص</p>",
+            search_text=f"مقال اختبار {i}",
+            section=sections[i % 5],
+            status=Article.Status.PUBLISHED,
+            published_at=now - timedelta(minutes=15 * i),
             exclude_from_digests=(i % 97 == 0),
         )
         for i in range(N_ARTICLES)
@@ -93,7 +102,9 @@ def build(dense: bool) -> None:
     ArticleDailyStats.objects.bulk_create(rows, batch_size=10_000)
     client.set(reads.EPOCH_KEY, "bench")  # no "restore after restart" during the measurement
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE articles_articledailystats; ANALYZE articles_article;") if connection.vendor == "postgresql" else None
+        cursor.execute(
+            "ANALYZE articles_articledailystats; ANALYZE articles_article;"
+        ) if connection.vendor == "postgresql" else None
 
 
 def measure(label: str, fn, runs: int = 7) -> float:  # type: ignore[no-untyped-def]
@@ -117,14 +128,22 @@ def main() -> None:
         started = time.perf_counter()
         build(args.dense)
         print(f"built data in {time.perf_counter() - started:.0f} s")
-    print(f"articles: {Article.objects.count()}, stats rows: {ArticleDailyStats.objects.count()}, vendor: {connection.vendor}")
+    print(
+        f"articles: {Article.objects.count()}, stats rows: {ArticleDailyStats.objects.count()}, vendor: {connection.vendor}"
+    )
     now = timezone.now()
     section = Section.objects.get(slug="bench-2")
     measure("most_read(last 24 h, 10)", lambda: most_read(now - timedelta(hours=24), now, 10))
     measure("most_read(last 7 days, 10)", lambda: most_read(now - timedelta(days=7), now, 10))
     measure("most_read(last 30 days, 10)", lambda: most_read(now - timedelta(days=30), now, 10))
-    measure("most_read(last 7 days, 10, one section)", lambda: most_read(now - timedelta(days=7), now, 10, sections=[section]))
-    measure("most_read(days 8-30 ago, DB only, 10)", lambda: most_read(now - timedelta(days=30), now - timedelta(days=8), 10))
+    measure(
+        "most_read(last 7 days, 10, one section)",
+        lambda: most_read(now - timedelta(days=7), now, 10, sections=[section]),
+    )
+    measure(
+        "most_read(days 8-30 ago, DB only, 10)",
+        lambda: most_read(now - timedelta(days=30), now - timedelta(days=8), 10),
+    )
 
 
 if __name__ == "__main__":

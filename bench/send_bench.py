@@ -15,6 +15,7 @@ time split summed over batches (claim, render, throttle, API calls, bookkeeping)
 workers' "batch done" log lines, and (ESP mode) the emulator's check of every recipient's own
 List-Unsubscribe and metadata, made after the clock stops.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,10 @@ def prepare(n: int) -> int:
     batch = 20_000
     for start in range(0, n, batch):
         Subscriber.objects.bulk_create(
-            [Subscriber(email=f"bench{i}@example.com", status="active", frequency="daily", language="ar")
-             for i in range(start, min(n, start + batch))],
+            [
+                Subscriber(email=f"bench{i}@example.com", status="active", frequency="daily", language="ar")
+                for i in range(start, min(n, start + batch))
+            ],
             batch_size=5000,
         )
     print(f"created {n} subscribers in {time.perf_counter() - started:.1f}s", flush=True)
@@ -79,12 +82,32 @@ def start_workers(env: dict[str, str], logs: Path, count: int = 2) -> list[subpr
     workers = []
     for number in range(count):
         log = (logs / f"worker{number}.log").open("wb")
-        workers.append(subprocess.Popen(
-            [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "-Q", "send,celery",
-             "-n", f"bench{number}@%h", "--concurrency", "1", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        ))
+        workers.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("celery")),
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    "send,celery",
+                    "-n",
+                    f"bench{number}@%h",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
     deadline = time.monotonic() + 60
     for number in range(count):
         while b" ready." not in (logs / f"worker{number}.log").read_bytes():
@@ -162,13 +185,19 @@ def run(args: argparse.Namespace) -> None:
     if args.mode == "esp":
         # The emulator expands per-recipient records only at /_verify, after the clock; the
         # bodies' URLs are checked by the 10,000-recipient integration test, not here.
-        server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "esp_emulator.py"), "--port", str(args.port),
-                                   "--no-verify-body"], cwd=ROOT, start_new_session=True)
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "esp_emulator.py"), "--port", str(args.port), "--no-verify-body"],
+            cwd=ROOT,
+            start_new_session=True,
+        )
         extra = {"ANYMAIL_MAILGUN_API_URL": f"http://127.0.0.1:{args.port}/v3", "ANYMAIL_MAILGUN_API_KEY": "bench"}
         backend = args.backend
     else:
-        server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "send_smtp_sink.py"), "--port", str(args.port)],
-                                  cwd=ROOT, start_new_session=True)
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "send_smtp_sink.py"), "--port", str(args.port)],
+            cwd=ROOT,
+            start_new_session=True,
+        )
         extra = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(args.port)}
         backend = "django.core.mail.backends.smtp.EmailBackend"
     extra["LOG_LEVEL"] = "INFO"
@@ -194,13 +223,16 @@ def run(args: argparse.Namespace) -> None:
             if stats["recipients"] >= args.subscribers or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        while Digest.objects.filter(id=digest_id, status=Digest.Status.SENDING).exists() and time.monotonic() < deadline:
+        while (
+            Digest.objects.filter(id=digest_id, status=Digest.Status.SENDING).exists() and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         finished = time.perf_counter() - started
         # CPU used during the run (the emulator and the workers share the 2 cores with PostgreSQL).
         cpu_used = {
             ("esp" if process is server else "worker") + f" {pid}": round(s - cpu_before.get(pid, 0.0), 2)
-            for process in processes for pid, s in cpu_seconds(process.pid).items()
+            for process in processes
+            for pid, s in cpu_seconds(process.pid).items()
         }
         last = stats["last_accept"] - started_wall
         rss = {pid: mb for worker in processes[1:] for pid, mb in peak_rss_mb(worker.pid).items()}
@@ -209,23 +241,28 @@ def run(args: argparse.Namespace) -> None:
         if args.mode == "esp":  # expands and checks every recipient's record, off the clock
             verified = json.load(urllib.request.urlopen(f"http://127.0.0.1:{args.port}/_verify"))
         report = sending.report(digest_id=digest_id)
-        print(json.dumps({
-            "mode": args.mode,
-            "backend": backend,
-            "subscribers": args.subscribers,
-            "dispatch_snapshot_s": round(snapshot, 3),
-            "last_acceptance_s": round(last, 3),
-            "recipients_per_s": round(args.subscribers / last, 1) if last > 0 else None,
-            "all_bookkeeping_done_s": round(finished, 3),
-            "esp": stats,
-            "esp_verified_per_recipient": verified,
-            "db": vars(report),
-            "batches": batches,
-            "api_calls": calls,
-            "time_split_summed_over_batches_s": {k: round(v, 3) for k, v in sorted(split.items())},
-            "peak_rss_mb_per_process": {str(k): round(v, 1) for k, v in rss.items()},
-            "cpu_s_during_run": cpu_used,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "mode": args.mode,
+                    "backend": backend,
+                    "subscribers": args.subscribers,
+                    "dispatch_snapshot_s": round(snapshot, 3),
+                    "last_acceptance_s": round(last, 3),
+                    "recipients_per_s": round(args.subscribers / last, 1) if last > 0 else None,
+                    "all_bookkeeping_done_s": round(finished, 3),
+                    "esp": stats,
+                    "esp_verified_per_recipient": verified,
+                    "db": vars(report),
+                    "batches": batches,
+                    "api_calls": calls,
+                    "time_split_summed_over_batches_s": {k: round(v, 3) for k, v in sorted(split.items())},
+                    "peak_rss_mb_per_process": {str(k): round(v, 1) for k, v in rss.items()},
+                    "cpu_s_during_run": cpu_used,
+                },
+                indent=2,
+            )
+        )
     finally:
         stop(processes)
 
@@ -237,8 +274,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8401)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--logs", default="/tmp/send-bench-logs")
-    parser.add_argument("--backend", default="anymail.backends.mailgun.EmailBackend",
-                        help="esp mode: the Mailgun EMAIL_BACKEND, e.g. newsletter.backends.mailgun.EmailBackend")
+    parser.add_argument(
+        "--backend",
+        default="anymail.backends.mailgun.EmailBackend",
+        help="esp mode: the Mailgun EMAIL_BACKEND, e.g. newsletter.backends.mailgun.EmailBackend",
+    )
     run(parser.parse_args())
 
 

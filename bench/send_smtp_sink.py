@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/send_smtp_sink.py --port 8402
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ class Sink:
         self.first: float | None = None
         self.last: float | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         now = time.time()
         with self.lock:
             self.messages += 1
@@ -37,10 +38,13 @@ class Sink:
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "requests": self.messages, "accepted_requests": self.messages,
-                "recipients": sum(self.counts.values()), "unique": len(self.counts),
+                "requests": self.messages,
+                "accepted_requests": self.messages,
+                "recipients": sum(self.counts.values()),
+                "unique": len(self.counts),
                 "duplicates": sum(1 for n in self.counts.values() if n > 1),
-                "first_accept": self.first, "last_accept": self.last,
+                "first_accept": self.first,
+                "last_accept": self.last,
             }
 
 
@@ -56,7 +60,7 @@ def main() -> None:
         def log_message(self, *a: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps(sink.stats()).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

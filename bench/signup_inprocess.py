@@ -7,6 +7,7 @@ is a profiling tool: install it into .venv by hand, it is not a requirement).
         SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR=100000000 DATABASE_URL=postgres://.../h_subs \\
         REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/signup_inprocess.py [N]
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -39,10 +40,15 @@ def main() -> None:
     stamp = int(time.time() * 1000)
 
     def post(n: int) -> int:
-        return client.post("/newsletter/", {
-            "csrfmiddlewaretoken": token, "email": f"inproc-{stamp}-{n}@example.com",
-            "frequency": "daily", "source": "article_box",
-        }).status_code
+        return client.post(
+            "/newsletter/",
+            {
+                "csrfmiddlewaretoken": token,
+                "email": f"inproc-{stamp}-{n}@example.com",
+                "frequency": "daily",
+                "source": "article_box",
+            },
+        ).status_code
 
     assert post(-1) == 200  # warm-up
     with CaptureQueriesContext(connection) as queries:

@@ -10,6 +10,7 @@ status (common and rare), by topic, searched by exact address and by prefix, plu
 
 It refuses to run on SQLite, and only adds rows when fewer than --rows exist.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -68,7 +69,9 @@ def load(rows: int) -> None:
             cursor.execute(
                 "INSERT INTO newsletter_subscriber_topics (subscriber_id, section_id) "
                 "SELECT id, %s FROM newsletter_subscriber WHERE id %% 5 = 0 "
-                "ON CONFLICT DO NOTHING", [section[0]])
+                "ON CONFLICT DO NOTHING",
+                [section[0]],
+            )
         cursor.execute("ANALYZE newsletter_subscriber")
         cursor.execute("ANALYZE newsletter_subscriber_topics")
         print(f"loaded {rows - have} subscribers in {time.perf_counter() - started:.1f}s")

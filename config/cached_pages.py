@@ -5,6 +5,7 @@ Render with `CSRF_MARKER` as the template's `csrf_token` (`render_shared`), keep
 anywhere (Redis, a dict), and answer with `respond(request, html)`: the visitor gets their own
 token and Django's CSRF cookie, exactly as with an ordinary render.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

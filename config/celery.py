@@ -1,4 +1,5 @@
 """The Celery app. Configuration comes from the CELERY_* Django settings (config.settings)."""
+
 import os
 
 from celery import Celery

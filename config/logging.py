@@ -1,4 +1,5 @@
 """Request and task ids on every log line, so an operator can grep one request or one task."""
+
 from __future__ import annotations
 
 import contextvars
@@ -20,7 +21,11 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         # Only a short token from the proxy: a log line must not carry arbitrary client text.
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        request_id = (
+            incoming
+            if 0 < len(incoming) <= 64 and incoming.isascii() and incoming.replace("-", "").isalnum()
+            else uuid.uuid4().hex
+        )
         token = _request_id.set(request_id)
         try:
             response = self.get_response(request)

@@ -3,6 +3,7 @@
 redis-py uses hiredis for parsing when it is installed. The pool is rebuilt after fork
 (Celery prefork, gunicorn) because a connection must never be shared between processes.
 """
+
 from __future__ import annotations
 
 import os

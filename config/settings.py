@@ -4,6 +4,7 @@ Defaults serve development (SQLite in var/, Redis on localhost, .eml outbox); pr
 DEBUG=0, SECRET_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS, SITE_URL and an anymail backend.
 The README's configuration table lists every variable read here.
 """
+
 from __future__ import annotations
 
 import os

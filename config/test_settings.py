@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings, with Redis on a database of its own
 (TEST_REDIS_DB, default 15, flushed between tests), eager Celery for unit tests and fast hashing.
 Integration tests that start real workers switch eager mode off themselves."""
+
 import os
 from urllib.parse import urlparse, urlunparse
 
@@ -9,7 +10,9 @@ from .settings import REDIS_URL, VAR_DIR
 
 _parsed = urlparse(REDIS_URL)
 REDIS_URL = urlunparse(_parsed._replace(path=f"/{os.environ.get('TEST_REDIS_DB', '15')}"))
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
+}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,4 +1,5 @@
 """Root URLconf."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path

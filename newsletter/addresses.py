@@ -4,6 +4,7 @@ One canonical form per address (trimmed, domain lower-cased and IDNA-encoded) so
 rate limits and suppression all agree; a keyed hash so erased, bounced and complained
 addresses can be blocked without keeping them.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Public web archive of sent editions: list, one page per edition, RSS feed."""
+
 from django.urls import path
 
 from . import archive_views

@@ -1,6 +1,7 @@
 """Public archive of the editions that went out: a paginated list, one page per edition (the
 email's content in the site's RTL layout, per-recipient links replaced by the signup link) and
 an RSS feed. Thin views; the stories come from newsletter.rendering like the email's."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,5 +1,6 @@
 """Demo accounts and subscribers for `seed_demo` (idempotent): three Arabic daily/weekly
 readers of everything, one following a topic, one English reader of two sections."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model

@@ -18,6 +18,7 @@ Guarantees (each has a test in tests/newsletter/test_digests.py):
 - `run_scheduled` is idempotent per (frequency, period): a second run finds the edition past
   draft/approved and hands nothing more to `newsletter.sending.dispatch` (itself idempotent).
 """
+
 from __future__ import annotations
 
 import enum
@@ -62,6 +63,7 @@ class NotEditable(DigestError):
 
 
 # --- Edition identity and composition ---------------------------------------------------------
+
 
 def period_for(*, frequency: str, end: datetime) -> tuple[datetime, datetime]:
     return end - WINDOWS[Frequency(frequency)], end
@@ -123,8 +125,9 @@ def _fill(digest: Digest, *, start: datetime, end: datetime) -> int:
     return len(pinned) + len(chosen)
 
 
-def _get_locked(frequency: str, edition_date: date, *, start: datetime, end: datetime,
-                scheduled_for: datetime) -> Digest:
+def _get_locked(
+    frequency: str, edition_date: date, *, start: datetime, end: datetime, scheduled_for: datetime
+) -> Digest:
     digest, _created = Digest.objects.get_or_create(
         frequency=frequency,
         edition_date=edition_date,
@@ -148,7 +151,8 @@ def compose(*, frequency: str, now: datetime | None = None, skip_if_too_few: boo
             count = _fill(digest, start=start, end=end)
             if count < settings.DIGEST_MIN_STORIES and skip_if_too_few:
                 reason = _("%(count)d قصص فقط في الفترة، والحد الأدنى %(minimum)d.") % {
-                    "count": count, "minimum": settings.DIGEST_MIN_STORIES,
+                    "count": count,
+                    "minimum": settings.DIGEST_MIN_STORIES,
                 }
                 Digest.objects.filter(pk=digest.pk, status=Digest.Status.DRAFT).update(
                     status=Digest.Status.SKIPPED, skip_reason=reason, updated_at=timezone.now()
@@ -181,7 +185,9 @@ def next_run(frequency: str, *, now: datetime | None = None) -> datetime:
 def _scheduled_crontab(frequency: str) -> Any | None:
     from django_celery_beat.models import PeriodicTask
 
-    for task in PeriodicTask.objects.filter(task=SCHEDULED_TASK, enabled=True, crontab__isnull=False).select_related("crontab"):
+    for task in PeriodicTask.objects.filter(task=SCHEDULED_TASK, enabled=True, crontab__isnull=False).select_related(
+        "crontab"
+    ):
         try:
             kwargs = json.loads(task.kwargs or "{}")
         except ValueError:
@@ -197,8 +203,11 @@ def _next_crontab_time(crontab: Any, now: datetime) -> datetime | None:
     local = timezone.localtime(now, tz)
     for offset in range(0, 400):
         day = local.date() + timedelta(days=offset)
-        if (day.isoweekday() % 7 not in schedule.day_of_week or day.day not in schedule.day_of_month
-                or day.month not in schedule.month_of_year):
+        if (
+            day.isoweekday() % 7 not in schedule.day_of_week
+            or day.day not in schedule.day_of_month
+            or day.month not in schedule.month_of_year
+        ):
             continue
         for hour in sorted(schedule.hour):
             for minute in sorted(schedule.minute):
@@ -238,6 +247,7 @@ def refresh(digest: Digest, *, now: datetime | None = None) -> Digest:
 
 
 # --- Editor curation --------------------------------------------------------------------------
+
 
 def _lock_editable(digest_id: int, *, statuses: Sequence[str] = EDITABLE_STATUSES) -> Digest:
     """Lock the edition row for an edit; refuse once it is past draft/approved. Call inside
@@ -303,7 +313,8 @@ def add_article(*, digest_id: int, article_id: int) -> DigestItem:
             raise DigestError(_("المقال غير موجود."))
         end = digest.items.filter(removed=False).aggregate(end=Max("position"))["end"]
         item, _created = DigestItem.objects.update_or_create(
-            digest=digest, article_id=article_id,
+            digest=digest,
+            article_id=article_id,
             defaults={"pinned": True, "removed": False, "position": 0 if end is None else end + 1},
         )
         Digest.objects.filter(pk=digest.pk).update(updated_at=timezone.now())
@@ -336,8 +347,9 @@ def set_positions(*, digest_id: int, item_ids: Sequence[int]) -> None:
         _renumber(digest, listed + [item for item in ordered if item.pk not in set(item_ids)])
 
 
-def set_texts(*, digest_id: int, subject: str | None = None, preheader: str | None = None,
-              intro: str | None = None) -> None:
+def set_texts(
+    *, digest_id: int, subject: str | None = None, preheader: str | None = None, intro: str | None = None
+) -> None:
     changes: dict[str, Any] = {
         name: " ".join(value.split()) if name != "intro" else value.strip()
         for name, value in (("subject", subject), ("preheader", preheader), ("intro", intro))
@@ -352,9 +364,13 @@ def approve(digest: Digest, user: Any) -> bool:
     """draft -> approved, once: True only for the call that made the transition."""
     count = digest.items.filter(removed=False).count()
     if count < settings.DIGEST_MIN_STORIES:
-        raise DigestError(_("لا يمكن اعتماد عدد فيه %(count)d قصص؛ الحد الأدنى %(minimum)d.") % {
-            "count": count, "minimum": settings.DIGEST_MIN_STORIES,
-        })
+        raise DigestError(
+            _("لا يمكن اعتماد عدد فيه %(count)d قصص؛ الحد الأدنى %(minimum)d.")
+            % {
+                "count": count,
+                "minimum": settings.DIGEST_MIN_STORIES,
+            }
+        )
     now = timezone.now()
     changed = Digest.objects.filter(pk=digest.pk, status=Digest.Status.DRAFT).update(
         status=Digest.Status.APPROVED, approved_by=user, approved_at=now, updated_at=now
@@ -386,6 +402,7 @@ def is_waiting_for_approval(digest: Digest) -> bool:
 
 
 # --- Scheduled run ----------------------------------------------------------------------------
+
 
 class RunResult(enum.StrEnum):
     DISPATCHED = "dispatched"
@@ -424,8 +441,12 @@ def release_if_due(digest: Digest, *, now: datetime | None = None) -> RunOutcome
     """After an editor approves: if today's edition missed its run waiting for approval, send it
     now. Earlier or future editions are left to their schedule."""
     now = now or timezone.now()
-    if (digest.status == Digest.Status.APPROVED and digest.edition_date == timezone.localdate(now)
-            and digest.scheduled_for is not None and digest.scheduled_for <= now):
+    if (
+        digest.status == Digest.Status.APPROVED
+        and digest.edition_date == timezone.localdate(now)
+        and digest.scheduled_for is not None
+        and digest.scheduled_for <= now
+    ):
         return release(digest)
     return None
 

@@ -11,6 +11,7 @@ ESP clearly did not accept the request (connection refused, connect timeout, HTT
 A timeout after the request went out, or a connection dropped mid-request, is UNKNOWN: the ESP
 may have accepted it, so it is never resent blindly (anymail's own docs warn of duplicates).
 """
+
 from __future__ import annotations
 
 import enum
@@ -70,9 +71,7 @@ def current_profile(backend: str | None = None) -> EspProfile:
     """The profile of EMAIL_BACKEND; SEND_BATCH_SIZE (when set) overrides the batch size."""
     profile = ESP_PROFILES.get(backend or settings.EMAIL_BACKEND, DEFAULT_PROFILE)
     if settings.SEND_BATCH_SIZE > 0:
-        profile = EspProfile(
-            profile.name, settings.SEND_BATCH_SIZE, profile.merge_field_format, profile.key_is_field
-        )
+        profile = EspProfile(profile.name, settings.SEND_BATCH_SIZE, profile.merge_field_format, profile.key_is_field)
     return profile
 
 

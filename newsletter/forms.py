@@ -4,6 +4,7 @@ Validation only: the forms normalise the address (newsletter.addresses) and boun
 and the views hand cleaned data to newsletter.subscriptions. Error messages never say whether
 an address is already known.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -41,14 +42,17 @@ class SignupForm(forms.Form):
     )
     name = forms.CharField(label=_("الاسم (اختياري)"), max_length=100, required=False)
     frequency = forms.ChoiceField(
-        label=_("الدورية"), choices=Frequency.choices, initial=Frequency.DAILY,
+        label=_("الدورية"),
+        choices=Frequency.choices,
+        initial=Frequency.DAILY,
         widget=forms.RadioSelect,
     )
     topics = TopicsField()
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field.
     website = forms.CharField(required=False, max_length=200, label=_("اترك هذا الحقل فارغًا"))
     source = forms.ChoiceField(
-        choices=[(value, value) for value in PUBLIC_SOURCES], required=False,
+        choices=[(value, value) for value in PUBLIC_SOURCES],
+        required=False,
         widget=forms.HiddenInput,
     )
 
@@ -77,11 +81,15 @@ class PreferencesForm(forms.Form):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("ملف CSV"),
-        help_text=_("ترميز UTF-8، سطر عناوين فيه العمود email على الأقل، "
-                    "واختياريًا name وfrequency وlanguage وtopics (معرّفات الأقسام مفصولة بـ |)."),
+        help_text=_(
+            "ترميز UTF-8، سطر عناوين فيه العمود email على الأقل، "
+            "واختياريًا name وfrequency وlanguage وtopics (معرّفات الأقسام مفصولة بـ |)."
+        ),
     )
     send_confirmation = forms.BooleanField(
-        label=_("أرسل رسالة تأكيد (المشتركون الجدد بانتظار التأكيد)"), required=False, initial=True,
+        label=_("أرسل رسالة تأكيد (المشتركون الجدد بانتظار التأكيد)"),
+        required=False,
+        initial=True,
         help_text=_("بلا تأكيد يُعدّ المستوردون مشتركين فورًا: استعمله فقط لقوائم وافقت مسبقًا."),
     )
 

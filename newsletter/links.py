@@ -1,4 +1,5 @@
 """Absolute URLs that go into emails (SITE_URL + path), one place for every per-recipient link."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,12 @@ def confirm_url(subscriber_uuid: uuid.UUID) -> str:
 
 
 def unsubscribe_url(subscriber_uuid: uuid.UUID) -> str:
-    return absolute(reverse("newsletter:unsubscribe", kwargs={"token": make_token(subscriber_uuid, Purpose.UNSUBSCRIBE)}))
+    return absolute(
+        reverse("newsletter:unsubscribe", kwargs={"token": make_token(subscriber_uuid, Purpose.UNSUBSCRIBE)})
+    )
 
 
 def preferences_url(subscriber_uuid: uuid.UUID) -> str:
-    return absolute(reverse("newsletter:preferences", kwargs={"token": make_token(subscriber_uuid, Purpose.PREFERENCES)}))
+    return absolute(
+        reverse("newsletter:preferences", kwargs={"token": make_token(subscriber_uuid, Purpose.PREFERENCES)})
+    )

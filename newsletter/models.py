@@ -5,6 +5,7 @@ atomic conditional updates; the constraints here are the last line of defence:
 one subscriber per address, one edition per (frequency, date), one delivery per
 (edition, subscriber), one stored event per ESP event id.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -45,19 +46,16 @@ class Subscriber(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("البريد الإلكتروني"), max_length=254)
     name = models.CharField(_("الاسم"), max_length=100, blank=True)
-    status = models.CharField(
-        _("الحالة"), max_length=12, choices=Status.choices, default=Status.PENDING
-    )
-    frequency = models.CharField(
-        _("الدورية"), max_length=6, choices=Frequency.choices, default=Frequency.DAILY
-    )
+    status = models.CharField(_("الحالة"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices, default=Frequency.DAILY)
     topics = models.ManyToManyField(
-        "articles.Section", verbose_name=_("المواضيع"), blank=True, related_name="subscribers",
+        "articles.Section",
+        verbose_name=_("المواضيع"),
+        blank=True,
+        related_name="subscribers",
         help_text=_("بلا مواضيع: كل الأقسام."),
     )
-    language = models.CharField(
-        _("اللغة"), max_length=2, choices=Language.choices, default=Language.ARABIC
-    )
+    language = models.CharField(_("اللغة"), max_length=2, choices=Language.choices, default=Language.ARABIC)
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
     consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
@@ -135,16 +133,18 @@ class Digest(models.Model):
     edition_date = models.DateField(_("تاريخ العدد"))
     period_start = models.DateTimeField(_("بداية الفترة"))
     period_end = models.DateTimeField(_("نهاية الفترة"))
-    status = models.CharField(
-        _("الحالة"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
-    )
+    status = models.CharField(_("الحالة"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     subject = models.CharField(_("العنوان"), max_length=200, blank=True)
     preheader = models.CharField(_("النص التمهيدي"), max_length=200, blank=True)
     intro = models.TextField(_("مقدمة المحرر"), blank=True)
     skip_reason = models.CharField(_("سبب عدم الإرسال"), max_length=300, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("اعتمدها"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("اعتمدها"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     approved_at = models.DateTimeField(_("تاريخ الاعتماد"), null=True, blank=True)
     scheduled_for = models.DateTimeField(_("موعد الإرسال"), null=True, blank=True)
@@ -257,9 +257,7 @@ class DeliveryEvent(models.Model):
     esp = models.CharField(max_length=30)
     event_id = models.CharField(max_length=255)
     event_type = models.CharField(max_length=20)
-    delivery = models.ForeignKey(
-        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     recipient_hash = models.CharField(max_length=64, blank=True)
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -4,6 +4,7 @@
 A message to several recipients is written once per recipient (as an ESP would deliver it),
 so `ls var/outbox` shows one file per delivered email.
 """
+
 from __future__ import annotations
 
 import copy

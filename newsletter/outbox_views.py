@@ -1,4 +1,5 @@
 """DEBUG-only pages listing the development outbox (var/outbox/*.eml) with an HTML preview."""
+
 from __future__ import annotations
 
 import email

@@ -21,6 +21,7 @@ The signup form uses `check_signup`: both limits in ONE round trip (one EVALSHA)
 reserved up front. A slot reserved for an address that then turns out to be blocked (bounced,
 complained, suppressed) is simply never used: that only makes the address limit stricter.
 """
+
 from __future__ import annotations
 
 import logging

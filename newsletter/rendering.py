@@ -17,13 +17,14 @@ Email rules applied here (see the EMAIL.md guide): an English segment gets its o
 text are wrapped in `<span dir="ltr">`; a subject or text line that starts with a Latin letter,
 a digit or a URL gets a leading RLM (U+200F).
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import css_inline
 from django.conf import settings
@@ -44,9 +45,7 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 # Only @media rules (small screens, prefers-color-scheme) survive in <style>; everything else is
 # inlined because Gmail and others drop or cap <style>. One inliner instance is reused: building it
 # is cheap but not free, and it is thread-safe.
-_INLINER = css_inline.CSSInliner(
-    keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False
-)
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def ltr_runs(text: str, *, language: str) -> SafeString:
         run = match.group(0)
         if not _HAS_LATIN_LETTER.search(run):
             continue  # digits alone are weak characters and read correctly in RTL
-        parts.append(escape(text[last:match.start()]))
+        parts.append(escape(text[last : match.start()]))
         parts.append(f'<span dir="ltr">{escape(run)}</span>')
         last = match.end()
     parts.append(escape(text[last:]))
@@ -133,8 +132,18 @@ def text_with_rlm(text: str, *, language: str) -> str:
 # --- Dates ------------------------------------------------------------------------------------
 
 ARABIC_MONTHS = (
-    "يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
-    "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر",
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
 )
 # date.weekday(): Monday is 0.
 ARABIC_WEEKDAYS = ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")
@@ -146,7 +155,7 @@ def arabic_digits(value: object) -> str:
 
 
 def format_date(day: date, *, language: str, with_year: bool = True) -> str:
-    """"الأحد ٢٩ نوفمبر ٢٠٢٦" in Arabic, "Sunday 29 November 2026" otherwise. Written out here
+    """ "الأحد ٢٩ نوفمبر ٢٠٢٦" in Arabic, "Sunday 29 November 2026" otherwise. Written out here
     rather than through Django's date filter, whose Arabic catalogue has no Arabic-Indic digits."""
     if language.startswith("ar"):
         text = f"{ARABIC_WEEKDAYS[day.weekday()]} {arabic_digits(day.day)} {ARABIC_MONTHS[day.month - 1]}"
@@ -172,6 +181,7 @@ def default_subject(digest: Digest, top_title: str, *, language: str) -> str:
 
 
 # --- Stories ----------------------------------------------------------------------------------
+
 
 def absolute_url(url: str) -> str:
     if not url or urlsplit(url).scheme:
@@ -218,29 +228,36 @@ def build_stories(digest: Digest, items: Iterable[DigestItem], *, language: str)
         url = article.canonical_url or absolute_url(article.get_absolute_url())
         title = " ".join(article.title.split())
         summary = " ".join(article.summary.split())
-        stories.append(Story(
-            position=number,
-            number=arabic_digits(number) if language.startswith("ar") else str(number),
-            title=title,
-            title_html=ltr_runs(title, language=language),
-            summary=summary,
-            summary_html=ltr_runs(summary, language=language),
-            url=with_utm(url, campaign=campaign),
-            image_src=absolute_url(article.image_src),
-            image_alt=article.image_alt or title,
-            section=article.section.name if article.section else "",
-            hashtags=tuple(tag.name.replace("_", " ") for tag in article.tags.all()),
-        ))
+        stories.append(
+            Story(
+                position=number,
+                number=arabic_digits(number) if language.startswith("ar") else str(number),
+                title=title,
+                title_html=ltr_runs(title, language=language),
+                summary=summary,
+                summary_html=ltr_runs(summary, language=language),
+                url=with_utm(url, campaign=campaign),
+                image_src=absolute_url(article.image_src),
+                image_alt=article.image_alt or title,
+                section=article.section.name if article.section else "",
+                hashtags=tuple(tag.name.replace("_", " ") for tag in article.tags.all()),
+            )
+        )
     return stories
 
 
 def archive_url(digest: Digest) -> str:
-    return absolute_url(reverse("archive:detail", kwargs={
-        "frequency": digest.frequency,
-        "year": digest.edition_date.year,
-        "month": digest.edition_date.month,
-        "day": digest.edition_date.day,
-    }))
+    return absolute_url(
+        reverse(
+            "archive:detail",
+            kwargs={
+                "frequency": digest.frequency,
+                "year": digest.edition_date.year,
+                "month": digest.edition_date.month,
+                "day": digest.edition_date.day,
+            },
+        )
+    )
 
 
 def digest_context(digest: Digest, stories: list[Story], *, language: str) -> dict[str, object]:
@@ -268,6 +285,7 @@ def digest_context(digest: Digest, stories: list[Story], *, language: str) -> di
 
 
 # --- Rendering --------------------------------------------------------------------------------
+
 
 def inline_css(html: str) -> str:
     """Inline every CSS rule; only @media rules (small screens, dark mode) stay in <style>."""
@@ -312,9 +330,11 @@ def render_digest(
     return render_email("digest", context, language=segment.language)
 
 
-def merge(rendered: RenderedEmail, values: Mapping[str, str],
-          merge_field: Callable[[str], str] = neutral_merge_field) -> RenderedEmail:
+def merge(
+    rendered: RenderedEmail, values: Mapping[str, str], merge_field: Callable[[str], str] = neutral_merge_field
+) -> RenderedEmail:
     """Substitute one recipient's values (used when the backend cannot merge)."""
+
     def fill(content: str) -> str:
         for name in MERGE_FIELDS:
             content = content.replace(merge_field(name), values[name])

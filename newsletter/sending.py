@@ -47,6 +47,7 @@ accepted before the crash) or not at all (the crash came before the request left
 SEND_STUCK_AFTER_SECONDS must exceed the ESP request timeout (ANYMAIL REQUESTS_TIMEOUT, 5+30 s),
 or a slow but live call could be settled as unknown while it is still running.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,9 +73,9 @@ from django.utils import timezone
 
 from . import esp, throttle, tokens
 from .links import preferences_url, unsubscribe_url
-from .tokens import Purpose
 from .models import Delivery, Digest, Subscriber
 from .rendering import MERGE_FIELDS, RenderedEmail, Segment, merge, neutral_merge_field, render_digest
+from .tokens import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class SweepReport:
 
 # --- Dispatch ---------------------------------------------------------------------------------
 
+
 def batch_size() -> int:
     return esp.current_profile().batch_size
 
@@ -162,9 +164,9 @@ def dispatch(*, digest_id: int, enqueue: bool = True) -> DispatchResult:
     size = batch_size()
     now = timezone.now()
     with transaction.atomic():
-        moved = Digest.objects.filter(
-            id=digest_id, status__in=[Digest.Status.DRAFT, Digest.Status.APPROVED]
-        ).update(status=Digest.Status.SENDING, sending_started_at=now)
+        moved = Digest.objects.filter(id=digest_id, status__in=[Digest.Status.DRAFT, Digest.Status.APPROVED]).update(
+            status=Digest.Status.SENDING, sending_started_at=now
+        )
         if not moved:
             return DispatchResult(dispatched=False)
         frequency = Digest.objects.values_list("frequency", flat=True).get(id=digest_id)
@@ -207,6 +209,7 @@ def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:
 
 
 # --- One batch --------------------------------------------------------------------------------
+
 
 @dataclass
 class _Recipient:
@@ -413,9 +416,7 @@ def _to_sending(ids: Sequence[int], *, token: datetime) -> list[int]:
     if moved == len(ids):
         return list(ids)
     # The sweeper took some back (we were slower than SEND_STUCK_AFTER_SECONDS): send only ours.
-    return list(
-        Delivery.objects.filter(id__in=ids, status=D.SENDING, claimed_at=token).values_list("id", flat=True)
-    )
+    return list(Delivery.objects.filter(id__in=ids, status=D.SENDING, claimed_at=token).values_list("id", flat=True))
 
 
 def _requeue(ids: Sequence[int], *, token: datetime, delay: float) -> None:
@@ -432,8 +433,12 @@ def backoff(attempt: int) -> float:
 
 
 def _send_groups(
-    digest: Digest, profile: esp.EspProfile, groups: list[tuple[RenderedEmail, list[_Recipient]]],
-    *, token: datetime, result: BatchResult,
+    digest: Digest,
+    profile: esp.EspProfile,
+    groups: list[tuple[RenderedEmail, list[_Recipient]]],
+    *,
+    token: datetime,
+    result: BatchResult,
 ) -> None:
     connection_ = get_connection()
     clock = time.perf_counter()
@@ -449,22 +454,23 @@ def _send_groups(
     result.timings["api"] += time.perf_counter() - clock
     try:
         for index, (rendered, recipients) in enumerate(groups):
-            later = [r.delivery_id for _, rs in groups[index + 1:] for r in rs]
+            later = [r.delivery_id for _, rs in groups[index + 1 :] for r in rs]
             if profile.batches_api_calls:
-                _send_one_call(digest, profile, rendered, recipients, connection_, token=token,
-                               result=result, later=later)
+                _send_one_call(
+                    digest, profile, rendered, recipients, connection_, token=token, result=result, later=later
+                )
             else:
-                _send_per_recipient(digest, rendered, recipients, connection_, token=token,
-                                    result=result, later=later)
+                _send_per_recipient(digest, rendered, recipients, connection_, token=token, result=result, later=later)
     finally:
         try:
             connection_.close()
-        except Exception:  # noqa: BLE001  (closing after the fact never changes an outcome)
+        except Exception:
             log.warning("closing the email connection failed", exc_info=True)
 
 
-def _give_up_or_retry(ids: list[int], *, token: datetime, reason: str, result: BatchResult,
-                      throttled: bool = False) -> None:
+def _give_up_or_retry(
+    ids: list[int], *, token: datetime, reason: str, result: BatchResult, throttled: bool = False
+) -> None:
     """Rows the ESP did not take: back to queued and raise RetryLater, or failed when out of
     attempts. Never returns normally when something is retried."""
     if throttled:
@@ -474,8 +480,9 @@ def _give_up_or_retry(ids: list[int], *, token: datetime, reason: str, result: B
         attempts=F("attempts") + 1
     )
     exhausted = list(
-        Delivery.objects.filter(id__in=ids, claimed_at=token, attempts__gte=settings.SEND_MAX_ATTEMPTS)
-        .values_list("id", flat=True)
+        Delivery.objects.filter(id__in=ids, claimed_at=token, attempts__gte=settings.SEND_MAX_ATTEMPTS).values_list(
+            "id", flat=True
+        )
     )
     if exhausted:
         failed = Delivery.objects.filter(id__in=exhausted, status__in=[D.SENDING, D.CLAIMED]).update(
@@ -486,16 +493,14 @@ def _give_up_or_retry(ids: list[int], *, token: datetime, reason: str, result: B
     if not retry:
         return
     attempts = (
-        Delivery.objects.filter(id__in=retry).order_by("-attempts").values_list("attempts", flat=True).first()
-        or 1
+        Delivery.objects.filter(id__in=retry).order_by("-attempts").values_list("attempts", flat=True).first() or 1
     )
     countdown = backoff(attempts)
     _requeue(retry, token=token, delay=countdown)
     raise RetryLater(countdown, reason)
 
 
-def _record(ids: Sequence[int], *, status: str, error: str = "", message_id: str = "",
-            result: BatchResult) -> None:
+def _record(ids: Sequence[int], *, status: str, error: str = "", message_id: str = "", result: BatchResult) -> None:
     if not ids:
         return
     values: dict[str, Any] = {"status": status, "error": error[:500]}
@@ -510,13 +515,15 @@ def _record(ids: Sequence[int], *, status: str, error: str = "", message_id: str
         result.unknown += count
 
 
-def _handle_exception(exc: BaseException, ids: list[int], later: list[int], *, token: datetime,
-                      result: BatchResult) -> None:
+def _handle_exception(
+    exc: BaseException, ids: list[int], later: list[int], *, token: datetime, result: BatchResult
+) -> None:
     outcome = esp.classify_error(exc)
     reason = f"{type(exc).__name__}: {exc}"
     if outcome in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
-        _give_up_or_retry(ids + later, token=token, reason=reason, result=result,
-                          throttled=outcome is esp.Outcome.THROTTLED)
+        _give_up_or_retry(
+            ids + later, token=token, reason=reason, result=result, throttled=outcome is esp.Outcome.THROTTLED
+        )
     elif outcome is esp.Outcome.FAILED:
         _record(ids, status=D.FAILED, error=reason, result=result)
     else:
@@ -524,9 +531,17 @@ def _handle_exception(exc: BaseException, ids: list[int], later: list[int], *, t
         _record(ids, status=D.UNKNOWN, error=reason, result=result)
 
 
-def _send_one_call(digest: Digest, profile: esp.EspProfile, rendered: RenderedEmail,
-                   recipients: list[_Recipient], connection_: Any, *, token: datetime,
-                   result: BatchResult, later: list[int]) -> None:
+def _send_one_call(
+    digest: Digest,
+    profile: esp.EspProfile,
+    rendered: RenderedEmail,
+    recipients: list[_Recipient],
+    connection_: Any,
+    *,
+    token: datetime,
+    result: BatchResult,
+    later: list[int],
+) -> None:
     """One ESP API call for the whole segment group: merge_data for the body, merge_headers for
     each recipient's own List-Unsubscribe, merge_metadata for tracking."""
     clock = time.perf_counter()
@@ -586,8 +601,15 @@ def _record_individually(by_outcome: dict[tuple[str, str, str], list[int]], *, r
     rows = []
     for (status, message_id, error), ids in by_outcome.items():
         for delivery_id in ids:
-            rows.append(Delivery(id=delivery_id, status=status, esp_message_id=message_id[:255],
-                                 error=error[:500], sent_at=now if status == D.SENT else None))
+            rows.append(
+                Delivery(
+                    id=delivery_id,
+                    status=status,
+                    esp_message_id=message_id[:255],
+                    error=error[:500],
+                    sent_at=now if status == D.SENT else None,
+                )
+            )
             if status == D.SENT:
                 result.sent += 1
             else:
@@ -595,13 +617,21 @@ def _record_individually(by_outcome: dict[tuple[str, str, str], list[int]], *, r
     Delivery.objects.bulk_update(rows, ["status", "esp_message_id", "error", "sent_at"], batch_size=1000)
 
 
-def _send_per_recipient(digest: Digest, rendered: RenderedEmail, recipients: list[_Recipient],
-                        connection_: Any, *, token: datetime, result: BatchResult, later: list[int]) -> None:
+def _send_per_recipient(
+    digest: Digest,
+    rendered: RenderedEmail,
+    recipients: list[_Recipient],
+    connection_: Any,
+    *,
+    token: datetime,
+    result: BatchResult,
+    later: list[int],
+) -> None:
     """Backends without batch merge (SMTP, outbox, Postmark/SES): one personalised message per
     recipient over the one open connection, `sending` marked in small chunks."""
     for start in range(0, len(recipients), PER_RECIPIENT_CHUNK):
-        chunk = recipients[start:start + PER_RECIPIENT_CHUNK]
-        rest = [r.delivery_id for r in recipients[start + PER_RECIPIENT_CHUNK:]] + later
+        chunk = recipients[start : start + PER_RECIPIENT_CHUNK]
+        rest = [r.delivery_id for r in recipients[start + PER_RECIPIENT_CHUNK :]] + later
         clock = time.perf_counter()
         ours = set(_to_sending([r.delivery_id for r in chunk], token=token))
         result.timings["bookkeeping"] += time.perf_counter() - clock
@@ -625,8 +655,11 @@ def _send_per_recipient(digest: Digest, rendered: RenderedEmail, recipients: lis
                 connection=connection_,
             )
             message.attach_alternative(personal.html, "text/html")
-            message.metadata = {"digest_id": str(digest.id), "delivery_id": str(r.delivery_id),
-                                "subscriber_id": str(r.subscriber_id)}
+            message.metadata = {
+                "digest_id": str(digest.id),
+                "delivery_id": str(r.delivery_id),
+                "subscriber_id": str(r.subscriber_id),
+            }
             message.tags = ["digest", digest.frequency]
             result.timings["render"] += time.perf_counter() - clock
             clock = time.perf_counter()
@@ -636,7 +669,7 @@ def _send_per_recipient(digest: Digest, rendered: RenderedEmail, recipients: lis
             except Exception as exc:  # noqa: BLE001  (classified by esp.classify_error)
                 result.timings["api"] += time.perf_counter() - clock
                 _flush_sent(sent, result=result)
-                unattempted = [c.delivery_id for c in chunk[position + 1:] if c.delivery_id in ours]
+                unattempted = [c.delivery_id for c in chunk[position + 1 :] if c.delivery_id in ours]
                 outcome = esp.classify_error(exc)
                 reason = f"{type(exc).__name__}: {exc}"
                 if outcome is esp.Outcome.FAILED:  # this address was refused; go on
@@ -647,12 +680,17 @@ def _send_per_recipient(digest: Digest, rendered: RenderedEmail, recipients: lis
                     # The connection is in doubt: the untried rows go back for a retry.
                     _give_up_or_retry(unattempted + rest, token=token, reason=f"after {reason}", result=result)
                     return
-                _give_up_or_retry([r.delivery_id, *unattempted, *rest], token=token, reason=reason,
-                                  result=result, throttled=outcome is esp.Outcome.THROTTLED)
+                _give_up_or_retry(
+                    [r.delivery_id, *unattempted, *rest],
+                    token=token,
+                    reason=reason,
+                    result=result,
+                    throttled=outcome is esp.Outcome.THROTTLED,
+                )
                 return
             result.timings["api"] += time.perf_counter() - clock
             status = getattr(message, "anymail_status", None)
-            esp_id = (status.message_id if status is not None and isinstance(status.message_id, str) else None)
+            esp_id = status.message_id if status is not None and isinstance(status.message_id, str) else None
             sent.append(Delivery(id=r.delivery_id, esp_message_id=(esp_id or message_id)[:255]))
         clock = time.perf_counter()
         _flush_sent(sent, result=result)
@@ -683,6 +721,7 @@ def _finish_if_done(digest_id: int) -> bool:
 
 # --- Sweeper ----------------------------------------------------------------------------------
 
+
 def sweep(*, now: datetime | None = None) -> SweepReport:
     """Recover from dead workers and lost broker messages (see the guarantee, point 6)."""
     now = now or timezone.now()
@@ -701,7 +740,8 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     # sending past the timeout: the ESP may have accepted it -> unknown, never resent.
     stuck_sending = (
         Delivery.objects.filter(digest_id__in=live, status=D.SENDING, sending_at__lt=cutoff)
-        .values("digest_id").annotate(n=Count("id"))
+        .values("digest_id")
+        .annotate(n=Count("id"))
     )
     for row in list(stuck_sending):
         with transaction.atomic():
@@ -719,9 +759,9 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     report.requeued_claimed = stuck_claimed.update(status=D.QUEUED, claimed_at=None, queued_at=cutoff)
     # queued past the timeout, for editions still sending: the task was lost (or never ran).
     stale = list(
-        Delivery.objects.filter(
-            status=D.QUEUED, queued_at__lte=cutoff, digest__status=Digest.Status.SENDING
-        ).values_list("digest_id", "batch").distinct()
+        Delivery.objects.filter(status=D.QUEUED, queued_at__lte=cutoff, digest__status=Digest.Status.SENDING)
+        .values_list("digest_id", "batch")
+        .distinct()
     )
     by_digest: dict[int, list[int]] = defaultdict(list)
     for digest_id, number in stale:
@@ -743,6 +783,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
 
 # --- Pause, resume, cancel --------------------------------------------------------------------
 
+
 def pause(*, digest_id: int) -> bool:
     """sending -> paused. Batch tasks that start afterwards leave their rows queued."""
     return bool(Digest.objects.filter(id=digest_id, status=Digest.Status.SENDING).update(status=Digest.Status.PAUSED))
@@ -755,8 +796,7 @@ def resume(*, digest_id: int) -> list[int]:
         if not Digest.objects.filter(id=digest_id, status=Digest.Status.PAUSED).update(status=Digest.Status.SENDING):
             return []
         numbers = sorted(
-            Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED)
-            .values_list("batch", flat=True).distinct()
+            Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED).values_list("batch", flat=True).distinct()
         )
         Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED).update(queued_at=timezone.now())
         if numbers:
@@ -781,9 +821,13 @@ def cancel(*, digest_id: int) -> int:
 
 # --- Synchronous run (send_digest --sync) and reporting -----------------------------------------
 
+
 def report(*, digest_id: int) -> SendReport:
     counts = dict(
-        Delivery.objects.filter(digest_id=digest_id).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        Delivery.objects.filter(digest_id=digest_id)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
     )
     return SendReport(
         audience=sum(counts.values()),

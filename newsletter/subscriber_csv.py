@@ -17,6 +17,7 @@ topics query per chunk), so a million subscribers never sit in memory. Columns a
 of the import columns, so an export can be imported again. Cells that a spreadsheet would run
 as a formula are prefixed with an apostrophe (CSV injection) and the prefix is removed on import.
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,8 +41,16 @@ from .models import Frequency, Language, Subscriber, Suppression
 
 IMPORT_COLUMNS = ("email", "name", "frequency", "language", "topics")
 EXPORT_COLUMNS = (
-    "email", "name", "frequency", "language", "topics", "status", "source",
-    "created_at", "confirmed_at", "unsubscribed_at",
+    "email",
+    "name",
+    "frequency",
+    "language",
+    "topics",
+    "status",
+    "source",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
 )
 TOPIC_SEPARATOR = "|"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -123,9 +132,13 @@ def parse_import(content: bytes) -> ImportPreview:
     try:
         for record in reader:
             if len(rows) >= settings.SUBSCRIBER_IMPORT_MAX_ROWS:
-                return ImportPreview(rows=[], file_errors=[
-                    _("الملف يتجاوز الحد الأقصى لعدد الأسطر (%(max)d).") % {"max": settings.SUBSCRIBER_IMPORT_MAX_ROWS}
-                ])
+                return ImportPreview(
+                    rows=[],
+                    file_errors=[
+                        _("الملف يتجاوز الحد الأقصى لعدد الأسطر (%(max)d).")
+                        % {"max": settings.SUBSCRIBER_IMPORT_MAX_ROWS}
+                    ],
+                )
             rows.append(_parse_row(reader.line_num, record, sections, seen))
     except csv.Error as exc:
         return ImportPreview(rows=[], file_errors=[_("ملف CSV غير صالح: %(error)s") % {"error": exc}])
@@ -172,11 +185,13 @@ def _mark_existing(rows: list[ImportRow]) -> None:
     """Mark rows whose address exists or is suppressed, with one query per chunk of addresses."""
     candidates = [row for row in rows if row.action == Action.CREATE]
     for start in range(0, len(candidates), _CHUNK):
-        chunk = candidates[start:start + _CHUNK]
+        chunk = candidates[start : start + _CHUNK]
         lowered = [row.email.lower() for row in chunk]
         existing = set(
             Subscriber.objects.alias(email_lower=Lower("email"))
-            .filter(email_lower__in=lowered).annotate(lower=Lower("email")).values_list("lower", flat=True)
+            .filter(email_lower__in=lowered)
+            .annotate(lower=Lower("email"))
+            .values_list("lower", flat=True)
         )
         hashes = {row.email: email_hash(row.email) for row in chunk}
         suppressed = set(
@@ -203,9 +218,15 @@ def apply_import(content: bytes, *, send_confirmation: bool, only_valid_rows: bo
     with transaction.atomic():
         new = [
             Subscriber(
-                uuid=uuid.uuid4(), email=row.email, name=row.name, frequency=row.frequency,
-                language=row.language, status=status, source=Subscriber.Source.IMPORT,
-                consent_text_version=settings.CONSENT_TEXT_VERSION, created_at=now,
+                uuid=uuid.uuid4(),
+                email=row.email,
+                name=row.name,
+                frequency=row.frequency,
+                language=row.language,
+                status=status,
+                source=Subscriber.Source.IMPORT,
+                consent_text_version=settings.CONSENT_TEXT_VERSION,
+                created_at=now,
                 confirmed_at=None if send_confirmation else now,
             )
             for row in preview.to_create
@@ -226,14 +247,16 @@ def apply_import(content: bytes, *, send_confirmation: bool, only_valid_rows: bo
                 emails_queued += subscriptions.enqueue_email(subscriber, subscriptions.EmailKind.CONFIRMATION)
     invalid = len(preview.error_rows)
     return ImportResult(
-        created=len(created), skipped=len(preview.rows) - len(created) - invalid,
-        invalid=invalid, emails_queued=emails_queued,
+        created=len(created),
+        skipped=len(preview.rows) - len(created) - invalid,
+        invalid=invalid,
+        emails_queued=emails_queued,
     )
 
 
 def _fetch_by_uuids(uuids: list[uuid.UUID]) -> Iterator[Subscriber]:
     for start in range(0, len(uuids), _CHUNK):
-        yield from Subscriber.objects.filter(uuid__in=uuids[start:start + _CHUNK]).only("id", "uuid", "email")
+        yield from Subscriber.objects.filter(uuid__in=uuids[start : start + _CHUNK]).only("id", "uuid", "email")
 
 
 class _Echo:
@@ -250,24 +273,41 @@ def export_rows(queryset: Iterable[Subscriber] | None = None, *, chunk_size: int
     base = (queryset if queryset is not None else Subscriber.objects.all()).order_by("pk")
     slugs = dict(Section.objects.values_list("pk", "slug"))
     last_pk = 0
-    fields = ("pk", "email", "name", "frequency", "language", "status", "source",
-              "created_at", "confirmed_at", "unsubscribed_at")
+    fields = (
+        "pk",
+        "email",
+        "name",
+        "frequency",
+        "language",
+        "status",
+        "source",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    )
     while True:
         chunk = list(base.filter(pk__gt=last_pk).values_list(*fields)[:chunk_size])
         if not chunk:
             return
         topics: dict[int, list[str]] = defaultdict(list)
         pks = [values[0] for values in chunk]
-        for subscriber_id, section_id in Subscriber.topics.through.objects.filter(
-            subscriber_id__in=pks
-        ).values_list("subscriber_id", "section_id"):
+        for subscriber_id, section_id in Subscriber.topics.through.objects.filter(subscriber_id__in=pks).values_list(
+            "subscriber_id", "section_id"
+        ):
             topics[subscriber_id].append(slugs.get(section_id, ""))
         for pk, email, name, frequency, language, status, source, created, confirmed, unsubscribed in chunk:
-            yield writer.writerow([
-                _escape(email), _escape(name), frequency, language,
-                TOPIC_SEPARATOR.join(sorted(topics.get(pk, []))), status, source,
-                created.isoformat() if created else "",
-                confirmed.isoformat() if confirmed else "",
-                unsubscribed.isoformat() if unsubscribed else "",
-            ])
+            yield writer.writerow(
+                [
+                    _escape(email),
+                    _escape(name),
+                    frequency,
+                    language,
+                    TOPIC_SEPARATOR.join(sorted(topics.get(pk, []))),
+                    status,
+                    source,
+                    created.isoformat() if created else "",
+                    confirmed.isoformat() if confirmed else "",
+                    unsubscribed.isoformat() if unsubscribed else "",
+                ]
+            )
         last_pk = chunk[-1][0]

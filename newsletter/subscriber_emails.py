@@ -7,6 +7,7 @@ an EmailMultiAlternatives; `send_subscriber_email` (called by the Celery task) r
 checks the email still makes sense and sends it. The context holds only values we generated
 (links, site name, expiry) and never what the reader typed, so the form cannot carry spam.
 """
+
 from __future__ import annotations
 
 import logging

@@ -12,6 +12,7 @@ Guarantees:
   whatever it is (the form never reveals whether an address is known).
 - Bounced, complained and suppressed (erased) addresses are never mailed or reactivated here.
 """
+
 from __future__ import annotations
 
 import enum
@@ -100,9 +101,7 @@ def _send_after_commit(subscriber_id: int, kind: EmailKind) -> None:
 
     # robust: a broker outage after commit is logged, not turned into a 500 for the reader.
     # Outside any transaction (the new-address fast path) this runs at once: the row is committed.
-    transaction.on_commit(
-        lambda: tasks.send_subscriber_email.delay(subscriber_id, kind.value), robust=True
-    )
+    transaction.on_commit(lambda: tasks.send_subscriber_email.delay(subscriber_id, kind.value), robust=True)
 
 
 def _set_topics(subscriber: Subscriber, topics: Iterable[Section | int] | None) -> None:
@@ -152,8 +151,13 @@ def subscribe(
     }
     now = timezone.now()
     new = Subscriber(
-        email=address, name=name[:100], frequency=frequency, language=language,
-        status=Status.PENDING, created_at=now, last_confirmation_sent_at=now if reserved else None,
+        email=address,
+        name=name[:100],
+        frequency=frequency,
+        language=language,
+        status=Status.PENDING,
+        created_at=now,
+        last_confirmation_sent_at=now if reserved else None,
         **consent,
     )
     # A transaction only when there are topic rows to write with the subscriber.
@@ -225,8 +229,14 @@ def _add_topics(subscriber: Subscriber, topics: list[Section | int]) -> None:
 
 
 def _signup_existing(
-    subscriber: Subscriber, frequency: str, topics: list[Section | int], language: str,
-    name: str, consent: dict[str, str], now: Any, reserved: bool,
+    subscriber: Subscriber,
+    frequency: str,
+    topics: list[Section | int],
+    language: str,
+    name: str,
+    consent: dict[str, str],
+    now: Any,
+    reserved: bool,
 ) -> SignupResult:
     if subscriber.status == Status.ACTIVE:
         # Never change an active subscription from an unauthenticated form: point to preferences.
@@ -258,7 +268,9 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
     """Confirm a pending subscriber (the POST behind the emailed link). Idempotent."""
     now = timezone.now()
     updated = Subscriber.objects.filter(uuid=subscriber_uuid, status=Status.PENDING).update(
-        status=Status.ACTIVE, confirmed_at=now, updated_at=now,
+        status=Status.ACTIVE,
+        confirmed_at=now,
+        updated_at=now,
         confirm_ip_hash=hash_client_value(ip, purpose="consent-ip"),
     )
     if updated:
@@ -274,9 +286,7 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
 def resend_confirmation(*, subscriber_uuid: uuid.UUID) -> bool:
     """A fresh confirmation link for a still-pending subscriber (expired link page)."""
     with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().filter(
-            uuid=subscriber_uuid, status=Status.PENDING
-        ).first()
+        subscriber = Subscriber.objects.select_for_update().filter(uuid=subscriber_uuid, status=Status.PENDING).first()
         if subscriber is None or is_suppressed(subscriber.email):
             return False
         return enqueue_email(subscriber, EmailKind.CONFIRMATION)
@@ -299,9 +309,9 @@ def unsubscribe(*, subscriber: Subscriber) -> bool:
     """Stop all mail to this subscriber. Idempotent; True if this call changed the status.
     Bounced and complained subscribers keep their (stronger) status."""
     now = timezone.now()
-    updated = Subscriber.objects.filter(
-        pk=subscriber.pk, status__in=[Status.PENDING, Status.ACTIVE]
-    ).update(status=Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+    updated = Subscriber.objects.filter(pk=subscriber.pk, status__in=[Status.PENDING, Status.ACTIVE]).update(
+        status=Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+    )
     subscriber.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
     return bool(updated)
 
@@ -352,6 +362,7 @@ def erase_many(*, subscribers: QuerySet[Subscriber]) -> int:
 
 def export_subscriber_data(*, subscriber: Subscriber) -> dict[str, Any]:
     """Everything we hold about one subscriber (data subject access request), JSON-ready."""
+
     def iso(value: Any) -> str | None:
         return value.isoformat() if value else None
 

@@ -1,9 +1,8 @@
 """Thin Celery tasks for the newsletter: each takes ids and calls a service function.
 Tasks are triggered with transaction.on_commit / delay_on_commit so they see committed rows."""
 
-
 # --- Subscriber emails (subscriptions work) --------------------------------------------------
-from celery import shared_task  # noqa: E402
+from celery import shared_task
 
 
 @shared_task(

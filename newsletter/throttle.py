@@ -9,6 +9,7 @@ Redis's own (TIME), so machines with skewed clocks agree.
 A 429 from the ESP halves the effective rate for THROTTLE_PENALTY_SECONDS (down to 1/16 of it);
 the penalty is in Redis too, so every worker slows down at once.
 """
+
 from __future__ import annotations
 
 import time

@@ -11,6 +11,7 @@ bare uuid hex, looks like one about once in twelve emails (measured: +2.0 points
 payload is the uuid hex behind a letter and the signature is hex: each word of a token is either
 too long or does not start with 1 or 3.
 """
+
 from __future__ import annotations
 
 import enum

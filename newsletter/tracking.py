@@ -14,6 +14,7 @@ runs, so nothing is stored. `record_event()` then:
   (subscriber status + timestamp + the hashed suppression list), and unsubscribes on an ESP-side
   unsubscribe.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,10 +61,19 @@ def event_id_for(event: AnymailTrackingEvent, *, esp_name: str) -> str:
     if event.event_id:
         return str(event.event_id)[:255]
     basis = json.dumps(
-        [esp_name, event.event_type, event.message_id, event.recipient,
-         event.timestamp.isoformat() if event.timestamp else None, event.click_url,
-         event.reject_reason, event.description, event.mta_response],
-        default=str, sort_keys=True,
+        [
+            esp_name,
+            event.event_type,
+            event.message_id,
+            event.recipient,
+            event.timestamp.isoformat() if event.timestamp else None,
+            event.click_url,
+            event.reject_reason,
+            event.description,
+            event.mta_response,
+        ],
+        default=str,
+        sort_keys=True,
     )
     return "sha256:" + hashlib.sha256(basis.encode()).hexdigest()
 
@@ -91,8 +101,9 @@ def record_event(*, event: AnymailTrackingEvent, esp_name: str) -> bool:
         column = EVENT_FIELDS.get(event.event_type)
         if delivery is not None and column:
             # First occurrence wins: an earlier event arriving late moves the time back.
-            Delivery.objects.filter(Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__gt": when}),
-                                    id=delivery.id).update(**{column: when})
+            Delivery.objects.filter(
+                Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__gt": when}), id=delivery.id
+            ).update(**{column: when})
         _apply_to_subscriber(event, delivery=delivery, recipient=recipient, when=when)
     return True
 
@@ -115,13 +126,16 @@ def find_delivery(event: AnymailTrackingEvent) -> Delivery | None:
         subscriber_ids = by_address(str(event.recipient)).values("id")
         return (
             Delivery.objects.filter(subscriber_id__in=subscriber_ids, esp_message_id=event.message_id)
-            .select_related("subscriber").order_by("-id").first()
+            .select_related("subscriber")
+            .order_by("-id")
+            .first()
         )
     return None
 
 
-def _apply_to_subscriber(event: AnymailTrackingEvent, *, delivery: Delivery | None, recipient: str,
-                         when: datetime) -> None:
+def _apply_to_subscriber(
+    event: AnymailTrackingEvent, *, delivery: Delivery | None, recipient: str, when: datetime
+) -> None:
     kind = event.event_type
     hard_bounce = kind == EventType.BOUNCED or (
         kind == EventType.REJECTED and event.reject_reason in BAD_MAILBOX_REJECT_REASONS
@@ -157,8 +171,10 @@ def check_webhook_secret(app_configs: object = None, **kwargs: object) -> list[c
     could post fake bounces and cut readers off."""
     if settings.ANYMAIL.get("WEBHOOK_SECRET"):
         return []
-    return [checks.Warning(
-        "ANYMAIL_WEBHOOK_SECRET is not set: tracking webhooks under /anymail/ accept unauthenticated posts.",
-        hint="Set ANYMAIL_WEBHOOK_SECRET to 'user:password' and use it in the ESP's webhook URL.",
-        id="newsletter.W001",
-    )]
+    return [
+        checks.Warning(
+            "ANYMAIL_WEBHOOK_SECRET is not set: tracking webhooks under /anymail/ accept unauthenticated posts.",
+            hint="Set ANYMAIL_WEBHOOK_SECRET to 'user:password' and use it in the ESP's webhook URL.",
+            id="newsletter.W001",
+        )
+    ]

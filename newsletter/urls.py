@@ -1,6 +1,7 @@
 """Subscriber-facing URLs: signup, confirmation, preferences, unsubscribe, embeddable box.
 The names signup, confirm, preferences and unsubscribe (with a `token` kwarg) are used by
 newsletter.links to build the links in emails."""
+
 from django.urls import path
 
 from . import views

@@ -10,6 +10,7 @@ Rules that matter here:
   inside another site's iframe where our cookies are third-party, and is protected by a signed,
   short-lived form token instead.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -57,8 +58,9 @@ def _request_language() -> str:
 
 
 def _generic_message() -> str:
-    return _("شكرًا لك. إن كان بالإمكان مراسلة هذا العنوان فستصلك رسالة خلال دقائق: "
-             "افتحها واضغط زر التأكيد لإكمال الاشتراك.")
+    return _(
+        "شكرًا لك. إن كان بالإمكان مراسلة هذا العنوان فستصلك رسالة خلال دقائق: افتحها واضغط زر التأكيد لإكمال الاشتراك."
+    )
 
 
 # The signup "done" page is the same for every submission (that is the point: it reveals
@@ -157,7 +159,8 @@ def embed(request: HttpRequest) -> HttpResponse:
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "newsletter/message.html",
+        request,
+        "newsletter/message.html",
         {"title": _("رابط غير صالح"), "body": _("هذا الرابط غير صالح. تأكد من نسخه كاملًا من الرسالة.")},
         status=404,
     )
@@ -186,10 +189,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if outcome is subscriptions.ConfirmOutcome.UNKNOWN:
         return _invalid_link(request)
     subscriber = Subscriber.objects.get(uuid=subscriber_uuid)
-    return render(request, "newsletter/confirmed.html", {
-        "outcome": outcome.value,
-        "preferences_url": reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
-    })
+    return render(
+        request,
+        "newsletter/confirmed.html",
+        {
+            "outcome": outcome.value,
+            "preferences_url": reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
+        },
+    )
 
 
 def _preferences_token(subscriber: Subscriber) -> str:
@@ -204,14 +211,19 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     except TokenError:
         return _invalid_link(request)
     subscriptions.resend_confirmation(subscriber_uuid=subscriber_uuid)
-    return render(request, "newsletter/message.html", {
-        "title": _("أرسلنا رابطًا جديدًا"),
-        "body": _("إن كان اشتراكك ما يزال بانتظار التأكيد فستصلك رسالة جديدة فيها رابط صالح."),
-    })
+    return render(
+        request,
+        "newsletter/message.html",
+        {
+            "title": _("أرسلنا رابطًا جديدًا"),
+            "body": _("إن كان اشتراكك ما يزال بانتظار التأكيد فستصلك رسالة جديدة فيها رابط صالح."),
+        },
+    )
 
 
 def _with_subscriber(purpose: Purpose) -> Callable[..., Any]:
     """Resolve the token to a subscriber or answer 404 (tampered, cross-purpose, erased)."""
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def wrapped(request: HttpRequest, token: str) -> HttpResponse:
             try:
@@ -221,9 +233,11 @@ def _with_subscriber(purpose: Purpose) -> Callable[..., Any]:
             if subscriber is None:
                 return _invalid_link(request)
             return view(request, token, subscriber)
+
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__
         return wrapped
+
     return decorator
 
 
@@ -251,12 +265,17 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
             saved = True
         else:
             status = 400
-    return render(request, "newsletter/preferences.html", {
-        "form": form,
-        "subscriber_status": subscriber.status,
-        "saved": saved,
-        "unsubscribe_token": make_token(subscriber.uuid, Purpose.UNSUBSCRIBE),
-    }, status=status)
+    return render(
+        request,
+        "newsletter/preferences.html",
+        {
+            "form": form,
+            "subscriber_status": subscriber.status,
+            "saved": saved,
+            "unsubscribe_token": make_token(subscriber.uuid, Purpose.UNSUBSCRIBE),
+        },
+        status=status,
+    )
 
 
 @csrf_exempt  # RFC 8058: the one-click POST comes from a mail provider with no cookie or token.
@@ -283,12 +302,15 @@ def resubscribe(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         subscriber=subscriber, ip=_client_ip(request), user_agent=request.headers.get("User-Agent", "")
     )
     messages = {
-        subscriptions.ResubscribeOutcome.ACTIVE: (
-            _("عدت إلى القائمة"), _("أهلًا بعودتك. ستصلك النشرة من جديد.")),
+        subscriptions.ResubscribeOutcome.ACTIVE: (_("عدت إلى القائمة"), _("أهلًا بعودتك. ستصلك النشرة من جديد.")),
         subscriptions.ResubscribeOutcome.CONFIRMATION_SENT: (
-            _("خطوة أخيرة"), _("أرسلنا إليك رسالة تأكيد: اضغط الزر الذي فيها لإكمال الاشتراك.")),
+            _("خطوة أخيرة"),
+            _("أرسلنا إليك رسالة تأكيد: اضغط الزر الذي فيها لإكمال الاشتراك."),
+        ),
         subscriptions.ResubscribeOutcome.NOT_ALLOWED: (
-            _("تعذّر الاشتراك"), _("لا يمكن إعادة الاشتراك بهذا العنوان من هنا. راسلنا إن كان ذلك خطأ.")),
+            _("تعذّر الاشتراك"),
+            _("لا يمكن إعادة الاشتراك بهذا العنوان من هنا. راسلنا إن كان ذلك خطأ."),
+        ),
     }
     title, body = messages[outcome]
     return render(request, "newsletter/message.html", {"title": title, "body": body})

@@ -7,6 +7,7 @@ a year past 9999) raises inside anymail's parser. Those are bad requests, not se
 ESP should not retry them forever and an operator should not be paged. Database errors are not
 caught here (the ESP retries later, which is what we want).
 """
+
 from __future__ import annotations
 
 import functools

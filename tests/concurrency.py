@@ -1,6 +1,7 @@
 """Run one callable in several threads at the same instant, as concurrent requests or workers
 would: each thread has its own database connection (closed at the end), a barrier releases them
 together, every result is returned and the first error is re-raised in the test."""
+
 from __future__ import annotations
 
 import threading
@@ -21,7 +22,7 @@ def run_concurrently(target: Callable[[], T], *, threads: int = 2, timeout: floa
         try:
             barrier.wait()
             results.append(target())
-        except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread below
+        except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()

@@ -3,6 +3,7 @@
 Tests use the real database (PostgreSQL in CI, SQLite file otherwise) and the real Redis
 (TEST_REDIS_DB on REDIS_URL's server). Only the ESP's HTTP API is ever faked.
 """
+
 from __future__ import annotations
 
 import email

@@ -5,6 +5,7 @@ unsubscribe / resubscribe tokens, the read beacon and the ESP tracking webhook.
 For every generated request: never a 5xx, and never a partial write (either the one intended
 row change happens in full, or the database and the read counters are exactly as before).
 Example counts are modest (the whole file runs in well under a minute)."""
+
 from __future__ import annotations
 
 import base64
@@ -18,37 +19,66 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from articles.models import ArticleDailyStats
-from articles.reads import views_key, today
+from articles.reads import today, views_key
 from config.redis_client import get_redis
 from newsletter.models import Delivery, DeliveryEvent, Subscriber, Suppression
 from newsletter.tokens import Purpose, make_token
 from tests.newsletter.digest_helpers import article, section, subscriber
 
 pytestmark = pytest.mark.django_db
-PROPERTY = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # Text that likes to break things: controls (header injection), bidi marks, NUL, surrogates
 # are excluded by st.text's default alphabet only in part, so add them explicitly.
-NASTY = st.sampled_from([
-    "", " ", "\x00", "\r\nBcc: victim@example.com", "<script>alert(1)</script>", "\u202e\u200f",
-    "a" * 300, "ب" * 260, "%00", "../../etc/passwd", "' OR 1=1 --", "١٢٣", "\ud7ff", "😀" * 70,
-    "name@example.com", "NAME@EXAMPLE.COM", "x@y", "a@b.c\n", "@example.com", "a@" + "b" * 250 + ".com",
-])
+NASTY = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "\r\nBcc: victim@example.com",
+        "<script>alert(1)</script>",
+        "\u202e\u200f",
+        "a" * 300,
+        "ب" * 260,
+        "%00",
+        "../../etc/passwd",
+        "' OR 1=1 --",
+        "١٢٣",
+        "\ud7ff",
+        "😀" * 70,
+        "name@example.com",
+        "NAME@EXAMPLE.COM",
+        "x@y",
+        "a@b.c\n",
+        "@example.com",
+        "a@" + "b" * 250 + ".com",
+    ]
+)
 TEXT = st.one_of(NASTY, st.text(max_size=300))
 
 
 def snapshot() -> tuple:
     """Every row the public endpoints could write, in a comparable form."""
     return (
-        list(Subscriber.objects.order_by("id").values_list(
-            "id", "email", "status", "frequency", "language", "name", "confirmed_at", "unsubscribed_at")),
+        list(
+            Subscriber.objects.order_by("id").values_list(
+                "id", "email", "status", "frequency", "language", "name", "confirmed_at", "unsubscribed_at"
+            )
+        ),
         list(Subscriber.topics.through.objects.order_by("id").values_list("subscriber_id", "section_id")),
         Suppression.objects.count(),
-        list(Delivery.objects.order_by("id").values_list(
-            "id", "status", "delivered_at", "opened_at", "clicked_at", "bounced_at", "complained_at")),
+        list(
+            Delivery.objects.order_by("id").values_list(
+                "id", "status", "delivered_at", "opened_at", "clicked_at", "bounced_at", "complained_at"
+            )
+        ),
         DeliveryEvent.objects.count(),
         ArticleDailyStats.objects.count(),
     )
@@ -104,9 +134,19 @@ def test_signup_never_500_and_writes_one_whole_row_or_nothing(open_limits, field
 
 
 @PROPERTY
-@given(body=st.binary(max_size=3000), content_type=st.sampled_from([
-    "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "text/plain",
-    "application/json", "application/x-www-form-urlencoded; charset=latin-1", ""]))
+@given(
+    body=st.binary(max_size=3000),
+    content_type=st.sampled_from(
+        [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "text/plain",
+            "application/json",
+            "application/x-www-form-urlencoded; charset=latin-1",
+            "",
+        ]
+    ),
+)
 def test_signup_raw_bodies_never_500(open_limits, body, content_type) -> None:  # type: ignore[no-untyped-def]
     before = snapshot()
     response = Client().generic("POST", "/newsletter/", body, content_type=content_type)
@@ -118,8 +158,13 @@ def test_signup_raw_bodies_never_500(open_limits, body, content_type) -> None:  
 
 # --- Tokens ---------------------------------------------------------------------------------------
 
-TOKEN_URLS = ["/newsletter/confirm/{}/", "/newsletter/confirm/{}/resend/", "/newsletter/preferences/{}/",
-              "/newsletter/unsubscribe/{}/", "/newsletter/unsubscribe/{}/resubscribe/"]
+TOKEN_URLS = [
+    "/newsletter/confirm/{}/",
+    "/newsletter/confirm/{}/resend/",
+    "/newsletter/preferences/{}/",
+    "/newsletter/unsubscribe/{}/",
+    "/newsletter/unsubscribe/{}/resubscribe/",
+]
 
 
 def mutate(token: str, data: st.DataObject) -> str:
@@ -129,7 +174,7 @@ def mutate(token: str, data: st.DataObject) -> str:
         replacement = data.draw(st.sampled_from(string.ascii_letters + string.digits + ":-_"))
         if replacement == token[index]:
             replacement = "0" if token[index] != "0" else "1"
-        return token[:index] + replacement + token[index + 1:]
+        return token[:index] + replacement + token[index + 1 :]
     if how == "truncate":
         return token[: data.draw(st.integers(0, max(len(token) - 1, 0)))]
     if how == "extend":
@@ -144,7 +189,8 @@ def mutate(token: str, data: st.DataObject) -> str:
 def test_forged_tokens_never_500_and_change_nothing(data) -> None:  # type: ignore[no-untyped-def]
     active = Subscriber.objects.filter(email="active@example.com").first() or subscriber("active@example.com")
     pending = Subscriber.objects.filter(email="pending@example.com").first() or subscriber(
-        "pending@example.com", status=Subscriber.Status.PENDING)
+        "pending@example.com", status=Subscriber.Status.PENDING
+    )
     target = data.draw(st.sampled_from([active, pending]))
     url = data.draw(st.sampled_from(TOKEN_URLS))
     # A token made for a purpose the URL does not take, then possibly mangled.
@@ -163,6 +209,7 @@ def test_forged_tokens_never_500_and_change_nothing(data) -> None:  # type: igno
 
 # --- Read beacon ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def published(settings):  # type: ignore[no-untyped-def]
     return article("خبر للقراءة", readers=0)
@@ -175,7 +222,9 @@ def read_counters() -> dict:
 @PROPERTY
 @given(
     method=st.sampled_from(["GET", "POST", "HEAD"]),
-    query=st.dictionaries(st.sampled_from(["id", "url", "x"]), st.one_of(TEXT, st.integers(-10, 10**20).map(str)), max_size=2),
+    query=st.dictionaries(
+        st.sampled_from(["id", "url", "x"]), st.one_of(TEXT, st.integers(-10, 10**20).map(str)), max_size=2
+    ),
     body=st.one_of(st.binary(max_size=2500), TEXT.map(lambda t: t.encode("utf-8", "surrogatepass"))),
     content_type=st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "application/json", ""]),
 )
@@ -207,8 +256,24 @@ SECRET = "hooks:prop-secret"
 # NUL is left out here: it has its own (xfail) case below.
 WORD = st.one_of(NASTY, st.text(max_size=80)).map(lambda text: text.replace("\x00", ""))
 EVENT_DATA = st.fixed_dictionaries(
-    {"event": st.one_of(st.sampled_from(["delivered", "opened", "clicked", "failed", "complained",
-                                         "unsubscribed", "accepted", "rejected", "stored"]), WORD)},
+    {
+        "event": st.one_of(
+            st.sampled_from(
+                [
+                    "delivered",
+                    "opened",
+                    "clicked",
+                    "failed",
+                    "complained",
+                    "unsubscribed",
+                    "accepted",
+                    "rejected",
+                    "stored",
+                ]
+            ),
+            WORD,
+        )
+    },
     optional={
         "id": WORD,
         "timestamp": st.floats(0, 4e9, allow_nan=False),
@@ -217,8 +282,9 @@ EVENT_DATA = st.fixed_dictionaries(
         "reason": WORD,
         "message": st.fixed_dictionaries({"headers": st.fixed_dictionaries({}, optional={"message-id": WORD})}),
         "user-variables": st.dictionaries(st.sampled_from(["delivery_id", "digest_id", "x"]), WORD, max_size=3),
-        "delivery-status": st.fixed_dictionaries({}, optional={
-            "code": st.integers(0, 999), "message": WORD, "description": WORD}),
+        "delivery-status": st.fixed_dictionaries(
+            {}, optional={"code": st.integers(0, 999), "message": WORD, "description": WORD}
+        ),
         "url": WORD,
         "tags": st.lists(WORD, max_size=3),
     },
@@ -243,8 +309,9 @@ def test_webhook_payloads_never_500_and_store_at_most_one_event(webhook, event_d
     before = snapshot()
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
     body = raw if raw is not None else json.dumps(signed(event_data)).encode()
-    response = Client().generic("POST", "/anymail/mailgun/tracking/", body, content_type="application/json",
-                                HTTP_AUTHORIZATION=auth)
+    response = Client().generic(
+        "POST", "/anymail/mailgun/tracking/", body, content_type="application/json", HTTP_AUTHORIZATION=auth
+    )
     assert status_ok(response.status_code), response.status_code
     after = snapshot()
     assert after[4] - before[4] in (0, 1)  # at most the one event
@@ -252,8 +319,11 @@ def test_webhook_payloads_never_500_and_store_at_most_one_event(webhook, event_d
         assert after == before
     # A subscriber only ever moves to a state the event type allows.
     assert Subscriber.objects.get(email="active@example.com").status in {
-        Subscriber.Status.ACTIVE, Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED,
-        Subscriber.Status.UNSUBSCRIBED}
+        Subscriber.Status.ACTIVE,
+        Subscriber.Status.BOUNCED,
+        Subscriber.Status.COMPLAINED,
+        Subscriber.Status.UNSUBSCRIBED,
+    }
 
 
 @PROPERTY
@@ -263,8 +333,13 @@ def test_unsigned_webhooks_are_refused_and_store_nothing(webhook, event_data) ->
     payload = signed(event_data)
     payload["signature"]["signature"] = "0" * 64
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
-    response = Client().generic("POST", "/anymail/mailgun/tracking/", json.dumps(payload).encode(),
-                                content_type="application/json", HTTP_AUTHORIZATION=auth)
+    response = Client().generic(
+        "POST",
+        "/anymail/mailgun/tracking/",
+        json.dumps(payload).encode(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
     assert response.status_code == 400
     assert snapshot() == before
 
@@ -273,7 +348,10 @@ def test_unsigned_webhooks_are_refused_and_store_nothing(webhook, event_data) ->
 # (anymail/webhooks/mailgun.py, esp_to_anymail_event) raises KeyError/TypeError/ValueError/
 # OverflowError on these; newsletter.webhooks answers 400 instead of a 500.
 MALFORMED_SIGNED = {
-    "null": None, "list": [], "no-event": {"recipient": "active@example.com"}, "event-list": {"event": []},
+    "null": None,
+    "list": [],
+    "no-event": {"recipient": "active@example.com"},
+    "event-list": {"event": []},
     "timestamp-text": {"event": "delivered", "timestamp": "abc"},
     "timestamp-year-33658": {"event": "delivered", "timestamp": 1e12},
     "message-text": {"event": "delivered", "message": "x"},
@@ -281,8 +359,12 @@ MALFORMED_SIGNED = {
     "recipient-number": {"event": "delivered", "recipient": 5},
     "headers-text": {"event": "delivered", "message": {"headers": "x"}},
     # PostgreSQL refuses NUL in text: newsletter.tracking strips it from the stored description.
-    "reason-with-nul": {"event": "failed", "severity": "temporary", "reason": "x\x00",
-                        "delivery-status": {"message": "y\x00"}},
+    "reason-with-nul": {
+        "event": "failed",
+        "severity": "temporary",
+        "reason": "x\x00",
+        "delivery-status": {"message": "y\x00"},
+    },
 }
 
 
@@ -291,8 +373,12 @@ def test_signed_but_malformed_webhook_never_500(webhook, name) -> None:  # type:
     before = snapshot()
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
     response = Client(raise_request_exception=False).generic(
-        "POST", "/anymail/mailgun/tracking/", json.dumps(signed(MALFORMED_SIGNED[name])).encode(),
-        content_type="application/json", HTTP_AUTHORIZATION=auth)
+        "POST",
+        "/anymail/mailgun/tracking/",
+        json.dumps(signed(MALFORMED_SIGNED[name])).encode(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
     after = snapshot()
     assert after[:4] == before[:4] and after[5:] == before[5:]
     assert after[4] - before[4] in (0, 1)  # refused, or stored once as an event of no effect

@@ -6,90 +6,142 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='الاسم')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=100, unique=True, verbose_name='المعرّف')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='الترتيب')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="الاسم")),
+                ("slug", models.SlugField(allow_unicode=True, max_length=100, unique=True, verbose_name="المعرّف")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="الترتيب")),
             ],
             options={
-                'verbose_name': 'قسم',
-                'verbose_name_plural': 'الأقسام',
-                'ordering': ['position', 'name'],
+                "verbose_name": "قسم",
+                "verbose_name_plural": "الأقسام",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='الاسم')),
-                ('key', models.CharField(max_length=150, unique=True, verbose_name='المفتاح الموحّد')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=150, unique=True, verbose_name='المعرّف')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_tags', to='articles.tag', verbose_name='مدموج في')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150, verbose_name="الاسم")),
+                ("key", models.CharField(max_length=150, unique=True, verbose_name="المفتاح الموحّد")),
+                ("slug", models.SlugField(allow_unicode=True, max_length=150, unique=True, verbose_name="المعرّف")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged_tags",
+                        to="articles.tag",
+                        verbose_name="مدموج في",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'وسم',
-                'verbose_name_plural': 'الوسوم',
-                'ordering': ['name'],
+                "verbose_name": "وسم",
+                "verbose_name_plural": "الوسوم",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='العنوان')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=300, unique=True, verbose_name='المعرّف')),
-                ('summary', models.TextField(blank=True, verbose_name='الملخص')),
-                ('body', models.TextField(blank=True, help_text='HTML، يُنقّى عند الحفظ.', verbose_name='النص')),
-                ('image', models.FileField(blank=True, upload_to='articles/%Y/%m/', verbose_name='صورة مرفوعة')),
-                ('image_url', models.URLField(blank=True, max_length=500, verbose_name='رابط الصورة')),
-                ('image_alt', models.CharField(blank=True, max_length=300, verbose_name='النص البديل للصورة')),
-                ('canonical_url', models.URLField(blank=True, help_text='عندما يُنشر المقال على نظام إدارة محتوى خارجي.', max_length=500, null=True, unique=True, verbose_name='الرابط الأصلي')),
-                ('guid', models.CharField(blank=True, max_length=500, null=True, unique=True, verbose_name='معرّف الخلاصة')),
-                ('author', models.CharField(blank=True, max_length=200, verbose_name='الكاتب')),
-                ('status', models.CharField(choices=[('draft', 'مسودة'), ('published', 'منشور')], default='draft', max_length=10, verbose_name='الحالة')),
-                ('published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='تاريخ النشر')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='آخر تعديل')),
-                ('exclude_from_digests', models.BooleanField(default=False, verbose_name='استبعاد من النشرات')),
-                ('search_text', models.TextField(blank=True, default='', editable=False)),
-                ('section', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to='articles.section', verbose_name='القسم')),
-                ('tags', models.ManyToManyField(blank=True, related_name='articles', to='articles.tag', verbose_name='الوسوم')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300, verbose_name="العنوان")),
+                ("slug", models.SlugField(allow_unicode=True, max_length=300, unique=True, verbose_name="المعرّف")),
+                ("summary", models.TextField(blank=True, verbose_name="الملخص")),
+                ("body", models.TextField(blank=True, help_text="HTML، يُنقّى عند الحفظ.", verbose_name="النص")),
+                ("image", models.FileField(blank=True, upload_to="articles/%Y/%m/", verbose_name="صورة مرفوعة")),
+                ("image_url", models.URLField(blank=True, max_length=500, verbose_name="رابط الصورة")),
+                ("image_alt", models.CharField(blank=True, max_length=300, verbose_name="النص البديل للصورة")),
+                (
+                    "canonical_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="عندما يُنشر المقال على نظام إدارة محتوى خارجي.",
+                        max_length=500,
+                        null=True,
+                        unique=True,
+                        verbose_name="الرابط الأصلي",
+                    ),
+                ),
+                (
+                    "guid",
+                    models.CharField(blank=True, max_length=500, null=True, unique=True, verbose_name="معرّف الخلاصة"),
+                ),
+                ("author", models.CharField(blank=True, max_length=200, verbose_name="الكاتب")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "مسودة"), ("published", "منشور")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="الحالة",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="تاريخ النشر"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="آخر تعديل")),
+                ("exclude_from_digests", models.BooleanField(default=False, verbose_name="استبعاد من النشرات")),
+                ("search_text", models.TextField(blank=True, default="", editable=False)),
+                (
+                    "section",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="articles",
+                        to="articles.section",
+                        verbose_name="القسم",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="articles", to="articles.tag", verbose_name="الوسوم"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'مقال',
-                'verbose_name_plural': 'المقالات',
-                'ordering': ['-published_at', '-id'],
+                "verbose_name": "مقال",
+                "verbose_name_plural": "المقالات",
+                "ordering": ["-published_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ArticleDailyStats',
+            name="ArticleDailyStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('views', models.PositiveIntegerField(default=0)),
-                ('readers', models.PositiveIntegerField(default=0)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_stats', to='articles.article')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("views", models.PositiveIntegerField(default=0)),
+                ("readers", models.PositiveIntegerField(default=0)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="daily_stats", to="articles.article"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'إحصاء يومي',
-                'verbose_name_plural': 'الإحصاءات اليومية',
-                'indexes': [models.Index(fields=['day', 'article'], name='stats_day_article')],
-                'constraints': [models.UniqueConstraint(fields=('article', 'day'), name='stats_article_day')],
+                "verbose_name": "إحصاء يومي",
+                "verbose_name_plural": "الإحصاءات اليومية",
+                "indexes": [models.Index(fields=["day", "article"], name="stats_day_article")],
+                "constraints": [models.UniqueConstraint(fields=("article", "day"), name="stats_article_day")],
             },
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['status', '-published_at'], name='article_status_pub'),
+            model_name="article",
+            index=models.Index(fields=["status", "-published_at"], name="article_status_pub"),
         ),
     ]

@@ -1,6 +1,7 @@
 """The "Editors" group with exactly what editors need: articles, sections and tags (all),
 read statistics (view), digests (add/change/view) and digest items (add/change/delete/view).
 Nothing on users, groups, subscribers, suppressions or deliveries (personal data)."""
+
 from django.db import migrations
 
 EDITOR_PERMISSIONS = {
@@ -33,9 +34,7 @@ def create_group(apps, schema_editor):
     for app_label, models in EDITOR_PERMISSIONS.items():
         for model, actions in models.items():
             for action in actions:
-                wanted.append(
-                    Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
-                )
+                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}"))
     group.permissions.set(wanted)
 
 

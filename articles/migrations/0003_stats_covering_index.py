@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0002_editors_group'),
+        ("articles", "0002_editors_group"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='articledailystats',
-            index=models.Index(fields=['day', 'article', 'readers', 'views'], name='stats_day_cover'),
+            model_name="articledailystats",
+            index=models.Index(fields=["day", "article", "readers", "views"], name="stats_day_cover"),
         ),
     ]

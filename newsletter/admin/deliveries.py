@@ -7,6 +7,7 @@ Actions are thin: each calls newsletter.sending, whose transitions are condition
 Deliveries show subscriber addresses (personal data): the Editors group has no permission on
 Delivery, so only admins see the list; the digest page shows editors counts only.
 """
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -41,9 +42,7 @@ def cancel_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     skipped = 0
     for pk in queryset.filter(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]).values_list("pk", flat=True):
         skipped += sending.cancel(digest_id=pk)
-    modeladmin.message_user(
-        request, _("أُلغي الإرسال؛ لن يُرسل إلى %(n)d مشترك.") % {"n": skipped}, messages.WARNING
-    )
+    modeladmin.message_user(request, _("أُلغي الإرسال؛ لن يُرسل إلى %(n)d مشترك.") % {"n": skipped}, messages.WARNING)
 
 
 COUNT_LABELS = [
@@ -67,7 +66,9 @@ def delivery_counts(obj: Digest) -> str:
     if not obj or not obj.pk:
         return "-"
     counts = sending.edition_counts(digest_id=obj.pk)
-    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((label, counts[key]) for key, label in COUNT_LABELS))
+    rows = format_html_join(
+        "", "<tr><th>{}</th><td>{}</td></tr>", ((label, counts[key]) for key, label in COUNT_LABELS)
+    )
     link = reverse("admin:newsletter_delivery_changelist") + f"?digest__id__exact={obj.pk}"
     return format_html(
         '<table dir="rtl">{}</table><p><a href="{}">{}</a></p>', rows, link, _("قائمة التسليمات (بحث وتصفية)")
@@ -80,8 +81,19 @@ DIGEST_SENDING_READONLY = [delivery_counts]
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "digest", "subscriber_email", "status", "batch", "attempts", "sent_at",
-                    "delivered_at", "opened_at", "bounced_at", "error"]
+    list_display = [
+        "id",
+        "digest",
+        "subscriber_email",
+        "status",
+        "batch",
+        "attempts",
+        "sent_at",
+        "delivered_at",
+        "opened_at",
+        "bounced_at",
+        "error",
+    ]
     list_filter = ["status", "digest"]
     search_fields = ["=subscriber__email"]
     raw_id_fields = ["digest", "subscriber"]

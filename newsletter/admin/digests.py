@@ -6,6 +6,7 @@ Views and actions are thin: every change goes through newsletter.digests (row lo
 status, atomic conditional status updates), so two tabs or a double click change nothing twice.
 The sending controls (pause/resume/cancel sending, delivery counts) come from
 newsletter.admin.deliveries."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,8 +42,7 @@ class DigestForm(forms.ModelForm):
             # Lock the edition for the rest of this save (the admin wraps it in a transaction):
             # sending's draft/approved -> sending UPDATE waits, and nothing changes once it left.
             status = (
-                Digest.objects.select_for_update().filter(pk=self.instance.pk)
-                .values_list("status", flat=True).first()
+                Digest.objects.select_for_update().filter(pk=self.instance.pk).values_list("status", flat=True).first()
             )
             if status not in digests.EDITABLE_STATUSES:
                 raise ValidationError(_("لم يعد هذا العدد قابلًا للتعديل (حالته تغيّرت)."))
@@ -83,8 +83,10 @@ class DigestItemInline(admin.TabularInline):
         return format_html(
             '<button type="submit" class="button" formaction="{}" formmethod="post" title="{}">▲</button> '
             '<button type="submit" class="button" formaction="{}" formmethod="post" title="{}">▼</button>',
-            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "up"]), _("إلى الأعلى"),
-            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "down"]), _("إلى الأسفل"),
+            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "up"]),
+            _("إلى الأعلى"),
+            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "down"]),
+            _("إلى الأسفل"),
         )
 
 
@@ -93,8 +95,15 @@ class DigestAdmin(admin.ModelAdmin):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [
-        "__str__", "frequency", "edition_date", "status_label", "story_count",
-        "audience_count", "sent_count", "failed_count", "approved_by",
+        "__str__",
+        "frequency",
+        "edition_date",
+        "status_label",
+        "story_count",
+        "audience_count",
+        "sent_count",
+        "failed_count",
+        "approved_by",
     ]
     list_filter = ["status", "frequency"]
     list_select_related = ["approved_by"]
@@ -105,37 +114,65 @@ class DigestAdmin(admin.ModelAdmin):
     change_form_template = "admin/newsletter/digest/change_form.html"
     change_list_template = "admin/newsletter/digest/change_list.html"
     readonly_fields = [
-        "frequency", "edition_date", "status_label", "effective_subject", "period_start", "period_end",
-        "scheduled_for", "approved_by", "approved_at", "sending_started_at", "sent_at",
-        "audience_count", "sent_count", "failed_count", "unknown_count", *DIGEST_SENDING_READONLY,
+        "frequency",
+        "edition_date",
+        "status_label",
+        "effective_subject",
+        "period_start",
+        "period_end",
+        "scheduled_for",
+        "approved_by",
+        "approved_at",
+        "sending_started_at",
+        "sent_at",
+        "audience_count",
+        "sent_count",
+        "failed_count",
+        "unknown_count",
+        *DIGEST_SENDING_READONLY,
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Digest | None = None) -> list[tuple[Any, dict[str, Any]]]:
         fieldsets: list[tuple[Any, dict[str, Any]]] = [
             (None, {"fields": ["frequency", "edition_date", "status_label", "scheduled_for"]}),
-            (_("النص"), {
-                "fields": ["effective_subject", "subject", "preheader", "intro"],
-                "description": _("اترك العنوان فارغًا ليُولَّد من تاريخ العدد وأول قصة."),
-            }),
+            (
+                _("النص"),
+                {
+                    "fields": ["effective_subject", "subject", "preheader", "intro"],
+                    "description": _("اترك العنوان فارغًا ليُولَّد من تاريخ العدد وأول قصة."),
+                },
+            ),
             (_("الفترة والاعتماد"), {"fields": ["period_start", "period_end", "approved_by", "approved_at"]}),
-            (_("الإرسال"), {"fields": [
-                "sending_started_at", "sent_at", "audience_count", "sent_count", "failed_count",
-                "unknown_count", *DIGEST_SENDING_READONLY,
-            ]}),
+            (
+                _("الإرسال"),
+                {
+                    "fields": [
+                        "sending_started_at",
+                        "sent_at",
+                        "audience_count",
+                        "sent_count",
+                        "failed_count",
+                        "unknown_count",
+                        *DIGEST_SENDING_READONLY,
+                    ]
+                },
+            ),
         ]
         return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Digest]:
-        return super().get_queryset(request).annotate(
-            _stories=Count("items", filter=Q(items__removed=False))
-        )
+        return super().get_queryset(request).annotate(_stories=Count("items", filter=Q(items__removed=False)))
 
     # --- Permissions: editions are made by compose/next_draft, never typed in ------------------
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
-        if obj is not None and obj.status not in (*digests.EDITABLE_STATUSES, Digest.Status.SKIPPED, Digest.Status.CANCELLED):
+        if obj is not None and obj.status not in (
+            *digests.EDITABLE_STATUSES,
+            Digest.Status.SKIPPED,
+            Digest.Status.CANCELLED,
+        ):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -202,7 +239,9 @@ class DigestAdmin(admin.ModelAdmin):
             return
         outcome = digests.release_if_due(digest)
         if outcome is not None and outcome.result == digests.RunResult.DISPATCHED:
-            self.message_user(request, _("%(digest)s: اعتُمد وبدأ إرساله لأن موعده مضى.") % {"digest": digest}, messages.SUCCESS)
+            self.message_user(
+                request, _("%(digest)s: اعتُمد وبدأ إرساله لأن موعده مضى.") % {"digest": digest}, messages.SUCCESS
+            )
         else:
             self.message_user(request, _("%(digest)s: اعتُمد.") % {"digest": digest}, messages.SUCCESS)
 
@@ -226,8 +265,9 @@ class DigestAdmin(admin.ModelAdmin):
 
     def _get(self, request: HttpRequest, pk: int, *, change: bool) -> Digest:
         digest = get_object_or_404(Digest, pk=pk)
-        allowed = (super().has_change_permission(request, digest) if change
-                   else self.has_view_permission(request, digest))
+        allowed = (
+            super().has_change_permission(request, digest) if change else self.has_view_permission(request, digest)
+        )
         if not allowed:
             raise PermissionDenied
         return digest
@@ -249,7 +289,9 @@ class DigestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         digest = digests.next_draft(frequency)
         if digest.status != Digest.Status.DRAFT:
-            self.message_user(request, _("العدد القادم حالته «%(status)s».") % {"status": digest.get_status_display()}, messages.INFO)
+            self.message_user(
+                request, _("العدد القادم حالته «%(status)s».") % {"status": digest.get_status_display()}, messages.INFO
+            )
         return HttpResponseRedirect(self._change_url(digest))
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -277,7 +319,9 @@ class DigestAdmin(admin.ModelAdmin):
         digest = self._get(request, pk, change=True)
         if direction not in {"up", "down"}:
             raise Http404
-        self._guard(request, lambda: digests.move(digest_id=digest.pk, item_id=item_pk, offset=-1 if direction == "up" else 1))
+        self._guard(
+            request, lambda: digests.move(digest_id=digest.pk, item_id=item_pk, offset=-1 if direction == "up" else 1)
+        )
         return HttpResponseRedirect(self._change_url(digest))
 
     def refresh_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -309,7 +353,11 @@ class DigestAdmin(admin.ModelAdmin):
         if digests.cancel(digest):
             self.message_user(request, _("أُلغي العدد."), messages.SUCCESS)
         else:
-            self.message_user(request, _("لا يمكن إلغاء عدد حالته «%(status)s» من هنا.") % {"status": digest.get_status_display()}, messages.WARNING)
+            self.message_user(
+                request,
+                _("لا يمكن إلغاء عدد حالته «%(status)s» من هنا.") % {"status": digest.get_status_display()},
+                messages.WARNING,
+            )
         return HttpResponseRedirect(self._change_url(digest))
 
     def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -324,18 +372,24 @@ class DigestAdmin(admin.ModelAdmin):
             language = settings.LANGUAGE_CODE
         message = build_test_message(digest, to=request.user.email, language=language)
         if message is None:
-            self.message_user(request, _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)d): لا شيء يُرسل.") % {
-                "minimum": settings.DIGEST_MIN_STORIES}, messages.ERROR)
+            self.message_user(
+                request,
+                _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)d): لا شيء يُرسل.")
+                % {"minimum": settings.DIGEST_MIN_STORIES},
+                messages.ERROR,
+            )
         else:
             message.send()
-            self.message_user(request, _("أُرسلت نسخة تجريبية إلى %(email)s.") % {"email": request.user.email}, messages.SUCCESS)
+            self.message_user(
+                request, _("أُرسلت نسخة تجريبية إلى %(email)s.") % {"email": request.user.email}, messages.SUCCESS
+            )
         return HttpResponseRedirect(self._change_url(digest))
 
 
 def _editor_links() -> dict[str, str]:
     # An editor is not a subscriber: the per-recipient links point at the public signup page.
     signup = rendering.absolute_url(reverse("newsletter:signup"))
-    return {name: signup for name in rendering.MERGE_FIELDS}
+    return dict.fromkeys(rendering.MERGE_FIELDS, signup)
 
 
 def _render_for_editor(digest: Digest, *, language: str) -> rendering.RenderedEmail | None:

@@ -9,6 +9,7 @@ there is no full-table count (show_full_result_count = False), and the per-statu
 one GROUP BY cached for a minute. Import, export and erase call newsletter.subscriber_csv and
 newsletter.subscriptions; the views here only move files and messages around.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,13 +75,17 @@ class TopicFilter(admin.SimpleListFilter):
         if not self.value() or not self.value().isdigit():
             return queryset
         through = Subscriber.topics.through
-        return queryset.filter(Exists(through.objects.filter(subscriber_id=OuterRef("pk"), section_id=int(self.value()))))
+        return queryset.filter(
+            Exists(through.objects.filter(subscriber_id=OuterRef("pk"), section_id=int(self.value())))
+        )
 
 
 def status_counts() -> dict[str, int]:
     counts = cache.get(STATUS_COUNTS_CACHE_KEY)
     if counts is None:
-        counts = dict(Subscriber.objects.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+        counts = dict(
+            Subscriber.objects.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+        )
         cache.set(STATUS_COUNTS_CACHE_KEY, counts, STATUS_COUNTS_TTL)
     return counts
 
@@ -105,16 +110,50 @@ class SubscriberAdmin(admin.ModelAdmin):
     filter_horizontal = ("topics",)  # a handful of sections, never the subscriber table
     actions = ("export_csv", "erase_selected")
     readonly_fields = (
-        "uuid", "consent_text_version", "signup_ip_hash", "signup_user_agent_hash", "confirm_ip_hash",
-        "created_at", "updated_at", "confirmed_at", "unsubscribed_at", "bounced_at", "complained_at",
-        "last_confirmation_sent_at", "data_export",
+        "uuid",
+        "consent_text_version",
+        "signup_ip_hash",
+        "signup_user_agent_hash",
+        "confirm_ip_hash",
+        "created_at",
+        "updated_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "bounced_at",
+        "complained_at",
+        "last_confirmation_sent_at",
+        "data_export",
     )
     fieldsets = (
         (None, {"fields": ("email", "name", "status", "frequency", "language", "topics")}),
-        (_("سجل الموافقة"), {"fields": ("source", "consent_text_version", "created_at", "confirmed_at",
-                                         "signup_ip_hash", "signup_user_agent_hash", "confirm_ip_hash")}),
-        (_("التواريخ"), {"fields": ("updated_at", "unsubscribed_at", "bounced_at", "complained_at",
-                                    "last_confirmation_sent_at", "uuid", "data_export")}),
+        (
+            _("سجل الموافقة"),
+            {
+                "fields": (
+                    "source",
+                    "consent_text_version",
+                    "created_at",
+                    "confirmed_at",
+                    "signup_ip_hash",
+                    "signup_user_agent_hash",
+                    "confirm_ip_hash",
+                )
+            },
+        ),
+        (
+            _("التواريخ"),
+            {
+                "fields": (
+                    "updated_at",
+                    "unsubscribed_at",
+                    "bounced_at",
+                    "complained_at",
+                    "last_confirmation_sent_at",
+                    "uuid",
+                    "data_export",
+                )
+            },
+        ),
     )
 
     def get_search_results(
@@ -135,9 +174,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = extra_context or {}
         counts = status_counts()
-        extra_context["status_counts"] = [
-            (label, counts.get(value, 0)) for value, label in Subscriber.Status.choices
-        ]
+        extra_context["status_counts"] = [(label, counts.get(value, 0)) for value, label in Subscriber.Status.choices]
         return super().changelist_view(request, extra_context)
 
     def get_urls(self) -> list[Any]:
@@ -173,7 +210,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         if subscriber is None:
             return JsonResponse({"error": "not found"}, status=404)
         response = JsonResponse(
-            subscriptions.export_subscriber_data(subscriber=subscriber), json_dumps_params={"ensure_ascii": False, "indent": 2}
+            subscriptions.export_subscriber_data(subscriber=subscriber),
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
         )
         response["Content-Disposition"] = f'attachment; filename="subscriber-{subscriber.uuid}.json"'
         return response
@@ -184,8 +222,9 @@ class SubscriberAdmin(admin.ModelAdmin):
         if request.POST.get("confirm_erase") == "yes":
             erased = subscriptions.erase_many(subscribers=queryset)
             cache.delete(STATUS_COUNTS_CACHE_KEY)
-            self.message_user(request, _("حُذفت بيانات %(n)d مشترك وأضيفت عناوينهم إلى قائمة الحظر.") % {"n": erased},
-                              messages.SUCCESS)
+            self.message_user(
+                request, _("حُذفت بيانات %(n)d مشترك وأضيفت عناوينهم إلى قائمة الحظر.") % {"n": erased}, messages.SUCCESS
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -245,11 +284,20 @@ class SubscriberAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:newsletter_subscriber_import"))
         cache.delete(IMPORT_CACHE_PREFIX + key)
         cache.delete(STATUS_COUNTS_CACHE_KEY)
-        self.message_user(request, _(
-            "أُنشئ %(created)d مشترك، وتُخطّي %(skipped)d مكرر أو موجود أو محظور، و%(invalid)d سطر غير صالح؛ "
-            "%(emails)d رسالة تأكيد في الطابور."
-        ) % {"created": result.created, "skipped": result.skipped, "invalid": result.invalid,
-             "emails": result.emails_queued}, messages.SUCCESS)
+        self.message_user(
+            request,
+            _(
+                "أُنشئ %(created)d مشترك، وتُخطّي %(skipped)d مكرر أو موجود أو محظور، و%(invalid)d سطر غير صالح؛ "
+                "%(emails)d رسالة تأكيد في الطابور."
+            )
+            % {
+                "created": result.created,
+                "skipped": result.skipped,
+                "invalid": result.invalid,
+                "emails": result.emails_queued,
+            },
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
 
 

@@ -19,6 +19,7 @@ of the worker CPU of a 1,000-recipient batch call and are done faster here:
    body with the Content-Type it would have set. Messages with attachments (multipart) or values
    requests would stringify itself (numbers, other objects) are left to requests.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """Periodic tasks in django-celery-beat's tables (editable in the admin afterwards):
 daily digest 07:00, weekly digest Saturday 08:00 (TIME_ZONE), read-counter roll-up every
 5 minutes, feed import every 15 minutes, delivery sweeper every minute."""
+
 import json
 
 from django.conf import settings
@@ -25,8 +26,12 @@ def create(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     for name, task, kwargs, minute, hour, day_of_week in CRONTAB_TASKS:
         crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=minute, hour=hour, day_of_week=day_of_week, day_of_month="*",
-            month_of_year="*", timezone=settings.TIME_ZONE,
+            minute=minute,
+            hour=hour,
+            day_of_week=day_of_week,
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.TIME_ZONE,
         )
         PeriodicTask.objects.get_or_create(
             name=name, defaults={"task": task, "crontab": crontab, "kwargs": json.dumps(kwargs)}

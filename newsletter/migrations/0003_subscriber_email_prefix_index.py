@@ -1,6 +1,7 @@
 """Index for the subscriber admin's prefix search on PostgreSQL: LOWER(email) with
 text_pattern_ops serves `LOWER(email) LIKE 'abc%'` in any database collation (the unique
 LOWER(email) index already serves exact matches). Other databases need nothing."""
+
 from django.db import migrations
 
 

@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('newsletter', '0003_subscriber_email_prefix_index'),
+        ("newsletter", "0003_subscriber_email_prefix_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='queued_at',
+            model_name="delivery",
+            name="queued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='sending_at',
+            model_name="delivery",
+            name="sending_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['status', 'queued_at'], name='delivery_queued'),
+            model_name="delivery",
+            index=models.Index(fields=["status", "queued_at"], name="delivery_queued"),
         ),
     ]

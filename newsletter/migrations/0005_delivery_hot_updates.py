@@ -6,6 +6,7 @@ entry in every index for every updated row. Only indexes on columns those update
 remain: (digest, subscriber) unique, (digest, batch), subscriber_id, the primary key. The table
 gets fillfactor 75 on PostgreSQL so the new row version usually fits on the same page.
 SQLite has no fillfactor: the RunPython does nothing there."""
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -24,36 +25,40 @@ def reset_fillfactor(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('newsletter', '0004_delivery_queued_at'),
+        ("newsletter", "0004_delivery_queued_at"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='delivery',
-            name='delivery_batch',
+            model_name="delivery",
+            name="delivery_batch",
         ),
         migrations.RemoveIndex(
-            model_name='delivery',
-            name='delivery_stuck',
+            model_name="delivery",
+            name="delivery_stuck",
         ),
         migrations.RemoveIndex(
-            model_name='delivery',
-            name='delivery_message_id',
+            model_name="delivery",
+            name="delivery_message_id",
         ),
         migrations.RemoveIndex(
-            model_name='delivery',
-            name='delivery_queued',
+            model_name="delivery",
+            name="delivery_queued",
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='digest',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='newsletter.digest'),
+            model_name="delivery",
+            name="digest",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="newsletter.digest",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['digest', 'batch'], name='delivery_digest_batch'),
+            model_name="delivery",
+            index=models.Index(fields=["digest", "batch"], name="delivery_digest_batch"),
         ),
         migrations.RunPython(set_fillfactor, reset_fillfactor),
     ]

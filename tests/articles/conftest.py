@@ -1,4 +1,5 @@
 """Factories for the articles tests."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

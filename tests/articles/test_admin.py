@@ -1,4 +1,5 @@
 """Editors group permissions and the article/tag admin (reads columns, actions, search, merge)."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,13 +24,24 @@ def test_editors_group_has_exactly_editor_permissions() -> None:
     perms = {f"{p.content_type.app_label}.{p.codename}" for p in Group.objects.get(name="Editors").permissions.all()}
     for model in ("article", "section", "tag"):
         assert {f"articles.{a}_{model}" for a in ("add", "change", "delete", "view")} <= perms
-    assert {"articles.view_articledailystats", "newsletter.add_digest", "newsletter.change_digest",
-            "newsletter.view_digest", "newsletter.delete_digestitem"} <= perms
+    assert {
+        "articles.view_articledailystats",
+        "newsletter.add_digest",
+        "newsletter.change_digest",
+        "newsletter.view_digest",
+        "newsletter.delete_digestitem",
+    } <= perms
     assert not [p for p in perms if p.startswith("auth.")]
     newsletter = {p for p in perms if p.startswith("newsletter.")}
-    assert newsletter == {"newsletter.add_digest", "newsletter.change_digest", "newsletter.view_digest",
-                          "newsletter.add_digestitem", "newsletter.change_digestitem",
-                          "newsletter.delete_digestitem", "newsletter.view_digestitem"}
+    assert newsletter == {
+        "newsletter.add_digest",
+        "newsletter.change_digest",
+        "newsletter.view_digest",
+        "newsletter.add_digestitem",
+        "newsletter.change_digestitem",
+        "newsletter.delete_digestitem",
+        "newsletter.view_digestitem",
+    }
     assert "articles.change_articledailystats" not in perms
 
 
@@ -45,7 +57,9 @@ def test_editor_can_curate_but_not_see_users_or_subscribers(editor_client: Clien
 
 
 @pytest.mark.django_db
-def test_changelist_reads_columns_search_and_query_count(make_article, admin_client: Client, django_assert_max_num_queries) -> None:
+def test_changelist_reads_columns_search_and_query_count(
+    make_article, admin_client: Client, django_assert_max_num_queries
+) -> None:
     articles = [make_article(f"إطلاق خبر {n}") for n in range(30)]
     today = reads.today()
     ArticleDailyStats.objects.create(article=articles[0], day=today, views=7, readers=5)
@@ -60,7 +74,9 @@ def test_changelist_reads_columns_search_and_query_count(make_article, admin_cli
 
 
 @pytest.mark.django_db
-def test_bulk_actions_and_admin_save_syncs_tags(make_article, admin_client: Client, django_capture_on_commit_callbacks) -> None:
+def test_bulk_actions_and_admin_save_syncs_tags(
+    make_article, admin_client: Client, django_capture_on_commit_callbacks
+) -> None:
     a, b = make_article(), make_article(status="draft", published_at=None)
     ids = [a.pk, b.pk]
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,11 +91,23 @@ def test_bulk_actions_and_admin_save_syncs_tags(make_article, admin_client: Clie
         admin_client.post("/admin/articles/article/", {"action": "unpublish", "_selected_action": [a.pk]})
     assert Article.objects.get(pk=a.pk).status == "draft"
     assert reads.resolve_published(article_id=a.pk) is None
-    response = admin_client.post("/admin/articles/article/add/", {
-        "title": "مقال من لوحة التحرير", "slug": "", "summary": "", "body": "<p>عن #داعش و#أميركا</p><script>x</script>",
-        "author": "", "image_url": "", "image_alt": "", "status": "published", "published_at_0": "", "published_at_1": "",
-        "canonical_url": "", "guid": "",
-    })
+    response = admin_client.post(
+        "/admin/articles/article/add/",
+        {
+            "title": "مقال من لوحة التحرير",
+            "slug": "",
+            "summary": "",
+            "body": "<p>عن #داعش و#أميركا</p><script>x</script>",
+            "author": "",
+            "image_url": "",
+            "image_alt": "",
+            "status": "published",
+            "published_at_0": "",
+            "published_at_1": "",
+            "canonical_url": "",
+            "guid": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     created = Article.objects.get(title="مقال من لوحة التحرير")
     assert created.slug == "مقال-من-لوحة-التحرير" and "<script>" not in created.body
@@ -93,8 +121,13 @@ def test_tag_merge_action(make_article, admin_client: Client) -> None:
     variant, survivor = Tag.objects.get(key="امريكا"), Tag.objects.get(key="اميركا")
     response = admin_client.post("/admin/articles/tag/", {"action": "merge", "_selected_action": [variant.pk]})
     assert response.status_code == 200 and "الوسم الباقي" in response.content.decode()
-    admin_client.post("/admin/articles/tag/", {"action": "merge", "_selected_action": [variant.pk], "apply": "1", "into": survivor.pk})
+    admin_client.post(
+        "/admin/articles/tag/", {"action": "merge", "_selected_action": [variant.pk], "apply": "1", "into": survivor.pk}
+    )
     variant.refresh_from_db()
     assert variant.merged_into == survivor and list(a.tags.all()) == [survivor]
-    autocomplete = admin_client.get("/admin/autocomplete/", {"app_label": "articles", "model_name": "article", "field_name": "tags", "term": "أميركا"})
+    autocomplete = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "articles", "model_name": "article", "field_name": "tags", "term": "أميركا"},
+    )
     assert autocomplete.status_code == 200 and str(survivor.pk) in autocomplete.content.decode()

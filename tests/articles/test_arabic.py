@@ -1,4 +1,5 @@
 """Normalisation and hashtags (articles.arabic)."""
+
 from articles.arabic import extract_hashtags, link_hashtags, normalise, tag_key
 
 

@@ -1,4 +1,5 @@
 """Demo content: idempotent, and the daily and weekly most-read lists differ."""
+
 from datetime import timedelta
 
 import pytest
@@ -21,11 +22,19 @@ def test_demo_is_idempotent_and_lists_differ(django_capture_on_commit_callbacks)
     daily = [a.pk for a in most_read(now - timedelta(hours=24), now, 10)]
     weekly = [a.pk for a in most_read(now - timedelta(days=7), now, 10)]
     assert len(daily) == len(weekly) == 10 and daily != weekly
-    state = (Article.objects.count(), Tag.objects.count(), sorted(ArticleDailyStats.objects.values_list("article", "day", "views", "readers")),
-             get_redis().hgetall(reads.views_key(reads.today())))
+    state = (
+        Article.objects.count(),
+        Tag.objects.count(),
+        sorted(ArticleDailyStats.objects.values_list("article", "day", "views", "readers")),
+        get_redis().hgetall(reads.views_key(reads.today())),
+    )
     demo.seed_articles()
     demo.seed_reads()
-    assert state == (Article.objects.count(), Tag.objects.count(), sorted(ArticleDailyStats.objects.values_list("article", "day", "views", "readers")),
-                     get_redis().hgetall(reads.views_key(reads.today())))
+    assert state == (
+        Article.objects.count(),
+        Tag.objects.count(),
+        sorted(ArticleDailyStats.objects.values_list("article", "day", "views", "readers")),
+        get_redis().hgetall(reads.views_key(reads.today())),
+    )
     reads.flush_to_database()
     assert [a.pk for a in most_read(now - timedelta(days=7), now, 10)] == weekly

@@ -1,4 +1,5 @@
 """import_feed: RSS 2.0 and Atom, upsert, categories to tags, sanitising, all-or-nothing."""
+
 from io import StringIO
 from pathlib import Path
 
@@ -13,7 +14,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def snapshot() -> list[tuple]:
     return [
-        (a.guid, a.canonical_url, a.title, a.body, a.published_at, a.updated_at, tuple(sorted(a.tags.values_list("key", flat=True))))
+        (
+            a.guid,
+            a.canonical_url,
+            a.title,
+            a.body,
+            a.published_at,
+            a.updated_at,
+            tuple(sorted(a.tags.values_list("key", flat=True))),
+        )
         for a in Article.objects.order_by("guid")
     ]
 
@@ -62,8 +71,12 @@ def test_atom_import_and_rerun(tmp_path: Path) -> None:
 def test_broken_or_unreachable_feed_changes_nothing() -> None:
     run(str(FIXTURES / "feed.rss"))
     before, tags = snapshot(), Tag.objects.count()
-    for source in [str(FIXTURES / "broken.rss"), str(FIXTURES / "missing.rss"), "http://127.0.0.1:8199/feed.xml",
-                   str(FIXTURES / "conftest.py")]:
+    for source in [
+        str(FIXTURES / "broken.rss"),
+        str(FIXTURES / "missing.rss"),
+        "http://127.0.0.1:8199/feed.xml",
+        str(FIXTURES / "conftest.py"),
+    ]:
         with pytest.raises(CommandError, match="Nothing was imported"):
             run(source)
     assert snapshot() == before and Tag.objects.count() == tags

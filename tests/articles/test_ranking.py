@@ -1,4 +1,5 @@
 """most_read: distinct readers (HLL union in Redis, daily stats beyond), ties, filters."""
+
 from datetime import timedelta
 
 import pytest

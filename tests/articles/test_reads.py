@@ -1,4 +1,5 @@
 """Read counting (Redis only, zero SQL), what does not count, the beacon and the roll-up."""
+
 from datetime import timedelta
 
 import pytest
@@ -88,11 +89,22 @@ def test_repeat_reader_bots_prefetch_and_head_do_not_add_readers(make_article) -
     reader.get(url)
     reader.get(url)
     assert day_counts(article.pk) == (3, 1)  # three views, one reader
-    for ua in ["Googlebot/2.1 (+http://www.google.com/bot.html)", "facebookexternalhit/1.1",
-               "WhatsApp/2.23", "TelegramBot (like TwitterBot)", "Slackbot-LinkExpanding 1.0", "curl/8.0", ""]:
+    for ua in [
+        "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        "facebookexternalhit/1.1",
+        "WhatsApp/2.23",
+        "TelegramBot (like TwitterBot)",
+        "Slackbot-LinkExpanding 1.0",
+        "curl/8.0",
+        "",
+    ]:
         assert Client(HTTP_USER_AGENT=ua).get(url).status_code == 200
-    for headers in [{"HTTP_SEC_PURPOSE": "prefetch"}, {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
-                    {"HTTP_PURPOSE": "prefetch"}, {"HTTP_X_MOZ": "prefetch"}]:
+    for headers in [
+        {"HTTP_SEC_PURPOSE": "prefetch"},
+        {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+        {"HTTP_PURPOSE": "prefetch"},
+        {"HTTP_X_MOZ": "prefetch"},
+    ]:
         assert Client(HTTP_USER_AGENT=BROWSER, **headers).get(url).status_code == 200
     assert Client(HTTP_USER_AGENT=BROWSER).head(url).status_code == 200
     assert day_counts(article.pk) == (3, 1)
@@ -192,16 +204,28 @@ def test_beacon_rebuilds_a_lost_index_once(make_article) -> None:
     assert client.post("/r/", data="424242", content_type="text/plain").status_code == 404
 
 
-def _wsgi(method: str, *, query: str = "", body: bytes = b"", ua: str = BROWSER, cookie: str = "") -> tuple[str, dict, bytes]:
+def _wsgi(
+    method: str, *, query: str = "", body: bytes = b"", ua: str = BROWSER, cookie: str = ""
+) -> tuple[str, dict, bytes]:
     import io
 
     from articles.beacon_wsgi import application
 
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": "/r/", "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "192.0.2.5", "HTTP_USER_AGENT": ua,
-        "HTTP_COOKIE": cookie, "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/plain",
-        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO(),
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/r/",
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "192.0.2.5",
+        "HTTP_USER_AGENT": ua,
+        "HTTP_COOKIE": cookie,
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "text/plain",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
     }
     seen: dict = {}
 
@@ -219,7 +243,9 @@ def test_wsgi_fast_path_beacon(make_article, django_assert_num_queries) -> None:
     with django_assert_num_queries(0):
         status, headers, body = _wsgi("POST", body=str(article.pk).encode())
         assert status.startswith("204")
-        status, headers, body = _wsgi("GET", query=f"id={article.pk}", cookie=f"{reads.VISITOR_COOKIE}=abcdefghijklmnopqrst")
+        status, headers, body = _wsgi(
+            "GET", query=f"id={article.pk}", cookie=f"{reads.VISITOR_COOKIE}=abcdefghijklmnopqrst"
+        )
         assert status.startswith("200") and headers["Content-Type"] == "image/gif" and body.startswith(b"GIF89a")
         assert _wsgi("POST", body=b"\xff\xfe")[0].startswith("400")
         assert _wsgi("POST", body=b"1" * 4000)[0].startswith("413")

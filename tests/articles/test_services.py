@@ -1,4 +1,5 @@
 """Saving articles (sanitising, slugs, tags from hashtags), tag merging and search."""
+
 import pytest
 from django.test import Client
 
@@ -7,7 +8,7 @@ from articles.models import Article, Tag
 
 BODY = (
     "<p>بحث #فؤاد_حسين ملفات #الحوار_الاستراتيجي مع #أميركا، وقال إن #اميركا شريك و#قمة بغداد "
-    "ناقشت خطر #داعش و#ميزانيةٌ_٢٠٢٥.</p><script>alert(1)</script><p onclick=\"x()\">نص</p>"
+    'ناقشت خطر #داعش و#ميزانيةٌ_٢٠٢٥.</p><script>alert(1)</script><p onclick="x()">نص</p>'
 )
 
 

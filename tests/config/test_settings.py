@@ -1,4 +1,5 @@
 """Configuration read from the environment: deploy checks, secret key, ANYMAIL_*, outbox."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,11 @@ def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess
     base.pop("DEBUG", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True, text=True, timeout=timeout,
+        cwd=BASE_DIR,
+        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -39,7 +43,9 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
 
 def test_check_deploy_flags_an_insecure_setting() -> None:
     # The same check fails when a protection is switched off: the test above can fail.
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SESSION_COOKIE_SECURE": "0"})
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "SESSION_COOKIE_SECURE": "0"}
+    )
     assert result.returncode != 0
     assert "SESSION_COOKIE_SECURE" in result.stdout + result.stderr
 

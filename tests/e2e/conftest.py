@@ -11,6 +11,7 @@ pytest-django's `live_server` (a real threaded HTTP server on the test database)
   .eml outbox, so a confirmation sent by the live server is on disk when the request returns.
 - Screenshots go to VAR_DIR/screenshots/<name>-<width>.png (viewport-sized PNGs).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -27,8 +28,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 WIDTHS = (600, 375)
 SCREENSHOT_HEIGHT = 900
@@ -75,7 +81,9 @@ def context_factory(browser):  # type: ignore[no-untyped-def]
 
     def make(*, javascript: bool = True, width: int = 600, height: int = SCREENSHOT_HEIGHT):  # type: ignore[no-untyped-def]
         context = browser.new_context(
-            java_script_enabled=javascript, viewport={"width": width, "height": height}, locale="ar",
+            java_script_enabled=javascript,
+            viewport={"width": width, "height": height},
+            locale="ar",
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
@@ -92,6 +100,7 @@ def page(context_factory, javascript):  # type: ignore[no-untyped-def]
 
 
 # --- What a person sees ---------------------------------------------------------------------------
+
 
 def computed(page, selector: str, prop: str) -> str:  # type: ignore[no-untyped-def]
     return page.eval_on_selector(selector, f"el => getComputedStyle(el).getPropertyValue('{prop}')")
@@ -112,8 +121,14 @@ def assert_no_horizontal_scroll(page, width: int) -> None:  # type: ignore[no-un
     assert scroll <= width, f"horizontal scroll at {width}px: scrollWidth={scroll} on {page.url or 'email'}"
 
 
-def check_at_widths(page, name: str | None, *, selector: str = "body", text_selector: str | None = None,  # type: ignore[no-untyped-def]
-                    widths: tuple[int, ...] = WIDTHS) -> list[Path]:
+def check_at_widths(
+    page,
+    name: str | None,
+    *,
+    selector: str = "body",
+    text_selector: str | None = None,  # type: ignore[no-untyped-def]
+    widths: tuple[int, ...] = WIDTHS,
+) -> list[Path]:
     """At each width: rtl, right-aligned, no horizontal scroll; screenshot when `name` is given."""
     written = []
     for width in widths:
@@ -128,6 +143,7 @@ def check_at_widths(page, name: str | None, *, selector: str = "body", text_sele
 
 
 # --- Emails ---------------------------------------------------------------------------------------
+
 
 def html_of(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
@@ -148,6 +164,7 @@ def link_in(text: str, base: str, path_part: str) -> str:
 
 
 # --- The Editors group ----------------------------------------------------------------------------
+
 
 def editors_group():  # type: ignore[no-untyped-def]
     """The Editors group with the permissions its data migration grants. Transactional tests

@@ -2,6 +2,7 @@
 admin, open the next daily edition, pin an article and move it to the top, preview the edition
 (600 px and 375 px), send a test to themselves, approve it; then the real send runs and every
 subscriber's digest shows the editor's order. Runs with JavaScript on and off."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,8 @@ def headlines(page, html: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_order(  # type: ignore[no-untyped-def]
-        site, page, javascript, outbox) -> None:
+    site, page, javascript, outbox
+) -> None:
     articles = ranked_articles(12)
     readers = [subscriber(f"daily{i}.e2e@example.com") for i in range(2)]
     editor = get_user_model().objects.create_user("editor", EDITOR_EMAIL, PASSWORD, is_staff=True)
@@ -70,8 +72,13 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
         page.wait_for_load_state()
         chosen.refresh_from_db()
         assert chosen.position == expected_position
-    expected = [articles[3].title, articles[0].title, articles[1].title, articles[2].title,
-                *(a.title for a in articles[4:10])]
+    expected = [
+        articles[3].title,
+        articles[0].title,
+        articles[1].title,
+        articles[2].title,
+        *(a.title for a in articles[4:10]),
+    ]
     ordered = DigestItem.objects.filter(digest=digest, removed=False).order_by("position")
     assert [i.article.title for i in ordered.select_related("article")] == expected
 

@@ -3,6 +3,7 @@
 unsubscribe from that page. Database state is asserted after every step; each flow runs with
 JavaScript on and off. Also the public pages (home, article, signup) are checked for what a
 person sees (rtl, right-aligned text, no horizontal scroll at 375 px) and photographed."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@ processes (`celery -A config worker -Q send,celery`) pointed at the pytest-djang
 (committed data: `transactional_db`) and at TEST_REDIS_DB, with the emulator as Mailgun.
 
 Everything is bounded in time and stopped (by its own pid) at the end of the test."""
+
 from __future__ import annotations
 
 import os
@@ -37,10 +38,29 @@ class Worker:
         self.log = log
         self.handle = log.open("wb")
         self.process = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "-Q", "send,celery", "-n", f"{name}@%h",
-             "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT,
+            [
+                CELERY,
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "send,celery",
+                "-n",
+                f"{name}@%h",
+                "--concurrency",
+                str(concurrency),
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: SIGKILL reaches the pool children
         )
 
@@ -85,8 +105,8 @@ def reset_broker_connections() -> None:
     from kombu import pools
 
     pools.reset()  # closes and forgets kombu's global pools (a closed one would stay registered)
-    app._pool = None  # noqa: SLF001
-    app.amqp._producer_pool = None  # noqa: SLF001
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Builders for the sending tests (unit and integration): an approved edition with published
 stories, and active subscribers created in bulk (100,000 rows in seconds)."""
+
 from __future__ import annotations
 
 import itertools
@@ -18,8 +19,14 @@ def make_section(slug: str, name: str) -> Section:
     return Section.objects.get_or_create(slug=slug, defaults={"name": name})[0]
 
 
-def make_digest(*, stories: int = 5, frequency: str = "daily", status: str = Digest.Status.APPROVED,
-                section: Section | None = None, sections: list[Section] | None = None) -> Digest:
+def make_digest(
+    *,
+    stories: int = 5,
+    frequency: str = "daily",
+    status: str = Digest.Status.APPROVED,
+    section: Section | None = None,
+    sections: list[Section] | None = None,
+) -> Digest:
     """An edition with `stories` published articles (spread over `sections` when given)."""
     number = next(_numbers)
     now = timezone.now()
@@ -46,14 +53,25 @@ def make_digest(*, stories: int = 5, frequency: str = "daily", status: str = Dig
     return digest
 
 
-def make_subscribers(count: int, *, frequency: str = "daily", status: str = Subscriber.Status.ACTIVE,
-                     language: str = "ar", prefix: str = "reader") -> list[int]:
+def make_subscribers(
+    count: int,
+    *,
+    frequency: str = "daily",
+    status: str = Subscriber.Status.ACTIVE,
+    language: str = "ar",
+    prefix: str = "reader",
+) -> list[int]:
     """`count` subscribers in bulk; returns their ids."""
     now = timezone.now()
     start = next(_numbers) * 1_000_000
     rows = [
-        Subscriber(email=f"{prefix}{start + i}@example.com", status=status, frequency=frequency,
-                   language=language, confirmed_at=now)
+        Subscriber(
+            email=f"{prefix}{start + i}@example.com",
+            status=status,
+            frequency=frequency,
+            language=language,
+            confirmed_at=now,
+        )
         for i in range(count)
     ]
     created = Subscriber.objects.bulk_create(rows, batch_size=5000)

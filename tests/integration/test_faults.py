@@ -17,6 +17,7 @@ bounded in time and stops only what it started (by pid).
 The ESP answering 429/503 for a while is covered by
 tests/integration/test_sending_workers.py::test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unknown.
 """
+
 from __future__ import annotations
 
 import base64
@@ -66,7 +67,7 @@ def sweep_until_finished(digest_id: int, *, timeout: float, workers: list, every
             return reenqueued
         try:
             reenqueued += sending.sweep().reenqueued_batches
-        except Exception:  # noqa: BLE001 - the broker may still be coming back; sweep again
+        except Exception:
             pass
         time.sleep(every)
     wait_for(lambda: finished(digest_id), timeout=1, what="the edition to finish", workers=workers)
@@ -80,6 +81,7 @@ def assert_each_accepted_once(emulator, count: int) -> None:  # type: ignore[no-
 
 
 # --- A private Redis this test may kill -----------------------------------------------------------
+
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
@@ -111,9 +113,23 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         assert binary
         self.process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while not _answers(self.port):
@@ -137,10 +153,10 @@ class PrivateRedis:
 
 def _reset_producer_pools() -> None:
     # The Celery app caches broker connections per URL it first used; start afresh.
-    if app._pool is not None:  # noqa: SLF001
-        app._pool.force_close_all()  # noqa: SLF001
-        app._pool = None  # noqa: SLF001
-    app.amqp._producer_pool = None  # noqa: SLF001
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -165,7 +181,8 @@ def private_redis(settings, tmp_path) -> Iterator[PrivateRedis]:  # type: ignore
 
 
 def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(  # type: ignore[no-untyped-def]
-        private_redis, start_worker, emulator, settings) -> None:
+    private_redis, start_worker, emulator, settings
+) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 3
     digest = make_digest()
     make_subscribers(5_000)
@@ -175,8 +192,12 @@ def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(  # typ
     settings.SEND_BATCH_SIZE = 250
     result = sending.dispatch(digest_id=digest.id)
     assert len(result.batches) == 20
-    wait_for(lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() >= 1000, timeout=60,
-             what="a fifth of the send", workers=[worker])
+    wait_for(
+        lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() >= 1000,
+        timeout=60,
+        what="a fifth of the send",
+        workers=[worker],
+    )
 
     private_redis.crash()  # queued batch messages and unacked deliveries vanish with it
     time.sleep(1.5)
@@ -207,7 +228,9 @@ def _worker_backends() -> list[int]:
 
 def _terminate(pids: list[int]) -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid) t", [pids])
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid) t", [pids]
+        )
         return int(cursor.fetchone()[0])
 
 
@@ -218,7 +241,8 @@ def postgres_only(is_postgres) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_nobody_twice(  # type: ignore[no-untyped-def]
-        postgres_only, start_worker, emulator, settings) -> None:
+    postgres_only, start_worker, emulator, settings
+) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 2
     settings.SEND_BATCH_SIZE = 500
     digest = make_digest()
@@ -239,7 +263,9 @@ def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_no
                 cursor.execute("SELECT pg_stat_clear_snapshot()")
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND application_name = %s AND wait_event_type = 'Lock'", [WORKER_APP])
+                    "AND application_name = %s AND wait_event_type = 'Lock'",
+                    [WORKER_APP],
+                )
                 return cursor.fetchone()[0] >= 1
 
         wait_for(claim_waiting, timeout=30, what="a batch claim waiting on the lock", workers=[worker])
@@ -254,7 +280,8 @@ def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_no
 
 
 def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(  # type: ignore[no-untyped-def]
-        postgres_only, start_worker, emulator, settings) -> None:
+    postgres_only, start_worker, emulator, settings
+) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 2
     settings.SEND_BATCH_SIZE = 500
     digest = make_digest()
@@ -262,7 +289,9 @@ def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
     emulator.state.set_faults({"delay": 3, "count": 1})  # the first call: accepted, answered 3 s later
     worker = start_worker("w1", SEND_BATCH_SIZE="500", DATABASE_URL=f"{database_url()}?application_name={WORKER_APP}")
     sending.dispatch(digest_id=digest.id)
-    wait_for(lambda: emulator.state.stats()["accepted_requests"] >= 1, timeout=30, what="the first call", workers=[worker])
+    wait_for(
+        lambda: emulator.state.stats()["accepted_requests"] >= 1, timeout=30, what="the first call", workers=[worker]
+    )
     assert Delivery.objects.filter(digest=digest, status=D.SENDING).count() == 500
     assert _terminate(_worker_backends()) >= 1  # the answer comes back to a dead connection
     sweep_until_finished(digest.id, timeout=60, workers=[worker])
@@ -274,12 +303,16 @@ def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
 
 # --- Webhooks: duplicated, out of order, concurrent -------------------------------------------------
 
+
 def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_once(  # type: ignore[no-untyped-def]
-        transactional_db, live_server, emulator, settings) -> None:
+    transactional_db, live_server, emulator, settings
+) -> None:
     settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
     settings.ANYMAIL = {
-        "MAILGUN_API_URL": emulator.api_url, "MAILGUN_API_KEY": "k",
-        "WEBHOOK_SECRET": SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
+        "MAILGUN_API_URL": emulator.api_url,
+        "MAILGUN_API_KEY": "k",
+        "WEBHOOK_SECRET": SECRET,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
     }
     digest = make_digest()
     make_subscribers(40)
@@ -302,8 +335,13 @@ def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_
         expected[delivery.id] = {"delivered_at": t0 + 1, "opened_at": t0 + 5, "clicked_at": t0 + 12}
         final_status[delivery.subscriber_id] = Subscriber.Status.ACTIVE
         if index % 4 == 1:
-            add("failed", 20, severity="permanent", reason="bounce",
-                **{"delivery-status": {"code": 550, "message": "no such user"}})
+            add(
+                "failed",
+                20,
+                severity="permanent",
+                reason="bounce",
+                **{"delivery-status": {"code": 550, "message": "no such user"}},
+            )
             expected[delivery.id]["bounced_at"] = t0 + 20
             final_status[delivery.subscriber_id] = Subscriber.Status.BOUNCED
         elif index % 4 == 2:
@@ -319,8 +357,12 @@ def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
 
     def post(payload: dict) -> int:
-        return requests.post(live_server.url + URL, data=json.dumps(payload), timeout=30,
-                             headers={"Content-Type": "application/json", "Authorization": auth}).status_code
+        return requests.post(
+            live_server.url + URL,
+            data=json.dumps(payload),
+            timeout=30,
+            headers={"Content-Type": "application/json", "Authorization": auth},
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(post, posts))

@@ -1,5 +1,6 @@
 """The delivery guarantee of newsletter.sending with REAL Celery worker processes, the real
 database and Redis, and the Mailgun emulator as the ESP: counted per recipient at the ESP."""
+
 from __future__ import annotations
 
 import time
@@ -63,14 +64,22 @@ def test_sigkill_mid_send_then_a_new_worker_every_subscriber_accepted_once(start
     first = start_worker("doomed")
     sending.dispatch(digest_id=digest.id)
     wait_for(lambda: emulator.state.stats()["accepted_requests"] >= 1, timeout=60, what="first batch", workers=[first])
-    wait_for(lambda: Delivery.objects.filter(digest=digest, status=D.SENDING).count() == 1000, timeout=10,
-             what="rows in sending", workers=[first])
+    wait_for(
+        lambda: Delivery.objects.filter(digest=digest, status=D.SENDING).count() == 1000,
+        timeout=10,
+        what="rows in sending",
+        workers=[first],
+    )
     first.kill()
     second = start_worker("rescuer")
     # The killed task's message stays unacknowledged in Redis (visibility timeout: an hour);
     # the other batches go on; the sweeper settles what the dead worker left.
-    wait_for(lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() == 4000, timeout=90,
-             what="the other batches", workers=[second])
+    wait_for(
+        lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() == 4000,
+        timeout=90,
+        what="the other batches",
+        workers=[second],
+    )
     time.sleep(settings.SEND_STUCK_AFTER_SECONDS + 0.5)
     report = sending.sweep()
     assert report.settled_unknown == 1000
@@ -154,13 +163,19 @@ def test_visibility_timeout_redelivery_of_a_running_batch_does_no_harm(start_wor
     digest = make_digest()
     make_subscribers(300)
     emulator.state.set_faults({"delay": 6, "count": 1})
-    workers = [start_worker(name, CELERY_VISIBILITY_TIMEOUT="2", INTEGRATION_RESTORE_INTERVAL="0.5",
-                            INTEGRATION_RESTORE_THROTTLE="1") for name in ("w1", "w2")]
+    workers = [
+        start_worker(
+            name, CELERY_VISIBILITY_TIMEOUT="2", INTEGRATION_RESTORE_INTERVAL="0.5", INTEGRATION_RESTORE_THROTTLE="1"
+        )
+        for name in ("w1", "w2")
+    ]
     sending.dispatch(digest_id=digest.id)
     wait_for(lambda: finished(digest.id), timeout=60, what="the slow batch", workers=workers)
     time.sleep(3)
     received = sum(
-        1 for w in workers for line in w.log.read_text().splitlines()
+        1
+        for w in workers
+        for line in w.log.read_text().splitlines()
         if "newsletter.tasks.send_batch[" in line and "received" in line.lower()
     )
     stats = emulator.state.stats()

@@ -1,6 +1,7 @@
 """Settings for the Celery worker processes the integration tests start: the test settings
 with eager mode off (the workers consume the real Redis broker, TEST_REDIS_DB) and an ESP read
 timeout the tests can shorten (INTEGRATION_READ_TIMEOUT) to provoke "accepted, then timed out"."""
+
 import os
 
 from config.test_settings import *  # noqa: F403

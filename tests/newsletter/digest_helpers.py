@@ -1,6 +1,7 @@
 """Builders shared by the digest tests: published articles with read statistics, subscribers,
 an edition composed from them. Reads go into ArticleDailyStats (the ranking reads the database
 for days Redis does not hold, and each test starts with an empty Redis)."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,16 @@ def section(name: str = "سياسة", slug: str = "politics") -> Section:
     return Section.objects.get_or_create(slug=slug, defaults={"name": name})[0]
 
 
-def article(title: str, *, readers: int, at: datetime | None = None, sec: Section | None = None,
-            tags: tuple[str, ...] = (), image_url: str = "", **fields: object) -> Article:
+def article(
+    title: str,
+    *,
+    readers: int,
+    at: datetime | None = None,
+    sec: Section | None = None,
+    tags: tuple[str, ...] = (),
+    image_url: str = "",
+    **fields: object,
+) -> Article:
     number = next(_counter)
     at = at or timezone.now()
     item = Article.objects.create(
@@ -34,7 +43,9 @@ def article(title: str, *, readers: int, at: datetime | None = None, sec: Sectio
         **fields,
     )
     for name in tags:
-        tag, _ = Tag.objects.get_or_create(key=name, defaults={"name": name.replace("_", " "), "slug": f"t-{next(_counter)}"})
+        tag, _ = Tag.objects.get_or_create(
+            key=name, defaults={"name": name.replace("_", " "), "slug": f"t-{next(_counter)}"}
+        )
         item.tags.add(tag)
     if readers:
         ArticleDailyStats.objects.create(article=item, day=timezone.localdate(at), views=readers * 2, readers=readers)
@@ -46,10 +57,21 @@ def ranked_articles(count: int, *, at: datetime | None = None, prefix: str = "خ
     return [article(f"{prefix} {i} عن الأحداث", readers=1000 - i * 10, at=at) for i in range(count)]
 
 
-def subscriber(email: str, *, status: str = Subscriber.Status.ACTIVE, frequency: str = "daily",
-               language: str = "ar", topics: tuple[Section, ...] = ()) -> Subscriber:
-    sub = Subscriber.objects.create(email=email, status=status, frequency=frequency, language=language,
-                                    confirmed_at=timezone.now() if status == Subscriber.Status.ACTIVE else None)
+def subscriber(
+    email: str,
+    *,
+    status: str = Subscriber.Status.ACTIVE,
+    frequency: str = "daily",
+    language: str = "ar",
+    topics: tuple[Section, ...] = (),
+) -> Subscriber:
+    sub = Subscriber.objects.create(
+        email=email,
+        status=status,
+        frequency=frequency,
+        language=language,
+        confirmed_at=timezone.now() if status == Subscriber.Status.ACTIVE else None,
+    )
     if topics:
         sub.topics.set(topics)
     return sub

@@ -1,4 +1,5 @@
 """Address normalisation, confusables and the suppression list."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,25 +7,31 @@ import pytest
 from newsletter.addresses import InvalidEmail, email_hash, is_suppressed, normalise_email, suppress
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("  Reader@Example.COM ", "Reader@example.com"),
-    ("user@bücher.de", "user@xn--bcher-kva.de"),
-    ("user@مثال.com", "user@xn--mgbh0fb.com"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Reader@Example.COM ", "Reader@example.com"),
+        ("user@bücher.de", "user@xn--bcher-kva.de"),
+        ("user@مثال.com", "user@xn--mgbh0fb.com"),
+    ],
+)
 def test_normalise(raw: str, expected: str) -> None:
     assert normalise_email(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [
-    "victim@example.com\r\nBcc: x@example.com",
-    "victim@example.com\nBcc: x@example.com",
-    "a" * 250 + "@example.com",
-    "user@exаmple.com",  # Cyrillic а mixed with Latin letters
-    "раураl@example.com",  # non-ASCII local part
-    "two@@example.com",
-    "no-domain@",
-    "",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "victim@example.com\r\nBcc: x@example.com",
+        "victim@example.com\nBcc: x@example.com",
+        "a" * 250 + "@example.com",
+        "user@exаmple.com",  # Cyrillic а mixed with Latin letters
+        "раураl@example.com",  # non-ASCII local part
+        "two@@example.com",
+        "no-domain@",
+        "",
+    ],
+)
 def test_invalid(raw: str) -> None:
     with pytest.raises(InvalidEmail):
         normalise_email(raw)

@@ -1,5 +1,6 @@
 """The public archive: sent editions only, the email's stories in the RTL site layout with the
 signup link instead of per-recipient links, a paginated list and an RSS feed."""
+
 from __future__ import annotations
 
 import pytest

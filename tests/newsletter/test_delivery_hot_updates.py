@@ -1,6 +1,7 @@
 """Migration 0005 (HOT status updates): no index on newsletter_delivery may cover a column the
 status updates write, and the sweeper, now scoped to live editions, still finds stuck rows of
 paused and cancelled editions."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,7 +26,9 @@ def _index_definitions() -> dict[str, str]:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'newsletter_delivery'")
         else:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'newsletter_delivery'")
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'newsletter_delivery'"
+            )
         return {name: definition or "" for name, definition in cursor.fetchall()}
 
 
@@ -35,7 +38,9 @@ def test_no_index_covers_a_column_the_status_updates_write() -> None:
     for name, definition in definitions.items():
         # Key columns and partial-index predicates both make an UPDATE of that column non-HOT.
         assert not {c for c in WRITTEN if f'"{c}"' in definition or f"({c}" in definition or f" {c}" in definition}, (
-            name, definition)
+            name,
+            definition,
+        )
     constraints = connection.introspection.get_constraints(connection.cursor(), "newsletter_delivery")
     indexed = {tuple(c["columns"]) for c in constraints.values() if c["index"] or c["unique"]}
     assert ("digest_id", "subscriber_id") in indexed and ("digest_id", "batch") in indexed
@@ -51,15 +56,19 @@ def test_status_updates_are_hot_on_postgresql() -> None:
     sending.dispatch(digest_id=digest.id, enqueue=False)
     with connection.cursor() as cursor:
         # Counters of the current transaction (the test's), so no wait for the stats collector.
-        cursor.execute("SELECT pg_stat_get_xact_tuples_updated('newsletter_delivery'::regclass), "
-                       "pg_stat_get_xact_tuples_hot_updated('newsletter_delivery'::regclass)")
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated('newsletter_delivery'::regclass), "
+            "pg_stat_get_xact_tuples_hot_updated('newsletter_delivery'::regclass)"
+        )
         before = cursor.fetchone()
         token = timezone.now()
         claimed = sending._claim(digest_id=digest.id, batch=0, token=token)
         assert len(claimed) == 20
         assert sending._to_sending([delivery_id for delivery_id, _ in claimed], token=token)
-        cursor.execute("SELECT pg_stat_get_xact_tuples_updated('newsletter_delivery'::regclass), "
-                       "pg_stat_get_xact_tuples_hot_updated('newsletter_delivery'::regclass)")
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated('newsletter_delivery'::regclass), "
+            "pg_stat_get_xact_tuples_hot_updated('newsletter_delivery'::regclass)"
+        )
         after = cursor.fetchone()
     updated, hot = after[0] - before[0], after[1] - before[1]
     assert updated == 40 and hot == 40

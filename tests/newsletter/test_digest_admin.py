@@ -1,6 +1,7 @@
 """The editor's flow in the Django admin, as a member of the Editors group (done-means 5):
 next edition as a draft, reorder, pin, remove, add, intro/subject, preview at 600/375 px, test
 send, approve (twice), cancel; read-only once sent; no access to subscribers."""
+
 from __future__ import annotations
 
 import re
@@ -36,18 +37,34 @@ def url(name: str, *args: object) -> str:
     return reverse(f"admin:newsletter_digest_{name}", args=args)
 
 
-def inline_post(digest: Digest, *, subject: str = "", intro: str = "", changes: dict[int, dict[str, object]] | None = None,
-                add_article: int | None = None) -> dict[str, object]:
+def inline_post(
+    digest: Digest,
+    *,
+    subject: str = "",
+    intro: str = "",
+    changes: dict[int, dict[str, object]] | None = None,
+    add_article: int | None = None,
+) -> dict[str, object]:
     """The change form as the browser posts it: edition texts plus the items formset."""
     items = list(DigestItem.objects.filter(digest=digest).order_by("removed", "position", "id"))
     data: dict[str, object] = {
-        "subject": subject, "preheader": "", "intro": intro,
-        "items-TOTAL_FORMS": len(items) + 1, "items-INITIAL_FORMS": len(items),
-        "items-MIN_NUM_FORMS": 0, "items-MAX_NUM_FORMS": 1000,
+        "subject": subject,
+        "preheader": "",
+        "intro": intro,
+        "items-TOTAL_FORMS": len(items) + 1,
+        "items-INITIAL_FORMS": len(items),
+        "items-MIN_NUM_FORMS": 0,
+        "items-MAX_NUM_FORMS": 1000,
     }
     for index, item in enumerate(items):
-        row = {"id": item.pk, "digest": digest.pk, "article": item.article_id, "position": item.position,
-               "pinned": item.pinned, "removed": item.removed}
+        row = {
+            "id": item.pk,
+            "digest": digest.pk,
+            "article": item.article_id,
+            "position": item.position,
+            "pinned": item.pinned,
+            "removed": item.removed,
+        }
         row.update((changes or {}).get(item.pk, {}))
         for key, value in row.items():
             if value is True:
@@ -78,7 +95,9 @@ def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:  # type:
     # Remove the top story, pin the third, add the 12th (autocomplete field), write an intro.
     items = {i.article_id: i for i in DigestItem.objects.filter(digest=digest)}
     data = inline_post(
-        digest, subject="", intro="صباح الخير، هذه أبرز القصص.",
+        digest,
+        subject="",
+        intro="صباح الخير، هذه أبرز القصص.",
         changes={items[articles[0].pk].pk: {"removed": True}, items[articles[2].pk].pk: {"pinned": True}},
         add_article=articles[11].pk,
     )
@@ -119,8 +138,9 @@ def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:  # type:
 def test_approve_action_from_list_and_cancel(editor_client: Client) -> None:
     ranked_articles(4)
     digest = digests.next_draft("daily")
-    response = editor_client.post(reverse("admin:newsletter_digest_changelist"),
-                                  {"action": "approve_selected", "_selected_action": [digest.pk]})
+    response = editor_client.post(
+        reverse("admin:newsletter_digest_changelist"), {"action": "approve_selected", "_selected_action": [digest.pk]}
+    )
     assert response.status_code == 302
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED

@@ -1,6 +1,7 @@
 """Composition, curation and the scheduled run (newsletter.digests): ranking order, pins and
 removals, exclusions, the previous edition, too few stories, atomic approve/cancel, and a
 scheduled run that sends one edition however often it runs (done-means 4)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -3,6 +3,7 @@ SpamAssassin (`spamassassin -L -t`) scores the digest and the confirmation email
 the Nu HTML validator finds no errors in the digest HTML apart from Outlook-specific markup.
 
 A missing tool skips the test locally with the reason; under CI (`CI` set) it fails instead."""
+
 from __future__ import annotations
 
 import os
@@ -58,9 +59,14 @@ def spam_score(raw: bytes) -> tuple[float, str]:
 def digest_eml(outbox_dir: Path) -> bytes:
     sec = section("سياسة", "politics")
     ranked_articles(8)
-    article("وزير الخارجية يبحث مع نظيره في Washington ملف الطاقة", readers=5000, sec=sec,
-            tags=("الحوار_الاستراتيجي", "فؤاد_حسين"), image_url="https://img.example.com/energy.jpg",
-            image_alt="وزير الخارجية خلال المؤتمر الصحفي")
+    article(
+        "وزير الخارجية يبحث مع نظيره في Washington ملف الطاقة",
+        readers=5000,
+        sec=sec,
+        tags=("الحوار_الاستراتيجي", "فؤاد_حسين"),
+        image_url="https://img.example.com/energy.jpg",
+        image_alt="وزير الخارجية خلال المؤتمر الصحفي",
+    )
     subscriber("reader@example.com")
     call_command("send_digest", "--frequency", "daily", "--sync", stdout=StringIO())
     [path] = sorted(outbox_dir.glob("*.eml"))
@@ -69,7 +75,7 @@ def digest_eml(outbox_dir: Path) -> bytes:
 
 def test_digest_scores_below_one(outbox_dir: Path) -> None:
     score, report = spam_score(digest_eml(outbox_dir))
-    assert score < SPAM_THRESHOLD, report[report.find("Content analysis details"):][:3000]
+    assert score < SPAM_THRESHOLD, report[report.find("Content analysis details") :][:3000]
 
 
 def test_confirmation_email_scores_below_one(client, outbox_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +87,7 @@ def test_confirmation_email_scores_below_one(client, outbox_dir: Path) -> None: 
     build_subscriber_email(pending, EmailKind.CONFIRMATION).send()
     [path] = sorted(outbox_dir.glob("*.eml"))
     score, report = spam_score(path.read_bytes())
-    assert score < SPAM_THRESHOLD, report[report.find("Content analysis details"):][:3000]
+    assert score < SPAM_THRESHOLD, report[report.find("Content analysis details") :][:3000]
 
 
 def test_digest_html_validates(outbox_dir: Path, tmp_path: Path) -> None:

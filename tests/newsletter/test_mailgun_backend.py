@@ -6,6 +6,7 @@ messages its fast paths do not cover (display names, lazy strings, attachments).
 Only the ESP's HTTP API is faked: `requests.Session.request` prepares the request exactly as
 requests would (so the captured body is what goes on the wire) and answers like Mailgun. The
 end-to-end test uses the real sending pipeline against the local Mailgun emulator."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ from anymail.signals import pre_send
 from anymail.utils import parse_address_list
 from django.core.mail import get_connection
 from django.utils.functional import lazy
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from requests.models import RequestEncodingMixin
 
 from bench.esp_emulator import Emulator
@@ -48,8 +51,15 @@ class FakeMailgun:
         self.data_args: list[Any] = []
 
     def __call__(self, session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
-        request = requests.Request(method, url, params=kwargs.get("params"), data=kwargs.get("data"),
-                                   headers=kwargs.get("headers"), files=kwargs.get("files"), auth=kwargs.get("auth"))
+        request = requests.Request(
+            method,
+            url,
+            params=kwargs.get("params"),
+            data=kwargs.get("data"),
+            headers=kwargs.get("headers"),
+            files=kwargs.get("files"),
+            auth=kwargs.get("auth"),
+        )
         prepared = session.prepare_request(request)
         self.requests.append(prepared)
         self.data_args.append(kwargs.get("data"))
@@ -247,7 +257,11 @@ def test_plain_address_equals_anymail_parse(address: str) -> None:
     [ours] = fast.parse_plain_addresses([address], field="to")
     assert isinstance(ours, fast.PlainAddress)
     assert ours == expected
-    assert (ours.display_name, ours.username, ours.domain) == (expected.display_name, expected.username, expected.domain)
+    assert (ours.display_name, ours.username, ours.domain) == (
+        expected.display_name,
+        expected.username,
+        expected.domain,
+    )
     assert ours.addr_spec == expected.addr_spec == address
     assert ours.address == expected.address
     assert str(ours) == str(expected)
@@ -258,14 +272,24 @@ def test_plain_address_equals_anymail_parse(address: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["a..b@example.com", ".a@example.com", "a@-example.com", "a@example..com", "عربي@example.com", "a@b@c.com",
-                "a b@example.com", "a@example.com "],
+    "address",
+    [
+        "a..b@example.com",
+        ".a@example.com",
+        "a@-example.com",
+        "a@example..com",
+        "عربي@example.com",
+        "a@b@c.com",
+        "a b@example.com",
+        "a@example.com ",
+    ],
 )
 def test_not_plain_addresses_are_parsed_by_anymail(address: str) -> None:
     assert not fast._PLAIN_ADDRESS.fullmatch(address)
 
 
 # --- end to end: the sending pipeline with this backend, through the emulator -----------------
+
 
 @pytest.mark.django_db
 def test_sending_pipeline_through_emulator_sends_what_stock_would(settings) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
 """The subscriber-facing pages and the archive are valid HTML (Nu validator, errors only)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -52,8 +53,12 @@ def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -
         path = tmp_path / f"{name}.html"
         path.write_bytes(response.content)
         files.append(str(path))
-    result = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--format", "text", *files],
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        ["java", "-jar", str(vnu), "--errors-only", "--format", "text", *files],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr + result.stdout
 
 

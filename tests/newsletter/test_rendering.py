@@ -1,5 +1,6 @@
 """The digest email as rendered once per segment: EMAIL.md rules (direction, inlined CSS, size,
 preheader, images, Latin runs, RLM, Arabic dates), story content, merge fields, segments."""
+
 from __future__ import annotations
 
 import re
@@ -64,14 +65,21 @@ def test_preheader_is_first_in_body_and_hidden() -> None:
 def test_story_content_links_images_and_hashtags(settings) -> None:
     settings.DIGEST_UTM_PARAMS = "utm_source=nl&utm_medium=email"
     ranked_articles(3)
-    featured = article("قمة G20 في New York تبحث المناخ", readers=9999, tags=("المناخ_العالمي",),
-                       image_url="https://img.example.com/a.jpg", image_alt="قادة العالم في القمة",
-                       sec=section("اقتصاد", "economy"))
+    featured = article(
+        "قمة G20 في New York تبحث المناخ",
+        readers=9999,
+        tags=("المناخ_العالمي",),
+        image_url="https://img.example.com/a.jpg",
+        image_alt="قادة العالم في القمة",
+        sec=section("اقتصاد", "economy"),
+    )
     digest = digests.compose(frequency="daily")
     rendered = render_digest(digest, Segment(language="ar"))
     html = rendered.html
     url = f"http://testserver{featured.get_absolute_url()}"
-    assert re.search(re.escape(url.replace("&", "&amp;")) + r"\?utm_source=nl&amp;utm_medium=email&amp;utm_campaign=daily-", html)
+    assert re.search(
+        re.escape(url.replace("&", "&amp;")) + r"\?utm_source=nl&amp;utm_medium=email&amp;utm_campaign=daily-", html
+    )
     assert re.search(r'<img [^>]*src="https://img.example.com/a.jpg"[^>]*>', html)
     img = re.search(r"<img [^>]*>", html).group(0)
     assert 'width="552"' in img and 'alt="قادة العالم في القمة"' in img and "height: auto" in img
@@ -146,8 +154,13 @@ def test_script_in_title_is_escaped() -> None:
 
 def test_size_under_gmail_clip_with_ten_long_stories() -> None:
     for i in range(12):
-        article("عنوان طويل " * 12 + str(i), readers=1000 - i, summary="ملخص مفصل للخبر " * 30,
-                tags=("وسم_أول", "وسم_ثان"), image_url=f"https://img.example.com/{i}.jpg")
+        article(
+            "عنوان طويل " * 12 + str(i),
+            readers=1000 - i,
+            summary="ملخص مفصل للخبر " * 30,
+            tags=("وسم_أول", "وسم_ثان"),
+            image_url=f"https://img.example.com/{i}.jpg",
+        )
     html = render_digest(digests.compose(frequency="daily"), Segment(language="ar")).html
     assert html.count("<h2") == 10
     assert len(html.encode()) < 102 * 1024

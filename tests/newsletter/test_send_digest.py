@@ -1,5 +1,6 @@
 """`send_digest`: end to end through newsletter.sending into the .eml outbox (done-means 1, 2),
 the dry run, and the "too few stories" and approval guards."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """The delivery guarantee of newsletter.sending (its module docstring), point by point, against
 the real database and Redis; the ESP is the local Mailgun emulator (bench/esp_emulator.py) or
 the development outbox."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -68,7 +69,10 @@ def test_batch_via_mailgun_one_call_each_recipient_own_unsubscribe(emulator) -> 
 
 # --- 1. dispatch: snapshot once -----------------------------------------------------------------
 
-def test_dispatch_snapshots_active_audience_of_the_frequency_in_batches(settings, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+
+def test_dispatch_snapshots_active_audience_of_the_frequency_in_batches(
+    settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     settings.SEND_BATCH_SIZE = 10
     digest = make_digest()
     daily = make_subscribers(25)
@@ -121,6 +125,7 @@ def test_an_edition_without_audience_is_sent_at_once() -> None:
 
 # --- 2. claims: a batch task that runs twice ------------------------------------------------------
 
+
 def test_same_batch_task_twice_sends_nothing_twice(emulator) -> None:  # type: ignore[no-untyped-def]
     digest = make_digest()
     make_subscribers(20)
@@ -144,6 +149,7 @@ def test_rows_claimed_elsewhere_are_not_taken(emulator) -> None:  # type: ignore
 
 
 # --- 5. status re-checked at send time -------------------------------------------------------------
+
 
 def test_unsubscribe_after_dispatch_is_honoured(emulator) -> None:  # type: ignore[no-untyped-def]
     digest = make_digest()
@@ -176,6 +182,7 @@ def test_segments_render_once_each_and_thin_segments_are_skipped_with_a_reason(e
 
 
 # --- 4. retries only when not accepted; unknown never resent ---------------------------------------
+
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_429_and_503_are_retried_with_backoff_until_accepted(emulator, status) -> None:  # type: ignore[no-untyped-def]
@@ -266,7 +273,7 @@ def test_classify_error_table() -> None:
                 raise err
             except Exception as inner:
                 raise cls("posting failed") from inner
-        except Exception as outer:  # noqa: BLE001
+        except Exception as outer:
             return outer
 
     assert esp.classify_error(wrapped(requests.ConnectTimeout("connect"))) is esp.Outcome.RETRY
@@ -289,7 +296,10 @@ def test_backoff_is_exponential_jittered_and_far_below_the_visibility_timeout(se
 
 # --- 6. the sweeper ---------------------------------------------------------------------------------
 
-def test_sweeper_requeues_claimed_settles_sending_and_reenqueues_queued(settings, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+
+def test_sweeper_requeues_claimed_settles_sending_and_reenqueues_queued(
+    settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     settings.SEND_BATCH_SIZE = 5
     digest = make_digest()
     make_subscribers(15)
@@ -317,6 +327,7 @@ def test_sweeper_leaves_recent_and_retry_scheduled_rows_alone(settings) -> None:
 
 
 # --- 7. pause, resume, cancel ------------------------------------------------------------------------
+
 
 def test_pause_resume_never_resends(emulator, settings, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     settings.SEND_BATCH_SIZE = 4
@@ -350,6 +361,7 @@ def test_cancel_skips_the_rest(emulator, settings) -> None:  # type: ignore[no-u
 
 
 # --- per-recipient path (SMTP, outbox) -------------------------------------------------------------
+
 
 def test_outbox_one_personal_message_per_recipient(outbox, settings) -> None:  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "newsletter.outbox.OutboxEmailBackend"  # pytest-django sets locmem
@@ -390,6 +402,7 @@ def test_per_recipient_path_shares_one_connection(settings, monkeypatch) -> None
 
 # --- hot path: queries per batch do not grow with the batch ---------------------------------------
 
+
 @pytest.mark.parametrize("size", [10, 200])
 def test_batch_query_count_is_constant(emulator, django_assert_num_queries, size) -> None:  # type: ignore[no-untyped-def]
     digest = make_digest()
@@ -419,6 +432,7 @@ def test_fast_link_templates_equal_newsletter_links() -> None:
 
 # --- admin -------------------------------------------------------------------------------------------
 
+
 def test_delivery_admin_search_filter_and_edition_counts(admin_client, settings) -> None:  # type: ignore[no-untyped-def]
     from newsletter.admin.deliveries import delivery_counts
 
@@ -430,7 +444,7 @@ def test_delivery_admin_search_filter_and_edition_counts(admin_client, settings)
     response = admin_client.get(f"/admin/newsletter/delivery/?digest__id__exact={digest.id}&q={target.email}")
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [Delivery.objects.get(subscriber=target)]
-    assert admin_client.get(f"/admin/newsletter/delivery/?status__exact=sent").status_code == 200
+    assert admin_client.get("/admin/newsletter/delivery/?status__exact=sent").status_code == 200
     html = delivery_counts(digest)
     assert "<th>أُرسل</th><td>5</td>" in html and f"digest__id__exact={digest.id}" in html
 
@@ -450,11 +464,10 @@ def test_a_rolled_back_dispatch_enqueues_nothing(django_capture_on_commit_callba
 
     digest = make_digest()
     make_subscribers(3)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                sending.dispatch(digest_id=digest.id)
-                raise RuntimeError("the caller failed after dispatching")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            sending.dispatch(digest_id=digest.id)
+            raise RuntimeError("the caller failed after dispatching")
     assert callbacks == []
     assert not Delivery.objects.exists()
     digest.refresh_from_db()

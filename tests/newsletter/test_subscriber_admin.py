@@ -1,4 +1,5 @@
 """Subscriber admin: permissions, search, counts, CSV import/export round trip, erase, JSON export."""
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,14 @@ def test_editors_group_gets_403(client):  # type: ignore[no-untyped-def]
     editor.groups.add(editors)
     subscriber = Subscriber.objects.create(email="secret@example.com")
     client.force_login(editor)
-    for url in (CHANGELIST, f"{CHANGELIST}{subscriber.pk}/change/", IMPORT, f"{CHANGELIST}export/",
-                f"{CHANGELIST}{subscriber.pk}/export-json/", "/admin/newsletter/suppression/"):
+    for url in (
+        CHANGELIST,
+        f"{CHANGELIST}{subscriber.pk}/change/",
+        IMPORT,
+        f"{CHANGELIST}export/",
+        f"{CHANGELIST}{subscriber.pk}/export-json/",
+        "/admin/newsletter/suppression/",
+    ):
         response = client.get(url)
         assert response.status_code == 403, url
         assert b"secret@example.com" not in response.content
@@ -74,8 +81,14 @@ def rows_of(content: str) -> list[dict[str, str]]:
 def test_csv_export_import_round_trip(admin_client_):  # type: ignore[no-untyped-def]
     sport = Section.objects.create(name="رياضة", slug="sport")
     economy = Section.objects.create(name="اقتصاد", slug="economy")
-    first = Subscriber.objects.create(email="one@example.com", name="=HYPERLINK(\"x\")", frequency="weekly",
-                                      language="en", status="active", confirmed_at=timezone.now())
+    first = Subscriber.objects.create(
+        email="one@example.com",
+        name='=HYPERLINK("x")',
+        frequency="weekly",
+        language="en",
+        status="active",
+        confirmed_at=timezone.now(),
+    )
     first.topics.set([sport, economy])
     Subscriber.objects.create(email="two@example.com", name="سارة", status="active")
     response = admin_client_.get(f"{CHANGELIST}export/")
@@ -87,40 +100,54 @@ def test_csv_export_import_round_trip(admin_client_):  # type: ignore[no-untyped
     assert one["name"].startswith("'=")  # formula neutralised for spreadsheets
     assert one["topics"] == "economy|sport"
 
-    before = {s.email: (s.name, s.frequency, s.language, sorted(s.topics.values_list("slug", flat=True)))
-              for s in Subscriber.objects.all()}
+    before = {
+        s.email: (s.name, s.frequency, s.language, sorted(s.topics.values_list("slug", flat=True)))
+        for s in Subscriber.objects.all()
+    }
     Subscriber.objects.all().delete()
-    upload = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", exported.encode()), "send_confirmation": ""})
+    upload = admin_client_.post(
+        IMPORT, {"file": SimpleUploadedFile("s.csv", exported.encode()), "send_confirmation": ""}
+    )
     assert upload.status_code == 200
     assert not Subscriber.objects.exists()  # preview saves nothing
     key = upload.context["import_key"]
     done = admin_client_.post(IMPORT, {"import_key": key})
     assert done.status_code == 302
-    after = {s.email: (s.name, s.frequency, s.language, sorted(s.topics.values_list("slug", flat=True)))
-             for s in Subscriber.objects.all()}
+    after = {
+        s.email: (s.name, s.frequency, s.language, sorted(s.topics.values_list("slug", flat=True)))
+        for s in Subscriber.objects.all()
+    }
     assert after == before
     assert set(Subscriber.objects.values_list("source", flat=True)) == {"import"}
 
 
-def test_import_shows_row_errors_and_saves_nothing_unless_asked(admin_client_, outbox, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_import_shows_row_errors_and_saves_nothing_unless_asked(
+    admin_client_, outbox, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
     Subscriber.objects.create(email="left@example.com", status="unsubscribed")
     Subscriber.objects.create(email="bounced@example.com", status="bounced")
     subscriptions.erase(subscriber=Subscriber.objects.create(email="erased@example.com"))
     content = (
-        "email,name,frequency\n"
-        "new1@example.com,A,daily\n"
-        "not-an-email,B,daily\n"
-        "new2@example.com,C,monthly\n"
-        "NEW1@example.com,dup,daily\n"
-        "left@example.com,,daily\n"
-        "bounced@example.com,,daily\n"
-        "erased@example.com,,weekly\n"
-        "new3@example.com,,weekly\n"
-    ).encode()
+        b"email,name,frequency\n"
+        b"new1@example.com,A,daily\n"
+        b"not-an-email,B,daily\n"
+        b"new2@example.com,C,monthly\n"
+        b"NEW1@example.com,dup,daily\n"
+        b"left@example.com,,daily\n"
+        b"bounced@example.com,,daily\n"
+        b"erased@example.com,,weekly\n"
+        b"new3@example.com,,weekly\n"
+    )
     preview = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", content), "send_confirmation": "on"})
     body = preview.content.decode()
     assert preview.status_code == 200 and 'id="import-errors"' in body
-    assert preview.context["counts"] == {"create": 2, "error": 2, "duplicate_in_file": 1, "existing": 2, "suppressed": 1}
+    assert preview.context["counts"] == {
+        "create": 2,
+        "error": 2,
+        "duplicate_in_file": 1,
+        "existing": 2,
+        "suppressed": 1,
+    }
     key = preview.context["import_key"]
     refused = admin_client_.post(IMPORT, {"import_key": key, "send_confirmation": "1"})
     assert refused.status_code == 302
@@ -128,7 +155,9 @@ def test_import_shows_row_errors_and_saves_nothing_unless_asked(admin_client_, o
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_.post(IMPORT, {"import_key": key, "send_confirmation": "1", "only_valid_rows": "1"})
     assert set(Subscriber.objects.filter(source="import").values_list("email", flat=True)) == {
-        "new1@example.com", "new3@example.com"}
+        "new1@example.com",
+        "new3@example.com",
+    }
     assert set(Subscriber.objects.filter(source="import").values_list("status", flat=True)) == {"pending"}
     assert Subscriber.objects.get(email="left@example.com").status == "unsubscribed"
     assert Subscriber.objects.get(email="bounced@example.com").status == "bounced"
@@ -149,7 +178,9 @@ def test_erase_action_and_reimport_blocked(admin_client_):  # type: ignore[no-un
     confirm_page = admin_client_.post(CHANGELIST, {"action": "erase_selected", "_selected_action": [victim.pk]})
     assert confirm_page.status_code == 200
     assert Subscriber.objects.filter(pk=victim.pk).exists()  # nothing before confirmation
-    admin_client_.post(CHANGELIST, {"action": "erase_selected", "_selected_action": [victim.pk], "confirm_erase": "yes"})
+    admin_client_.post(
+        CHANGELIST, {"action": "erase_selected", "_selected_action": [victim.pk], "confirm_erase": "yes"}
+    )
     assert not Subscriber.objects.filter(pk=victim.pk).exists()
     assert Subscriber.objects.filter(pk=keep.pk).exists()
     # No personal data left anywhere in the database tables we own.
@@ -158,7 +189,9 @@ def test_erase_action_and_reimport_blocked(admin_client_):  # type: ignore[no-un
     assert "forget" not in Suppression.objects.get().email_hash
     preview = subscriber_csv.parse_import(b"email\nforget.me@EXAMPLE.com\n")
     assert [row.action for row in preview.rows] == ["suppressed"]
-    result = subscriber_csv.apply_import(b"email\nforget.me@example.com\n", send_confirmation=False, only_valid_rows=False)
+    result = subscriber_csv.apply_import(
+        b"email\nforget.me@example.com\n", send_confirmation=False, only_valid_rows=False
+    )
     assert result.created == 0 and not Subscriber.objects.filter(email__iexact="forget.me@example.com").exists()
 
 

@@ -1,4 +1,5 @@
 """Signup, double opt-in, identical responses, abuse limits, preferences, unsubscribe (issue 4)."""
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 def eml_outbox(settings, outbox_dir):  # type: ignore[no-untyped-def]
     # pytest-django forces the locmem backend; the outbox fixture reads the .eml backend's files.
     settings.EMAIL_BACKEND = "newsletter.outbox.OutboxEmailBackend"
+
 
 SIGNUP = "/newsletter/"
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
@@ -53,8 +55,13 @@ def test_signup_page_renders_form(client):  # type: ignore[no-untyped-def]
 
 def test_signup_creates_pending_and_one_confirmation_after_commit(client, outbox, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     section = Section.objects.create(name="سياسة", slug="politics")
-    response = post_signup(client, django_capture_on_commit_callbacks, "Reader@Example.COM",
-                           topics=[section.pk], name="Buy cheap pills http://spam.example")
+    response = post_signup(
+        client,
+        django_capture_on_commit_callbacks,
+        "Reader@Example.COM",
+        topics=[section.pk],
+        name="Buy cheap pills http://spam.example",
+    )
     assert response.status_code == 200
     subscriber = Subscriber.objects.get()
     assert subscriber.email == "Reader@example.com"
@@ -92,11 +99,10 @@ def test_signup_creates_pending_and_one_confirmation_after_commit(client, outbox
 def test_rollback_enqueues_nothing(outbox, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                subscriptions.subscribe(email="rollback@example.com", ip="10.0.0.1")
-                raise RuntimeError
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            subscriptions.subscribe(email="rollback@example.com", ip="10.0.0.1")
+            raise RuntimeError
     assert callbacks == [] and outbox() == [] and not Subscriber.objects.exists()
 
 
@@ -107,8 +113,13 @@ def test_response_identical_for_new_pending_active_unsubscribed(client, django_c
     Subscriber.objects.create(email="bounced@example.com", status=Subscriber.Status.BOUNCED)
     responses = [
         post_signup(client, django_capture_on_commit_callbacks, email)
-        for email in ["new@example.com", "pending@example.com", "active@example.com",
-                      "gone@example.com", "bounced@example.com"]
+        for email in [
+            "new@example.com",
+            "pending@example.com",
+            "active@example.com",
+            "gone@example.com",
+            "bounced@example.com",
+        ]
     ]
     statuses = {response.status_code for response in responses}
     bodies = {masked(response.content) for response in responses}
@@ -166,14 +177,17 @@ def test_per_ip_limit_saves_and_sends_nothing(client, outbox, settings, django_c
     assert len({masked(response.content) for response in responses}) == 1
 
 
-@pytest.mark.parametrize("bad", [
-    "victim@example.com\r\nBcc: everyone@example.com",
-    "a" * 250 + "@example.com",
-    "user@exаmple.com",  # Cyrillic а in the domain
-    "pаypal@example.com",  # Cyrillic а in the local part
-    "no-at-sign",
-    "",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "victim@example.com\r\nBcc: everyone@example.com",
+        "a" * 250 + "@example.com",
+        "user@exаmple.com",  # Cyrillic а in the domain
+        "pаypal@example.com",  # Cyrillic а in the local part
+        "no-at-sign",
+        "",
+    ],
+)
 def test_bad_addresses_give_form_error_and_save_nothing(client, outbox, bad, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     response = post_signup(client, django_capture_on_commit_callbacks, bad)
     assert response.status_code == 400
@@ -237,7 +251,7 @@ def test_concurrent_double_submission_makes_one_row(is_postgres, outbox):  # typ
         try:
             barrier.wait()
             subscriptions.subscribe(email="race@example.com", ip=ip)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -273,10 +287,13 @@ def test_integrity_error_path_treated_as_existing(monkeypatch, django_capture_on
 
 # --- preferences, unsubscribe, resubscribe --------------------------------------------------
 
+
 def make_active(email: str = "a@example.com", **fields) -> Subscriber:  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
-    return Subscriber.objects.create(email=email, status=Subscriber.Status.ACTIVE, confirmed_at=timezone.now(), **fields)
+    return Subscriber.objects.create(
+        email=email, status=Subscriber.Status.ACTIVE, confirmed_at=timezone.now(), **fields
+    )
 
 
 def path_of(url: str) -> str:
@@ -342,6 +359,7 @@ def test_unsubscribe_keeps_bounced_status(client):  # type: ignore[no-untyped-de
 
 # --- embeddable signup ------------------------------------------------------------------------
 
+
 def test_embed_page_is_frameable_and_subscribes(client, outbox, settings, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     settings.SIGNUP_ALLOWED_ORIGINS = ["https://blog.example.org"]
     page = client.get("/newsletter/embed/")
@@ -368,6 +386,7 @@ def test_other_pages_still_deny_framing(client):  # type: ignore[no-untyped-def]
 
 # --- erase and data export ----------------------------------------------------------------------
 
+
 def test_erase_removes_personal_data_and_blocks_signup(client, outbox, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     subscriber = make_active("erase.me@example.com", name="Erase Me")
     subscriptions.erase(subscriber=subscriber)
@@ -389,13 +408,15 @@ def test_export_subscriber_data_is_json(client):  # type: ignore[no-untyped-def]
 
 # --- signup hot path (bench/README.md, signup load) -------------------------------------------
 
-def test_new_address_signup_is_one_sql_statement(client, outbox, django_assert_num_queries, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+
+def test_new_address_signup_is_one_sql_statement(
+    client, outbox, django_assert_num_queries, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
     """New address, no topics: one INSERT ... ON CONFLICT that also checks the suppression list
     (no SELECT, savepoint, topics query or separate last_confirmation_sent_at UPDATE), no session."""
     client.get(SIGNUP)  # the CSRF cookie, as a browser has it
-    with django_capture_on_commit_callbacks() as callbacks:
-        with django_assert_num_queries(1) as captured:
-            response = client.post(SIGNUP, {"email": "fast@example.com", "frequency": "daily"})
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1) as captured:
+        response = client.post(SIGNUP, {"email": "fast@example.com", "frequency": "daily"})
     assert response.status_code == 200 and len(callbacks) == 1
     callbacks[0]()  # the email task (eager in tests), outside the counted request
     assert "ON CONFLICT" in captured.captured_queries[0]["sql"]
@@ -415,13 +436,14 @@ def test_topics_are_written_with_the_subscriber_or_not_at_all(monkeypatch, djang
         raise RuntimeError("topic rows could not be written")
 
     monkeypatch.setattr(through.objects, "bulk_create", fail)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            subscriptions.subscribe(email="half@example.com", topics=[politics, sport.pk], ip="10.0.0.9")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        subscriptions.subscribe(email="half@example.com", topics=[politics, sport.pk], ip="10.0.0.9")
     assert callbacks == [] and not Subscriber.objects.exists()  # nothing half-saved, nothing sent
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        result = subscriptions.subscribe(email="half@example.com", topics=[politics, sport.pk, politics.pk], ip="10.0.0.9")
+        result = subscriptions.subscribe(
+            email="half@example.com", topics=[politics, sport.pk, politics.pk], ip="10.0.0.9"
+        )
     assert result.outcome is subscriptions.Outcome.CREATED
     assert set(Subscriber.objects.get().topics.all()) == {politics, sport}
 

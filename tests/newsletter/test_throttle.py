@@ -1,4 +1,5 @@
 """The shared send rate limit (Redis token bucket)."""
+
 from __future__ import annotations
 
 import pytest

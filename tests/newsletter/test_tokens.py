@@ -1,4 +1,5 @@
 """Signed, purpose-bound tokens: tampered, cross-purpose and expired tokens change nothing."""
+
 from __future__ import annotations
 
 import re
@@ -86,7 +87,9 @@ def test_cross_purpose_tokens_refused(client, pending, active):  # type: ignore[
     assert active.status == Subscriber.Status.ACTIVE
 
 
-def test_expired_confirmation_refused_with_new_link_offer(client, pending, outbox, settings, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_expired_confirmation_refused_with_new_link_offer(
+    client, pending, outbox, settings, monkeypatch, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
     eight_days_ago = time.time() - 8 * 86400
     monkeypatch.setattr(signing.time, "time", lambda: eight_days_ago)
     old_token = make_token(pending.uuid, Purpose.CONFIRM)

@@ -1,5 +1,6 @@
 """Tracking webhooks (Mailgun's payload format and signature, through anymail's view) and the
 receiver: events stored once, first occurrence kept, bounces/complaints suppress at once."""
+
 from __future__ import annotations
 
 import base64
@@ -36,8 +37,15 @@ def sent_delivery(webhook_settings) -> Delivery:  # type: ignore[no-untyped-def]
     return Delivery.objects.select_related("subscriber").order_by("id").first()  # type: ignore[return-value]
 
 
-def mailgun_payload(event: str, delivery: Delivery | None, *, recipient: str, token: str | None = None,
-                    timestamp: float | None = None, **extra: object) -> dict:
+def mailgun_payload(
+    event: str,
+    delivery: Delivery | None,
+    *,
+    recipient: str,
+    token: str | None = None,
+    timestamp: float | None = None,
+    **extra: object,
+) -> dict:
     token = token or uuid.uuid4().hex
     stamp = str(int(time.time()))
     signature = hmac.new(SIGNING_KEY.encode(), f"{stamp}{token}".encode(), hashlib.sha256).hexdigest()
@@ -62,8 +70,17 @@ def post(client, payload: dict, *, auth: str | None = SECRET):  # type: ignore[n
 
 def test_hard_bounce_suppresses_at_once(client, sent_delivery) -> None:  # type: ignore[no-untyped-def]
     sub = sent_delivery.subscriber
-    response = post(client, mailgun_payload("failed", sent_delivery, recipient=sub.email, severity="permanent",
-                                            reason="bounce", **{"delivery-status": {"code": 550, "message": "no such user"}}))
+    response = post(
+        client,
+        mailgun_payload(
+            "failed",
+            sent_delivery,
+            recipient=sub.email,
+            severity="permanent",
+            reason="bounce",
+            **{"delivery-status": {"code": 550, "message": "no such user"}},
+        ),
+    )
     assert response.status_code == 200
     sub.refresh_from_db()
     sent_delivery.refresh_from_db()
@@ -142,12 +159,27 @@ def test_rejected_bad_mailbox_suppresses_but_policy_rejection_does_not(sent_deli
 
     sub = sent_delivery.subscriber
     meta = {"delivery_id": str(sent_delivery.id)}
-    record_event(event=AnymailTrackingEvent(event_type="rejected", reject_reason="spam", recipient=sub.email,
-                                            metadata=meta, event_id=None, message_id="m1"), esp_name="Test")
+    record_event(
+        event=AnymailTrackingEvent(
+            event_type="rejected",
+            reject_reason="spam",
+            recipient=sub.email,
+            metadata=meta,
+            event_id=None,
+            message_id="m1",
+        ),
+        esp_name="Test",
+    )
     sub.refresh_from_db()
     assert sub.status == Subscriber.Status.ACTIVE
-    invalid = AnymailTrackingEvent(event_type="rejected", reject_reason="invalid", recipient=sub.email,
-                                   metadata=meta, event_id=None, message_id="m1")
+    invalid = AnymailTrackingEvent(
+        event_type="rejected",
+        reject_reason="invalid",
+        recipient=sub.email,
+        metadata=meta,
+        event_id=None,
+        message_id="m1",
+    )
     assert record_event(event=invalid, esp_name="Test")
     assert not record_event(event=invalid, esp_name="Test")  # derived event id: stored once
     sub.refresh_from_db()

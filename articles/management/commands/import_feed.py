@@ -1,4 +1,5 @@
 """`python manage.py import_feed URL_OR_PATH`: import an RSS 2.0 / Atom feed (all or nothing)."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,6 +18,4 @@ class Command(BaseCommand):
             result = import_feed(source)
         except FeedError as error:
             raise CommandError(f"{error}. Nothing was imported.") from error
-        self.stdout.write(
-            f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}"
-        )
+        self.stdout.write(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")

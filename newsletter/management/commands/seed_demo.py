@@ -1,5 +1,6 @@
 """`python manage.py seed_demo`: demo accounts, articles, read traffic and subscribers.
 Idempotent: running it again changes nothing that is already there."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

@@ -7,6 +7,7 @@ draft of) the edition for the period ending now and dispatch it.
            sending nothing and never marking the edition skipped.
 The same guards as the beat apply: an edition is sent once, an unapproved edition waits when
 DIGEST_REQUIRE_APPROVAL is on, and fewer than DIGEST_MIN_STORIES stories send nothing."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +44,9 @@ class Command(BaseCommand):
 
     def _print_composition(self, digest: Digest) -> None:
         start, end = timezone.localtime(digest.period_start), timezone.localtime(digest.period_end)
-        self.stdout.write(f"edition {digest.pk}: {digest} [{digest.status}] period {start:%Y-%m-%d %H:%M} -> {end:%Y-%m-%d %H:%M} ({settings.TIME_ZONE})")
+        self.stdout.write(
+            f"edition {digest.pk}: {digest} [{digest.status}] period {start:%Y-%m-%d %H:%M} -> {end:%Y-%m-%d %H:%M} ({settings.TIME_ZONE})"
+        )
         for item in digests.active_items(digest):
             pin = " (pinned)" if item.pinned else ""
             self.stdout.write(f"  {item.position + 1:2d}. {item.article.title}{pin}")
