@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from config.wsgi import application as django_application
 
@@ -30,10 +31,10 @@ _STATUS = {
 
 
 class BeaconFastPath:
-    def __init__(self, app: Callable) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:  # type: ignore[type-arg]
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != BEACON_PATH:
             return self.app(environ, start_response)
         match = _COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))

@@ -36,10 +36,10 @@ def window_days(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _ids(items: Iterable[object] | None) -> list[int] | None:
+def _ids(items: Iterable[Section | Tag | int] | None) -> list[int] | None:
     if items is None:
         return None
-    return [item.pk if hasattr(item, "pk") else int(item) for item in items]  # type: ignore[arg-type, attr-defined]
+    return [item if isinstance(item, int) else item.pk for item in items]
 
 
 def eligible_articles(
@@ -158,7 +158,7 @@ def most_read(
             pipe = client.pipeline(transaction=False)
             for article_id in needs_union:
                 pipe.pfcount(*[reads.readers_key(day, article_id) for day in redis_days])
-            unions = dict(zip(needs_union, pipe.execute()))
+            unions = dict(zip(needs_union, pipe.execute(), strict=True))
         else:
             unions = {}
         for article_id in chunk:

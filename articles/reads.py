@@ -190,7 +190,7 @@ def record_read_if_published(article_id: int, visitor: str | None, *, day: date 
         _count_script = client.register_script(_COUNT_IF_PUBLISHED)
     day = day or today()
     keys = [PUBLISHED_KEY, views_key(day), readers_key(day, article_id)]
-    args = [article_id, visitor or "", key_ttl_seconds()]
+    args: list[str | int] = [article_id, visitor or "", key_ttl_seconds()]
     outcome = _count_script(keys=keys, args=args)
     if outcome == -1 and client.set(f"{PREFIX}:rebuilding", 1, nx=True, ex=30):
         rebuild_index()
@@ -282,7 +282,7 @@ def resolve_published(*, article_id: int | None = None, url: str | None = None) 
     """The id of a published article from its id or URL, by Redis lookup (no SQL)."""
     client = get_redis()
     if article_id is not None:
-        return article_id if article_id > 0 and client.sismember(PUBLISHED_KEY, article_id) else None
+        return article_id if article_id > 0 and client.sismember(PUBLISHED_KEY, str(article_id)) else None
     if url is not None:
         normalised = normalise_url(url)
         if not normalised:
@@ -291,7 +291,7 @@ def resolve_published(*, article_id: int | None = None, url: str | None = None) 
         if found is None:
             return None
         candidate = int(found)
-        return candidate if candidate > 0 and client.sismember(PUBLISHED_KEY, candidate) else None
+        return candidate if candidate > 0 and client.sismember(PUBLISHED_KEY, str(candidate)) else None
     return None
 
 
@@ -346,7 +346,7 @@ def read_day(day: date) -> dict[int, tuple[int, int]]:
         pipe.pfcount(readers_key(day, article_id))
     counts = pipe.execute()
     result = {}
-    for article_id, readers in zip(ids, counts):
+    for article_id, readers in zip(ids, counts, strict=True):
         offset = int(raw_offsets.get(str(article_id).encode(), 0))
         result[article_id] = (int(raw_views[str(article_id).encode()]), int(readers) + offset)
     return result
@@ -383,7 +383,7 @@ def upsert_stats(rows: list[tuple[int, date, int, int]], *, chunk: int = 500) ->
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             values = ", ".join(["(%s, %s, %s, %s)"] * len(part))
-            params: list[object] = []
+            params: list[int | str | date] = []
             for article_id, day, views, readers in part:
                 params.extend([article_id, day.isoformat() if connection.vendor == "sqlite" else day, views, readers])
             cursor.execute(template.format(table=table, values=values), params)

@@ -10,6 +10,7 @@ carry a session cookie (readers do not log in), so ordinary readers never pay fo
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -46,7 +47,7 @@ def most_read_list() -> list[dict[str, object]]:
     items = most_read(now - timedelta(hours=24), now, MOST_READ_SIZE)
     if len(items) < 3:
         items = most_read(now - timedelta(days=7), now, MOST_READ_SIZE)
-    value = [{"title": a.title, "url": a.get_absolute_url(), "readers": a.readers} for a in items]
+    value = [{"title": a.title, "url": a.get_absolute_url(), "readers": getattr(a, "readers", 0)} for a in items]
     cache.set(key, value, MOST_READ_CACHE_SECONDS)
     return value
 
@@ -108,7 +109,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     key = services.page_cache_key(slug, getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE))
     # Raw Redis rather than the Django cache: the latter builds a client object per call,
     # which is a quarter of this view's cost on a cache hit.
-    cached = None if staff else get_redis().get(key)
+    cached = None if staff else cast(bytes | None, get_redis().get(key))
     if cached is not None:
         raw_id, _, raw_html = cached.partition(b"\n")
         article_id, html = int(raw_id), raw_html.decode()

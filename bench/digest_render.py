@@ -2,8 +2,8 @@
 
 Creates (once) 60 published articles over 5 sections with tags, images and read statistics for
 a fixed past day, then, per run:
-  compose+render  delete the bench edition, `digests.compose()` it from the most-read ranking
-                  (10 stories) and `rendering.render_digest()` the Arabic all-sections segment
+  compose+render  delete the bench edition, `compose.compose()` it from the most-read ranking
+                  (10 stories) and `render.render_digest()` the Arabic all-sections segment
                   (templates, story view models, css-inline);
   10 segments     render the same edition for 10 distinct (language, topics) segments, as
                   newsletter.sending does once per segment per batch.
@@ -38,7 +38,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from articles.models import Article, ArticleDailyStats, Section, Tag  # noqa: E402
-from newsletter import digests, rendering  # noqa: E402
+from newsletter.editions import compose  # noqa: E402
+from newsletter.email import render  # noqa: E402
 from newsletter.models import Digest  # noqa: E402
 
 PREFIX = "bench-digest-"
@@ -74,7 +75,7 @@ def seed() -> list[Section]:
     return sections
 
 
-def timed(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def timed(fn, runs: int) -> tuple[float, float]:
     fn()  # warm-up: template loading and compilation
     samples = []
     for _ in range(runs):
@@ -94,26 +95,26 @@ def main() -> None:
 
     def compose_and_render() -> None:
         Digest.objects.filter(frequency="daily", edition_date=timezone.localdate(RUN_AT)).delete()
-        digest = digests.compose(frequency="daily", now=RUN_AT)
+        digest = compose.compose(frequency="daily", now=RUN_AT)
         assert digest.items.count() == 10, digest.items.count()
-        assert rendering.render_digest(digest, rendering.Segment(language="ar")) is not None
+        assert render.render_digest(digest, render.Segment(language="ar")) is not None
 
     compose_median, compose_max = timed(compose_and_render, args.runs)
     digest = Digest.objects.get(frequency="daily", edition_date=timezone.localdate(RUN_AT))
     ids = [s.pk for s in sections]
     segments = [
-        rendering.Segment(language=lang, section_ids=tuple(sorted(chosen)))
+        render.Segment(language=lang, section_ids=tuple(sorted(chosen)))
         for lang in ("ar", "en")
         for chosen in ((), ids[:1], ids[:2], ids[1:4], ids[2:5])
     ]
 
     def render_segments() -> None:
         for segment in segments:
-            rendering.render_digest(digest, segment)
+            render.render_digest(digest, segment)
 
     segments_median, segments_max = timed(render_segments, args.runs)
     with CaptureQueriesContext(connection) as queries:
-        rendered = rendering.render_digest(digest, rendering.Segment(language="ar"))
+        rendered = render.render_digest(digest, render.Segment(language="ar"))
     print(f"database: {connection.vendor}, runs: {args.runs}")
     print(f"compose + render, 10 stories: median {compose_median:.1f} ms, max {compose_max:.1f} ms")
     print(

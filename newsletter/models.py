@@ -116,9 +116,8 @@ class Suppression(models.Model):
 class Digest(models.Model):
     """One edition of the daily or weekly digest, covering reads in [period_start, period_end).
 
-    draft -> approved -> sending -> sent; sending <-> paused; draft/approved/paused -> cancelled;
-    draft -> skipped (too few stories). Transitions are conditional UPDATEs (newsletter.digests,
-    newsletter.sending) so a double click or a second beat can never send an edition twice."""
+    Status changes follow the one transition table in newsletter.editions.state, each applied as
+    a conditional UPDATE, so a double click or a second beat can never send an edition twice."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("مسودة")
@@ -152,7 +151,7 @@ class Digest(models.Model):
     sent_at = models.DateTimeField(_("تاريخ الإرسال"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    # Counters maintained by newsletter.sending / newsletter.tracking (denormalised for the admin).
+    # Counters maintained by newsletter.delivery (denormalised for the admin).
     audience_count = models.PositiveIntegerField(_("الجمهور"), default=0)
     sent_count = models.PositiveIntegerField(_("أُرسل"), default=0)
     failed_count = models.PositiveIntegerField(_("فشل"), default=0)
@@ -224,7 +223,7 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     esp_message_id = models.CharField(max_length=255, blank=True)
     error = models.CharField(max_length=500, blank=True)
-    # Latest tracking facts (newsletter.tracking), first occurrence of each.
+    # Latest tracking facts (newsletter.delivery.tracking), first occurrence of each.
     delivered_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     clicked_at = models.DateTimeField(null=True, blank=True)

@@ -1,51 +1,64 @@
-"""Thin Celery tasks for the newsletter: each takes ids and calls a service function.
-Tasks are triggered with transaction.on_commit / delay_on_commit so they see committed rows."""
+"""Thin Celery tasks: each takes ids, calls one service function and returns a small dict.
 
-# --- Subscriber emails (subscriptions work) --------------------------------------------------
-from celery import shared_task
+The registered names (newsletter.jobs) are part of the deployment: beat rows and queue routes
+refer to them. Services enqueue these tasks by name through newsletter.jobs, on commit, so they
+see committed rows; this module imports the services, never the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
+
+from . import jobs
+from .delivery import batch as batches
+from .delivery import esp, sweeper
+from .delivery.outcomes import RetryLater
+from .editions import schedule
+from .subscribers import emails
+
+# Subscriber emails: 30 s, 60 s, ... up to 10 minutes between attempts, 5 retries.
+EMAIL_RETRY_FACTOR = 30
+EMAIL_RETRY_MAX_SECONDS = 600
 
 
-@shared_task(
-    name="newsletter.tasks.send_subscriber_email",
-    autoretry_for=(ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=5,
-)
-def send_subscriber_email(subscriber_id: int, kind: str) -> bool:
-    """Confirmation / "already subscribed" email for one subscriber (newsletter.subscriber_emails)."""
-    from .subscriber_emails import send_subscriber_email as send
+@shared_task(bind=True, name=jobs.SEND_SUBSCRIBER_EMAIL, max_retries=5)
+def send_subscriber_email(self: Task, subscriber_id: int, kind: str) -> bool:
+    """Confirmation / "already subscribed" email for one subscriber. Retried with the digest
+    batches' classification (newsletter.delivery.esp): only when the ESP clearly did not take
+    it; an unknown outcome is not retried, so nobody gets the same email twice."""
+    try:
+        return emails.send_subscriber_email(subscriber_id=subscriber_id, kind=kind)
+    except Exception as exc:
+        if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
+            raise
+        countdown = get_exponential_backoff_interval(
+            factor=EMAIL_RETRY_FACTOR, retries=self.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
-    return send(subscriber_id=subscriber_id, kind=kind)
 
-
-# --- Sending (sending work): batches and the sweeper; logic in newsletter.sending ------------
-@shared_task(bind=True, name="newsletter.tasks.send_batch", acks_late=True, max_retries=None)
-def send_batch(self, digest_id: int, batch: int) -> dict:  # type: ignore[no-untyped-def]
+@shared_task(bind=True, name=jobs.SEND_BATCH, acks_late=True, max_retries=None)
+def send_batch(self: Task, digest_id: int, batch: int) -> dict[str, Any]:
     """Send one batch of an edition. Safe to run twice: rows are claimed in the database.
     Retry attempts are bounded by Delivery.attempts (SEND_MAX_ATTEMPTS), not by Celery."""
-    from . import sending
-
     try:
-        return sending.send_batch(digest_id=digest_id, batch=batch).as_dict()
-    except sending.RetryLater as exc:
+        return batches.send_batch(digest_id=digest_id, batch=batch).as_dict()
+    except RetryLater as exc:
         raise self.retry(countdown=exc.countdown) from exc
 
 
-@shared_task(name="newsletter.tasks.sweep_deliveries")
-def sweep_deliveries() -> dict:
+@shared_task(name=jobs.SWEEP_DELIVERIES)
+def sweep_deliveries() -> dict[str, int]:
     """Periodic: re-enqueue stuck batches, settle rows stuck in `sending` as unknown."""
-    from . import sending
-
-    return sending.sweep().as_dict()
+    return sweeper.sweep().as_dict()
 
 
-# --- Digest schedule (digest work); logic in newsletter.digests ------------------------------
-@shared_task(name="newsletter.tasks.run_scheduled_digest")
-def run_scheduled_digest(frequency: str) -> dict:
+@shared_task(name=jobs.RUN_SCHEDULED_DIGEST)
+def run_scheduled_digest(frequency: str) -> dict[str, Any]:
     """Beat entry point (daily 07:00, weekly Saturday 08:00). Idempotent per (frequency,
     period): a second run or a second beat for the same period sends nothing more."""
-    from . import digests
-
-    outcome = digests.run_scheduled(frequency=frequency)
+    outcome = schedule.run_scheduled(frequency=frequency)
     return {"digest_id": outcome.digest.pk, "result": outcome.result.value}

@@ -26,10 +26,10 @@ def clean_redis() -> None:
 
 
 @pytest.fixture(autouse=True)
-def outbox_dir(tmp_path: Path, settings) -> Path:  # type: ignore[no-untyped-def]
+def outbox_dir(tmp_path: Path, settings) -> Path:
     directory = tmp_path / "outbox"
     # pytest-django swaps in the locmem backend; the product's default is the .eml outbox.
-    settings.EMAIL_BACKEND = "newsletter.outbox.OutboxEmailBackend"
+    settings.EMAIL_BACKEND = "newsletter.backends.outbox.OutboxEmailBackend"
     settings.EMAIL_OUTBOX_DIR = directory
     return directory
 
@@ -40,11 +40,11 @@ def read_outbox(directory: Path) -> list[EmailMessage]:
     for path in sorted(directory.glob("*.eml")):
         with path.open("rb") as handle:
             messages.append(email.message_from_binary_file(handle, policy=email.policy.default))
-    return messages  # type: ignore[return-value]
+    return messages
 
 
 @pytest.fixture
-def outbox(outbox_dir: Path):  # type: ignore[no-untyped-def]
+def outbox(outbox_dir: Path):
     """Callable returning the parsed messages written so far."""
     return lambda: read_outbox(outbox_dir)
 

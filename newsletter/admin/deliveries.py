@@ -1,8 +1,8 @@
-"""Delivery admin and the sending controls shown on an edition (owned by the sending work).
+"""Delivery admin and the sending controls shown on an edition.
 
 DIGEST_SENDING_ACTIONS and DIGEST_SENDING_READONLY are imported by the digest admin
 (newsletter.admin.digests) so pause/resume/cancel and the per-edition counts live here.
-Actions are thin: each calls newsletter.sending, whose transitions are conditional UPDATEs.
+Actions are thin: each calls newsletter.delivery.controls, whose transitions are conditional UPDATEs.
 
 Deliveries show subscriber addresses (personal data): the Editors group has no permission on
 Delivery, so only admins see the list; the digest page shows editors counts only.
@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .. import sending
+from ..delivery import controls, reports
 from ..models import Delivery, Digest
 
 
 @admin.action(description=_("إيقاف الإرسال مؤقتًا"), permissions=["change"])
 def pause_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
-    done = sum(sending.pause(digest_id=pk) for pk in queryset.values_list("pk", flat=True))
+    done = sum(controls.pause(digest_id=pk) for pk in queryset.values_list("pk", flat=True))
     modeladmin.message_user(request, _("أُوقف إرسال %(n)d عدد.") % {"n": done}, messages.SUCCESS)
 
 
@@ -32,7 +32,7 @@ def resume_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     resumed = 0
     for pk in queryset.values_list("pk", flat=True):
         if Digest.objects.filter(pk=pk, status=Digest.Status.PAUSED).exists():
-            sending.resume(digest_id=pk)
+            controls.resume(digest_id=pk)
             resumed += 1
     modeladmin.message_user(request, _("استؤنف إرسال %(n)d عدد.") % {"n": resumed}, messages.SUCCESS)
 
@@ -41,7 +41,7 @@ def resume_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
 def cancel_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
     skipped = 0
     for pk in queryset.filter(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]).values_list("pk", flat=True):
-        skipped += sending.cancel(digest_id=pk)
+        skipped += controls.cancel(digest_id=pk).skipped
     modeladmin.message_user(request, _("أُلغي الإرسال؛ لن يُرسل إلى %(n)d مشترك.") % {"n": skipped}, messages.WARNING)
 
 
@@ -65,7 +65,7 @@ COUNT_LABELS = [
 def delivery_counts(obj: Digest) -> str:
     if not obj or not obj.pk:
         return "-"
-    counts = sending.edition_counts(digest_id=obj.pk)
+    counts = reports.report(digest_id=obj.pk).as_dict()
     rows = format_html_join(
         "", "<tr><th>{}</th><td>{}</td></tr>", ((label, counts[key]) for key, label in COUNT_LABELS)
     )

@@ -2,20 +2,19 @@
 a draft, item curation (reorder, pin, remove, add by autocomplete), intro/subject/preheader,
 a preview at 600 px and 375 px, a test send to the editor, approve and cancel.
 
-Views and actions are thin: every change goes through newsletter.digests (row lock, editable
+Views and actions are thin: every change goes through newsletter.editions (row lock, editable
 status, atomic conditional status updates), so two tabs or a double click change nothing twice.
 The sending controls (pause/resume/cancel sending, delivery counts) come from
 newsletter.admin.deliveries."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -23,12 +22,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from .. import digests, rendering
-from ..models import Digest, DigestItem, Frequency, Language
+from ..delivery import controls
+from ..editions import compose, curation, schedule
+from ..editions.state import EDITABLE_STATUSES, DigestError
+from ..email import message, render
+from ..models import Digest, Frequency, Language
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
-
-TEST_SUBJECT_PREFIX = "[تجربة] "
+from .digest_items import DigestItemInline
 
 
 class DigestForm(forms.ModelForm):
@@ -44,50 +46,9 @@ class DigestForm(forms.ModelForm):
             status = (
                 Digest.objects.select_for_update().filter(pk=self.instance.pk).values_list("status", flat=True).first()
             )
-            if status not in digests.EDITABLE_STATUSES:
+            if status not in EDITABLE_STATUSES:
                 raise ValidationError(_("لم يعد هذا العدد قابلًا للتعديل (حالته تغيّرت)."))
-        return cleaned
-
-
-class DigestItemInline(admin.TabularInline):
-    model = DigestItem
-    extra = 1
-    fields = ["article", "position", "pinned", "removed", "move_buttons"]
-    readonly_fields = ["move_buttons"]
-    autocomplete_fields = ["article"]
-    ordering = ["removed", "position", "id"]
-    verbose_name = _("مادة")
-    verbose_name_plural = _("المواد (المثبّتة تبقى عند إعادة التركيب، والمحذوفة لا تعود)")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[DigestItem]:
-        return super().get_queryset(request).select_related("article", "digest")
-
-    def _editable(self, obj: Digest | None) -> bool:
-        return obj is None or obj.status in digests.EDITABLE_STATUSES
-
-    def has_add_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
-        # Deleting an item would let a recomposition bring it back: editors tick "removed".
-        return False
-
-    @admin.display(description=_("نقل"))
-    def move_buttons(self, obj: DigestItem) -> str:
-        if not obj.pk or obj.removed or obj.digest.status not in digests.EDITABLE_STATUSES:
-            return ""
-        # formaction: these buttons submit the change form's CSRF token to the move view.
-        return format_html(
-            '<button type="submit" class="button" formaction="{}" formmethod="post" title="{}">▲</button> '
-            '<button type="submit" class="button" formaction="{}" formmethod="post" title="{}">▼</button>',
-            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "up"]),
-            _("إلى الأعلى"),
-            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "down"]),
-            _("إلى الأسفل"),
-        )
+        return cleaned or {}
 
 
 @admin.register(Digest)
@@ -113,7 +74,7 @@ class DigestAdmin(admin.ModelAdmin):
     actions = ["approve_selected", "cancel_selected", *DIGEST_SENDING_ACTIONS]
     change_form_template = "admin/newsletter/digest/change_form.html"
     change_list_template = "admin/newsletter/digest/change_list.html"
-    readonly_fields = [
+    readonly_fields: ClassVar[list[Any]] = [
         "frequency",
         "edition_date",
         "status_label",
@@ -132,7 +93,7 @@ class DigestAdmin(admin.ModelAdmin):
         *DIGEST_SENDING_READONLY,
     ]
 
-    def get_fieldsets(self, request: HttpRequest, obj: Digest | None = None) -> list[tuple[Any, dict[str, Any]]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Digest | None = None) -> Any:
         fieldsets: list[tuple[Any, dict[str, Any]]] = [
             (None, {"fields": ["frequency", "edition_date", "status_label", "scheduled_for"]}),
             (
@@ -169,7 +130,7 @@ class DigestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
         if obj is not None and obj.status not in (
-            *digests.EDITABLE_STATUSES,
+            *EDITABLE_STATUSES,
             Digest.Status.SKIPPED,
             Digest.Status.CANCELLED,
         ):
@@ -177,14 +138,14 @@ class DigestAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
-        if obj is not None and obj.status not in digests.EDITABLE_STATUSES:
+        if obj is not None and obj.status not in EDITABLE_STATUSES:
             return False  # shown read-only once it is sending, sent, cancelled or skipped
         return super().has_change_permission(request, obj)
 
     # --- Columns ------------------------------------------------------------------------------
     @admin.display(description=_("الحالة"), ordering="status")
     def status_label(self, obj: Digest) -> str:
-        if digests.is_waiting_for_approval(obj):
+        if schedule.is_waiting_for_approval(obj):
             return format_html("{} — <strong>{}</strong>", obj.get_status_display(), _("بانتظار الاعتماد"))
         if obj.status == Digest.Status.SKIPPED and obj.skip_reason:
             return format_html("{} — {}", obj.get_status_display(), obj.skip_reason)
@@ -199,23 +160,48 @@ class DigestAdmin(admin.ModelAdmin):
         if obj.subject:
             return obj.subject
         first = obj.items.filter(removed=False).select_related("article").order_by("position", "id").first()
-        return rendering.default_subject(obj, first.article.title if first else "", language=settings.LANGUAGE_CODE)
+        return render.default_subject(obj, first.article.title if first else "", language=settings.LANGUAGE_CODE)
 
-    # --- Saving -------------------------------------------------------------------------------
+    # --- Saving: through newsletter.editions.curation ----------------------------------------
+    def save_model(self, request: HttpRequest, obj: Digest, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        curation.set_texts(digest_id=obj.pk, subject=data["subject"], preheader=data["preheader"], intro=data["intro"])
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        items = formset.save(commit=False)
-        for item in items:
-            if item.pk is None:
-                item.pinned = True  # an article the editor added survives recomposition
-                item.position = 10_000 + item.position  # after the current items, unless renumbered
-            if item.removed:
-                item.pinned = False
-            item.save()
-        formset.save_m2m()
+        """Apply the item rows: added articles (pinned, so a recomposition keeps them), removals,
+        pins, then the order of the posted position fields."""
+        digest_id = form.instance.pk
+        ordered: list[tuple[int, int, int]] = []  # (posted position, row, item id)
+        # What the admin's history entry lists (ModelAdmin.construct_change_message reads these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row, item_form in enumerate(formset.forms):
+            data = getattr(item_form, "cleaned_data", None) or {}
+            item = item_form.instance
+            if not data.get("article"):
+                continue
+            if item.pk is None:  # a new row: the article goes at its posted place, pinned
+                added = curation.add_article(digest_id=digest_id, article_id=data["article"].pk)
+                formset.new_objects.append(added)
+                ordered.append((10_000 + (data.get("position") or 0), row, added.pk))
+                continue
+            if item_form.has_changed():
+                formset.changed_objects.append((item, item_form.changed_data))
+            was_removed = item_form.initial.get("removed", False)
+            if data["removed"] and not was_removed:
+                curation.remove(digest_id=digest_id, article_id=item.article_id)
+                continue
+            if not data["removed"] and was_removed:
+                curation.add_article(digest_id=digest_id, article_id=item.article_id)  # brought back
+            elif data["pinned"] != item_form.initial.get("pinned", False):
+                pin = curation.pin if data["pinned"] else curation.unpin
+                pin(digest_id=digest_id, article_id=item.article_id)
+            if not data["removed"]:
+                ordered.append((data.get("position") or 0, row, item.pk))
+        curation.set_positions(digest_id=digest_id, item_ids=[pk for _, _, pk in sorted(ordered)])
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        digests.normalise_positions(digest_id=form.instance.pk)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     # --- List actions -------------------------------------------------------------------------
     @admin.action(description=_("اعتماد الأعداد المحددة"), permissions=["change"])
@@ -225,20 +211,21 @@ class DigestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("إلغاء الأعداد المحددة (قبل الإرسال)"), permissions=["change"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
-        done = sum(digests.cancel(digest) for digest in queryset)
+        editable = queryset.filter(status__in=EDITABLE_STATUSES).values_list("pk", flat=True)
+        done = sum(controls.cancel(digest_id=pk).cancelled for pk in editable)
         self.message_user(request, _("أُلغي %(count)d عدد.") % {"count": done}, messages.SUCCESS)
 
     def _approve(self, request: HttpRequest, digest: Digest) -> None:
         try:
-            approved = digests.approve(digest, request.user)
-        except digests.DigestError as exc:
+            approved = curation.approve(digest, request.user)
+        except DigestError as exc:
             self.message_user(request, f"{digest}: {exc}", messages.ERROR)
             return
         if not approved:
             self.message_user(request, _("%(digest)s: لم يُعتمد (ليس مسودة).") % {"digest": digest}, messages.WARNING)
             return
-        outcome = digests.release_if_due(digest)
-        if outcome is not None and outcome.result == digests.RunResult.DISPATCHED:
+        outcome = schedule.release_if_due(digest)
+        if outcome is not None and outcome.result == schedule.RunResult.DISPATCHED:
             self.message_user(
                 request, _("%(digest)s: اعتُمد وبدأ إرساله لأن موعده مضى.") % {"digest": digest}, messages.SUCCESS
             )
@@ -249,14 +236,18 @@ class DigestAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
         return [
-            path("next/<str:frequency>/", wrap(self.next_view), name="newsletter_digest_next"),
+            path("next/<str:frequency>/", wrap(require_POST(self.next_view)), name="newsletter_digest_next"),
             path("<int:pk>/preview/", wrap(self.preview_view), name="newsletter_digest_preview"),
-            path("<int:pk>/move/<int:item_pk>/<str:direction>/", wrap(self.move_view), name="newsletter_digest_move"),
-            path("<int:pk>/refresh/", wrap(self.refresh_view), name="newsletter_digest_refresh"),
-            path("<int:pk>/send-test/", wrap(self.send_test_view), name="newsletter_digest_send_test"),
-            path("<int:pk>/approve/", wrap(self.approve_view), name="newsletter_digest_approve"),
-            path("<int:pk>/unapprove/", wrap(self.unapprove_view), name="newsletter_digest_unapprove"),
-            path("<int:pk>/cancel/", wrap(self.cancel_view), name="newsletter_digest_cancel"),
+            path(
+                "<int:pk>/move/<int:item_pk>/<str:direction>/",
+                wrap(require_POST(self.move_view)),
+                name="newsletter_digest_move",
+            ),
+            path("<int:pk>/refresh/", wrap(require_POST(self.refresh_view)), name="newsletter_digest_refresh"),
+            path("<int:pk>/send-test/", wrap(require_POST(self.send_test_view)), name="newsletter_digest_send_test"),
+            path("<int:pk>/approve/", wrap(require_POST(self.approve_view)), name="newsletter_digest_approve"),
+            path("<int:pk>/unapprove/", wrap(require_POST(self.unapprove_view)), name="newsletter_digest_unapprove"),
+            path("<int:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="newsletter_digest_cancel"),
             *super().get_urls(),
         ]
 
@@ -276,18 +267,16 @@ class DigestAdmin(admin.ModelAdmin):
         """Run an editor operation, turning DigestError into a message instead of a 500."""
         try:
             action()
-        except digests.DigestError as exc:
+        except DigestError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         return None
 
     def next_view(self, request: HttpRequest, frequency: str) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         if frequency not in Frequency.values:
             raise Http404
         if not super().has_change_permission(request):
             raise PermissionDenied
-        digest = digests.next_draft(frequency)
+        digest = schedule.next_draft(frequency)
         if digest.status != Digest.Status.DRAFT:
             self.message_user(
                 request, _("العدد القادم حالته «%(status)s».") % {"status": digest.get_status_display()}, messages.INFO
@@ -299,7 +288,7 @@ class DigestAdmin(admin.ModelAdmin):
         language = request.GET.get("language", settings.LANGUAGE_CODE)
         if language not in Language.values:
             language = settings.LANGUAGE_CODE
-        rendered = _render_for_editor(digest, language=language)
+        rendered = message.editor_preview(digest, language=language)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -314,43 +303,34 @@ class DigestAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/newsletter/digest/preview.html", context)
 
     def move_view(self, request: HttpRequest, pk: int, item_pk: int, direction: str) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         digest = self._get(request, pk, change=True)
         if direction not in {"up", "down"}:
             raise Http404
         self._guard(
-            request, lambda: digests.move(digest_id=digest.pk, item_id=item_pk, offset=-1 if direction == "up" else 1)
+            request, lambda: curation.move(digest_id=digest.pk, item_id=item_pk, offset=-1 if direction == "up" else 1)
         )
         return HttpResponseRedirect(self._change_url(digest))
 
     def refresh_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         digest = self._get(request, pk, change=True)
-        self._guard(request, lambda: digests.refresh(digest))
+        self._guard(request, lambda: compose.refresh(digest))
         return HttpResponseRedirect(self._change_url(digest))
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         digest = self._get(request, pk, change=True)
         self._approve(request, digest)
         return HttpResponseRedirect(self._change_url(digest))
 
     def unapprove_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         digest = self._get(request, pk, change=True)
-        if not digests.unapprove(digest):
+        if not curation.unapprove(digest):
             self.message_user(request, _("لم يعد العدد معتمدًا بانتظار الإرسال."), messages.WARNING)
         return HttpResponseRedirect(self._change_url(digest))
 
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         digest = self._get(request, pk, change=True)
-        if digests.cancel(digest):
+        if digest.status in EDITABLE_STATUSES and controls.cancel(digest_id=digest.pk).cancelled:
+            digest.refresh_from_db()
             self.message_user(request, _("أُلغي العدد."), messages.SUCCESS)
         else:
             self.message_user(
@@ -361,17 +341,16 @@ class DigestAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(self._change_url(digest))
 
     def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
         digest = self._get(request, pk, change=False)
-        if not request.user.email:
+        email = getattr(request.user, "email", "")
+        if not email:
             self.message_user(request, _("لا بريد إلكتروني في حسابك لإرسال التجربة إليه."), messages.ERROR)
             return HttpResponseRedirect(self._change_url(digest))
         language = request.POST.get("language", settings.LANGUAGE_CODE)
         if language not in Language.values:
             language = settings.LANGUAGE_CODE
-        message = build_test_message(digest, to=request.user.email, language=language)
-        if message is None:
+        test = message.test_message(digest, to=email, language=language)
+        if test is None:
             self.message_user(
                 request,
                 _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)d): لا شيء يُرسل.")
@@ -379,35 +358,6 @@ class DigestAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
         else:
-            message.send()
-            self.message_user(
-                request, _("أُرسلت نسخة تجريبية إلى %(email)s.") % {"email": request.user.email}, messages.SUCCESS
-            )
+            test.send()
+            self.message_user(request, _("أُرسلت نسخة تجريبية إلى %(email)s.") % {"email": email}, messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(digest))
-
-
-def _editor_links() -> dict[str, str]:
-    # An editor is not a subscriber: the per-recipient links point at the public signup page.
-    signup = rendering.absolute_url(reverse("newsletter:signup"))
-    return dict.fromkeys(rendering.MERGE_FIELDS, signup)
-
-
-def _render_for_editor(digest: Digest, *, language: str) -> rendering.RenderedEmail | None:
-    rendered = rendering.render_digest(digest, rendering.Segment(language=language))
-    return None if rendered is None else rendering.merge(rendered, _editor_links())
-
-
-def build_test_message(digest: Digest, *, to: str, language: str = "ar") -> EmailMultiAlternatives | None:
-    """The edition as a subscriber would see it, marked as a test, for the editor's inbox."""
-    rendered = _render_for_editor(digest, language=language)
-    if rendered is None:
-        return None
-    message = EmailMultiAlternatives(
-        subject=TEST_SUBJECT_PREFIX + rendered.subject,
-        body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-        headers={"X-Newsletter-Test": "1", "Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(rendered.html, "text/html")
-    return message

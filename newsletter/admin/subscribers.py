@@ -7,7 +7,7 @@ contains "@", prefix otherwise), the topic filter is an EXISTS (no DISTINCT over
 the paginator counts exactly only up to COUNT_CAP rows and then uses the planner's estimate,
 there is no full-table count (show_full_result_count = False), and the per-status counts are
 one GROUP BY cached for a minute. Import, export and erase call newsletter.subscriber_csv and
-newsletter.subscriptions; the views here only move files and messages around.
+newsletter.subscribers.lifecycle; the views here only move files and messages around.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -33,10 +34,10 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
 
-from .. import subscriber_csv, subscriptions
-from ..addresses import InvalidEmail, email_hash, normalise_email
-from ..forms import ImportUploadForm
 from ..models import Subscriber, Suppression
+from ..subscribers import csv_io, privacy
+from ..subscribers.addresses import InvalidEmail, email_hash, normalise_email
+from ..subscribers.forms import ImportUploadForm
 
 COUNT_CAP = 10_000
 STATUS_COUNTS_CACHE_KEY = "newsletter:subscriber-status-counts"
@@ -51,7 +52,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list
+        queryset: QuerySet[Any] = self.object_list  # type: ignore[assignment]  # always a QuerySet in the admin
         exact = queryset[: COUNT_CAP + 1].count()
         if exact <= COUNT_CAP or connection.vendor != "postgresql":
             return exact
@@ -72,12 +73,11 @@ class TopicFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in Section.objects.values_list("pk", "name")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> QuerySet[Subscriber]:
-        if not self.value() or not self.value().isdigit():
+        value = self.value()
+        if not value or not value.isdigit():
             return queryset
         through = Subscriber.topics.through
-        return queryset.filter(
-            Exists(through.objects.filter(subscriber_id=OuterRef("pk"), section_id=int(self.value())))
-        )
+        return queryset.filter(Exists(through.objects.filter(subscriber_id=OuterRef("pk"), section_id=int(value))))
 
 
 def status_counts() -> dict[str, int]:
@@ -91,7 +91,7 @@ def status_counts() -> dict[str, int]:
 
 
 def _stream_csv(queryset: QuerySet[Subscriber] | None, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(subscriber_csv.export_rows(queryset), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_io.export_rows(queryset), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -210,7 +210,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if subscriber is None:
             return JsonResponse({"error": "not found"}, status=404)
         response = JsonResponse(
-            subscriptions.export_subscriber_data(subscriber=subscriber),
+            privacy.export_subscriber_data(subscriber=subscriber),
             json_dumps_params={"ensure_ascii": False, "indent": 2},
         )
         response["Content-Disposition"] = f'attachment; filename="subscriber-{subscriber.uuid}.json"'
@@ -220,7 +220,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.action(description=_("حذف بيانات المحدَّدين نهائيًا (الحق في النسيان)"), permissions=["delete"])
     def erase_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> HttpResponse | None:
         if request.POST.get("confirm_erase") == "yes":
-            erased = subscriptions.erase_many(subscribers=queryset)
+            erased = privacy.erase_many(subscribers=queryset)
             cache.delete(STATUS_COUNTS_CACHE_KEY)
             self.message_user(
                 request, _("حُذفت بيانات %(n)d مشترك وأضيفت عناوينهم إلى قائمة الحظر.") % {"n": erased}, messages.SUCCESS
@@ -232,9 +232,9 @@ class SubscriberAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "count": queryset.count(),
             "sample": list(queryset.values_list("email", flat=True)[:20]),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/newsletter/subscriber/erase_confirmation.html", context)
 
@@ -252,7 +252,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             content = form.cleaned_data["file"].read()
-            preview = subscriber_csv.parse_import(content)
+            preview = csv_io.parse_import(content)
             key = uuid.uuid4().hex
             # The upload waits in the cache between preview and confirmation (not in the session).
             cache.set(IMPORT_CACHE_PREFIX + key, content, IMPORT_CACHE_TTL)
@@ -274,7 +274,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             self.message_user(request, _("انتهت مهلة المعاينة؛ ارفع الملف من جديد."), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:newsletter_subscriber_import"))
         try:
-            result = subscriber_csv.apply_import(
+            result = csv_io.apply_import(
                 content,
                 send_confirmation=request.POST.get("send_confirmation") == "1",
                 only_valid_rows=request.POST.get("only_valid_rows") == "1",

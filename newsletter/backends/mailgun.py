@@ -7,7 +7,7 @@ of the worker CPU of a 1,000-recipient batch call and are done faster here:
 
 1. Parsing `to`. anymail parses every recipient with `email.utils.getaddresses` and
    `email.headerregistry.Address`, ~35 us per address. When every `to` entry is a plain str of
-   the form dot-atom@domain (ASCII, no display name: what newsletter.addresses stores), the
+   the form dot-atom@domain (ASCII, no display name: what newsletter.subscribers.addresses stores), the
    parser would return exactly local-part and domain split at the last "@", so we build the same
    `EmailAddress` from those parts without parsing. Anything else (display names, lazy strings,
    quoted or non-ASCII local parts, IDN domains, comma lists) goes through anymail's parser.

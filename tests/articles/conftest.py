@@ -13,12 +13,12 @@ from articles.models import Article, Section
 
 
 @pytest.fixture
-def section(db) -> Section:  # type: ignore[no-untyped-def]
+def section(db) -> Section:
     return Section.objects.create(name="سياسة", slug="politics")
 
 
 @pytest.fixture
-def make_article(db, django_capture_on_commit_callbacks) -> Callable[..., Article]:  # type: ignore[no-untyped-def]
+def make_article(db, django_capture_on_commit_callbacks) -> Callable[..., Article]:
     counter = {"n": 0}
 
     def make(title: str | None = None, body: str = "<p>نص</p>", *, hours_ago: float = 1, **fields: object) -> Article:

@@ -11,7 +11,7 @@ from articles.models import Article, ArticleDailyStats, Tag
 
 
 @pytest.fixture
-def editor_client(db) -> Client:  # type: ignore[no-untyped-def]
+def editor_client(db) -> Client:
     user = User.objects.create_user("ed", password="pw-editor-123", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     client = Client()

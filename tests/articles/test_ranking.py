@@ -13,7 +13,7 @@ from articles.ranking import most_read
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"
 
 
-def read(article_id: int, visitors: list[str], day=None) -> None:  # type: ignore[no-untyped-def]
+def read(article_id: int, visitors: list[str], day=None) -> None:
     for visitor in visitors:
         reads.record_read(article_id, visitor, day=day)
 

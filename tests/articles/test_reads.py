@@ -134,7 +134,7 @@ def test_staff_preview_is_not_counted(make_article, admin_client: Client) -> Non
     assert day_counts(article.pk) == (0, 0) and day_counts(draft.pk) == (0, 0)
 
 
-def _read(article_id: int, visitors: int, *, views_each: int = 1, day=None) -> None:  # type: ignore[no-untyped-def]
+def _read(article_id: int, visitors: int, *, views_each: int = 1, day=None) -> None:
     for n in range(visitors):
         for _ in range(views_each):
             reads.record_read(article_id, f"visitor-{n}", day=day)

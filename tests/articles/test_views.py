@@ -17,7 +17,7 @@ VNU = (
 
 
 @pytest.fixture
-def many(make_article, section):  # type: ignore[no-untyped-def]
+def many(make_article, section):
     return [
         make_article(
             f"خبر {n}",

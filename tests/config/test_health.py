@@ -16,7 +16,7 @@ def test_healthz_is_ok_when_database_and_redis_answer(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_redis_is_down(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_redis_is_down(client: Client, settings) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
     reset_redis()

@@ -69,17 +69,17 @@ def javascript(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def site(live_server, settings):  # type: ignore[no-untyped-def]
+def site(live_server, settings):
     """The live server, with the links in emails pointing at it."""
     settings.SITE_URL = live_server.url
     return live_server
 
 
 @pytest.fixture
-def context_factory(browser):  # type: ignore[no-untyped-def]
+def context_factory(browser):
     contexts = []
 
-    def make(*, javascript: bool = True, width: int = 600, height: int = SCREENSHOT_HEIGHT):  # type: ignore[no-untyped-def]
+    def make(*, javascript: bool = True, width: int = 600, height: int = SCREENSHOT_HEIGHT):
         context = browser.new_context(
             java_script_enabled=javascript,
             viewport={"width": width, "height": height},
@@ -95,18 +95,18 @@ def context_factory(browser):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(context_factory, javascript):  # type: ignore[no-untyped-def]
+def page(context_factory, javascript):
     return context_factory(javascript=javascript).new_page()
 
 
 # --- What a person sees ---------------------------------------------------------------------------
 
 
-def computed(page, selector: str, prop: str) -> str:  # type: ignore[no-untyped-def]
+def computed(page, selector: str, prop: str) -> str:
     return page.eval_on_selector(selector, f"el => getComputedStyle(el).getPropertyValue('{prop}')")
 
 
-def assert_reads_rtl(page, *, selector: str = "body", text_selector: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def assert_reads_rtl(page, *, selector: str = "body", text_selector: str | None = None) -> None:
     """Computed direction is rtl and the text is aligned to the right (`start` is right under rtl)."""
     assert computed(page, selector, "direction") == "rtl", f"{selector} is not rtl on {page.url}"
     target = text_selector or selector
@@ -116,7 +116,7 @@ def assert_reads_rtl(page, *, selector: str = "body", text_selector: str | None 
     )
 
 
-def assert_no_horizontal_scroll(page, width: int) -> None:  # type: ignore[no-untyped-def]
+def assert_no_horizontal_scroll(page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"horizontal scroll at {width}px: scrollWidth={scroll} on {page.url or 'email'}"
 
@@ -126,7 +126,7 @@ def check_at_widths(
     name: str | None,
     *,
     selector: str = "body",
-    text_selector: str | None = None,  # type: ignore[no-untyped-def]
+    text_selector: str | None = None,
     widths: tuple[int, ...] = WIDTHS,
 ) -> list[Path]:
     """At each width: rtl, right-aligned, no horizontal scroll; screenshot when `name` is given."""
@@ -153,7 +153,7 @@ def text_of(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
-def messages_to(outbox, address: str) -> list[EmailMessage]:  # type: ignore[no-untyped-def]
+def messages_to(outbox, address: str) -> list[EmailMessage]:
     return [m for m in outbox() if address in str(m["To"])]
 
 
@@ -166,7 +166,7 @@ def link_in(text: str, base: str, path_part: str) -> str:
 # --- The Editors group ----------------------------------------------------------------------------
 
 
-def editors_group():  # type: ignore[no-untyped-def]
+def editors_group():
     """The Editors group with the permissions its data migration grants. Transactional tests
     (live_server) flush the database after each test, which removes migration-made rows but
     not permissions (post_migrate recreates those), so recreate the group from the migration's

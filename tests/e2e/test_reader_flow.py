@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 READER = "reader.e2e@example.com"
 
 
-def test_reader_subscribes_confirms_changes_frequency_and_unsubscribes(site, page, javascript, outbox) -> None:  # type: ignore[no-untyped-def]
+def test_reader_subscribes_confirms_changes_frequency_and_unsubscribes(site, page, javascript, outbox) -> None:
     articles = ranked_articles(5)
     article = articles[0]
 
@@ -105,7 +105,7 @@ def test_reader_subscribes_confirms_changes_frequency_and_unsubscribes(site, pag
     assert len(messages_to(outbox, READER)) == 2
 
 
-def test_public_pages_read_right_to_left_and_fit_a_phone(site, context_factory) -> None:  # type: ignore[no-untyped-def]
+def test_public_pages_read_right_to_left_and_fit_a_phone(site, context_factory) -> None:
     """Home, article and signup pages at 600 and 375 px, screenshots into var/screenshots/."""
     articles = ranked_articles(6)
     page = context_factory(javascript=True).new_page()
@@ -120,7 +120,7 @@ def test_public_pages_read_right_to_left_and_fit_a_phone(site, context_factory) 
         assert all(shot.stat().st_size > 1000 for shot in shots)
 
 
-def test_signup_page_form_errors_are_shown_without_a_write(site, page, javascript) -> None:  # type: ignore[no-untyped-def]
+def test_signup_page_form_errors_are_shown_without_a_write(site, page, javascript) -> None:
     """A bad address on the signup page: an error the reader can see, nothing stored."""
     page.goto(site.url + "/newsletter/")
     page.locator("input[name=email]").fill("not-an-address")

@@ -110,7 +110,7 @@ def reset_broker_connections() -> None:
 
 
 @pytest.fixture
-def broker(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def broker(settings) -> Iterator[None]:
     """This process publishes to the real broker too (dispatch, sweep): eager mode off."""
     previous = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
@@ -122,7 +122,7 @@ def broker(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def start_worker(transactional_db, emulator, broker, tmp_path, settings) -> Iterator[Callable[..., Worker]]:  # type: ignore[no-untyped-def]
+def start_worker(transactional_db, emulator, broker, tmp_path, settings) -> Iterator[Callable[..., Worker]]:
     # This process dispatches with the same backend as the workers (batch size per ESP).
     settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
     settings.ANYMAIL = {"MAILGUN_API_URL": emulator.api_url, "MAILGUN_API_KEY": "integration-key"}

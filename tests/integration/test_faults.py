@@ -38,9 +38,10 @@ from django.db import connection, transaction
 
 from config.celery import app
 from config.redis_client import reset_redis
-from newsletter import addresses, sending
+from newsletter.delivery import dispatch, reports, rows, sweeper
 from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber
-from tests.newsletter.test_tracking import SECRET, SIGNING_KEY, URL, mailgun_payload
+from newsletter.subscribers import addresses
+from tests.newsletter.delivery.test_tracking import SECRET, SIGNING_KEY, URL, mailgun_payload
 
 from .conftest import database_url, wait_for
 from .helpers import make_digest, make_subscribers
@@ -52,12 +53,12 @@ PRIVATE_REDIS_PORTS = range(6390, 6400)
 
 def finished(digest_id: int) -> bool:
     return (
-        not Delivery.objects.filter(digest_id=digest_id, status__in=sending.PENDING).exists()
+        not Delivery.objects.filter(digest_id=digest_id, status__in=rows.PENDING).exists()
         and Digest.objects.filter(id=digest_id, status=Digest.Status.SENT).exists()
     )
 
 
-def sweep_until_finished(digest_id: int, *, timeout: float, workers: list, every: float = 1.0) -> int:  # type: ignore[type-arg]
+def sweep_until_finished(digest_id: int, *, timeout: float, workers: list[object], every: float = 1.0) -> int:
     """What beat does every minute, compressed: sweep until the edition is sent. Returns how
     many batches the sweeps re-enqueued (lost or failed tasks)."""
     deadline = time.monotonic() + timeout
@@ -66,7 +67,7 @@ def sweep_until_finished(digest_id: int, *, timeout: float, workers: list, every
         if finished(digest_id):
             return reenqueued
         try:
-            reenqueued += sending.sweep().reenqueued_batches
+            reenqueued += sweeper.sweep().reenqueued_batches
         except Exception:
             pass
         time.sleep(every)
@@ -74,7 +75,7 @@ def sweep_until_finished(digest_id: int, *, timeout: float, workers: list, every
     return reenqueued
 
 
-def assert_each_accepted_once(emulator, count: int) -> None:  # type: ignore[no-untyped-def]
+def assert_each_accepted_once(emulator, count: int) -> None:
     stats = emulator.state.stats()
     assert stats["duplicates"] == 0, stats["duplicate_sample"]
     assert stats["unique"] == count and stats["recipients"] == count, stats
@@ -160,7 +161,7 @@ def _reset_producer_pools() -> None:
 
 
 @pytest.fixture
-def private_redis(settings, tmp_path) -> Iterator[PrivateRedis]:  # type: ignore[no-untyped-def]
+def private_redis(settings, tmp_path) -> Iterator[PrivateRedis]:
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = next((p for p in PRIVATE_REDIS_PORTS if _port_free(p)), None)
@@ -180,7 +181,7 @@ def private_redis(settings, tmp_path) -> Iterator[PrivateRedis]:  # type: ignore
     reset_redis()
 
 
-def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(  # type: ignore[no-untyped-def]
+def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(
     private_redis, start_worker, emulator, settings
 ) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 3
@@ -190,7 +191,7 @@ def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(  # typ
     # and puts Redis (the token bucket) on every batch's path, not only the broker's.
     worker = start_worker("w1", REDIS_URL=private_redis.url, SEND_BATCH_SIZE="250", SEND_RATE_PER_SECOND="1500")
     settings.SEND_BATCH_SIZE = 250
-    result = sending.dispatch(digest_id=digest.id)
+    result = dispatch.dispatch(digest_id=digest.id)
     assert len(result.batches) == 20
     wait_for(
         lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() >= 1000,
@@ -207,7 +208,7 @@ def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(  # typ
     # The lost batch messages come back from the database (the sweeper), not from Redis.
     assert sweep_until_finished(digest.id, timeout=90, workers=[worker]) >= 1
     assert_each_accepted_once(emulator, 5_000)
-    counts = sending.report(digest_id=digest.id)
+    counts = reports.report(digest_id=digest.id)
     assert (counts.sent, counts.failed, counts.unknown, counts.queued) == (5_000, 0, 0, 0)
 
 
@@ -235,12 +236,12 @@ def _terminate(pids: list[int]) -> int:
 
 
 @pytest.fixture
-def postgres_only(is_postgres) -> None:  # type: ignore[no-untyped-def]
+def postgres_only(is_postgres) -> None:
     if not is_postgres:
         pytest.skip("pg_terminate_backend is PostgreSQL only (SQLite has no server connections to drop)")
 
 
-def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_nobody_twice(  # type: ignore[no-untyped-def]
+def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_nobody_twice(
     postgres_only, start_worker, emulator, settings
 ) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 2
@@ -248,14 +249,14 @@ def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_no
     digest = make_digest()
     make_subscribers(2_000)
     worker = start_worker("w1", SEND_BATCH_SIZE="500", DATABASE_URL=f"{database_url()}?application_name={WORKER_APP}")
-    result = sending.dispatch(digest_id=digest.id, enqueue=False)
+    result = dispatch.dispatch(digest_id=digest.id, enqueue=False)
     assert len(result.batches) == 4
     table = Delivery._meta.db_table
     with transaction.atomic():
         # Hold the deliveries table so the first batch's claim waits inside PostgreSQL...
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        sending.enqueue_batches(digest_id=digest.id, batches=result.batches)
+        dispatch.enqueue_batches(digest_id=digest.id, batches=result.batches)
 
         def claim_waiting() -> bool:
             with connection.cursor() as cursor:
@@ -275,11 +276,11 @@ def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_no
     assert sweep_until_finished(digest.id, timeout=60, workers=[worker]) >= 1
     assert "terminating connection" in worker.log.read_text(errors="replace")
     assert_each_accepted_once(emulator, 2_000)
-    counts = sending.report(digest_id=digest.id)
+    counts = reports.report(digest_id=digest.id)
     assert (counts.sent, counts.failed, counts.unknown) == (2_000, 0, 0)
 
 
-def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(  # type: ignore[no-untyped-def]
+def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
     postgres_only, start_worker, emulator, settings
 ) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 2
@@ -288,7 +289,7 @@ def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
     make_subscribers(1_500)
     emulator.state.set_faults({"delay": 3, "count": 1})  # the first call: accepted, answered 3 s later
     worker = start_worker("w1", SEND_BATCH_SIZE="500", DATABASE_URL=f"{database_url()}?application_name={WORKER_APP}")
-    sending.dispatch(digest_id=digest.id)
+    dispatch.dispatch(digest_id=digest.id)
     wait_for(
         lambda: emulator.state.stats()["accepted_requests"] >= 1, timeout=30, what="the first call", workers=[worker]
     )
@@ -296,7 +297,7 @@ def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
     assert _terminate(_worker_backends()) >= 1  # the answer comes back to a dead connection
     sweep_until_finished(digest.id, timeout=60, workers=[worker])
     assert_each_accepted_once(emulator, 1_500)
-    counts = sending.report(digest_id=digest.id)
+    counts = reports.report(digest_id=digest.id)
     # The ESP accepted those 500 but we could not record it: unknown, and not sent a second time.
     assert (counts.sent, counts.unknown, counts.failed) == (1_000, 500, 0)
 
@@ -304,7 +305,7 @@ def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
 # --- Webhooks: duplicated, out of order, concurrent -------------------------------------------------
 
 
-def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_once(  # type: ignore[no-untyped-def]
+def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_once(
     transactional_db, live_server, emulator, settings
 ) -> None:
     settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
@@ -316,7 +317,7 @@ def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_
     }
     digest = make_digest()
     make_subscribers(40)
-    assert sending.send_all_sync(digest_id=digest.id).sent == 40
+    assert dispatch.send_all_sync(digest_id=digest.id).sent == 40
     deliveries = list(Delivery.objects.filter(digest=digest).select_related("subscriber").order_by("id"))
     t0 = time.time() - 3600
     events: list[tuple[dict, str]] = []  # (payload, kind)
@@ -325,7 +326,7 @@ def test_duplicate_and_out_of_order_webhooks_from_concurrent_clients_are_stored_
     for index, delivery in enumerate(deliveries):
         email = delivery.subscriber.email
 
-        def add(event: str, offset: float, **extra: object) -> None:
+        def add(event: str, offset: float, delivery=delivery, email=email, **extra: object) -> None:
             events.append((mailgun_payload(event, delivery, recipient=email, timestamp=t0 + offset, **extra), event))
 
         add("delivered", 1)

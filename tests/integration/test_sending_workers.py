@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from newsletter import sending
+from newsletter.delivery import dispatch, reports, rows, sweeper
 from newsletter.models import Delivery, Digest, Subscriber
 from newsletter.tasks import send_batch as send_batch_task
 from tests.concurrency import run_concurrently
@@ -21,17 +21,17 @@ D = Delivery.Status
 
 def finished(digest_id: int) -> bool:
     return (
-        not Delivery.objects.filter(digest_id=digest_id, status__in=sending.PENDING).exists()
+        not Delivery.objects.filter(digest_id=digest_id, status__in=rows.PENDING).exists()
         and Digest.objects.filter(id=digest_id, status=Digest.Status.SENT).exists()
     )
 
 
-def test_10k_subscribers_each_get_exactly_one_message_with_their_own_unsubscribe(start_worker, emulator) -> None:  # type: ignore[no-untyped-def]
+def test_10k_subscribers_each_get_exactly_one_message_with_their_own_unsubscribe(start_worker, emulator) -> None:
     digest = make_digest()
     ids = make_subscribers(10_000)
     workers = [start_worker("w1"), start_worker("w2")]
     started = time.monotonic()
-    result = sending.dispatch(digest_id=digest.id)
+    result = dispatch.dispatch(digest_id=digest.id)
     assert result.audience == 10_000 and len(result.batches) == 10  # Mailgun: 1,000 per call
     wait_for(lambda: finished(digest.id), timeout=120, what="all batches", workers=workers)
     elapsed = time.monotonic() - started
@@ -54,7 +54,7 @@ def test_10k_subscribers_each_get_exactly_one_message_with_their_own_unsubscribe
     print(f"10,000 recipients through 2 workers in {elapsed:.1f}s")
 
 
-def test_sigkill_mid_send_then_a_new_worker_every_subscriber_accepted_once(start_worker, emulator, settings) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_mid_send_then_a_new_worker_every_subscriber_accepted_once(start_worker, emulator, settings) -> None:
     settings.SEND_STUCK_AFTER_SECONDS = 2
     digest = make_digest()
     make_subscribers(5_000)
@@ -62,7 +62,7 @@ def test_sigkill_mid_send_then_a_new_worker_every_subscriber_accepted_once(start
     # killed exactly after the ESP acknowledged a batch and before `sent` was written.
     emulator.state.set_faults({"hang": 1, "count": 1})
     first = start_worker("doomed")
-    sending.dispatch(digest_id=digest.id)
+    dispatch.dispatch(digest_id=digest.id)
     wait_for(lambda: emulator.state.stats()["accepted_requests"] >= 1, timeout=60, what="first batch", workers=[first])
     wait_for(
         lambda: Delivery.objects.filter(digest=digest, status=D.SENDING).count() == 1000,
@@ -81,20 +81,20 @@ def test_sigkill_mid_send_then_a_new_worker_every_subscriber_accepted_once(start
         workers=[second],
     )
     time.sleep(settings.SEND_STUCK_AFTER_SECONDS + 0.5)
-    report = sending.sweep()
+    report = sweeper.sweep()
     assert report.settled_unknown == 1000
     wait_for(lambda: finished(digest.id), timeout=30, what="edition finished", workers=[second])
     stats = emulator.state.stats()
     assert stats["unique"] == 5000 and stats["recipients"] == 5000 and stats["duplicates"] == 0
-    counts = sending.report(digest_id=digest.id)
+    counts = reports.report(digest_id=digest.id)
     assert (counts.sent, counts.unknown, counts.failed) == (4000, 1000, 0)  # unknown: never resent
 
 
-def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_worker, emulator, settings) -> None:  # type: ignore[no-untyped-def]
+def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_worker, emulator, settings) -> None:
     settings.SEND_BATCH_SIZE = 500
     digest = make_digest()
     ids = make_subscribers(3_000)
-    results = run_concurrently(lambda: sending.dispatch(digest_id=digest.id))
+    results = run_concurrently(lambda: dispatch.dispatch(digest_id=digest.id))
     assert sorted(r.dispatched for r in results) == [False, True]
     # Unsubscribes after dispatch, before the batches run: must not be mailed.
     leaver = Subscriber.objects.get(id=ids[1234])
@@ -112,12 +112,12 @@ def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_wo
     assert Delivery.objects.get(digest=digest, subscriber=leaver).status == D.SKIPPED
 
 
-def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unknown(start_worker, emulator) -> None:  # type: ignore[no-untyped-def]
+def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unknown(start_worker, emulator) -> None:
     daily = make_digest()
     make_subscribers(1500)
     emulator.state.set_faults({"status": 429, "count": 2})
     worker = start_worker("w1", INTEGRATION_READ_TIMEOUT="1.5")
-    sending.dispatch(digest_id=daily.id)
+    dispatch.dispatch(digest_id=daily.id)
     time.sleep(0.5)
     emulator.state.set_faults({"status": 503, "seconds": 1})
     wait_for(lambda: finished(daily.id), timeout=60, what="retries to succeed", workers=[worker])
@@ -129,35 +129,35 @@ def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unkn
     weekly = make_digest(frequency="weekly")
     make_subscribers(40, frequency="weekly", prefix="weekly")
     emulator.state.set_faults({"delay": 4, "count": 1})  # accepted, answered after the timeout
-    sending.dispatch(digest_id=weekly.id)
+    dispatch.dispatch(digest_id=weekly.id)
     wait_for(lambda: finished(weekly.id), timeout=30, what="the timed-out batch", workers=[worker])
-    counts = sending.report(digest_id=weekly.id)
+    counts = reports.report(digest_id=weekly.id)
     assert (counts.sent, counts.unknown) == (0, 40)
-    sending.sweep()
+    sweeper.sweep()
     time.sleep(2)
     weekly_records = [r for r in emulator.state.records if r["to"].startswith("weekly")]
     assert len(weekly_records) == 40  # accepted once, not resent
 
 
-def test_broker_messages_lost_then_the_sweeper_sends_everything_once(start_worker, emulator, settings) -> None:  # type: ignore[no-untyped-def]
+def test_broker_messages_lost_then_the_sweeper_sends_everything_once(start_worker, emulator, settings) -> None:
     """Redis lost every queued task (a restart without persistence): the database still knows."""
     from config.redis_client import get_redis
 
     settings.SEND_STUCK_AFTER_SECONDS = 1
     digest = make_digest()
     make_subscribers(2_000)
-    sending.dispatch(digest_id=digest.id)
+    dispatch.dispatch(digest_id=digest.id)
     get_redis().flushdb()  # this test's own Redis database (TEST_REDIS_DB): the tasks are gone
     worker = start_worker("w1")
     time.sleep(1.5)
     assert emulator.state.stats()["recipients"] == 0
-    assert sending.sweep().reenqueued_batches == 2
+    assert sweeper.sweep().reenqueued_batches == 2
     wait_for(lambda: finished(digest.id), timeout=60, what="swept batches", workers=[worker])
     stats = emulator.state.stats()
     assert stats["unique"] == 2000 and stats["recipients"] == 2000 and stats["duplicates"] == 0
 
 
-def test_visibility_timeout_redelivery_of_a_running_batch_does_no_harm(start_worker, emulator) -> None:  # type: ignore[no-untyped-def]
+def test_visibility_timeout_redelivery_of_a_running_batch_does_no_harm(start_worker, emulator) -> None:
     """Redis re-delivers an unacknowledged task after visibility_timeout even while it runs
     (celery#2599): here 2 s, with a batch whose ESP call takes 6 s."""
     digest = make_digest()
@@ -169,7 +169,7 @@ def test_visibility_timeout_redelivery_of_a_running_batch_does_no_harm(start_wor
         )
         for name in ("w1", "w2")
     ]
-    sending.dispatch(digest_id=digest.id)
+    dispatch.dispatch(digest_id=digest.id)
     wait_for(lambda: finished(digest.id), timeout=60, what="the slow batch", workers=workers)
     time.sleep(3)
     received = sum(

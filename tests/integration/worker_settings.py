@@ -10,7 +10,7 @@ from config.test_settings import ANYMAIL
 CELERY_TASK_ALWAYS_EAGER = False
 ANYMAIL = {**ANYMAIL, "REQUESTS_TIMEOUT": (2, float(os.environ.get("INTEGRATION_READ_TIMEOUT", "30")))}
 # config.test_settings pins the outbox; the workers send through the ESP the test chose.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "newsletter.outbox.OutboxEmailBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "newsletter.backends.outbox.OutboxEmailBackend")
 SEND_BATCH_SIZE = int(os.environ.get("SEND_BATCH_SIZE") or 0)
 # Kombu sweeps unacknowledged messages back into the queue only every interval x throttle
 # seconds (10 x 10 by default); the redelivery test shortens it to see a redelivery at all.

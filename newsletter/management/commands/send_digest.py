@@ -1,7 +1,7 @@
 """`send_digest --frequency daily|weekly [--sync] [--dry-run]`: compose (or take the approved
 draft of) the edition for the period ending now and dispatch it.
 
---sync     run every batch in this process (newsletter.sending.send_all_sync) and print how many
+--sync     run every batch in this process (newsletter.delivery.dispatch.send_all_sync) and print how many
            were sent and failed, instead of enqueueing Celery tasks.
 --dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file,
            sending nothing and never marking the edition skipped.
@@ -16,7 +16,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from newsletter import digests, rendering
+from newsletter.delivery import dispatch
+from newsletter.editions import compose, curation, schedule
+from newsletter.editions.state import EDITABLE_STATUSES
+from newsletter.email import render
 from newsletter.models import Digest, Frequency
 
 
@@ -29,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="print and render, send nothing")
 
     def handle(self, *args: Any, frequency: str, sync: bool, dry_run: bool, **options: Any) -> None:
-        digest = digests.compose(frequency=frequency, skip_if_too_few=not dry_run)
+        digest = compose.compose(frequency=frequency, skip_if_too_few=not dry_run)
         self._print_composition(digest)
         if dry_run:
             self._dry_run(digest)
@@ -37,9 +40,9 @@ class Command(BaseCommand):
         if sync:
             self._sync(digest)
             return
-        outcome = digests.release(digest)
+        outcome = schedule.release(digest)
         self._print_outcome(outcome)
-        if outcome.result == digests.RunResult.DISPATCHED:
+        if outcome.result == schedule.RunResult.DISPATCHED:
             self.stdout.write(f"dispatched: {outcome.digest.audience_count} recipients, batches enqueued on Celery")
 
     def _print_composition(self, digest: Digest) -> None:
@@ -47,12 +50,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"edition {digest.pk}: {digest} [{digest.status}] period {start:%Y-%m-%d %H:%M} -> {end:%Y-%m-%d %H:%M} ({settings.TIME_ZONE})"
         )
-        for item in digests.active_items(digest):
+        for item in curation.active_items(digest):
             pin = " (pinned)" if item.pinned else ""
             self.stdout.write(f"  {item.position + 1:2d}. {item.article.title}{pin}")
 
     def _dry_run(self, digest: Digest) -> None:
-        rendered = rendering.render_digest(digest, rendering.Segment(language=settings.LANGUAGE_CODE))
+        rendered = render.render_digest(digest, render.Segment(language=settings.LANGUAGE_CODE))
         if rendered is None:
             self.stdout.write(f"too few stories (minimum {settings.DIGEST_MIN_STORIES}): nothing would be sent")
             return
@@ -63,27 +66,25 @@ class Command(BaseCommand):
         self.stdout.write("dry run: nothing sent")
 
     def _sync(self, digest: Digest) -> None:
-        from newsletter import sending
-
-        if digest.status in digests.EDITABLE_STATUSES and digests.is_waiting_for_approval(digest):
-            self._print_outcome(digests.RunOutcome(digest, digests.RunResult.WAITING))
+        if digest.status in EDITABLE_STATUSES and schedule.is_waiting_for_approval(digest):
+            self._print_outcome(schedule.RunOutcome(digest, schedule.RunResult.WAITING))
             return
         if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED):
-            self._print_outcome(digests.release(digest))
+            self._print_outcome(schedule.release(digest))
             return
-        report = sending.send_all_sync(digest_id=digest.pk)
+        report = dispatch.send_all_sync(digest_id=digest.pk)
         self.stdout.write(
             f"sent: {report.sent}, failed: {report.failed}, unknown: {report.unknown}, "
             f"skipped: {report.skipped}, queued: {report.queued} (audience {report.audience})"
         )
 
-    def _print_outcome(self, outcome: digests.RunOutcome) -> None:
+    def _print_outcome(self, outcome: schedule.RunOutcome) -> None:
         digest = outcome.digest
-        if outcome.result == digests.RunResult.SKIPPED:
+        if outcome.result == schedule.RunResult.SKIPPED:
             self.stdout.write(f"skipped: {digest.skip_reason}")
-        elif outcome.result == digests.RunResult.WAITING:
+        elif outcome.result == schedule.RunResult.WAITING:
             self.stdout.write("waiting for approval (DIGEST_REQUIRE_APPROVAL is on): nothing sent")
-        elif outcome.result == digests.RunResult.CANCELLED:
+        elif outcome.result == schedule.RunResult.CANCELLED:
             self.stdout.write("cancelled by an editor: nothing sent")
-        elif outcome.result == digests.RunResult.ALREADY:
+        elif outcome.result == schedule.RunResult.ALREADY:
             self.stdout.write(f"already {digest.status}: nothing more sent")

@@ -1,0 +1,100 @@
+"""Starting an edition's send: snapshot the audience into Delivery rows and enqueue one batch
+task per batch (point 1 of the delivery guarantee in this package's docstring); and the
+synchronous run that `send_digest --sync` uses."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import jobs
+from ..editions import state
+from ..models import Delivery, Digest, Subscriber
+from . import esp, reports, rows
+from .batch import send_batch
+from .outcomes import RetryLater
+
+log = logging.getLogger(__name__)
+
+D = rows.D
+
+
+@dataclass
+class DispatchResult:
+    dispatched: bool
+    audience: int = 0
+    batches: list[int] = field(default_factory=list)
+
+
+def batch_size() -> int:
+    return esp.current_profile().batch_size
+
+
+def dispatch(*, digest_id: int, enqueue: bool = True) -> DispatchResult:
+    """Snapshot the audience and enqueue one send_batch task per batch (on commit).
+
+    Does nothing (dispatched=False) unless the edition is draft or approved, so a double click,
+    a second beat or a concurrent call never sends an edition twice."""
+    size = batch_size()
+    now = timezone.now()
+    with transaction.atomic():
+        if not state.apply(state.Transition.DISPATCH, digest_id=digest_id, sending_started_at=now):
+            return DispatchResult(dispatched=False)
+        frequency = Digest.objects.values_list("frequency", flat=True).get(id=digest_id)
+        audience = _snapshot_audience(digest_id=digest_id, frequency=frequency, size=size, now=now)
+        Digest.objects.filter(id=digest_id).update(audience_count=audience)
+        batches = list(range((audience + size - 1) // size))
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_batches(digest_id=digest_id, batches=batches))
+        if not audience:
+            state.apply(state.Transition.FINISH, digest_id=digest_id, sent_at=now)
+    log.info("dispatched digest %s: %s recipients in %s batches", digest_id, audience, len(batches))
+    return DispatchResult(dispatched=True, audience=audience, batches=batches)
+
+
+def _snapshot_audience(*, digest_id: int, frequency: str, size: int, now: datetime) -> int:
+    """One INSERT ... SELECT: no subscriber rows travel through Python. Batch numbers come from
+    ROW_NUMBER() in id order, so each batch is `size` consecutive subscribers."""
+    delivery = Delivery._meta.db_table
+    subscriber = Subscriber._meta.db_table
+    sql = f"""
+        INSERT INTO {delivery}
+            (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
+        SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY s.id) - 1) / %s, %s, 0, '', '', %s
+        FROM {subscriber} s
+        WHERE s.status = %s AND s.frequency = %s
+        ON CONFLICT (digest_id, subscriber_id) DO NOTHING
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest_id, size, D.QUEUED, now, Subscriber.Status.ACTIVE, frequency])
+        return max(cursor.rowcount, 0)
+
+
+def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:
+    for number in batches:
+        jobs.enqueue(jobs.SEND_BATCH, digest_id, number)
+
+
+def send_all_sync(*, digest_id: int, sleep: Callable[[float], None] = time.sleep) -> reports.SendReport:
+    """Dispatch (if not yet dispatched) and send every batch in this process, retrying with the
+    same backoff the tasks use. For `send_digest --sync`, development and small lists."""
+    dispatch(digest_id=digest_id, enqueue=False)
+    numbers = sorted(
+        Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED).values_list("batch", flat=True).distinct()
+    )
+    for number in numbers:
+        for _ in range(settings.SEND_MAX_ATTEMPTS + 1):
+            try:
+                send_batch(digest_id=digest_id, batch=number)
+                break
+            except RetryLater as exc:
+                sleep(exc.countdown)
+    rows.finish_if_done(digest_id)
+    return reports.report(digest_id=digest_id)

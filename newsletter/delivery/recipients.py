@@ -1,0 +1,75 @@
+"""Per-recipient merge values for a batch: each subscriber's own unsubscribe and preferences
+URLs (and any other field of MERGE_FIELDS), made fast enough for 10,000 recipients a second."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..email.render import MERGE_FIELDS
+from ..models import Subscriber
+from ..subscribers import tokens
+from ..subscribers.links import preferences_url, unsubscribe_url
+from ..subscribers.tokens import Purpose
+
+LinkTemplates = dict[str, tuple[str, str]]
+
+
+@dataclass
+class Recipient:
+    """One claimed row of a batch, ready to send (newsletter.email.message.Addressee)."""
+
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    values: dict[str, str]
+
+
+def _link_template(url_for: Callable[[uuid.UUID], str]) -> tuple[str, str]:
+    """(before, after) the token in a per-recipient URL: reverse() once per batch instead of
+    once per recipient (it was a third of the batch time). Tokens are URL-safe, so
+    before + token + after equals what newsletter.subscribers.links returns (a test checks it)."""
+    url = url_for(uuid.UUID(int=0))
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+    before, after = url.split(token, 1)
+    return before, after
+
+
+def link_templates() -> LinkTemplates:
+    return {"unsubscribe_url": _link_template(unsubscribe_url), "preferences_url": _link_template(preferences_url)}
+
+
+def recipient_values(subscriber: Subscriber, templates: LinkTemplates | None = None) -> dict[str, str]:
+    """The per-recipient merge values; any field of MERGE_FIELDS we do not know is blank."""
+    if templates is None:
+        known = {
+            "unsubscribe_url": unsubscribe_url(subscriber.uuid),
+            "preferences_url": preferences_url(subscriber.uuid),
+            "name": subscriber.name,
+        }
+        return {name: known.get(name, "") for name in MERGE_FIELDS}
+    return LinkMaker(templates).values(subscriber.uuid.hex, subscriber.name)
+
+
+class LinkMaker:
+    """Per-recipient merge values for a whole batch. The signers are built once per batch:
+    building a Signer (settings look-ups, key checks) was half the cost of each token
+    (measured); tokens.token_maker makes exactly what tokens.make_token returns (the
+    equality test in tests/newsletter/delivery/test_sending.py checks it)."""
+
+    def __init__(self, templates: LinkTemplates) -> None:
+        self.unsubscribe = templates["unsubscribe_url"]
+        self.preferences = templates["preferences_url"]
+        self.sign_unsubscribe = tokens.token_maker(Purpose.UNSUBSCRIBE)
+        self.sign_preferences = tokens.token_maker(Purpose.PREFERENCES)
+
+    def values(self, uuid_hex: str, name: str) -> dict[str, str]:
+        before, after = self.unsubscribe
+        pbefore, pafter = self.preferences
+        known = {
+            "unsubscribe_url": f"{before}{self.sign_unsubscribe(uuid_hex)}{after}",
+            "preferences_url": f"{pbefore}{self.sign_preferences(uuid_hex)}{pafter}",
+            "name": name,
+        }
+        return {field_name: known.get(field_name, "") for field_name in MERGE_FIELDS}

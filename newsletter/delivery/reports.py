@@ -1,0 +1,55 @@
+"""Where an edition's deliveries stand, in one aggregate query: what `send_digest --sync`
+prints, what the admin's edition page shows, what tests and benchmarks check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.db.models import Count, Q
+
+from ..models import Delivery
+from .rows import PENDING, D
+
+
+@dataclass(frozen=True)
+class SendReport:
+    audience: int = 0
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0
+    skipped: int = 0
+    queued: int = 0  # still queued, claimed or sending
+    delivered: int = 0
+    opened: int = 0
+    clicked: int = 0
+    bounced: int = 0
+    complained: int = 0
+    unsubscribed: int = 0
+    rejected: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.queued
+
+    def as_dict(self) -> dict[str, int]:
+        return {**asdict(self), "pending": self.queued}
+
+
+def report(*, digest_id: int) -> SendReport:
+    return SendReport(
+        **Delivery.objects.filter(digest_id=digest_id).aggregate(
+            audience=Count("id"),
+            sent=Count("id", filter=Q(status=D.SENT)),
+            failed=Count("id", filter=Q(status=D.FAILED)),
+            unknown=Count("id", filter=Q(status=D.UNKNOWN)),
+            skipped=Count("id", filter=Q(status=D.SKIPPED)),
+            queued=Count("id", filter=Q(status__in=PENDING)),
+            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+            opened=Count("id", filter=Q(opened_at__isnull=False)),
+            clicked=Count("id", filter=Q(clicked_at__isnull=False)),
+            bounced=Count("id", filter=Q(bounced_at__isnull=False)),
+            complained=Count("id", filter=Q(complained_at__isnull=False)),
+            unsubscribed=Count("id", filter=Q(unsubscribed_at__isnull=False)),
+            rejected=Count("id", filter=Q(rejected_at__isnull=False)),
+        )
+    )

@@ -1,0 +1,84 @@
+"""Public archive of the editions that went out: a paginated list, one page per edition (the
+email's content in the site's RTL layout, per-recipient links replaced by the signup link) and
+an RSS feed. Thin views; the stories come from newsletter.email.render like the email's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from ..email.render import Segment, archive_url, build_stories, digest_context, segment_items
+from ..email.rtl import format_date
+from ..models import Digest, Frequency
+
+# Editions some readers already have in their inbox ("view in browser" must work mid-send).
+PUBLIC_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT)
+PAGE_SIZE = 20
+
+
+def public_editions() -> QuerySet[Digest]:
+    return Digest.objects.filter(status__in=PUBLIC_STATUSES).order_by("-edition_date", "frequency")
+
+
+def archive_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(public_editions().only("frequency", "edition_date", "subject", "status"), PAGE_SIZE)
+    page_obj = page.get_page(request.GET.get("page"))
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    editions = [
+        {"digest": digest, "url": archive_url(digest), "date": format_date(digest.edition_date, language=language)}
+        for digest in page_obj
+    ]
+    return render(request, "newsletter/archive/list.html", {"page_obj": page_obj, "editions": editions})
+
+
+def archive_detail(request: HttpRequest, frequency: str, year: int, month: int, day: int) -> HttpResponse:
+    if frequency not in Frequency.values:
+        raise Http404
+    try:
+        edition_date = date(year, month, day)
+    except ValueError as exc:
+        raise Http404 from exc
+    digest = public_editions().filter(frequency=frequency, edition_date=edition_date).first()
+    if digest is None:
+        raise Http404
+    # The archive shows the edition as the Arabic, all-sections segment received it.
+    language = settings.LANGUAGE_CODE
+    stories = build_stories(digest, segment_items(digest, Segment(language=language)), language=language)
+    context = digest_context(digest, stories, language=language)
+    return render(request, "newsletter/archive/detail.html", context)
+
+
+class ArchiveFeed(Feed):
+    title = _("أرشيف النشرة")
+    description = _("أعداد النشرة الإخبارية: الأكثر قراءة يوميًا وأسبوعيًا.")
+
+    def link(self) -> str:
+        from django.urls import reverse
+
+        return reverse("archive:list")
+
+    def items(self) -> list[Digest]:
+        return list(public_editions().prefetch_related("items__article")[:30])
+
+    def item_title(self, item: Digest) -> str:
+        if item.subject:
+            return item.subject
+        return f"{item.get_frequency_display()}: {format_date(item.edition_date, language=settings.LANGUAGE_CODE)}"
+
+    def item_description(self, item: Digest) -> str:
+        titles = [i.article.title for i in item.items.all() if not i.removed]
+        return " · ".join(titles[: settings.DIGEST_TOP_N])
+
+    def item_link(self, item: Digest) -> str:
+        return archive_url(item)
+
+    def item_pubdate(self, item: Digest) -> datetime | None:
+        return item.sent_at or item.sending_started_at or item.period_end

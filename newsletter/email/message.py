@@ -1,0 +1,138 @@
+"""The one place where a digest becomes a message: headers (List-Unsubscribe, RFC 8058's
+List-Unsubscribe-Post), metadata for tracking and tags, for both ways of sending.
+
+- `batch_message`: one AnymailMessage for a whole segment group, per-recipient values through
+  anymail's merge_data / merge_headers / merge_metadata (ESPs with a batch API).
+- `personal_message`: one message for one recipient, values already substituted (SMTP, the
+  outbox, ESPs without batch merge).
+- `test_message`: the edition as a subscriber sees it, marked as a test, for an editor.
+
+Both give every recipient their own `List-Unsubscribe` URL and the same metadata keys
+(`digest_id`, `delivery_id`, `subscriber_id`), which the tracking receiver reads back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from anymail.message import AnymailMessage
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+
+from ..models import Digest
+from .render import MERGE_FIELDS, RenderedEmail, Segment, merge, render_digest
+from .site import absolute_url
+
+LIST_UNSUBSCRIBE_POST = "List-Unsubscribe=One-Click"
+TEST_SUBJECT_PREFIX = "[تجربة] "
+
+
+class Addressee(Protocol):
+    """What a message needs to know about one recipient."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def delivery_id(self) -> int: ...
+    @property
+    def subscriber_id(self) -> int: ...
+    @property
+    def values(self) -> Mapping[str, str]: ...
+
+
+def list_unsubscribe(unsubscribe_url: str) -> str:
+    return f"<{unsubscribe_url}>"
+
+
+def _tags(digest: Digest) -> list[str]:
+    return ["digest", digest.frequency]
+
+
+def _recipient_metadata(recipient: Addressee) -> dict[str, str]:
+    return {"delivery_id": str(recipient.delivery_id), "subscriber_id": str(recipient.subscriber_id)}
+
+
+def batch_message(
+    *,
+    digest: Digest,
+    rendered: RenderedEmail,
+    recipients: Sequence[Addressee],
+    merge_keys: Mapping[str, str],
+    connection: Any,
+) -> AnymailMessage:
+    """One API call's message: `merge_keys` maps each of MERGE_FIELDS to the ESP's merge key."""
+    message = AnymailMessage(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[r.email for r in recipients],
+        headers={"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST},
+        connection=connection,
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.merge_data = {r.email: {merge_keys[name]: value for name, value in r.values.items()} for r in recipients}
+    message.merge_global_data = {}
+    message.merge_headers = {
+        r.email: {"List-Unsubscribe": list_unsubscribe(r.values["unsubscribe_url"])} for r in recipients
+    }
+    message.metadata = {"digest_id": str(digest.id)}
+    message.merge_metadata = {r.email: _recipient_metadata(r) for r in recipients}
+    message.tags = _tags(digest)
+    return message
+
+
+def personal_message(
+    *,
+    digest: Digest,
+    personal: RenderedEmail,
+    recipient: Addressee,
+    message_id: str,
+    connection: Any,
+) -> AnymailMessage:
+    """One recipient's message; `personal` already carries their values (render.merge)."""
+    message = AnymailMessage(
+        subject=personal.subject,
+        body=personal.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+        headers={
+            "List-Unsubscribe": list_unsubscribe(recipient.values["unsubscribe_url"]),
+            "List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST,
+            "Message-ID": message_id,
+        },
+        connection=connection,
+    )
+    message.attach_alternative(personal.html, "text/html")
+    message.metadata = {"digest_id": str(digest.id), **_recipient_metadata(recipient)}
+    message.tags = _tags(digest)
+    return message
+
+
+def _editor_links() -> dict[str, str]:
+    # An editor is not a subscriber: the per-recipient links point at the public signup page.
+    signup = absolute_url(reverse("newsletter:signup"))
+    return dict.fromkeys(MERGE_FIELDS, signup)
+
+
+def editor_preview(digest: Digest, *, language: str) -> RenderedEmail | None:
+    """The edition as a subscriber of `language` sees it, with links to the public signup page."""
+    rendered = render_digest(digest, Segment(language=language))
+    return None if rendered is None else merge(rendered, _editor_links())
+
+
+def test_message(digest: Digest, *, to: str, language: str = "ar") -> EmailMultiAlternatives | None:
+    """The edition as a subscriber would see it, marked as a test, for the editor's inbox."""
+    rendered = editor_preview(digest, language=language)
+    if rendered is None:
+        return None
+    message = EmailMultiAlternatives(
+        subject=TEST_SUBJECT_PREFIX + rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"X-Newsletter-Test": "1", "Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    return message

@@ -1,0 +1,23 @@
+"""The app's Celery tasks by their registered names, and one way to enqueue them.
+
+Services trigger tasks and tasks call services. Naming a task here, instead of importing
+newsletter.tasks, keeps that dependency one-way (newsletter.tasks imports the services; no
+service imports newsletter.tasks). The names are part of the deployment: beat rows in the
+database and queue routes refer to them, so they never change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import current_app
+
+SEND_SUBSCRIBER_EMAIL = "newsletter.tasks.send_subscriber_email"
+SEND_BATCH = "newsletter.tasks.send_batch"
+SWEEP_DELIVERIES = "newsletter.tasks.sweep_deliveries"
+RUN_SCHEDULED_DIGEST = "newsletter.tasks.run_scheduled_digest"
+
+
+def enqueue(name: str, *args: Any, **options: Any) -> None:
+    """apply_async on the registered task (so CELERY_TASK_ALWAYS_EAGER runs it in-process)."""
+    current_app.tasks[name].apply_async(args=args, **options)

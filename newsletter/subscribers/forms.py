@@ -1,0 +1,102 @@
+"""Forms for the subscriber pages (signup, preferences) and the admin CSV import upload.
+
+Validation only: the forms normalise the address (newsletter.subscribers.addresses) and bound every field,
+and the views hand cleaned data to newsletter.subscribers.lifecycle. Error messages never say whether
+an address is already known.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from articles.models import Section
+
+from ..models import Frequency, Language, Subscriber
+from .addresses import MAX_EMAIL_LENGTH, InvalidEmail, normalise_email
+
+# Sources a browser may claim; "import" and "admin" are set by the server only.
+PUBLIC_SOURCES = (Subscriber.Source.FORM, Subscriber.Source.ARTICLE_BOX, Subscriber.Source.EMBED)
+
+
+class TopicsField(forms.ModelMultipleChoiceField):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            queryset=Section.objects.order_by("position", "name"),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            label=_("المواضيع"),
+            help_text=_("اترك الكل فارغًا لتصلك أخبار كل الأقسام."),
+            **kwargs,
+        )
+
+
+class SignupForm(forms.Form):
+    email = forms.CharField(
+        label=_("البريد الإلكتروني"),
+        # Browsers cap the input; the server still rejects anything longer (oversized fields).
+        max_length=MAX_EMAIL_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr", "required": True}),
+        error_messages={"max_length": _("العنوان أطول من ٢٥٤ حرفًا.")},
+    )
+    name = forms.CharField(label=_("الاسم (اختياري)"), max_length=100, required=False)
+    frequency = forms.ChoiceField(
+        label=_("الدورية"),
+        choices=Frequency.choices,
+        initial=Frequency.DAILY,
+        widget=forms.RadioSelect,
+    )
+    topics = TopicsField()
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field.
+    website = forms.CharField(required=False, max_length=200, label=_("اترك هذا الحقل فارغًا"))
+    source = forms.ChoiceField(
+        choices=[(value, value) for value in PUBLIC_SOURCES],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def clean_email(self) -> str:
+        try:
+            return normalise_email(self.cleaned_data["email"])
+        except InvalidEmail:
+            raise forms.ValidationError(
+                _("أدخل عنوان بريد إلكتروني صحيحًا، مثل name@example.com."), code="invalid"
+            ) from None
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name", "")
+        # A name is stored, never mailed; still refuse control characters (header injection).
+        if any(ord(ch) < 32 for ch in name):
+            raise forms.ValidationError(_("الاسم يحتوي على رموز غير مسموح بها."), code="invalid")
+        return name.strip()
+
+
+class PreferencesForm(forms.Form):
+    frequency = forms.ChoiceField(label=_("الدورية"), choices=Frequency.choices, widget=forms.RadioSelect)
+    topics = TopicsField()
+    language = forms.ChoiceField(label=_("لغة الرسائل"), choices=Language.choices, widget=forms.RadioSelect)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("ملف CSV"),
+        help_text=_(
+            "ترميز UTF-8، سطر عناوين فيه العمود email على الأقل، "
+            "واختياريًا name وfrequency وlanguage وtopics (معرّفات الأقسام مفصولة بـ |)."
+        ),
+    )
+    send_confirmation = forms.BooleanField(
+        label=_("أرسل رسالة تأكيد (المشتركون الجدد بانتظار التأكيد)"),
+        required=False,
+        initial=True,
+        help_text=_("بلا تأكيد يُعدّ المستوردون مشتركين فورًا: استعمله فقط لقوائم وافقت مسبقًا."),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        limit = settings.SUBSCRIBER_IMPORT_MAX_ROWS * 400  # generous bytes-per-row bound
+        if upload.size > limit:
+            raise forms.ValidationError(_("الملف أكبر من المسموح."), code="too_large")
+        return upload

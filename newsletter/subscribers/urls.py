@@ -1,0 +1,19 @@
+"""Subscriber-facing URLs: signup, confirmation, preferences, unsubscribe, embeddable box.
+The names signup, confirm, preferences and unsubscribe (with a `token` kwarg) are used by
+newsletter.subscribers.links to build the links in emails."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "newsletter"
+
+urlpatterns = [
+    path("", views.signup, name="signup"),
+    path("embed/", views.embed, name="embed"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("confirm/<str:token>/resend/", views.confirm_resend, name="confirm-resend"),
+    path("preferences/<str:token>/", views.preferences, name="preferences"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
+]

@@ -1,0 +1,317 @@
+"""Subscriber-facing views: signup (page, article box, embeddable iframe), confirmation,
+preferences, one-click unsubscribe and resubscribe.
+
+Thin: each view validates input (forms, signed tokens) and calls newsletter.lifecycle.
+Rules that matter here:
+- The signup response is the same page, status and message whatever happened to the address.
+- GET never changes anything (link scanners fetch every URL); changes are POSTs.
+- The unsubscribe POST (RFC 8058 one-click) needs no cookie, CSRF token or login, is answered
+  200 and never redirects; it is the only CSRF-exempt view besides the embed form, which runs
+  inside another site's iframe where our cookies are third-party, and is protected by a signed,
+  short-lived form token instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.signals import setting_changed
+from django.db.models import QuerySet
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from articles.models import Section
+from config.cached_pages import render_shared, respond
+
+from ..models import Language, Subscriber
+from . import lifecycle
+from .forms import PreferencesForm, SignupForm
+from .tokens import Purpose, TokenError, TokenExpired, make_token, read_token
+
+EMBED_TOKEN_SALT = "newsletter.views.embed"
+EMBED_TOKEN_MAX_AGE = 6 * 3600
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it
+    # (deployments behind a proxy set REMOTE_ADDR from it in the proxy/WSGI layer).
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _request_language() -> str:
+    language = (translation.get_language() or "ar")[:2]
+    return language if language in Language.values else Language.ARABIC
+
+
+def _generic_message() -> str:
+    return _(
+        "شكرًا لك. إن كان بالإمكان مراسلة هذا العنوان فستصلك رسالة خلال دقائق: افتحها واضغط زر التأكيد لإكمال الاشتراك."
+    )
+
+
+# The signup "done" page is the same for every submission (that is the point: it reveals
+# nothing), so it is rendered once per language and path and reused; only the CSRF token of the
+# footer's language form differs per request and is filled in (as articles.views does for pages).
+# Rendering it was about a sixth of a signup's CPU time (bench/README.md).
+_done_pages: dict[tuple[str, str], str] = {}
+_DONE_PAGES_MAX = 32  # the path may carry a query string: bound what a client can make us keep
+
+
+@receiver(setting_changed)
+def _forget_done_pages(**kwargs: Any) -> None:
+    _done_pages.clear()  # tests that change SENDER_NAME, languages...
+
+
+def _done_page(request: HttpRequest) -> HttpResponse:
+    if settings.DEBUG:  # templates may be edited while the dev server runs
+        return render(request, "newsletter/signup_done.html", {"message": _generic_message()})
+    key = (translation.get_language() or "", request.get_full_path())
+    html = _done_pages.get(key)
+    if html is None:
+        html = render_shared("newsletter/signup_done.html", {"message": _generic_message()}, request=request)
+        if len(_done_pages) < _DONE_PAGES_MAX:
+            _done_pages[key] = html
+    return respond(request, html)
+
+
+def _chosen_topics(topics: QuerySet[Section]) -> list[Section]:
+    # No box ticked gives queryset.none(): skip compiling and "running" an empty query.
+    return [] if topics.query.is_empty() else list(topics)
+
+
+def _submit(request: HttpRequest, form: SignupForm, *, source: str) -> None:
+    data = form.cleaned_data
+    lifecycle.subscribe(
+        email=data["email"],
+        frequency=data["frequency"],
+        topics=_chosen_topics(data["topics"]),
+        language=_request_language(),
+        source=source,
+        name=data.get("name", ""),
+        ip=_client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        honeypot=data.get("website", ""),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "newsletter/signup.html", {"form": SignupForm()})
+    form = SignupForm(request.POST)
+    if not form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
+        return render(request, "newsletter/signup.html", {"form": form}, status=400)
+    _submit(request, form, source=form.cleaned_data.get("source") or Subscriber.Source.FORM)
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": _generic_message()})
+    return _done_page(request)
+
+
+def _embed_headers(response: HttpResponse) -> HttpResponse:
+    origins = settings.SIGNUP_ALLOWED_ORIGINS
+    ancestors = " ".join(["'self'", *origins]) if origins else "*"
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def embed(request: HttpRequest) -> HttpResponse:
+    """Minimal RTL signup form for an iframe on another site (WordPress, custom CMS)."""
+    context: dict[str, Any] = {"embed_token": signing.TimestampSigner(salt=EMBED_TOKEN_SALT).sign("embed")}
+    if request.method == "GET":
+        context["form"] = SignupForm()
+        return _embed_headers(render(request, "newsletter/embed.html", context))
+    form = SignupForm(request.POST)
+    try:
+        signing.TimestampSigner(salt=EMBED_TOKEN_SALT).unsign(
+            request.POST.get("embed_token", ""), max_age=EMBED_TOKEN_MAX_AGE
+        )
+    except signing.BadSignature:
+        form.is_valid()
+        form.add_error(None, _("انتهت صلاحية النموذج. أعد المحاولة."))
+        context["form"] = form
+        return _embed_headers(render(request, "newsletter/embed.html", context, status=400))
+    if not form.is_valid():
+        context["form"] = form
+        return _embed_headers(render(request, "newsletter/embed.html", context, status=400))
+    _submit(request, form, source=Subscriber.Source.EMBED)
+    context.update(form=None, message=_generic_message())
+    return _embed_headers(render(request, "newsletter/embed.html", context))
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "newsletter/message.html",
+        {"title": _("رابط غير صالح"), "body": _("هذا الرابط غير صالح. تأكد من نسخه كاملًا من الرسالة.")},
+        status=404,
+    )
+
+
+def _subscriber_for(token: str, purpose: Purpose) -> Subscriber | None:
+    """The subscriber a valid token names; raises TokenError/TokenExpired, None if erased."""
+    return Subscriber.objects.filter(uuid=read_token(token, purpose)).first()
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber_uuid = read_token(token, Purpose.CONFIRM)
+    except TokenExpired:
+        return render(request, "newsletter/confirm_expired.html", {"token": token}, status=410)
+    except TokenError:
+        return _invalid_link(request)
+    if request.method == "GET":
+        # Show a button only: link scanners GET every URL and must not confirm anything.
+        status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
+        if status is None:
+            return _invalid_link(request)
+        return render(request, "newsletter/confirm.html", {"token": token, "status": status})
+    outcome = lifecycle.confirm(subscriber_uuid=subscriber_uuid, ip=_client_ip(request))
+    if outcome is lifecycle.ConfirmOutcome.UNKNOWN:
+        return _invalid_link(request)
+    subscriber = Subscriber.objects.get(uuid=subscriber_uuid)
+    return render(
+        request,
+        "newsletter/confirmed.html",
+        {
+            "outcome": outcome.value,
+            "preferences_url": reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
+        },
+    )
+
+
+def _preferences_token(subscriber: Subscriber) -> str:
+    return make_token(subscriber.uuid, Purpose.PREFERENCES)
+
+
+@require_POST
+def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
+    """Expired confirmation link: send a fresh one (if still pending and within the limits)."""
+    try:
+        subscriber_uuid = read_token(token, Purpose.CONFIRM, allow_expired=True)
+    except TokenError:
+        return _invalid_link(request)
+    lifecycle.resend_confirmation(subscriber_uuid=subscriber_uuid)
+    return render(
+        request,
+        "newsletter/message.html",
+        {
+            "title": _("أرسلنا رابطًا جديدًا"),
+            "body": _("إن كان اشتراكك ما يزال بانتظار التأكيد فستصلك رسالة جديدة فيها رابط صالح."),
+        },
+    )
+
+
+def _with_subscriber(purpose: Purpose) -> Callable[..., Any]:
+    """Resolve the token to a subscriber or answer 404 (tampered, cross-purpose, erased)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                subscriber = _subscriber_for(token, purpose)
+            except TokenError:
+                return _invalid_link(request)
+            if subscriber is None:
+                return _invalid_link(request)
+            return view(request, token, subscriber)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+@require_http_methods(["GET", "POST"])
+@_with_subscriber(Purpose.PREFERENCES)
+def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> HttpResponse:
+    saved = False
+    initial = {
+        "frequency": subscriber.frequency,
+        "language": subscriber.language,
+        "topics": list(subscriber.topics.values_list("pk", flat=True)),
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 400
+        else:
+            try:
+                lifecycle.update_preferences(
+                    subscriber=subscriber,
+                    frequency=form.cleaned_data["frequency"],
+                    topics=list(form.cleaned_data["topics"]),
+                    language=form.cleaned_data["language"],
+                )
+                saved = True
+            except lifecycle.PreferencesClosed:
+                status = 409
+    return render(
+        request,
+        "newsletter/preferences.html",
+        {
+            "form": form,
+            "subscriber_status": subscriber.status,
+            "saved": saved,
+            "unsubscribe_token": make_token(subscriber.uuid, Purpose.UNSUBSCRIBE),
+        },
+        status=status,
+    )
+
+
+@csrf_exempt  # RFC 8058: the one-click POST comes from a mail provider with no cookie or token.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = _subscriber_for(token, Purpose.UNSUBSCRIBE)
+    except TokenError:
+        return _invalid_link(request)
+    if request.method == "GET":
+        return render(request, "newsletter/unsubscribe.html", {"token": token, "known": subscriber is not None})
+    # The body (List-Unsubscribe=One-Click, urlencoded or multipart) is deliberately not read:
+    # any POST to a valid unsubscribe URL unsubscribes, and nothing can fail while parsing it.
+    if subscriber is not None:
+        lifecycle.unsubscribe(subscriber=subscriber)
+    can_resubscribe = subscriber is not None and subscriber.status == Subscriber.Status.UNSUBSCRIBED
+    return render(request, "newsletter/unsubscribed.html", {"token": token, "can_resubscribe": can_resubscribe})
+
+
+@require_POST
+@_with_subscriber(Purpose.UNSUBSCRIBE)
+def resubscribe(request: HttpRequest, token: str, subscriber: Subscriber) -> HttpResponse:
+    outcome = lifecycle.resubscribe(
+        subscriber=subscriber, ip=_client_ip(request), user_agent=request.headers.get("User-Agent", "")
+    )
+    messages = {
+        lifecycle.ResubscribeOutcome.ACTIVE: (_("عدت إلى القائمة"), _("أهلًا بعودتك. ستصلك النشرة من جديد.")),
+        lifecycle.ResubscribeOutcome.CONFIRMATION_SENT: (
+            _("خطوة أخيرة"),
+            _("أرسلنا إليك رسالة تأكيد: اضغط الزر الذي فيها لإكمال الاشتراك."),
+        ),
+        lifecycle.ResubscribeOutcome.NOT_ALLOWED: (
+            _("تعذّر الاشتراك"),
+            _("لا يمكن إعادة الاشتراك بهذا العنوان من هنا. راسلنا إن كان ذلك خطأ."),
+        ),
+    }
+    title, body = messages[outcome]
+    return render(request, "newsletter/message.html", {"title": title, "body": body})

@@ -1,0 +1,200 @@
+"""The editor's flow in the Django admin, as a member of the Editors group (done-means 5):
+next edition as a draft, reorder, pin, remove, add, intro/subject, preview at 600/375 px, test
+send, approve (twice), cancel; read-only once sent; no access to subscribers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from newsletter.editions import compose, curation, schedule
+from newsletter.models import Digest, DigestItem
+from tests.newsletter.digest_helpers import ranked_articles, subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def outbox_backend(settings) -> None:
+    settings.EMAIL_BACKEND = "newsletter.backends.outbox.OutboxEmailBackend"
+
+
+@pytest.fixture
+def editor_client() -> Client:
+    user = get_user_model().objects.create_user("editor1", "editor1@example.com", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(name: str, *args: object) -> str:
+    return reverse(f"admin:newsletter_digest_{name}", args=args)
+
+
+def inline_post(
+    digest: Digest,
+    *,
+    subject: str = "",
+    intro: str = "",
+    changes: dict[int, dict[str, object]] | None = None,
+    add_article: int | None = None,
+) -> dict[str, object]:
+    """The change form as the browser posts it: edition texts plus the items formset."""
+    items = list(DigestItem.objects.filter(digest=digest).order_by("removed", "position", "id"))
+    data: dict[str, object] = {
+        "subject": subject,
+        "preheader": "",
+        "intro": intro,
+        "items-TOTAL_FORMS": len(items) + 1,
+        "items-INITIAL_FORMS": len(items),
+        "items-MIN_NUM_FORMS": 0,
+        "items-MAX_NUM_FORMS": 1000,
+    }
+    for index, item in enumerate(items):
+        row = {
+            "id": item.pk,
+            "digest": digest.pk,
+            "article": item.article_id,
+            "position": item.position,
+            "pinned": item.pinned,
+            "removed": item.removed,
+        }
+        row.update((changes or {}).get(item.pk, {}))
+        for key, value in row.items():
+            if value is True:
+                data[f"items-{index}-{key}"] = "on"
+            elif value is not False:
+                data[f"items-{index}-{key}"] = value
+    extra = len(items)
+    data[f"items-{extra}-digest"] = digest.pk
+    if add_article:
+        data[f"items-{extra}-article"] = add_article
+        data[f"items-{extra}-position"] = 0
+    return data
+
+
+def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:
+    articles = ranked_articles(12)
+    subscriber("reader@example.com")
+
+    # The next daily edition, composed from the current most-read list.
+    response = editor_client.post(url("next", "daily"))
+    digest = Digest.objects.get(frequency="daily")
+    assert response.status_code == 302 and response["Location"] == url("change", digest.pk)
+    page = editor_client.get(url("change", digest.pk))
+    assert page.status_code == 200
+    assert articles[0].title in page.content.decode()
+    assert editor_client.get(reverse("admin:newsletter_digest_changelist")).status_code == 200
+
+    # Remove the top story, pin the third, add the 12th (autocomplete field), write an intro.
+    items = {i.article_id: i for i in DigestItem.objects.filter(digest=digest)}
+    data = inline_post(
+        digest,
+        subject="",
+        intro="صباح الخير، هذه أبرز القصص.",
+        changes={items[articles[0].pk].pk: {"removed": True}, items[articles[2].pk].pk: {"pinned": True}},
+        add_article=articles[11].pk,
+    )
+    response = editor_client.post(url("change", digest.pk), data)
+    assert response.status_code == 302, re.findall(r'class="errorlist[^"]*">(.*?)</ul>', response.content.decode())
+    order = [i.article_id for i in curation.active_items(digest)]
+    assert order[0] == articles[1].pk and articles[0].pk not in order and order[-1] == articles[11].pk
+    assert DigestItem.objects.get(digest=digest, article=articles[11]).pinned
+    assert DigestItem.objects.get(digest=digest, article=articles[2]).pinned
+
+    # Move the added article up once (the ▲ button posts the change form to the move view).
+    added = DigestItem.objects.get(digest=digest, article=articles[11])
+    response = editor_client.post(url("move", digest.pk, added.pk, "up"), data)
+    assert response.status_code == 302
+    order = [i.article_id for i in curation.active_items(digest)]
+    assert order[-2] == articles[11].pk
+
+    # Preview at both widths, as Arabic and English.
+    preview = editor_client.get(url("preview", digest.pk)).content.decode()
+    assert 'width="600"' in preview and 'width="375"' in preview and "srcdoc=" in preview
+    assert "صباح الخير" in preview
+    assert editor_client.get(url("preview", digest.pk) + "?language=en").status_code == 200
+
+    # Test send to the editor's own address, marked as a test.
+    response = editor_client.post(url("send_test", digest.pk))
+    assert response.status_code == 302
+    [test_message] = outbox()
+    assert test_message["To"] == "editor1@example.com"
+    assert test_message["Subject"].strip().startswith("[تجربة]") and test_message["X-Newsletter-Test"] == "1"
+
+    # Approve twice (double click): one transition, approved by this editor.
+    editor_client.post(url("approve", digest.pk))
+    editor_client.post(url("approve", digest.pk))
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.APPROVED and digest.approved_by.username == "editor1"
+
+
+def test_approve_action_from_list_and_cancel(editor_client: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    response = editor_client.post(
+        reverse("admin:newsletter_digest_changelist"), {"action": "approve_selected", "_selected_action": [digest.pk]}
+    )
+    assert response.status_code == 302
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.APPROVED
+    editor_client.post(url("cancel", digest.pk))
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.CANCELLED
+
+
+def test_sent_edition_is_read_only(editor_client: Client) -> None:
+    articles = ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
+    data = inline_post(digest, intro="تعديل متأخر")
+    editor_client.post(url("change", digest.pk), data)
+    editor_client.post(url("move", digest.pk, curation.active_items(digest)[1].pk, "up"))
+    digest.refresh_from_db()
+    assert digest.intro == ""
+    assert [i.article_id for i in curation.active_items(digest)] == [a.pk for a in articles]
+    assert editor_client.get(url("change", digest.pk)).status_code == 200  # still viewable
+    assert editor_client.get(url("preview", digest.pk)).status_code == 200
+
+
+def test_change_form_refuses_when_sending_started_meanwhile(editor_client: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    data = inline_post(digest, intro="نص")
+    # Another tab dispatched it after this form was loaded.
+    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENDING)
+    response = editor_client.post(url("change", digest.pk), data)
+    assert response.status_code in (200, 403)
+    digest.refresh_from_db()
+    assert digest.intro == ""
+
+
+def test_waiting_for_approval_and_skip_reason_shown(editor_client: Client, settings) -> None:
+    settings.DIGEST_REQUIRE_APPROVAL = True
+    ranked_articles(2)
+    skipped = compose.compose(frequency="weekly")
+    ranked_articles(3, prefix="إضافي")
+    waiting = compose.compose(frequency="daily")
+    page = editor_client.get(reverse("admin:newsletter_digest_changelist")).content.decode()
+    assert skipped.status == Digest.Status.SKIPPED and skipped.skip_reason in page
+    assert waiting.status == Digest.Status.DRAFT and "بانتظار الاعتماد" in page
+
+
+def test_editors_cannot_touch_subscribers_or_users(editor_client: Client) -> None:
+    assert editor_client.get(reverse("admin:newsletter_subscriber_changelist")).status_code == 403
+    assert editor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+def test_get_does_not_change_state(editor_client: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    for name in ("approve", "cancel", "send_test", "refresh"):
+        assert editor_client.get(url(name, digest.pk)).status_code == 405
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.DRAFT

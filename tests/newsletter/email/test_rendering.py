@@ -1,0 +1,202 @@
+"""The digest email as rendered once per segment: EMAIL.md rules (direction, inlined CSS, size,
+preheader, images, Latin runs, RLM, Arabic dates), story content, merge fields, segments."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from newsletter.editions import compose, curation
+from newsletter.email import rtl
+from newsletter.email.render import Segment, merge, neutral_merge_field, render_digest
+from newsletter.email.rtl import RLM
+from newsletter.models import Digest
+from tests.newsletter.digest_helpers import article, ranked_articles, section
+
+pytestmark = pytest.mark.django_db
+
+
+def composed(count: int = 5) -> Digest:
+    ranked_articles(count)
+    return compose.compose(frequency="daily")
+
+
+def style_blocks(html: str) -> list[str]:
+    return re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)
+
+
+def test_direction_and_language_on_html_and_wrapper() -> None:
+    rendered = render_digest(composed(), Segment(language="ar"))
+    html = rendered.html
+    assert re.search(r'<html lang="ar" dir="rtl">', html)
+    wrapper = re.search(r'<div[^>]*role="article"[^>]*>', html).group(0)
+    assert 'lang="ar"' in wrapper and 'dir="rtl"' in wrapper
+    assert "direction: rtl" in wrapper.replace("direction:rtl", "direction: rtl")
+    assert "text-align: right" in wrapper.replace("text-align:right", "text-align: right")
+    tables = re.findall(r"<table[^>]*>", html)
+    assert tables and all('dir="rtl"' in t and 'role="presentation"' in t for t in tables)
+    assert re.search(r'<table[^>]*width="600"[^>]*>', html)
+    assert "start" not in re.sub(r"<[^>]*>[^<]*", "", " ".join(re.findall(r'text-align:[^;"]*', html)))
+    assert "letter-spacing" not in html
+
+
+def test_only_media_queries_left_in_style() -> None:
+    html = render_digest(composed(), Segment(language="ar")).html
+    for block in style_blocks(html):
+        without_media = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", block)
+        assert without_media.strip() == "", without_media
+    assert 'class="container"' in html and "width: 600px" in html  # inlined, not left in <style>
+    assert "'Noto Naskh Arabic', Tahoma, Arial, sans-serif" in html
+    assert "line-height: 1.7" in html
+
+
+def test_preheader_is_first_in_body_and_hidden() -> None:
+    digest = composed()
+    curation.set_texts(digest_id=digest.pk, preheader="أبرز ما قرأه الناس اليوم")
+    digest.refresh_from_db()
+    html = render_digest(digest, Segment(language="ar")).html
+    body = html.split("<body", 1)[1].split(">", 1)[1].lstrip()
+    first = re.match(r"<div[^>]*>([^<]*)</div>", body)
+    assert first and first.group(1) == "أبرز ما قرأه الناس اليوم"
+    assert "display:none" in first.group(0).replace(" ", "") and "mso-hide:all" in first.group(0).replace(" ", "")
+
+
+def test_story_content_links_images_and_hashtags(settings) -> None:
+    settings.DIGEST_UTM_PARAMS = "utm_source=nl&utm_medium=email"
+    ranked_articles(3)
+    featured = article(
+        "قمة G20 في New York تبحث المناخ",
+        readers=9999,
+        tags=("المناخ_العالمي",),
+        image_url="https://img.example.com/a.jpg",
+        image_alt="قادة العالم في القمة",
+        sec=section("اقتصاد", "economy"),
+    )
+    digest = compose.compose(frequency="daily")
+    rendered = render_digest(digest, Segment(language="ar"))
+    html = rendered.html
+    url = f"http://testserver{featured.get_absolute_url()}"
+    assert re.search(
+        re.escape(url.replace("&", "&amp;")) + r"\?utm_source=nl&amp;utm_medium=email&amp;utm_campaign=daily-", html
+    )
+    assert re.search(r'<img [^>]*src="https://img.example.com/a.jpg"[^>]*>', html)
+    img = re.search(r"<img [^>]*>", html).group(0)
+    assert 'width="552"' in img and 'alt="قادة العالم في القمة"' in img and "height: auto" in img
+    assert "#المناخ العالمي" in html and "اقتصاد" in html
+    assert '<span dir="ltr">G20</span>' in html and '<span dir="ltr">New York</span>' in html
+    assert not re.search(r"<a [^>]*dir=", html)
+    # Plain text: written for reading, with the links spelled out.
+    assert "قمة G20 في New York تبحث المناخ" in rendered.text
+    assert f"{url}?utm_source=nl" in rendered.text
+    assert "<" not in rendered.text.replace("<http", "")
+
+
+def test_canonical_url_used_when_set() -> None:
+    ranked_articles(3)
+    article("خبر من موقع آخر", readers=5000, canonical_url="https://news.example.org/a/1?x=1")
+    html = render_digest(compose.compose(frequency="daily"), Segment(language="ar")).html
+    assert "https://news.example.org/a/1?x=1&amp;utm_source=newsletter" in html
+
+
+def test_footer_identity_reason_and_merge_fields(settings) -> None:
+    settings.SENDER_NAME = "صحيفة المثال"
+    settings.SENDER_POSTAL_ADDRESS = "ص.ب ١٢٣، بغداد"
+    digest = composed()
+    rendered = render_digest(digest, Segment(language="ar"))
+    for part in (rendered.html, rendered.text):
+        assert "صحيفة المثال" in part and "ص.ب ١٢٣، بغداد" in part
+        assert "لأنك اشتركت" in part
+        assert neutral_merge_field("unsubscribe_url") in part
+        assert neutral_merge_field("preferences_url") in part
+        assert f"http://testserver/archive/daily/{digest.edition_date:%Y-%m-%d}/" in part
+    personal = merge(rendered, {"unsubscribe_url": "https://x.test/u/1/", "preferences_url": "https://x.test/p/1/"})
+    assert "[[" not in personal.html + personal.text + personal.subject
+    assert 'href="https://x.test/u/1/"' in personal.html
+
+
+def test_custom_merge_field_syntax_is_all_that_differs() -> None:
+    digest = composed()
+    mailgun = render_digest(digest, Segment(language="ar"), merge_field=lambda n: f"%recipient.{n}%")
+    neutral = render_digest(digest, Segment(language="ar"))
+    assert mailgun.html.replace("%recipient.", "[[").replace("url%", "url]]") == neutral.html
+
+
+def test_generated_subject_in_arabic_with_date_and_top_headline(settings) -> None:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    ranked_articles(4, at=datetime(2026, 11, 22, 9, tzinfo=tz), prefix="عنوان")
+    digest = compose.compose(frequency="daily", now=datetime(2026, 11, 22, 9, tzinfo=tz))
+    rendered = render_digest(digest, Segment(language="ar"))
+    assert rendered.subject == "الأكثر قراءة: الأحد ٢٢ نوفمبر — عنوان 0 عن الأحداث"
+    assert "الأحد ٢٢ نوفمبر ٢٠٢٦" in rendered.html
+    curation.set_texts(digest_id=digest.pk, subject="BBC: مقابلة خاصة")
+    digest.refresh_from_db()
+    assert render_digest(digest, Segment(language="ar")).subject == RLM + "BBC: مقابلة خاصة"
+
+
+def test_text_lines_starting_latin_get_rlm() -> None:
+    ranked_articles(3)
+    article("2025 عام الانتخابات", readers=5000, summary="CNN تنقل عن مصادر")
+    text = render_digest(compose.compose(frequency="daily"), Segment(language="ar")).text
+    lines = text.splitlines()
+    assert RLM + "CNN تنقل عن مصادر" in lines
+    assert all(not re.match(r"[A-Za-z0-9]", line) for line in lines if line.strip())
+    assert "١. 2025 عام الانتخابات" in lines
+
+
+def test_script_in_title_is_escaped() -> None:
+    ranked_articles(3)
+    article("<script>alert(1)</script> خبر", readers=5000)
+    rendered = render_digest(compose.compose(frequency="daily"), Segment(language="ar"))
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+
+
+def test_size_under_gmail_clip_with_ten_long_stories() -> None:
+    for i in range(12):
+        article(
+            "عنوان طويل " * 12 + str(i),
+            readers=1000 - i,
+            summary="ملخص مفصل للخبر " * 30,
+            tags=("وسم_أول", "وسم_ثان"),
+            image_url=f"https://img.example.com/{i}.jpg",
+        )
+    html = render_digest(compose.compose(frequency="daily"), Segment(language="ar")).html
+    assert html.count("<h2") == 10
+    assert len(html.encode()) < 102 * 1024
+
+
+def test_english_segment_left_to_right() -> None:
+    rendered = render_digest(composed(), Segment(language="en"))
+    assert '<html lang="en" dir="ltr">' in rendered.html
+    wrapper = re.search(r'<div[^>]*role="article"[^>]*>', rendered.html).group(0)
+    assert 'dir="ltr"' in wrapper and "text-align: left" in wrapper.replace("text-align:left", "text-align: left")
+    assert "Unsubscribe" in rendered.html and "Most read:" in rendered.subject
+    assert RLM not in rendered.subject + rendered.text
+
+
+def test_topic_segment_gets_only_its_sections(settings) -> None:
+    settings.DIGEST_MIN_STORIES = 2
+    sport, economy = section("رياضة", "sport"), section("اقتصاد", "economy")
+    sports = [article(f"رياضة {i}", readers=900 - i, sec=sport) for i in range(2)]
+    [article(f"اقتصاد {i}", readers=800 - i, sec=economy) for i in range(3)]
+    digest = compose.compose(frequency="daily")
+    rendered = render_digest(digest, Segment(language="ar", section_ids=(sport.pk,)))
+    assert re.findall(r"<h2[^>]*><a [^>]*>([^<]+)</a></h2>", rendered.html) == [a.title for a in sports]
+    assert render_digest(digest, Segment(language="ar", section_ids=(section("x", "x").pk,))) is None
+
+
+def test_render_query_count_is_fixed(django_assert_num_queries) -> None:
+    for i in range(10):
+        article(f"خبر {i}", readers=100 - i, tags=("أ", "ب", f"ج{i}"))
+    digest = compose.compose(frequency="daily")
+    digest = Digest.objects.get(pk=digest.pk)
+    with django_assert_num_queries(2):  # items with article+section, then all their tags
+        render_digest(digest, Segment(language="ar"))
+
+
+def test_format_date_arabic() -> None:
+    assert rtl.format_date(date(2026, 1, 3), language="ar") == "السبت ٣ يناير ٢٠٢٦"
+    assert rtl.format_date(date(2026, 1, 3), language="en") == "Saturday 3 January 2026"
