@@ -93,6 +93,27 @@ def ensure_redis() -> subprocess.Popen[bytes] | None:
     return process
 
 
+def redacted(url: str) -> str:
+    """A database or Redis URL for a log line: the password replaced by ***."""
+    parts = urlparse(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def describe_services(private_redis: bool) -> list[str]:
+    """What `make run` uses, said once at start: nothing is silently shared with another program."""
+    database = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'} (default)"
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    db_number = (urlparse(redis_url).path or "/0").lstrip("/") or "0"
+    if private_redis:
+        redis_note = "a private Redis started for this run; it stops with it"
+    else:
+        redis_note = f"an already running Redis: keys go to its database {db_number} (set REDIS_URL to use another)"
+    return [f"database: {redacted(database)}", f"redis:    {redacted(redis_url)} ({redis_note})"]
+
+
 def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 10) -> None:
     for process in processes:
         if process.poll() is None:
@@ -112,6 +133,8 @@ def manage(*args: str) -> None:
 
 def run() -> int:
     redis_process = ensure_redis()
+    for line in describe_services(private_redis=redis_process is not None):
+        log(line)
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 

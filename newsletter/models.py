@@ -156,6 +156,9 @@ class Digest(models.Model):
     sent_count = models.PositiveIntegerField(_("أُرسل"), default=0)
     failed_count = models.PositiveIntegerField(_("فشل"), default=0)
     unknown_count = models.PositiveIntegerField(_("غير معروف"), default=0)
+    # Rows skipped by the batch run (left, too few stories): with the three counts above it tells a
+    # batch, without scanning the edition's rows, whether the edition may be finished.
+    skipped_count = models.PositiveIntegerField(_("تُخطّي"), default=0)
 
     class Meta:
         ordering = ["-edition_date", "frequency"]

@@ -71,7 +71,7 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
     result.timings["claim"] += time.perf_counter() - clock
     if not claimed:
         result.note = "nothing queued"
-        rows.finish_if_done(digest_id)
+        rows.finish_if_settled(digest_id)
         return result
 
     clock = time.perf_counter()
@@ -100,13 +100,14 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
         transport.send_groups(digest, profile, rendered_groups, token=token, result=result)
     finally:
         clock = time.perf_counter()
-        if result.sent or result.failed or result.unknown:
+        if result.sent or result.failed or result.unknown or result.skipped:
             Digest.objects.filter(id=digest_id).update(
                 sent_count=F("sent_count") + result.sent,
                 failed_count=F("failed_count") + result.failed,
                 unknown_count=F("unknown_count") + result.unknown,
+                skipped_count=F("skipped_count") + result.skipped,
             )
-        rows.finish_if_done(digest_id)
+        rows.finish_if_settled(digest_id)
         result.timings["bookkeeping"] += time.perf_counter() - clock
         log.info("batch done %s", json.dumps(result.as_dict()))
     return result

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bench.esp_emulator import Emulator
 from newsletter.delivery import batch, controls, dispatch, esp, outcomes, recipients, sweeper, throttle
+from newsletter.email.render import Segment
 from newsletter.models import Delivery, Digest, Subscriber
 from newsletter.tasks import send_batch as send_batch_task
 from tests.concurrency import run_concurrently
@@ -409,14 +410,44 @@ def test_batch_query_count_is_constant(emulator, django_assert_num_queries, size
     make_subscribers(size)
     dispatch.dispatch(digest_id=digest.id, enqueue=False)
     # Rendering (the digest engineer's queries) happens once per segment per process: warm it.
-    from newsletter.email.render import Segment
 
     batch.render(Digest.objects.get(id=digest.id), Segment(language="ar"), esp.current_profile())
-    # digest, claim (UPDATE ... RETURNING), topics, subscribers,
-    # to-sending, sent, counters, pending check, digest sent
-    with django_assert_num_queries(9):
+    # digest, claim (UPDATE ... RETURNING), topics, subscribers, to-sending, sent, counters,
+    # counters add up (one Digest row), pending check over the rows (last batch only), digest sent
+    with django_assert_num_queries(10):
         result = batch.send_batch(digest_id=digest.id, batch=0)
     assert result.sent == size
+
+
+def test_a_batch_that_is_not_the_last_never_scans_the_edition(emulator, settings, django_assert_num_queries) -> None:
+    """The finish check reads the edition's counters; the rows are asked only once the counters
+    add up to the audience (before, every batch scanned the edition for a pending row)."""
+    settings.SEND_BATCH_SIZE = 5
+    digest = make_digest()
+    make_subscribers(10)
+    assert dispatch.dispatch(digest_id=digest.id, enqueue=False).batches == [0, 1]
+    batch.render(Digest.objects.get(id=digest.id), Segment(language="ar"), esp.current_profile())
+    # digest, claim, topics, subscribers, to-sending, sent, counters, counters add up
+    with django_assert_num_queries(8) as captured:
+        assert batch.send_batch(digest_id=digest.id, batch=0).sent == 5
+    assert not any('"status" IN' in q["sql"] and "LIMIT 1" in q["sql"] for q in captured.captured_queries)
+    assert Digest.objects.get(id=digest.id).status == Digest.Status.SENDING
+    assert batch.send_batch(digest_id=digest.id, batch=1).sent == 5
+    assert Digest.objects.get(id=digest.id).status == Digest.Status.SENT
+
+
+def test_an_edition_whose_counters_fell_short_is_finished_by_the_sweeper(emulator, settings) -> None:
+    """A worker that died after recording its rows but before adding to the counters leaves them
+    short: the batch path then never finishes the edition, the sweeper's full check does."""
+    digest = make_digest()
+    make_subscribers(3)
+    dispatch.dispatch(digest_id=digest.id, enqueue=False)
+    assert batch.send_batch(digest_id=digest.id, batch=0).sent == 3
+    Digest.objects.filter(id=digest.id).update(status=Digest.Status.SENDING, sent_count=1, sent_at=None)
+    batch.send_batch(digest_id=digest.id, batch=0)  # nothing queued: counters say not settled
+    assert Digest.objects.get(id=digest.id).status == Digest.Status.SENDING
+    assert sweeper.sweep().finished_digests == 1
+    assert Digest.objects.get(id=digest.id).status == Digest.Status.SENT
 
 
 def test_fast_link_templates_equal_newsletter_links() -> None:
