@@ -64,7 +64,8 @@ def queue_depths() -> dict[str, int | None]:
             channel = conn.default_channel
             for name in queue_names():
                 try:
-                    depths[name] = channel.queue_declare(queue=name, passive=True).message_count
+                    declared = channel.queue_declare(queue=name, passive=True)  # type: ignore[attr-defined]  # kombu Channel
+                    depths[name] = declared.message_count
                 except conn.channel_errors:  # no worker has declared it yet: nothing waits in it
                     depths[name] = 0
     except Exception:  # noqa: BLE001  (a status report shows the broker as unreachable)
