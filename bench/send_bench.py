@@ -65,17 +65,48 @@ def prepare(n: int) -> int:
 
     Article.objects.filter(slug__startswith="story-").delete()
     started = time.perf_counter()
-    batch = 20_000
-    for start in range(0, n, batch):
-        Subscriber.objects.bulk_create(
-            [
-                Subscriber(email=f"bench{i}@example.com", status="active", frequency="daily", language="ar")
-                for i in range(start, min(n, start + batch))
-            ],
-            batch_size=5000,
-        )
+    if connection.vendor == "postgresql":
+        _insert_subscribers_sql(n)
+    else:
+        batch = 20_000
+        for start in range(0, n, batch):
+            Subscriber.objects.bulk_create(
+                [
+                    Subscriber(email=f"bench{i}@example.com", status="active", frequency="daily", language="ar")
+                    for i in range(start, min(n, start + batch))
+                ],
+                batch_size=5000,
+            )
     print(f"created {n} subscribers in {time.perf_counter() - started:.1f}s", flush=True)
     return make_digest(stories=8).id
+
+
+def _insert_subscribers_sql(n: int) -> None:
+    """N active subscribers with one INSERT ... SELECT generate_series (a million in seconds, not
+    minutes). Every other column takes the value a new Subscriber() would get, so columns added
+    later are filled too."""
+    from django.db import connection
+
+    from newsletter.models import Subscriber
+
+    template = Subscriber(email="x@example.com", status="active", frequency="daily", language="ar")
+    columns, values, params = [], [], []
+    for model_field in Subscriber._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.name == "uuid":
+            values.append("gen_random_uuid()")
+        elif model_field.name == "email":
+            values.append("'bench' || g || '@example.com'")
+        else:
+            values.append("%s")
+            params.append(model_field.get_db_prep_save(model_field.pre_save(template, add=True), connection))
+    table = connection.ops.quote_name(Subscriber._meta.db_table)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM generate_series(0, %s) AS g"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, n - 1])
+        cursor.execute(f"ANALYZE {table}")
 
 
 def start_workers(env: dict[str, str], logs: Path, count: int = 2) -> list[subprocess.Popen]:
@@ -117,8 +148,28 @@ def start_workers(env: dict[str, str], logs: Path, count: int = 2) -> list[subpr
     return workers
 
 
-def peak_rss_mb(pid: int) -> dict[int, float]:
-    """VmHWM of the worker and its pool children."""
+def current_rss_mb(pid: int) -> dict[int, float]:
+    """VmRSS now of the worker and its pool children."""
+    return _proc_status_mb(pid, "VmRSS:")
+
+
+def rss_summary(samples: list[tuple[float, float]]) -> dict[str, float]:
+    """Is memory flat over the run? The largest worker's RSS in the first and last tenth of the
+    samples (one a second) and at its peak."""
+    if not samples:
+        return {}
+    tenth = max(len(samples) // 10, 1)
+    first = [mb for _, mb in samples[:tenth]]
+    last = [mb for _, mb in samples[-tenth:]]
+    return {
+        "samples": len(samples),
+        "first_tenth_avg": round(sum(first) / len(first), 1),
+        "last_tenth_avg": round(sum(last) / len(last), 1),
+        "peak": round(max(mb for _, mb in samples), 1),
+    }
+
+
+def _proc_status_mb(pid: int, field: str) -> dict[int, float]:
     result = {}
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -127,11 +178,16 @@ def peak_rss_mb(pid: int) -> dict[int, float]:
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     result[p] = int(line.split()[1]) / 1024
         except FileNotFoundError:
-            pass
+            continue
     return result
+
+
+def peak_rss_mb(pid: int) -> dict[int, float]:
+    """VmHWM of the worker and its pool children."""
+    return _proc_status_mb(pid, "VmHWM:")
 
 
 def cpu_seconds(pid: int) -> dict[int, float]:
@@ -219,10 +275,16 @@ def run(args: argparse.Namespace) -> None:
         dispatch.dispatch(digest_id=digest_id)
         snapshot = time.perf_counter() - started
         deadline = time.monotonic() + args.timeout
+        rss_samples: list[tuple[float, float]] = []  # (seconds since dispatch, largest worker RSS MB)
+        next_sample = 0.0
         while True:
             stats = json.load(urllib.request.urlopen(stats_url))
             if stats["recipients"] >= args.subscribers or time.monotonic() > deadline:
                 break
+            if time.perf_counter() - started >= next_sample:
+                current = [mb for worker in processes[1:] for mb in current_rss_mb(worker.pid).values()]
+                rss_samples.append((time.perf_counter() - started, max(current, default=0.0)))
+                next_sample += 1.0
             time.sleep(0.05)
         while (
             Digest.objects.filter(id=digest_id, status=Digest.Status.SENDING).exists() and time.monotonic() < deadline
@@ -259,6 +321,7 @@ def run(args: argparse.Namespace) -> None:
                     "api_calls": calls,
                     "time_split_summed_over_batches_s": {k: round(v, 3) for k, v in sorted(split.items())},
                     "peak_rss_mb_per_process": {str(k): round(v, 1) for k, v in rss.items()},
+                    "worker_rss_mb_over_time": rss_summary(rss_samples),
                     "cpu_s_during_run": cpu_used,
                 },
                 indent=2,
