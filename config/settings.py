@@ -7,6 +7,7 @@ The README's configuration table lists every variable read here.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -41,6 +42,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses / CIDR networks; a typo refuses to start rather than
+    silently trusting nothing (or, worse, the wrong network)."""
+    values = env_list(name)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or CIDR network") from error
+    return values
+
+
 DEBUG = env_bool("DEBUG", True)
 
 
@@ -68,6 +81,10 @@ HASH_KEY = os.environ.get("HASH_KEY") or SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Reverse proxies whose X-Forwarded-For is believed (config.client_ip): the addresses the app
+# server sees connections from (the load balancer, nginx), e.g. "10.0.0.0/8,127.0.0.1".
+# Empty: REMOTE_ADDR is the client, as when the app is reached directly.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
