@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 @shared_task(name="articles.tasks.flush_reads")
 def flush_reads() -> int:
     """Roll the Redis read counters into ArticleDailyStats (idempotent)."""
-    from .reads import flush_to_database
+    from .rollup import flush_to_database
 
     return flush_to_database()
 

@@ -238,6 +238,13 @@ SIGNUP_EMAILS_PER_10_MIN = env_int("SIGNUP_EMAILS_PER_10_MIN", 1)
 SIGNUP_EMAILS_PER_DAY = env_int("SIGNUP_EMAILS_PER_DAY", 3)
 SUBSCRIBER_IMPORT_MAX_ROWS = env_int("SUBSCRIBER_IMPORT_MAX_ROWS", 100_000)
 READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) + margin
+# New distinct readers one client network (an IPv4 address, an IPv6 /64) may add to one article
+# per day; more reads from it still count as views. Stops one machine buying a place in the
+# most-read list with fresh cookies. The trade-off: mobile carriers put many subscribers behind
+# one carrier-grade NAT address, and past the cap their readers stop adding to an article's
+# readers that day. 50 tolerates a busy NAT for one story; raise it when most readers come
+# through a few carriers, 0 turns the cap off.
+READS_MAX_READERS_PER_IP_PER_DAY = env_int("READS_MAX_READERS_PER_IP_PER_DAY", 50)
 FEED_URLS = env_list("FEED_URLS")
 # Messages per second across all workers (Redis token bucket); 0 means unlimited.
 SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0)
