@@ -246,6 +246,11 @@ READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) +
 # through a few carriers, 0 turns the cap off.
 READS_MAX_READERS_PER_IP_PER_DAY = env_int("READS_MAX_READERS_PER_IP_PER_DAY", 50)
 FEED_URLS = env_list("FEED_URLS")
+# Feed fetching refuses hosts that resolve to loopback, private, link-local, multicast or
+# reserved addresses (articles.feed_fetch), except these host names (a CMS on the internal
+# network). One deadline covers resolving, connecting, redirects and reading the body.
+FEED_ALLOWED_HOSTS = env_list("FEED_ALLOWED_HOSTS")
+FEED_FETCH_DEADLINE_SECONDS = env_float("FEED_FETCH_DEADLINE_SECONDS", 30)
 # Messages per second across all workers (Redis token bucket); 0 means unlimited.
 SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0)
 SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)  # 0: per-ESP default (newsletter.sending)
