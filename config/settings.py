@@ -11,6 +11,7 @@ import ipaddress
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -75,9 +76,30 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _required_in_production(name: str, *, why: str) -> str:
+    """A variable the process refuses to start without when DEBUG is off (like SECRET_KEY)."""
+    value = os.environ.get(name, "")
+    if not value and not DEBUG:
+        raise ImproperlyConfigured(
+            f"{name} is not set. With DEBUG off the application refuses to start without it: {why}"
+        )
+    return value
+
+
 SECRET_KEY = _secret_key()
-# Key for hashes kept long-term (suppression list, consent IP/UA); keep it when rotating SECRET_KEY.
-HASH_KEY = os.environ.get("HASH_KEY") or SECRET_KEY
+# Rotating SECRET_KEY: put the old key here (comma-separated, newest first) so links already
+# emailed (unsubscribe, preferences, confirmation) and sessions still verify; drop it later.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# Key for hashes kept long-term (suppression list, consent IP/UA, reader cookies); keep it when
+# rotating SECRET_KEY. Defaulting to SECRET_KEY in production would tie the two together.
+HASH_KEY = (
+    _required_in_production(
+        "HASH_KEY",
+        why="it keys the suppression list and consent hashes and must outlive SECRET_KEY rotations; "
+        "set it to a long random string, different from SECRET_KEY, and never change it.",
+    )
+    or SECRET_KEY
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -95,6 +117,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.syndication",
     "anymail",
+    "axes",
+    "csp",
     "django_celery_beat",
     "articles",
     "newsletter",
@@ -111,6 +135,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -217,6 +244,13 @@ def _anymail_from_env(environ: os._Environ[str] | dict[str, str]) -> dict[str, s
 
 
 ANYMAIL = _anymail_from_env(os.environ)
+if not DEBUG and ":" not in ANYMAIL.get("WEBHOOK_SECRET", ""):
+    # Without it the tracking webhooks would take anyone's word for bounces and complaints.
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET is not set (as user:password). With DEBUG off the application refuses to start without it: "
+        "the ESP's tracking webhooks (/anymail/) authenticate with it; set it to user:long-random-password "
+        "and give the ESP https://user:password@your.site/anymail/<esp>/tracking/."
+    )
 # Anymail's own retry would resend after a read timeout, where the ESP may have accepted:
 # our batch task decides what is safe to retry (newsletter.sending).
 ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))  # type: ignore[arg-type]
@@ -297,6 +331,38 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp, config.csp): scripts, styles, fonts and connections from
+# this origin only; the templates have no inline script or style (the signup box loads
+# static/newsletter.js). Images may come from the CMS (Article.image_url: https). The admin also
+# allows inline styles (Django's change list and our email previews use them); a view that sets
+# its own header (the embeddable signup form's frame-ancestors) keeps it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "https:", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Admin login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from
+# one client IP (config.client_ip, so behind a proxy it is the reader's IP, not the proxy's) lock
+# that pair out for AXES_COOLOFF_MINUTES, even with the right password. Attempts are stored in
+# the database (visible and resettable in the admin, `manage.py axes_reset`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.request_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_MESSAGE = _("محاولات دخول فاشلة كثيرة: أُوقف الدخول بهذا الاسم من هذا العنوان مؤقتًا. حاول لاحقًا.")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -324,5 +390,7 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes announces itself at every start, on stdout; management commands' output is parsed.
+        "axes.apps": {"level": "WARNING"},
     },
 }
