@@ -91,9 +91,10 @@ def handle(
     article_id, status = _target(method, query_string, content_length, read_body)
     if article_id is not None:
         # Validate and count in one Redis round trip; bots and prefetches only validate.
-        visitor = visitors.identify(meta, cookie) if reads.should_count_meta(method, meta) else None
+        day = reads.today()
+        visitor = visitors.identify(meta, cookie, day=day) if reads.should_count_meta(method, meta) else None
         counted = reads.record_read_if_published(
-            article_id, visitor.id if visitor else None, network=visitor.network if visitor else ""
+            article_id, visitor.id if visitor else None, network=visitor.network if visitor else "", day=day
         )
         if not counted:
             article_id, status = None, 404

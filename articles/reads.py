@@ -107,8 +107,9 @@ def count_request(request: HttpRequest, article_id: int) -> bool:
     """Count the read this request represents, if it should count. Returns whether it did."""
     if not should_count(request):
         return False
-    visitor = visitors.identify_request(request)
-    record_read(article_id, visitor.id, network=visitor.network)
+    day = today()
+    visitor = visitors.identify_request(request, day=day)
+    record_read(article_id, visitor.id, network=visitor.network, day=day)
     return True
 
 

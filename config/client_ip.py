@@ -63,15 +63,21 @@ def client_ip(meta: Mapping[str, str]) -> str:
     """The client's address from a WSGI environ / request.META (see the module docstring).
     Normalised text (`2001:db8::1`, IPv4-mapped as IPv4); REMOTE_ADDR as given when it is not
     an IP (e.g. a unix socket), "" when there is none."""
-    remote = meta.get("REMOTE_ADDR", "")
     proxies = settings.TRUSTED_PROXIES
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "") if proxies else ""
+    return _client_ip(meta.get("REMOTE_ADDR", ""), forwarded, tuple(proxies))
+
+
+# On the read path (every read): the same few addresses arrive again and again, and parsing
+# them with ipaddress costs more than the rest of identifying the reader.
+@lru_cache(maxsize=4096)
+def _client_ip(remote: str, forwarded: str, proxies: tuple[str, ...]) -> str:
     address = parse_ip(remote)
     if address is None:
         return remote
     if not proxies:
         return str(address)
-    networks = _networks(tuple(proxies))
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    networks = _networks(proxies)
     if not forwarded or not _trusted(address, networks):
         return str(address)
     closest = address
@@ -92,6 +98,7 @@ def request_client_ip(request: HttpRequest) -> str:
     return client_ip(request.META)
 
 
+@lru_cache(maxsize=4096)
 def limit_key(ip: str) -> str:
     """The address for IPv4, its /64 network for IPv6 (`2001:db8:1:2::/64`); the input
     unchanged when it is not an IP."""
