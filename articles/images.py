@@ -38,7 +38,7 @@ ALLOWED_EXTENSIONS = sorted(ext for exts in ALLOWED_FORMATS.values() for ext in 
 NOT_AN_IMAGE = _("الملف ليس صورة مقبولة: ارفع صورة JPEG أو PNG أو WebP أو GIF (ملفات SVG وHTML غير مقبولة).")
 
 
-def validate_article_image(value: File) -> None:  # type: ignore[type-arg]
+def validate_article_image(value: File) -> None:
     """Model-field validator: raises ValidationError unless `value` is an allowed raster image."""
     if value.size is not None and value.size > MAX_UPLOAD_BYTES:
         raise ValidationError(
@@ -70,13 +70,13 @@ def validate_article_image(value: File) -> None:  # type: ignore[type-arg]
 
 @dataclass(frozen=True)
 class EmailCopy:
-    content: ContentFile  # type: ignore[type-arg]
+    content: ContentFile
     name: str
     width: int
     height: int
 
 
-def make_email_copy(source: File, *, stem: str) -> EmailCopy:  # type: ignore[type-arg]
+def make_email_copy(source: File, *, stem: str) -> EmailCopy:
     """A re-encoded copy of `source` at most EMAIL_MAX_WIDTH wide, named `<stem>.jpg|png`."""
     source.seek(0)
     with Image.open(source) as original:

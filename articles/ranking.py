@@ -158,7 +158,7 @@ def most_read(
             pipe = client.pipeline(transaction=False)
             for article_id in needs_union:
                 pipe.pfcount(*[reads.readers_key(day, article_id) for day in redis_days])
-            unions = dict(zip(needs_union, pipe.execute()))
+            unions = dict(zip(needs_union, pipe.execute(), strict=True))
         else:
             unions = {}
         for article_id in chunk:

@@ -154,7 +154,7 @@ def _count(article_id: int, visitor: str | None, *, check: bool, network: str, d
     if _count_script is None or _count_script.registered_client is not client:
         _count_script = client.register_script(_COUNT)
     keys = [PUBLISHED_KEY, views_key(day), readers_key(day, article_id), networks_key(day, article_id)]
-    args = [
+    args: list[str | int] = [
         article_id,
         visitor or "",
         key_ttl_seconds(),

@@ -221,7 +221,7 @@ def refresh_email_image(article: Article) -> None:
         article.email_image.save(copy.name, copy.content, save=False)
         article.email_image_width, article.email_image_height = copy.width, copy.height
     else:
-        article.email_image = ""  # type: ignore[assignment]
+        article.email_image = ""
         article.email_image_width = article.email_image_height = None
     article.save(update_fields=["email_image", "email_image_width", "email_image_height"])
     if previous:

@@ -95,7 +95,7 @@ def serve() -> Iterator[Callable[..., str]]:
 
     def start(handler: Callable[[BaseHTTPRequestHandler], None]) -> str:
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 handler(self)
 
             def log_message(self, *args: object) -> None:
@@ -123,7 +123,7 @@ def feed_body(request: BaseHTTPRequestHandler) -> None:
 
 
 @pytest.mark.django_db
-def test_a_loopback_server_is_refused_unless_allowed(serve, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_loopback_server_is_refused_unless_allowed(serve, settings) -> None:
     base = serve(feed_body)
     settings.FEED_ALLOWED_HOSTS = []
     for url in [f"{base}/feed.xml", base.replace("127.0.0.1", "localhost") + "/feed.xml"]:
@@ -135,7 +135,7 @@ def test_a_loopback_server_is_refused_unless_allowed(serve, settings) -> None:  
 
 
 @pytest.mark.django_db
-def test_a_redirect_from_an_allowed_host_to_a_private_address_is_refused(serve, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_redirect_from_an_allowed_host_to_a_private_address_is_refused(serve, settings) -> None:
     target = serve(feed_body)  # would answer, were the redirect followed
     port = target.rsplit(":", 1)[1]
 
@@ -154,7 +154,7 @@ def test_a_redirect_from_an_allowed_host_to_a_private_address_is_refused(serve, 
 
 
 @pytest.mark.django_db
-def test_the_deadline_stops_a_server_that_trickles_bytes(serve, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_deadline_stops_a_server_that_trickles_bytes(serve, settings) -> None:
     def trickle(request: BaseHTTPRequestHandler) -> None:
         request.send_response(200)
         request.send_header("Content-Type", "application/rss+xml")
@@ -182,7 +182,7 @@ def test_the_deadline_stops_a_server_that_trickles_bytes(serve, settings) -> Non
 
 
 @pytest.mark.django_db
-def test_oversized_feed_is_refused(serve, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_feed_is_refused(serve, settings, monkeypatch) -> None:
     from articles import feeds
 
     monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 100)

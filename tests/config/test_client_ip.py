@@ -33,7 +33,7 @@ PROXIES = ["10.0.0.0/8", "192.168.1.1", "2001:db8:ffff::/48"]
         ("", "198.51.100.7", ""),
     ],
 )
-def test_client_ip(remote: str, forwarded: str | None, expected: str, settings) -> None:  # type: ignore[no-untyped-def]
+def test_client_ip(remote: str, forwarded: str | None, expected: str, settings) -> None:
     settings.TRUSTED_PROXIES = PROXIES
     meta = {"REMOTE_ADDR": remote}
     if forwarded is not None:
@@ -41,7 +41,7 @@ def test_client_ip(remote: str, forwarded: str | None, expected: str, settings) 
     assert client_ip(meta) == expected
 
 
-def test_without_trusted_proxies_the_header_is_ignored(settings) -> None:  # type: ignore[no-untyped-def]
+def test_without_trusted_proxies_the_header_is_ignored(settings) -> None:
     settings.TRUSTED_PROXIES = []
     assert client_ip({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}) == "127.0.0.1"
 

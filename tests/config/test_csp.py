@@ -46,7 +46,7 @@ def make_article(**fields: object) -> Article:
 
 
 @pytest.fixture
-def pages(db) -> list[str]:  # type: ignore[no-untyped-def]
+def pages(db) -> list[str]:
     article = make_article(image_url="https://img.example.com/a.jpg")
     tag = article.tags.get()
     return ["/", article.get_absolute_url(), tag.get_absolute_url(), "/search/?q=الكهرباء", "/newsletter/"]
@@ -86,7 +86,7 @@ def test_admin_allows_inline_styles_but_not_inline_scripts(admin_client: Client)
     ("origins", "expected"),
     [([], "frame-ancestors *"), (["https://blog.example.org"], "frame-ancestors 'self' https://blog.example.org")],
 )
-def test_the_embed_keeps_its_own_frame_ancestors(settings, origins: list[str], expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_embed_keeps_its_own_frame_ancestors(settings, origins: list[str], expected: str) -> None:
     settings.SIGNUP_ALLOWED_ORIGINS = origins
     response = Client().get("/newsletter/embed/")
     assert response.status_code == 200

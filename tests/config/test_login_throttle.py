@@ -4,6 +4,8 @@ trusted proxy, not the proxy's address."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -13,8 +15,8 @@ LOGIN = "/admin/login/?next=/admin/"
 PASSWORD = "the-right-password-9f8e7d"
 
 
-def attempt(password: str, *, remote: str = "198.51.100.20", forwarded: str | None = None, username: str = "chief"):  # type: ignore[no-untyped-def]
-    extra = {"REMOTE_ADDR": remote}
+def attempt(password: str, *, remote: str = "198.51.100.20", forwarded: str | None = None, username: str = "chief"):
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     client = Client(**extra)
@@ -23,7 +25,7 @@ def attempt(password: str, *, remote: str = "198.51.100.20", forwarded: str | No
 
 
 @pytest.fixture
-def chief(db) -> User:  # type: ignore[no-untyped-def]
+def chief(db) -> User:
     return User.objects.create_superuser("chief", "chief@example.com", PASSWORD)
 
 
@@ -43,7 +45,7 @@ def test_after_the_failure_limit_the_right_password_is_refused(chief: User) -> N
 
 
 @pytest.mark.django_db
-def test_behind_the_proxy_the_lockout_follows_the_client_ip(chief: User, settings) -> None:  # type: ignore[no-untyped-def]
+def test_behind_the_proxy_the_lockout_follows_the_client_ip(chief: User, settings) -> None:
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     for _ in range(settings.AXES_FAILURE_LIMIT):
         attempt("wrong", remote="10.0.0.2", forwarded="203.0.113.50")
