@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import images, services
 from .models import Article, ArticleDailyStats, Section, Tag
 
 
@@ -45,7 +45,11 @@ class ArticleAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["publish", "unpublish", "exclude_selected", "include_selected"]
     readonly_fields = ["updated_at"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
+        # Say what is accepted instead of Django's generic "not an image" (articles.images).
+        models.ImageField: {"error_messages": {"invalid_image": images.NOT_AN_IMAGE}},
+    }
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "section", "tags", "author"]}),
         (_("الصورة"), {"fields": ["image", "image_url", "image_alt"]}),

@@ -5,7 +5,9 @@ fast path (articles.beacon_wsgi), which answers /r/ before Django's middleware s
 Accepted: GET /r/?id=123 or ?url=<article URL> (answers a 1x1 GIF), POST /r/ with a
 text/plain or form body `id=123`, `url=...`, a bare id or a bare URL (answers 204) -- what
 `navigator.sendBeacon(url, data)` sends. Bad input is a 4xx, an unknown article 404, nothing
-stored; never any SQL.
+stored; never any SQL. The reader is identified by articles.visitors (signed `rid` cookie, else
+the client IP behind trusted proxies + User-Agent); the beacon sets no cookie (it is usually
+called from another site, where a cookie of ours would be third-party).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from . import reads
+from . import reads, visitors
 
 MAX_BEACON_BYTES = 2048
 # The smallest transparent GIF (43 bytes).
@@ -89,8 +91,12 @@ def handle(
     article_id, status = _target(method, query_string, content_length, read_body)
     if article_id is not None:
         # Validate and count in one Redis round trip; bots and prefetches only validate.
-        visitor = reads.visitor_id_from(meta, cookie)[0] if reads.should_count_meta(method, meta) else None
-        if not reads.record_read_if_published(article_id, visitor):
+        day = reads.today()
+        visitor = visitors.identify(meta, cookie, day=day) if reads.should_count_meta(method, meta) else None
+        counted = reads.record_read_if_published(
+            article_id, visitor.id if visitor else None, network=visitor.network if visitor else "", day=day
+        )
+        if not counted:
             article_id, status = None, 404
     if article_id is None:
         return BeaconResult(status)

@@ -4,7 +4,9 @@ the wrapped application. Run it as the server's entry point:
 
     gunicorn articles.beacon_wsgi:application
 
-It serves the same logic as the Django view (articles.beacon.handle) and runs no SQL.
+It serves the same logic as the Django view (articles.beacon.handle) and runs no SQL. The client
+IP is read from the environ with the same rule as everywhere (config.client_ip: X-Forwarded-For
+only from TRUSTED_PROXIES).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from typing import Any
 
 from config.wsgi import application as django_application
 
-from . import beacon, reads
+from . import beacon, visitors
 
 BEACON_PATH = "/r/"
-_COOKIE_RE = re.compile(rf"(?:^|;\s*){reads.VISITOR_COOKIE}=([A-Za-z0-9_-]{{16,64}})(?:;|$)")
+_COOKIE_RE = re.compile(rf"(?:^|;\s*){visitors.VISITOR_COOKIE}=({visitors.COOKIE_VALUE_PATTERN})(?:;|$)")
 _STATUS = {
     200: "200 OK",
     204: "204 No Content",

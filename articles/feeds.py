@@ -4,27 +4,34 @@ Upsert by GUID, else by canonical URL; categories become tags; bodies are saniti
 editor's. The whole feed is one transaction: a malformed or unreachable feed raises FeedError
 and changes nothing. An entry whose content is unchanged is not saved, so re-running an import
 changes nothing (not even updated_at).
+
+Feeds are content from elsewhere: an entry's link becomes the article's canonical URL only when
+it is an absolute http(s) URL (articles.urls_safety); otherwise the link is dropped, and the entry
+is skipped when that link was its only identifier. Each is reported in ImportResult.warnings.
+Fetching over HTTP refuses private and loopback addresses, follows redirects under the same
+check and stops at a deadline (articles.feed_fetch).
 """
 
 from __future__ import annotations
 
 import calendar
-import urllib.error
-import urllib.request
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from . import services
 from .arabic import tag_key
+from .feed_fetch import FetchError, fetch_url
 from .models import Article
+from .urls_safety import safe_http_url
 
 MAX_FEED_BYTES = 10 * 1024 * 1024
-FETCH_TIMEOUT_SECONDS = 20
 USER_AGENT = "newsletter-feed-import/1.0 (+feedparser)"
 
 
@@ -32,22 +39,32 @@ class FeedError(Exception):
     """The feed could not be fetched or parsed; nothing was imported."""
 
 
+class EntrySkipped(Exception):
+    """This entry cannot be imported safely; the rest of the feed can."""
+
+
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 def fetch(source: str) -> bytes:
     """Bytes of a feed from an http(s) URL or a local file path."""
     if source.startswith(("http://", "https://")):
-        request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
         try:
-            with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
-                data = response.read(MAX_FEED_BYTES + 1)
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-            raise FeedError(f"cannot fetch {source}: {error}") from error
+            data = fetch_url(
+                source,
+                max_bytes=MAX_FEED_BYTES,
+                deadline_seconds=settings.FEED_FETCH_DEADLINE_SECONDS,
+                allowed_hosts=settings.FEED_ALLOWED_HOSTS,
+                user_agent=USER_AGENT,
+            )
+        except FetchError as error:
+            raise FeedError(str(error)) from error
     else:
         path = Path(source.removeprefix("file://"))
         try:
@@ -96,9 +113,22 @@ def _entry_summary(entry: feedparser.FeedParserDict) -> str:
     return ""
 
 
-def import_entry(entry: feedparser.FeedParserDict) -> str:
-    """Create, update or leave one article; returns "created", "updated" or "unchanged"."""
-    link = (entry.get("link") or "").strip()[:500] or None
+def _entry_link(entry: feedparser.FeedParserDict, warnings: list[str]) -> str | None:
+    raw = (entry.get("link") or "").strip()
+    link = safe_http_url(raw)
+    if raw and not link:
+        if not entry.get("id"):
+            raise EntrySkipped(
+                f"skipped entry {entry.get('title', '')[:80]!r}: its link {raw[:80]!r} is not an http(s) URL"
+            )
+        warnings.append(f"entry {entry['id'][:80]!r}: link {raw[:80]!r} is not an http(s) URL; imported without it")
+    return link[:500] or None
+
+
+def import_entry(entry: feedparser.FeedParserDict, *, warnings: list[str] | None = None) -> str:
+    """Create, update or leave one article; returns "created", "updated" or "unchanged".
+    Raises EntrySkipped for an entry that cannot be imported safely."""
+    link = _entry_link(entry, warnings if warnings is not None else [])
     guid = (entry.get("id") or link or "").strip()[:500] or None
     title = (entry.get("title") or "").strip()[:300]
     if not guid or not title:
@@ -136,6 +166,11 @@ def import_feed(source: str) -> ImportResult:
     result = ImportResult()
     with transaction.atomic():
         for entry in parsed.entries:
-            outcome = import_entry(entry)
+            try:
+                outcome = import_entry(entry, warnings=result.warnings)
+            except EntrySkipped as skipped:
+                result.skipped += 1
+                result.warnings.append(str(skipped))
+                continue
             setattr(result, outcome, getattr(result, outcome) + 1)
     return result

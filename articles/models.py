@@ -6,10 +6,14 @@ feeds, services) so views, admin and tasks stay thin.
 
 from __future__ import annotations
 
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import images
+from .urls_safety import safe_http_url
 
 
 class Section(models.Model):
@@ -73,7 +77,17 @@ class Article(models.Model):
     slug = models.SlugField(_("المعرّف"), max_length=300, unique=True, allow_unicode=True)
     summary = models.TextField(_("الملخص"), blank=True)
     body = models.TextField(_("النص"), blank=True, help_text=_("HTML، يُنقّى عند الحفظ."))
-    image = models.FileField(_("صورة مرفوعة"), upload_to="articles/%Y/%m/", blank=True)
+    image = models.ImageField(
+        _("صورة مرفوعة"),
+        upload_to="articles/%Y/%m/",
+        blank=True,
+        validators=[FileExtensionValidator(images.ALLOWED_EXTENSIONS), images.validate_article_image],
+        help_text=_("JPEG أو PNG أو WebP أو GIF. تُصنع منها نسخة للنشرة بعرض 600 بكسل على الأكثر."),
+    )
+    # Re-encoded copy for emails (articles.images), made by articles.services when `image` changes.
+    email_image = models.ImageField(upload_to="articles/email/%Y/%m/", blank=True, editable=False)
+    email_image_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    email_image_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     image_url = models.URLField(_("رابط الصورة"), max_length=500, blank=True)
     image_alt = models.CharField(_("النص البديل للصورة"), max_length=300, blank=True)
     canonical_url = models.URLField(
@@ -122,7 +136,12 @@ class Article(models.Model):
     def image_src(self) -> str:
         if self.image:
             return self.image.url
-        return self.image_url
+        return safe_http_url(self.image_url)
+
+    @property
+    def email_image_url(self) -> str:
+        """Path under MEDIA_URL of the copy for emails (at most 600 px wide), "" when none."""
+        return self.email_image.url if self.email_image else ""
 
 
 class ArticleDailyStats(models.Model):

@@ -7,6 +7,7 @@ read beacon validates against and drops the cached article page.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 import nh3
@@ -17,7 +18,7 @@ from django.utils.text import slugify
 
 from config.redis_client import get_redis
 
-from . import reads
+from . import images, reads
 from .arabic import display_name, extract_hashtags, html_to_text, normalise, tag_key
 from .models import Article, Tag
 
@@ -197,15 +198,35 @@ def prepare_article(article: Article) -> None:
 def save_article(
     article: Article, *, extra_tag_names: Iterable[str] = (), replace_tags: bool = False, sync: bool = True
 ) -> Article:
-    old_slug = None
+    old_slug, old_image = None, ""
     if article.pk:
-        old_slug = Article.objects.filter(pk=article.pk).values_list("slug", flat=True).first()
+        old_slug, old_image = Article.objects.filter(pk=article.pk).values_list("slug", "image").first() or (None, "")
     prepare_article(article)
     article.save()
+    if (article.image.name or "") != (old_image or "") or (article.image and not article.email_image):
+        refresh_email_image(article)
     if sync:
         sync_tags(article, extra_names=extra_tag_names, replace=replace_tags)
     after_change([article], old_slugs=[old_slug] if old_slug else [])
     return article
+
+
+def refresh_email_image(article: Article) -> None:
+    """(Re)make the email copy of the article's uploaded image (articles.images), or drop it
+    when the image was removed. The replaced copy's file is deleted after commit."""
+    previous = article.email_image.name if article.email_image else ""
+    if article.image:
+        with article.image.open("rb") as source:
+            copy = images.make_email_copy(source, stem=f"{article.pk}-{secrets.token_hex(4)}")
+        article.email_image.save(copy.name, copy.content, save=False)
+        article.email_image_width, article.email_image_height = copy.width, copy.height
+    else:
+        article.email_image = ""
+        article.email_image_width = article.email_image_height = None
+    article.save(update_fields=["email_image", "email_image_width", "email_image_height"])
+    if previous:
+        storage = article.email_image.storage
+        transaction.on_commit(lambda: storage.delete(previous))
 
 
 def after_change(articles: Iterable[Article], *, old_slugs: Iterable[str] = ()) -> None:

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 @shared_task(name="articles.tasks.flush_reads")
 def flush_reads() -> int:
     """Roll the Redis read counters into ArticleDailyStats (idempotent)."""
-    from .reads import flush_to_database
+    from .rollup import flush_to_database
 
     return flush_to_database()
 
@@ -31,5 +31,9 @@ def import_configured_feeds() -> dict[str, str]:
             log.warning("feed import failed: %s", error)
             outcome[url] = f"error: {error}"
         else:
-            outcome[url] = f"created={result.created} updated={result.updated} unchanged={result.unchanged}"
+            for warning in result.warnings:
+                log.warning("feed %s: %s", url, warning)
+            outcome[url] = (
+                f"created={result.created} updated={result.updated} unchanged={result.unchanged} skipped={result.skipped}"
+            )
     return outcome

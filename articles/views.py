@@ -24,7 +24,7 @@ from config.cached_pages import render_shared, respond
 from config.redis_client import get_redis
 
 from . import beacon as beacon_module
-from . import reads, services
+from . import reads, services, visitors
 from .arabic import Hashtag, extract_hashtags, html_to_text, link_hashtags
 from .models import Article, Section, Tag
 from .ranking import most_read
@@ -59,13 +59,14 @@ def _is_staff(request: HttpRequest) -> bool:
 
 
 def _with_visitor_cookie(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    if not reads.VISITOR_COOKIE_RE.match(request.COOKIES.get(reads.VISITOR_COOKIE, "")):
-        # The id counted for this first view (the daily IP+UA hash) becomes the cookie, so the
-        # reader's next view is the same reader; it is random-looking and carries no IP.
-        visitor, _ = reads.visitor_id(request)
+    if visitors.read_cookie(request.COOKIES.get(visitors.VISITOR_COOKIE, "")) is None:
+        # No cookie, or one without a valid signature: the id counted for this view (the daily
+        # IP+UA hash) becomes the signed cookie, so the reader's next view is the same reader;
+        # it is random-looking and carries no IP.
+        visitor = visitors.identify_request(request)
         response.set_cookie(
-            reads.VISITOR_COOKIE,
-            visitor,
+            visitors.VISITOR_COOKIE,
+            visitors.sign_cookie(visitor.id),
             max_age=VISITOR_COOKIE_AGE,
             httponly=True,
             samesite="Lax",
@@ -178,7 +179,7 @@ def beacon(request: HttpRequest) -> HttpResponse:
     result = beacon_module.handle(
         method=request.method or "GET",
         meta=request.META,
-        cookie=request.COOKIES.get(reads.VISITOR_COOKIE, ""),
+        cookie=request.COOKIES.get(visitors.VISITOR_COOKIE, ""),
         query_string=request.META.get("QUERY_STRING", ""),
         content_length=request.META.get("CONTENT_LENGTH", ""),
         read_body=lambda size: request.read(min(size, beacon_module.MAX_BEACON_BYTES + 1)),

@@ -6,7 +6,7 @@ a fixed past day, then, per run:
                   (10 stories) and `render.render_digest()` the Arabic all-sections segment
                   (templates, story view models, css-inline);
   10 segments     render the same edition for 10 distinct (language, topics) segments, as
-                  newsletter.sending does once per segment per batch.
+                  newsletter.delivery.batch does once per segment per batch.
 Prints median / max milliseconds over --runs (after one warm-up), the SQL queries of one
 render and the HTML size.
 

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG=0 SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production-0123456789abcdef}
+# Required with DEBUG=0 (config.settings refuses to start without them); throw-away values.
+export HASH_KEY=${HASH_KEY:-bench-hash-key-not-for-production-0123456789abcdef}
+export ANYMAIL_WEBHOOK_SECRET=${ANYMAIL_WEBHOOK_SECRET:-bench:not-for-production}
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SITE_URL=http://127.0.0.1:${PORT:-8101}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_articles}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/11}

@@ -7,9 +7,11 @@ The README's configuration table lists every variable read here.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses / CIDR networks; a typo refuses to start rather than
+    silently trusting nothing (or, worse, the wrong network)."""
+    values = env_list(name)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or CIDR network") from error
+    return values
+
+
 DEBUG = env_bool("DEBUG", True)
 
 
@@ -63,12 +77,37 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _required_in_production(name: str, *, why: str) -> str:
+    """A variable the process refuses to start without when DEBUG is off (like SECRET_KEY)."""
+    value = os.environ.get(name, "")
+    if not value and not DEBUG:
+        raise ImproperlyConfigured(
+            f"{name} is not set. With DEBUG off the application refuses to start without it: {why}"
+        )
+    return value
+
+
 SECRET_KEY = _secret_key()
-# Key for hashes kept long-term (suppression list, consent IP/UA); keep it when rotating SECRET_KEY.
-HASH_KEY = os.environ.get("HASH_KEY") or SECRET_KEY
+# Rotating SECRET_KEY: put the old key here (comma-separated, newest first) so links already
+# emailed (unsubscribe, preferences, confirmation) and sessions still verify; drop it later.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# Key for hashes kept long-term (suppression list, consent IP/UA, reader cookies); keep it when
+# rotating SECRET_KEY. Defaulting to SECRET_KEY in production would tie the two together.
+HASH_KEY = (
+    _required_in_production(
+        "HASH_KEY",
+        why="it keys the suppression list and consent hashes and must outlive SECRET_KEY rotations; "
+        "set it to a long random string, different from SECRET_KEY, and never change it.",
+    )
+    or SECRET_KEY
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Reverse proxies whose X-Forwarded-For is believed (config.client_ip): the addresses the app
+# server sees connections from (the load balancer, nginx), e.g. "10.0.0.0/8,127.0.0.1".
+# Empty: REMOTE_ADDR is the client, as when the app is reached directly.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,6 +118,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.syndication",
     "anymail",
+    "axes",
+    "csp",
     "django_celery_beat",
     "articles",
     "newsletter",
@@ -95,6 +136,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -201,6 +245,13 @@ def _anymail_from_env(environ: os._Environ[str] | dict[str, str]) -> dict[str, A
 
 
 ANYMAIL = _anymail_from_env(os.environ)
+if not DEBUG and ":" not in ANYMAIL.get("WEBHOOK_SECRET", ""):
+    # Without it the tracking webhooks would take anyone's word for bounces and complaints.
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET is not set (as user:password). With DEBUG off the application refuses to start without it: "
+        "the ESP's tracking webhooks (/anymail/) authenticate with it; set it to user:long-random-password "
+        "and give the ESP https://user:password@your.site/anymail/<esp>/tracking/."
+    )
 # Anymail's own retry would resend after a read timeout, where the ESP may have accepted:
 # our batch task decides what is safe to retry (newsletter.delivery).
 ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
@@ -215,14 +266,26 @@ DIGEST_UTM_PARAMS = os.environ.get("DIGEST_UTM_PARAMS", "utm_source=newsletter&u
 CONSENT_TEXT_VERSION = os.environ.get("CONSENT_TEXT_VERSION", "2026-11")
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)
 SIGNUP_ALLOWED_ORIGINS = env_list("SIGNUP_ALLOWED_ORIGINS")
-# Signup abuse limits (newsletter.ratelimits): submissions per IP per hour; subscriber emails
+# Signup abuse limits (newsletter.subscribers.ratelimits): submissions per IP per hour; subscriber emails
 # (confirmation / "already subscribed") per address per 10 minutes and per day.
 SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR = env_int("SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR", 30)
 SIGNUP_EMAILS_PER_10_MIN = env_int("SIGNUP_EMAILS_PER_10_MIN", 1)
 SIGNUP_EMAILS_PER_DAY = env_int("SIGNUP_EMAILS_PER_DAY", 3)
 SUBSCRIBER_IMPORT_MAX_ROWS = env_int("SUBSCRIBER_IMPORT_MAX_ROWS", 100_000)
 READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) + margin
+# New distinct readers one client network (an IPv4 address, an IPv6 /64) may add to one article
+# per day; more reads from it still count as views. Stops one machine buying a place in the
+# most-read list with fresh cookies. The trade-off: mobile carriers put many subscribers behind
+# one carrier-grade NAT address, and past the cap their readers stop adding to an article's
+# readers that day. 50 tolerates a busy NAT for one story; raise it when most readers come
+# through a few carriers, 0 turns the cap off.
+READS_MAX_READERS_PER_IP_PER_DAY = env_int("READS_MAX_READERS_PER_IP_PER_DAY", 50)
 FEED_URLS = env_list("FEED_URLS")
+# Feed fetching refuses hosts that resolve to loopback, private, link-local, multicast or
+# reserved addresses (articles.feed_fetch), except these host names (a CMS on the internal
+# network). One deadline covers resolving, connecting, redirects and reading the body.
+FEED_ALLOWED_HOSTS = env_list("FEED_ALLOWED_HOSTS")
+FEED_FETCH_DEADLINE_SECONDS = env_float("FEED_FETCH_DEADLINE_SECONDS", 30)
 # Messages per second across all workers (Redis token bucket); 0 means unlimited.
 SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0)
 SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)  # 0: per-ESP default (newsletter.delivery)
@@ -269,6 +332,38 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp, config.csp): scripts, styles, fonts and connections from
+# this origin only; the templates have no inline script or style (the signup box loads
+# static/newsletter.js). Images may come from the CMS (Article.image_url: https). The admin also
+# allows inline styles (Django's change list and our email previews use them); a view that sets
+# its own header (the embeddable signup form's frame-ancestors) keeps it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "https:", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Admin login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from
+# one client IP (config.client_ip, so behind a proxy it is the reader's IP, not the proxy's) lock
+# that pair out for AXES_COOLOFF_MINUTES, even with the right password. Attempts are stored in
+# the database (visible and resettable in the admin, `manage.py axes_reset`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.request_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_MESSAGE = _("محاولات دخول فاشلة كثيرة: أُوقف الدخول بهذا الاسم من هذا العنوان مؤقتًا. حاول لاحقًا.")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -296,5 +391,7 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes announces itself at every start, on stdout; management commands' output is parsed.
+        "axes.apps": {"level": "WARNING"},
     },
 }

@@ -31,6 +31,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString
 
+from articles.urls_safety import safe_http_url
+
 from ..models import Digest, DigestItem, Frequency
 from .rtl import arabic_digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
@@ -124,7 +126,8 @@ def build_stories(digest: Digest, items: Iterable[DigestItem], *, language: str)
     stories = []
     for number, item in enumerate(items, start=1):
         article = item.article
-        url = article.canonical_url or absolute_url(article.get_absolute_url())
+        # A stored URL is checked again here: only http(s) ever becomes a link in an email.
+        url = safe_http_url(article.canonical_url) or absolute_url(article.get_absolute_url())
         title = " ".join(article.title.split())
         summary = " ".join(article.summary.split())
         stories.append(

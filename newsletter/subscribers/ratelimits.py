@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
+from config.client_ip import limit_key
 from config.redis_client import script
 
 from .addresses import keyed_hash
@@ -100,11 +101,17 @@ def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
     except redis.RedisError:
         logger.warning("rate limit store unavailable; allowing the submission, sending no email")
         return SignupAllowance(submission_allowed=True, email_reserved=False)
+    if not submission:
+        # The network, never the address: logs keep no personal data.
+        logger.warning(
+            "signup limit reached for a client network (%s/hour)", settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR
+        )
     return SignupAllowance(submission_allowed=submission, email_reserved=email)
 
 
 def ip_key_hash(ip: str) -> str:
-    return keyed_hash(ip or "unknown", purpose="ratelimit-ip")
+    """The IP limit's key: per address for IPv4, per /64 for IPv6 (config.client_ip.limit_key)."""
+    return keyed_hash(limit_key(ip) if ip else "unknown", purpose="ratelimit-ip")
 
 
 def allow_email(*, address_hash: str) -> bool:

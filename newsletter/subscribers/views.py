@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Section
 from config.cached_pages import render_shared, respond
+from config.client_ip import client_ip
 
 from ..models import Language, Subscriber
 from . import lifecycle
@@ -43,9 +44,9 @@ EMBED_TOKEN_MAX_AGE = 6 * 3600
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it
-    # (deployments behind a proxy set REMOTE_ADDR from it in the proxy/WSGI layer).
-    return request.META.get("REMOTE_ADDR", "")
+    # X-Forwarded-For is believed only from TRUSTED_PROXIES (config.client_ip): the same client
+    # IP feeds the signup limits, the consent hashes and read counting.
+    return client_ip(request.META)
 
 
 def _wants_json(request: HttpRequest) -> bool:

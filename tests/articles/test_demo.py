@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles import demo, reads
+from articles import demo, reads, rollup
 from articles.models import Article, ArticleDailyStats, Tag
 from articles.ranking import most_read
 from config.redis_client import get_redis
@@ -36,5 +36,5 @@ def test_demo_is_idempotent_and_lists_differ(django_capture_on_commit_callbacks)
         sorted(ArticleDailyStats.objects.values_list("article", "day", "views", "readers")),
         get_redis().hgetall(reads.views_key(reads.today())),
     )
-    reads.flush_to_database()
+    rollup.flush_to_database()
     assert [a.pk for a in most_read(now - timedelta(days=7), now, 10)] == weekly

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client, RequestFactory
 
-from articles import reads
+from articles import reads, rollup, visitors
 from articles.models import ArticleDailyStats
 from config.redis_client import get_redis
 from tests.concurrency import run_concurrently
@@ -23,7 +23,7 @@ def day_counts(article_id: int) -> tuple[int, int]:
 def test_counting_runs_zero_sql_in_one_pipeline(make_article, django_assert_num_queries) -> None:
     article = make_article()
     request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.0.0.1")
-    reads.visitor_id(request)  # the daily salt is fetched once per process; not part of a read
+    visitors.identify_request(request)  # the daily salt is fetched once per process; not part of a read
     with django_assert_num_queries(0):
         assert reads.count_request(request, article.pk)
     assert day_counts(article.pk) == (1, 1)
@@ -85,7 +85,7 @@ def test_repeat_reader_bots_prefetch_and_head_do_not_add_readers(make_article) -
     url = article.get_absolute_url()
     reader = Client(HTTP_USER_AGENT=BROWSER)
     assert reader.get(url).status_code == 200
-    assert reads.VISITOR_COOKIE in reader.cookies
+    assert visitors.VISITOR_COOKIE in reader.cookies
     reader.get(url)
     reader.get(url)
     assert day_counts(article.pk) == (3, 1)  # three views, one reader
@@ -147,12 +147,12 @@ def test_flush_is_idempotent_when_run_twice(make_article) -> None:
     _read(b.pk, 3)
     yesterday = reads.today() - timedelta(days=1)
     _read(a.pk, 2, day=yesterday)
-    assert reads.flush_to_database() == 3
-    assert reads.flush_to_database() == 3
+    assert rollup.flush_to_database() == 3
+    assert rollup.flush_to_database() == 3
     rows = {(s.article_id, s.day): (s.views, s.readers) for s in ArticleDailyStats.objects.all()}
     assert rows == {(a.pk, reads.today()): (10, 5), (b.pk, reads.today()): (3, 3), (a.pk, yesterday): (2, 2)}
     _read(b.pk, 4)  # one new reader, one new view each for the first three
-    reads.flush_to_database()
+    rollup.flush_to_database()
     assert ArticleDailyStats.objects.get(article=b, day=reads.today()).views == 7
     assert ArticleDailyStats.objects.get(article=b, day=reads.today()).readers == 4
 
@@ -162,7 +162,7 @@ def test_flush_is_idempotent_when_run_concurrently(make_article) -> None:
     articles = [make_article() for _ in range(5)]
     for index, article in enumerate(articles):
         _read(article.pk, index + 1, views_each=3)
-    run_concurrently(reads.flush_to_database, threads=4)
+    run_concurrently(rollup.flush_to_database, threads=4)
     stats = {s.article_id: (s.views, s.readers) for s in ArticleDailyStats.objects.all()}
     assert stats == {a.pk: (3 * (i + 1), i + 1) for i, a in enumerate(articles)}
 
@@ -171,12 +171,12 @@ def test_flush_is_idempotent_when_run_concurrently(make_article) -> None:
 def test_redis_restart_loses_only_unflushed_reads(make_article) -> None:
     article = make_article()
     _read(article.pk, 4)
-    reads.flush_to_database()
+    rollup.flush_to_database()
     _read(article.pk, 2, day=None)  # repeat readers: 2 more views, not yet flushed
     get_redis().flushdb()  # Redis restarts without persistence
     _read(article.pk, 1)  # a read after the restart, by a new visitor id namespace
     reads.record_read(article.pk, "after-restart")
-    reads.flush_to_database()
+    rollup.flush_to_database()
     stats = ArticleDailyStats.objects.get(article=article, day=reads.today())
     # 4 views/readers survived via the database; the 2 unflushed views are lost; the post-restart
     # reads are added on top of the restored figures, not swallowed by GREATEST.
@@ -205,7 +205,14 @@ def test_beacon_rebuilds_a_lost_index_once(make_article) -> None:
 
 
 def _wsgi(
-    method: str, *, query: str = "", body: bytes = b"", ua: str = BROWSER, cookie: str = ""
+    method: str,
+    *,
+    query: str = "",
+    body: bytes = b"",
+    ua: str = BROWSER,
+    cookie: str = "",
+    remote: str = "192.0.2.5",
+    forwarded_for: str | None = None,
 ) -> tuple[str, dict, bytes]:
     import io
 
@@ -218,7 +225,7 @@ def _wsgi(
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
         "HTTP_HOST": "127.0.0.1",
-        "REMOTE_ADDR": "192.0.2.5",
+        "REMOTE_ADDR": remote,
         "HTTP_USER_AGENT": ua,
         "HTTP_COOKIE": cookie,
         "CONTENT_LENGTH": str(len(body)),
@@ -227,6 +234,8 @@ def _wsgi(
         "wsgi.url_scheme": "http",
         "wsgi.errors": io.StringIO(),
     }
+    if forwarded_for is not None:
+        environ["HTTP_X_FORWARDED_FOR"] = forwarded_for
     seen: dict = {}
 
     def start_response(status: str, headers: list) -> None:
@@ -244,7 +253,9 @@ def test_wsgi_fast_path_beacon(make_article, django_assert_num_queries) -> None:
         status, headers, body = _wsgi("POST", body=str(article.pk).encode())
         assert status.startswith("204")
         status, headers, body = _wsgi(
-            "GET", query=f"id={article.pk}", cookie=f"{reads.VISITOR_COOKIE}=abcdefghijklmnopqrst"
+            "GET",
+            query=f"id={article.pk}",
+            cookie=f"{visitors.VISITOR_COOKIE}={visitors.sign_cookie('abcdefghijklmnopqrst')}",
         )
         assert status.startswith("200") and headers["Content-Type"] == "image/gif" and body.startswith(b"GIF89a")
         assert _wsgi("POST", body=b"\xff\xfe")[0].startswith("400")
@@ -254,3 +265,108 @@ def test_wsgi_fast_path_beacon(make_article, django_assert_num_queries) -> None:
         assert _wsgi("DELETE")[0].startswith("405")
         assert _wsgi("POST", body=str(article.pk).encode(), ua="Googlebot/2.1")[0].startswith("204")
     assert day_counts(article.pk) == (2, 2)
+
+
+# --- Gaming the ranking: forged cookies, one client adding readers, proxies -------------------
+
+
+@pytest.mark.django_db
+def test_unsigned_or_tampered_reader_cookie_counts_as_no_cookie(make_article) -> None:
+    article = make_article()
+    url = article.get_absolute_url()
+    signed = visitors.sign_cookie("abcdefghijklmnopqrstuv")
+    tampered = signed[:-1] + ("A" if signed[-1] != "A" else "B")
+    for cookie in ["abcdefghijklmnopqrstuv", "zyxwvutsrqponmlkjihgfe", tampered, signed + "x", "." + signed]:
+        client = Client(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.7")
+        client.cookies[visitors.VISITOR_COOKIE] = cookie
+        response = client.get(url)
+        # Counted as the IP+UA reader, and handed a fresh signed cookie for that reader.
+        fresh = response.cookies[visitors.VISITOR_COOKIE].value
+        assert visitors.read_cookie(fresh) is not None and fresh != cookie
+    assert day_counts(article.pk) == (5, 1)
+    # The same forgeries through the beacon (Django view and WSGI fast path).
+    for cookie in ["abcdefghijklmnopqrstuv", tampered]:
+        client = Client(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.7")
+        client.cookies[visitors.VISITOR_COOKIE] = cookie
+        assert client.post("/r/", data=str(article.pk), content_type="text/plain").status_code == 204
+        assert (
+            _wsgi("POST", body=str(article.pk).encode(), cookie=f"rid={cookie}", remote="198.51.100.7")[0][:3] == "204"
+        )
+    assert day_counts(article.pk) == (9, 1)
+    # A correctly signed cookie is its own reader, on every path.
+    client = Client(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.7")
+    client.cookies[visitors.VISITOR_COOKIE] = signed
+    assert visitors.VISITOR_COOKIE not in client.get(url).cookies  # kept, not replaced
+    assert _wsgi("POST", body=str(article.pk).encode(), cookie=f"rid={signed}", remote="198.51.100.7")[0][:3] == "204"
+    assert day_counts(article.pk) == (11, 2)
+
+
+def _random_signed_cookie() -> str:
+    import secrets
+
+    # What a client gets by fetching pages with fresh cookie jars: valid signatures.
+    return visitors.sign_cookie(secrets.token_urlsafe(16))
+
+
+@pytest.mark.django_db
+def test_one_ip_adds_at_most_the_cap_of_readers_and_many_ips_all_count(make_article, settings) -> None:
+    assert settings.READS_MAX_READERS_PER_IP_PER_DAY == 50  # the documented default
+    bought, organic = make_article(), make_article()
+    for _ in range(1000):
+        status = _wsgi("POST", body=str(bought.pk).encode(), cookie=f"rid={_random_signed_cookie()}")[0]
+        assert status.startswith("204")
+    views, readers = day_counts(bought.pk)
+    assert views == 1000  # every view still counts as a view
+    assert 45 <= readers <= 50
+    for n in range(1000):
+        remote = f"198.18.{n // 250}.{n % 250 + 1}"
+        _wsgi("POST", body=str(organic.pk).encode(), cookie=f"rid={_random_signed_cookie()}", remote=remote)
+    assert day_counts(organic.pk)[0] == 1000
+    assert day_counts(organic.pk)[1] >= 970  # HyperLogLog: about 1 % error
+
+
+@pytest.mark.django_db
+def test_the_cap_covers_the_article_page_cookieless_readers_and_ipv6_slash_64(make_article, settings) -> None:
+    settings.READS_MAX_READERS_PER_IP_PER_DAY = 5
+    article = make_article()
+    url = article.get_absolute_url()
+    # Cookieless readers with rotating User-Agents from one address: capped too.
+    for n in range(20):
+        Client(HTTP_USER_AGENT=f"{BROWSER} r{n}", REMOTE_ADDR="203.0.113.9").get(url)
+    assert day_counts(article.pk) == (20, 5)
+    # Twenty addresses inside one IPv6 /64 are one network; another /64 is another.
+    for n in range(20):
+        Client(HTTP_USER_AGENT=f"{BROWSER} s{n}", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}").get(url)
+    assert day_counts(article.pk) == (40, 10)
+    Client(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="2001:db8:1:3::1").get(url)
+    assert day_counts(article.pk) == (41, 11)
+    # Another article, another day's budget: the cap is per article.
+    other = make_article()
+    Client(HTTP_USER_AGENT=f"{BROWSER} r0", REMOTE_ADDR="203.0.113.9").get(other.get_absolute_url())
+    assert day_counts(other.pk) == (1, 1)
+    # No raw address is kept for the cap either.
+    for key in get_redis().scan_iter():
+        assert b"203.0.113.9" not in key + (get_redis().dump(key) or b"")
+
+
+@pytest.mark.django_db
+def test_readers_behind_a_trusted_proxy_are_told_apart_by_x_forwarded_for(make_article, settings) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.READS_MAX_READERS_PER_IP_PER_DAY = 3
+    article = make_article()
+    url = article.get_absolute_url()
+    # Cookieless readers with the same browser, behind the site's proxy: one reader per client IP.
+    for n in range(4):
+        Client(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"198.51.100.{n + 1}").get(url)
+        _wsgi("POST", body=str(article.pk).encode(), remote="10.0.0.2", forwarded_for=f"198.51.100.{n + 1}, 10.1.2.3")
+    assert day_counts(article.pk) == (8, 4)
+    # A forged header from a client that is not our proxy changes nothing: the cap still holds.
+    for n in range(10):
+        _wsgi(
+            "POST",
+            body=str(article.pk).encode(),
+            cookie=f"rid={_random_signed_cookie()}",
+            remote="192.0.2.99",
+            forwarded_for=f"203.0.113.{n + 1}",
+        )
+    assert day_counts(article.pk) == (18, 7)

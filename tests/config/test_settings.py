@@ -26,12 +26,18 @@ def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess
     )
 
 
+# What the README's configuration section tells a production deployment to set.
 PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
+    "SECRET_KEY_FALLBACKS": "the-previous-production-secret-key-also-long-and-random-0a1b2c3d4e5f6a7b8c9d",
+    "HASH_KEY": "a-separate-long-random-hash-key-kept-across-rotations-5e4d3c2b1a0f9e8d7c6b",
     "ALLOWED_HOSTS": "news.example.com",
     "SITE_URL": "https://news.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://news.example.com",
+    "TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1",
     "ANYMAIL_WEBHOOK_SECRET": "tracker:a-long-random-webhook-password",
+    "FEED_URLS": "https://cms.example.com/feed/",
 }
 
 
@@ -55,6 +61,68 @@ def test_debug_off_without_secret_key_refuses_to_start() -> None:
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("ANYMAIL_WEBHOOK_SECRET", "ANYMAIL_WEBHOOK_SECRET is not set"),
+        ("HASH_KEY", "HASH_KEY is not set"),
+    ],
+)
+def test_debug_off_without_a_required_secret_refuses_to_start(missing: str, message: str) -> None:
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert message in result.stderr and "refuses to start" in result.stderr
+    # A webhook secret without a password is as good as none.
+    if missing == "ANYMAIL_WEBHOOK_SECRET":
+        result = run_manage("check", env={**env, "ANYMAIL_WEBHOOK_SECRET": "tracker"})
+        assert result.returncode != 0 and message in result.stderr
+
+
+def test_debug_on_still_starts_without_them() -> None:
+    result = run_manage("check", env={"DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+
+
+ROTATION_CODE = """
+import sys, uuid
+from newsletter.subscribers.tokens import Purpose, TokenError, make_token, read_token
+from django.core import signing
+if sys.argv[-1] == "make":
+    print(make_token(uuid.UUID(int=7), Purpose.UNSUBSCRIBE), signing.dumps({"n": 1}, salt="t"))
+else:
+    token, signed = sys.stdin.read().split()
+    try:
+        print(read_token(token, Purpose.UNSUBSCRIBE) == uuid.UUID(int=7), signing.loads(signed, salt="t") == {"n": 1})
+    except (TokenError, signing.BadSignature):
+        print("refused")
+"""
+
+
+def test_rotated_secret_key_keeps_links_already_sent_valid() -> None:
+    old_key, new_key = "old-secret-key-" + "a" * 50, "new-secret-key-" + "b" * 50
+
+    def shell(mode: str, env: dict[str, str], stdin: str = "") -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django, os; django.setup(); exec({ROTATION_CODE!r})", mode],
+            cwd=BASE_DIR,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1", **env},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    sent = shell("make", {"SECRET_KEY": old_key})  # an unsubscribe link in an email already sent
+    assert shell("read", {"SECRET_KEY": new_key, "SECRET_KEY_FALLBACKS": old_key}, sent) == "True True"
+    assert shell("read", {"SECRET_KEY": new_key}, sent) == "refused"  # the fallback is what does it
+    # New links are signed with the new key only.
+    fresh = shell("make", {"SECRET_KEY": new_key, "SECRET_KEY_FALLBACKS": old_key})
+    assert shell("read", {"SECRET_KEY": old_key}, fresh) == "refused"
 
 
 def test_anymail_variables_reach_the_anymail_setting() -> None:

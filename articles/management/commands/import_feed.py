@@ -18,4 +18,7 @@ class Command(BaseCommand):
             result = import_feed(source)
         except FeedError as error:
             raise CommandError(f"{error}. Nothing was imported.") from error
-        self.stdout.write(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
+        for warning in result.warnings:
+            self.stderr.write(warning)
+        summary = f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}"
+        self.stdout.write(summary + (f", skipped {result.skipped}" if result.skipped else ""))
