@@ -224,6 +224,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "newsletter.backends.outbox.OutboxEmailBackend"
+# The ESP whose tracking webhooks answer at /anymail/<esp>/tracking/ (every other ESP's URL is a
+# 404). Empty: the ESP of EMAIL_BACKEND (none for SMTP and the outbox). newsletter.delivery.webhooks
+WEBHOOK_ESP = os.environ.get("WEBHOOK_ESP", "")
 EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_OUTBOX_DIR") or VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "النشرة الإخبارية <newsletter@example.com>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)

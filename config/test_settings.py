@@ -17,6 +17,8 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "newsletter.backends.outbox.OutboxEmailBackend"
+# The tracking tests post Mailgun webhooks while sending through the outbox.
+WEBHOOK_ESP = "mailgun"
 EMAIL_OUTBOX_DIR = VAR_DIR / "test-outbox"
 SITE_URL = "http://testserver"
 SECURE_SSL_REDIRECT = False

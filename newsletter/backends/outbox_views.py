@@ -1,4 +1,7 @@
-"""DEBUG-only pages listing the development outbox (var/outbox/*.eml) with an HTML preview."""
+"""DEBUG-only pages listing the development outbox (var/outbox/*.eml) with an HTML preview.
+
+Staff only: the messages carry live confirm, preferences and unsubscribe links, so anyone who
+could read them could act for every reader. Not mounted at all with DEBUG off."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import email.policy
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -16,6 +20,7 @@ def _outbox() -> Path:
     return Path(settings.EMAIL_OUTBOX_DIR)
 
 
+@staff_member_required
 def outbox_list(request: HttpRequest) -> HttpResponse:
     if not settings.DEBUG:
         raise Http404
@@ -28,6 +33,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dev/outbox.html", {"messages": messages, "outbox": _outbox()})
 
 
+@staff_member_required
 @xframe_options_sameorigin
 def outbox_message(request: HttpRequest, name: str) -> HttpResponse:
     if not settings.DEBUG or "/" in name or not name.endswith(".eml"):

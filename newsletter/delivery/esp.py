@@ -62,6 +62,8 @@ ESP_PROFILES: dict[str, EspProfile] = {
     "anymail.backends.postmark.EmailBackend": EspProfile("postmark", 500),
     "anymail.backends.amazon_ses.EmailBackend": EspProfile("amazon_ses", 50),
 }
+# Real ESPs (their anymail names; the webhooks of the configured one are mounted).
+ESP_NAMES = frozenset(profile.name for profile in ESP_PROFILES.values()) - {"anymail-test"}
 # SMTP, outbox, locmem: a task of 100 messages keeps a task short (well under a second at
 # the measured per-recipient rate) while amortising the connection.
 DEFAULT_PROFILE = EspProfile("per-recipient", 100)
