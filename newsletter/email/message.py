@@ -19,11 +19,9 @@ from typing import Any, Protocol
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.urls import reverse
 
 from ..models import Digest
-from .render import MERGE_FIELDS, RenderedEmail, Segment, merge, render_digest
-from .site import absolute_url
+from .render import RenderedEmail, Segment, editor_links, merge, render_digest
 
 LIST_UNSUBSCRIBE_POST = "List-Unsubscribe=One-Click"
 TEST_SUBJECT_PREFIX = "[تجربة] "
@@ -110,16 +108,10 @@ def personal_message(
     return message
 
 
-def _editor_links() -> dict[str, str]:
-    # An editor is not a subscriber: the per-recipient links point at the public signup page.
-    signup = absolute_url(reverse("newsletter:signup"))
-    return dict.fromkeys(MERGE_FIELDS, signup)
-
-
 def editor_preview(digest: Digest, *, language: str) -> RenderedEmail | None:
     """The edition as a subscriber of `language` sees it, with links to the public signup page."""
     rendered = render_digest(digest, Segment(language=language))
-    return None if rendered is None else merge(rendered, _editor_links())
+    return None if rendered is None else merge(rendered, editor_links())
 
 
 def test_message(digest: Digest, *, to: str, language: str = "ar") -> EmailMultiAlternatives | None:
