@@ -7,6 +7,7 @@ List-Unsubscribe-Post), metadata for tracking and tags, for both ways of sending
   outbox, ESPs without batch merge).
 - `test_message`: the edition as a subscriber sees it, marked as a test, for an editor.
 
+Every digest carries a `List-Id` (RFC 2919) per frequency, so readers can filter it.
 Both give every recipient their own `List-Unsubscribe` URL and the same metadata keys
 (`digest_id`, `delivery_id`, `subscriber_id`), which the tracking receiver reads back.
 """
@@ -14,6 +15,8 @@ Both give every recipient their own `List-Unsubscribe` URL and the same metadata
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from email.header import Header
+from email.utils import parseaddr
 from typing import Any, Protocol
 
 from anymail.message import AnymailMessage
@@ -44,6 +47,15 @@ def list_unsubscribe(unsubscribe_url: str) -> str:
     return f"<{unsubscribe_url}>"
 
 
+def list_id(frequency: str) -> str:
+    """RFC 2919: `<description> <daily-digest.example.com>`, the id under the sender's domain.
+    The Arabic description is encoded here (RFC 2047) so the id itself stays outside the
+    encoded word; Django would otherwise encode the whole header value."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower() or "localhost"
+    description = Header(f"{settings.SENDER_NAME} ({frequency})", "utf-8").encode()
+    return f"{description} <{frequency}-digest.{domain}>"
+
+
 def _tags(digest: Digest) -> list[str]:
     return ["digest", digest.frequency]
 
@@ -66,7 +78,7 @@ def batch_message(
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[r.email for r in recipients],
-        headers={"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST},
+        headers={"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST, "List-Id": list_id(digest.frequency)},
         connection=connection,
     )
     message.attach_alternative(rendered.html, "text/html")
@@ -98,6 +110,7 @@ def personal_message(
         headers={
             "List-Unsubscribe": list_unsubscribe(recipient.values["unsubscribe_url"]),
             "List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST,
+            "List-Id": list_id(digest.frequency),
             "Message-ID": message_id,
         },
         connection=connection,

@@ -404,6 +404,8 @@ def test_outbox_one_personal_message_per_recipient(outbox, settings) -> None:
         url = recipients.recipient_values(sub)["unsubscribe_url"]
         assert str(message["List-Unsubscribe"]).strip() == f"<{url}>"  # may be folded
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert str(message["List-Id"]).endswith("<daily-digest.example.com>")  # RFC 2919
+        assert "النشرة الإخبارية" in str(message["List-Id"])  # the description, decoded
         assert url in message.get_body(("plain",)).get_content()
         assert url in message.get_body(("html",)).get_content()
         assert "[[" not in message.get_body(("html",)).get_content()
