@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -74,7 +75,7 @@ def _snapshot_audience(
     Delivery per receipt of this edition; batch numbers come from ROW_NUMBER() in subscriber id
     order, so each batch is `size` consecutive subscribers."""
     receipt, delivery, subscriber = Receipt._meta.db_table, Delivery._meta.db_table, Subscriber._meta.db_table
-    params: list[object] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]
+    params: list[Any] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]
     zone_filter = ""
     if zones is not None:
         if connection.vendor == "postgresql":

@@ -28,7 +28,7 @@ import enum
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,7 +76,10 @@ class WaveOutcome:
 logger = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=6)
 WAITING_STATUSES = (Digest.Status.PAUSED,)
-NOT_SENT_STATUSES = {Digest.Status.SKIPPED: WaveResult.SKIPPED, Digest.Status.CANCELLED: WaveResult.CANCELLED}
+NOT_SENT_STATUSES: dict[str, WaveResult] = {
+    Digest.Status.SKIPPED: WaveResult.SKIPPED,
+    Digest.Status.CANCELLED: WaveResult.CANCELLED,
+}
 
 
 def offset_label(minutes: int) -> str:
@@ -120,7 +123,7 @@ def due_waves(*, frequency: str, now: datetime, at: EditionTime) -> list[Wave]:
             continue
         if at.weekday is not None and local.weekday() != at.weekday:
             continue
-        waves.append(Wave(offset, tuple(sorted(zones)), local.date(), edition_moment.astimezone(dt_timezone.utc)))
+        waves.append(Wave(offset, tuple(sorted(zones)), local.date(), edition_moment.astimezone(UTC)))
     return waves
 
 

@@ -41,7 +41,7 @@ def time_zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def time_zone_choices() -> list[tuple[str, str]]:
+def time_zone_choices() -> list[tuple[str, object]]:
     # IANA names as they are ("Africa/Casablanca"): readers recognise their city in them.
     return [("", _("توقيت الموقع")), *((name, name) for name in sorted(time_zone_names()) if "/" in name)]
 

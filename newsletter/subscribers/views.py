@@ -326,5 +326,8 @@ def resubscribe(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
     context: dict[str, Any] = {"title": title, "body": body}
     if outcome != lifecycle.ResubscribeOutcome.NOT_ALLOWED:
         # Back on the list: the next step is their preferences, not the signup page.
-        context["link"] = (reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}), _("إدارة اشتراكك"))
+        context["link"] = (
+            reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
+            _("إدارة اشتراكك"),
+        )
     return render(request, "newsletter/message.html", context)

@@ -5,8 +5,7 @@ sport follower's stories are the most-read sport stories first, topped up when t
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -25,7 +24,7 @@ TOP_UP = "الأكثر قراءة في الموقع"
 def test_topic_followers_each_get_one_edition_with_their_sections_first(start_worker, emulator, settings) -> None:
     settings.DIGEST_MIN_STORIES = 3
     # A past day at 07:00 in the site's zone (Asia/Baghdad, UTC+3): the wave of blank zones.
-    day = (timezone.now() - timedelta(days=2)).astimezone(dt_timezone.utc).replace(hour=4, minute=0, second=0)
+    day = (timezone.now() - timedelta(days=2)).astimezone(UTC).replace(hour=4, minute=0, second=0)
     sport, economy = section("رياضة", "sport"), section("اقتصاد", "economy")
     ranked_articles(8, at=day - timedelta(hours=3), prefix="سياسة")  # the general top list
     sport_low = article("مباراة الأمس في الدوري", readers=30, sec=sport, at=day - timedelta(hours=3))
@@ -44,8 +43,10 @@ def test_topic_followers_each_get_one_edition_with_their_sections_first(start_wo
     assert [o.result for o in outcomes] == ["dispatched"]
     wave_id = outcomes[0].digest_id
     wait_for(
-        lambda: not Delivery.objects.filter(digest_id=wave_id, status__in=rows.PENDING).exists()
-        and Digest.objects.filter(id=wave_id, status=Digest.Status.SENT).exists(),
+        lambda: (
+            not Delivery.objects.filter(digest_id=wave_id, status__in=rows.PENDING).exists()
+            and Digest.objects.filter(id=wave_id, status=Digest.Status.SENT).exists()
+        ),
         timeout=90,
         what="the wave",
         workers=workers,

@@ -14,7 +14,9 @@ from newsletter.models import Delivery
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_sport_follower_receives_a_daily_digest_of_sport_stories(outbox, django_capture_on_commit_callbacks) -> None:
+def test_demo_sport_follower_receives_a_daily_digest_of_sport_stories(
+    outbox, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", verbosity=0)
     digest = compose.compose(frequency="daily")

@@ -4,8 +4,7 @@ waves and beats; a locked (approved) edition is sent as approved, a draft refres
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,7 @@ from newsletter.models import Delivery, Digest, Receipt, Subscriber
 from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
-UTC = dt_timezone.utc
+UTC = UTC
 ZONES = ["Africa/Casablanca", "Europe/London", "Asia/Baghdad", "Asia/Dubai", "America/New_York", ""]
 
 

@@ -25,7 +25,9 @@ def test_signup_keeps_the_browsers_time_zone_and_ignores_an_unknown_one(client, 
     page = client.get("/newsletter/").content.decode()
     assert 'name="time_zone"' in page and 'type="hidden"' in page
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/newsletter/", {"email": "casa@example.com", "frequency": "daily", "time_zone": "Africa/Casablanca"})
+        client.post(
+            "/newsletter/", {"email": "casa@example.com", "frequency": "daily", "time_zone": "Africa/Casablanca"}
+        )
         client.post("/newsletter/", {"email": "odd@example.com", "frequency": "daily", "time_zone": "Mars/Olympus"})
     assert Subscriber.objects.get(email="casa@example.com").time_zone == "Africa/Casablanca"
     assert Subscriber.objects.get(email="odd@example.com").time_zone == ""  # the site's TIME_ZONE
