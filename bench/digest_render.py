@@ -6,7 +6,9 @@ a fixed past day, then, per run:
                   (10 stories) and `render.render_digest()` the Arabic all-sections segment
                   (templates, story view models, css-inline);
   10 segments     render the same edition for 10 distinct (language, topics) segments, as
-                  newsletter.delivery.batch does once per segment per batch.
+                  newsletter.delivery.batch does once per segment per batch: each topic segment
+                  ranks its own sections (newsletter.editions.segments: most_read(sections=...),
+                  pins, removals, top-up) before rendering.
 Prints median / max milliseconds over --runs (after one warm-up), the SQL queries of one
 render and the HTML size.
 
@@ -39,6 +41,7 @@ from django.utils import timezone  # noqa: E402
 
 from articles.models import Article, ArticleDailyStats, Section, Tag  # noqa: E402
 from newsletter.editions import compose  # noqa: E402
+from newsletter.editions import segments as segment_stories  # noqa: E402
 from newsletter.email import render  # noqa: E402
 from newsletter.models import Digest  # noqa: E402
 
@@ -110,7 +113,7 @@ def main() -> None:
 
     def render_segments() -> None:
         for segment in segments:
-            render.render_digest(digest, segment)
+            assert segment_stories.render(digest, segment) is not None
 
     segments_median, segments_max = timed(render_segments, args.runs)
     with CaptureQueriesContext(connection) as queries:
@@ -121,7 +124,10 @@ def main() -> None:
         f"render 10 segments:           median {segments_median:.1f} ms, max {segments_max:.1f} ms "
         f"({segments_median / 10:.1f} ms per segment)"
     )
+    with CaptureQueriesContext(connection) as topic_queries:
+        segment_stories.render(digest, segments[3])
     print(f"one render: {len(queries)} SQL queries, HTML {len(rendered.html.encode()) / 1024:.1f} KB")
+    print(f"one topic segment (own ranking + render): {len(topic_queries)} SQL queries")
 
 
 if __name__ == "__main__":

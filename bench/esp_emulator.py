@@ -167,6 +167,7 @@ class State:
                 record["url_in_text"] = bool(url) and url in expand(text)
                 record["url_in_html"] = bool(url) and url in expand(html)
                 record["subject"] = expand(fields.get("subject", [""])[0])
+                record["text"] = expand(text)
             records.append(record)
         return records
 

@@ -265,6 +265,9 @@ SENDER_POSTAL_ADDRESS = os.environ.get("SENDER_POSTAL_ADDRESS", "شارع أبي
 DIGEST_TOP_N = env_int("DIGEST_TOP_N", 10)
 DIGEST_MIN_STORIES = env_int("DIGEST_MIN_STORIES", 3)
 DIGEST_REQUIRE_APPROVAL = env_bool("DIGEST_REQUIRE_APPROVAL", False)
+# Scheduled editions reach each subscriber at the edition hour of their own time zone, in hourly
+# waves per UTC offset (newsletter.editions.waves); 0: one send at the newsroom's hour.
+DIGEST_LOCAL_TIME = env_bool("DIGEST_LOCAL_TIME", True)
 DIGEST_UTM_PARAMS = os.environ.get("DIGEST_UTM_PARAMS", "utm_source=newsletter&utm_medium=email")
 CONSENT_TEXT_VERSION = os.environ.get("CONSENT_TEXT_VERSION", "2026-11")
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)

@@ -3,11 +3,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on every page whatever the HTML says: answer with the icon.
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.ico", permanent=True)),
     path("admin/", admin.site.urls),
     path("newsletter/", include("newsletter.subscribers.urls")),
     path("archive/", include("newsletter.editions.archive_urls")),

@@ -1,5 +1,6 @@
 """Demo accounts and subscribers for `seed_demo` (idempotent): three Arabic daily/weekly
-readers of everything, one following a topic, one English reader of two sections."""
+readers of everything, one following sport only, one English reader of two sections; in
+several time zones, so the hourly waves (newsletter.editions.waves) have more than one offset."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ DEMO_SUBSCRIBERS = [
     ("reader2@example.com", Frequency.DAILY),
     ("reader3@example.com", Frequency.WEEKLY),
 ]
+# Readers from Morocco to the Gulf (blank: the site's TIME_ZONE).
+DEMO_TIME_ZONES = {
+    "reader2@example.com": "Africa/Casablanca",
+    "sports.fan@example.com": "Asia/Dubai",
+    "english.reader@example.com": "Europe/London",
+}
 
 # (address, frequency, language, section slugs): readers with topic choices and one in English.
 DEMO_SUBSCRIBERS_WITH_TOPICS = [
@@ -56,6 +63,7 @@ def seed_subscribers() -> int:
                 "frequency": frequency,
                 "source": Subscriber.Source.ADMIN,
                 "confirmed_at": now,
+                "time_zone": DEMO_TIME_ZONES.get(email, ""),
             },
         )
     for email, frequency, language, slugs in DEMO_SUBSCRIBERS_WITH_TOPICS:
@@ -67,6 +75,7 @@ def seed_subscribers() -> int:
                 "language": language,
                 "source": Subscriber.Source.ADMIN,
                 "confirmed_at": now,
+                "time_zone": DEMO_TIME_ZONES.get(email, ""),
             },
         )
         if created:

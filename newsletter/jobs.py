@@ -16,6 +16,7 @@ SEND_SUBSCRIBER_EMAIL = "newsletter.tasks.send_subscriber_email"
 SEND_BATCH = "newsletter.tasks.send_batch"
 SWEEP_DELIVERIES = "newsletter.tasks.sweep_deliveries"
 RUN_SCHEDULED_DIGEST = "newsletter.tasks.run_scheduled_digest"
+RUN_DIGEST_WAVES = "newsletter.tasks.run_digest_waves"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

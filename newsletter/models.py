@@ -2,8 +2,9 @@
 
 State changes happen in the service modules (subscriptions, digests, sending, tracking) as
 atomic conditional updates; the constraints here are the last line of defence:
-one subscriber per address, one edition per (frequency, date), one delivery per
-(edition, subscriber), one stored event per ESP event id.
+one subscriber per address, one edition per (frequency, date) and one wave of it per UTC offset,
+one delivery per (edition, subscriber), one edition per (subscriber, frequency, local date) across
+waves (Receipt), one stored event per ESP event id.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class Subscriber(models.Model):
         help_text=_("بلا مواضيع: كل الأقسام."),
     )
     language = models.CharField(_("اللغة"), max_length=2, choices=Language.choices, default=Language.ARABIC)
+    # IANA name (Africa/Casablanca, Asia/Dubai, ...): the edition reaches the subscriber at the
+    # edition hour of this zone (newsletter.editions.waves). Blank means the site's TIME_ZONE.
+    time_zone = models.CharField(_("المنطقة الزمنية"), max_length=64, blank=True)
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
     consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
@@ -80,6 +84,8 @@ class Subscriber(models.Model):
         indexes = [
             # Audience snapshot: active subscribers of one frequency, in id order.
             models.Index(fields=["status", "frequency", "id"], name="subscriber_audience"),
+            # The hourly wave run reads the distinct zones of an audience from this index alone.
+            models.Index(fields=["status", "frequency", "time_zone"], name="subscriber_wave_zones"),
             models.Index(fields=["-created_at"], name="subscriber_created"),
             models.Index(fields=["source"], name="subscriber_source"),
         ]
@@ -159,13 +165,29 @@ class Digest(models.Model):
     # Rows skipped by the batch run (left, too few stories): with the three counts above it tells a
     # batch, without scanning the edition's rows, whether the edition may be finished.
     skipped_count = models.PositiveIntegerField(_("تُخطّي"), default=0)
+    # A wave (newsletter.editions.waves) is the edition for subscribers whose zone is `utc_offset`
+    # minutes east of UTC, copied from `wave_of` (the edition editors curate) at the wave's time.
+    # The edition itself has both NULL.
+    wave_of = models.ForeignKey(
+        "self", verbose_name=_("موجة من"), null=True, blank=True, on_delete=models.CASCADE, related_name="waves"
+    )
+    utc_offset = models.SmallIntegerField(_("فرق التوقيت (دقائق)"), null=True, blank=True)
 
     class Meta:
         ordering = ["-edition_date", "frequency"]
         verbose_name = _("عدد النشرة")
         verbose_name_plural = _("أعداد النشرة")
         constraints = [
-            models.UniqueConstraint(fields=["frequency", "edition_date"], name="digest_one_per_period"),
+            models.UniqueConstraint(
+                fields=["frequency", "edition_date"],
+                condition=models.Q(utc_offset__isnull=True),
+                name="digest_one_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["frequency", "edition_date", "utc_offset"],
+                condition=models.Q(utc_offset__isnull=False),
+                name="digest_one_wave_per_offset",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,6 +204,9 @@ class DigestItem(models.Model):
     )
     position = models.PositiveIntegerField(_("الترتيب"), default=0)
     pinned = models.BooleanField(_("مثبّت"), default=False)
+    # A pinned story goes to the topic segments whose sections include it; with this set, to
+    # every segment (newsletter.editions.segments).
+    for_everyone = models.BooleanField(_("للجميع"), default=False)
     removed = models.BooleanField(_("محذوف"), default=False)
 
     class Meta:
@@ -250,6 +275,28 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.digest_id}/{self.subscriber_id}: {self.status}"
+
+
+class Receipt(models.Model):
+    """One edition per subscriber per (frequency, local edition date), whichever of the
+    edition's waves or explicit sends reaches them first: written in the same statement as the
+    Delivery rows (newsletter.delivery.dispatch), so concurrent waves never both take one."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    frequency = models.CharField(max_length=6, choices=Frequency.choices)
+    edition_date = models.DateField()
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        verbose_name = _("إيصال عدد")
+        verbose_name_plural = _("إيصالات الأعداد")
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "frequency", "edition_date"], name="receipt_once_per_period"),
+        ]
+        indexes = [models.Index(fields=["digest"], name="receipt_digest")]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {self.frequency} {self.edition_date}"
 
 
 class DeliveryEvent(models.Model):

@@ -11,12 +11,14 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from . import jobs
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
 from .editions import schedule
+from .models import Frequency
 from .subscribers import emails
 
 # Subscriber emails: 30 s, 60 s, ... up to 10 minutes between attempts, 5 retries.
@@ -60,5 +62,21 @@ def sweep_deliveries() -> dict[str, int]:
 def run_scheduled_digest(frequency: str) -> dict[str, Any]:
     """Beat entry point (daily 07:00, weekly Saturday 08:00). Idempotent per (frequency,
     period): a second run or a second beat for the same period sends nothing more."""
+    if settings.DIGEST_LOCAL_TIME:
+        # Each subscriber's wave at their local edition hour (the hourly task sends the others).
+        return {"waves": _waves(schedule.run_waves(frequency=frequency))}
     outcome = schedule.run_scheduled(frequency=frequency)
     return {"digest_id": outcome.digest.pk, "result": outcome.result.value}
+
+
+@shared_task(name=jobs.RUN_DIGEST_WAVES)
+def run_digest_waves() -> dict[str, Any]:
+    """Beat entry point (hourly): send the waves of each frequency whose local edition time has
+    come. Idempotent: one edition per subscriber per period however often it runs."""
+    if not settings.DIGEST_LOCAL_TIME:
+        return {}
+    return {frequency: _waves(schedule.run_waves(frequency=frequency)) for frequency in Frequency.values}
+
+
+def _waves(outcomes: list[Any]) -> list[dict[str, Any]]:
+    return [{"utc_offset": o.wave.utc_offset, "digest_id": o.digest_id, "result": o.result.value} for o in outcomes]

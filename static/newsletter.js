@@ -13,6 +13,11 @@
   function enhance(form) {
     if (form.dataset.enhanced) { return; }  // the script may be included twice on a page
     form.dataset.enhanced = "1";
+    // The reader's time zone (IANA name) so the edition arrives at the edition hour their time.
+    var zone = form.querySelector("input[name=time_zone]");
+    try {
+      if (zone && !zone.value && window.Intl) { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; }
+    } catch (ignored) { /* no Intl time zone support: the site's zone applies */ }
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.FormData) { return; }
       event.preventDefault();

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from django.db.models import F
 from django.utils import timezone
 
-from ..email.render import RenderedEmail, Segment, neutral_merge_field, render_digest
+from ..editions import segments
+from ..email.render import RenderedEmail, Segment, neutral_merge_field
 from ..models import Digest, Subscriber
 from . import esp, rows, throttle, transport
 from .outcomes import BatchResult, RetryLater
@@ -46,7 +47,7 @@ class _Edition:
 @functools.lru_cache(maxsize=128)
 def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
-    return render_digest(edition.digest, segment, merge_field=merge_field)
+    return segments.render(edition.digest, segment, merge_field=merge_field)
 
 
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:

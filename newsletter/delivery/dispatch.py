@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from .. import jobs
 from ..editions import state
-from ..models import Delivery, Digest, Subscriber
+from ..models import Delivery, Digest, Receipt, Subscriber
 from . import esp, reports, rows
 from .batch import send_batch
 from .outcomes import RetryLater
@@ -37,18 +38,22 @@ def batch_size() -> int:
     return esp.current_profile().batch_size
 
 
-def dispatch(*, digest_id: int, enqueue: bool = True) -> DispatchResult:
+def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | None = None) -> DispatchResult:
     """Snapshot the audience and enqueue one send_batch task per batch (on commit).
 
     Does nothing (dispatched=False) unless the edition is draft or approved, so a double click,
-    a second beat or a concurrent call never sends an edition twice."""
+    a second beat or a concurrent call never sends an edition twice. `zones` (time zone names)
+    limits the audience to one wave (newsletter.editions.waves); subscribers who already have
+    an edition of this frequency and date (another wave, an explicit send) are left out."""
     size = batch_size()
     now = timezone.now()
     with transaction.atomic():
         if not state.apply(state.Transition.DISPATCH, digest_id=digest_id, sending_started_at=now):
             return DispatchResult(dispatched=False)
-        frequency = Digest.objects.values_list("frequency", flat=True).get(id=digest_id)
-        audience = _snapshot_audience(digest_id=digest_id, frequency=frequency, size=size, now=now)
+        frequency, edition_date = Digest.objects.values_list("frequency", "edition_date").get(id=digest_id)
+        audience = _snapshot_audience(
+            digest_id=digest_id, frequency=frequency, edition_date=edition_date, size=size, now=now, zones=zones
+        )
         Digest.objects.filter(id=digest_id).update(audience_count=audience)
         batches = list(range((audience + size - 1) // size))
         if enqueue:
@@ -59,21 +64,42 @@ def dispatch(*, digest_id: int, enqueue: bool = True) -> DispatchResult:
     return DispatchResult(dispatched=True, audience=audience, batches=batches)
 
 
-def _snapshot_audience(*, digest_id: int, frequency: str, size: int, now: datetime) -> int:
-    """One INSERT ... SELECT: no subscriber rows travel through Python. Batch numbers come from
-    ROW_NUMBER() in id order, so each batch is `size` consecutive subscribers."""
-    delivery = Delivery._meta.db_table
-    subscriber = Subscriber._meta.db_table
-    sql = f"""
+def _snapshot_audience(
+    *, digest_id: int, frequency: str, edition_date: date, size: int, now: datetime, zones: Sequence[str] | None
+) -> int:
+    """Two INSERT ... SELECT statements: no subscriber rows travel through Python.
+
+    First a Receipt per subscriber of the audience, ON CONFLICT DO NOTHING on (subscriber,
+    frequency, edition date): a subscriber whom another wave or send of this period already took
+    gets none, and a concurrent snapshot waits on the unique index and then skips them. Then a
+    Delivery per receipt of this edition; batch numbers come from ROW_NUMBER() in subscriber id
+    order, so each batch is `size` consecutive subscribers."""
+    receipt, delivery, subscriber = Receipt._meta.db_table, Delivery._meta.db_table, Subscriber._meta.db_table
+    params: list[Any] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]
+    zone_filter = ""
+    if zones is not None:
+        if connection.vendor == "postgresql":
+            zone_filter, params = "AND s.time_zone = ANY(%s)", [*params, list(zones)]
+        else:
+            zone_filter = f"AND s.time_zone IN ({', '.join(['%s'] * len(zones)) or 'NULL'})"
+            params = [*params, *zones]
+    receipts = f"""
+        INSERT INTO {receipt} (digest_id, subscriber_id, frequency, edition_date)
+        SELECT %s, s.id, %s, %s FROM {subscriber} s
+        WHERE s.status = %s AND s.frequency = %s {zone_filter}
+        ON CONFLICT (subscriber_id, frequency, edition_date) DO NOTHING
+    """
+    deliveries = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
-        SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY s.id) - 1) / %s, %s, 0, '', '', %s
-        FROM {subscriber} s
-        WHERE s.status = %s AND s.frequency = %s
+        SELECT %s, r.subscriber_id, (ROW_NUMBER() OVER (ORDER BY r.subscriber_id) - 1) / %s, %s, 0, '', '', %s
+        FROM {receipt} r
+        WHERE r.digest_id = %s
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [digest_id, size, D.QUEUED, now, Subscriber.Status.ACTIVE, frequency])
+        cursor.execute(receipts, params)
+        cursor.execute(deliveries, [digest_id, size, D.QUEUED, now, digest_id])
         return max(cursor.rowcount, 0)
 
 

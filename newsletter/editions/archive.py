@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from ..email.render import Segment, archive_url, build_stories, digest_context, segment_items
+from ..email.render import archive_url, build_stories, digest_context, general_items
 from ..email.rtl import format_date
 from ..models import Digest, Frequency
 
@@ -51,7 +51,7 @@ def archive_detail(request: HttpRequest, frequency: str, year: int, month: int, 
         raise Http404
     # The archive shows the edition as the Arabic, all-sections segment received it.
     language = settings.LANGUAGE_CODE
-    stories = build_stories(digest, segment_items(digest, Segment(language=language)), language=language)
+    stories = build_stories(digest, [item.article for item in general_items(digest)], language=language)
     context = digest_context(digest, stories, language=language)
     return render(request, "newsletter/archive/detail.html", context)
 

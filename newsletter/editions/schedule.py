@@ -25,7 +25,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from .. import jobs
 from ..delivery import dispatch
 from ..models import Digest, Frequency
-from . import compose, state
+from . import compose, state, waves
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,26 @@ def next_run(frequency: str, *, now: datetime | None = None) -> datetime:
     day_of_week = "*" if weekday is None else str((weekday + 1) % 7)
     default = crontab(minute=minute, hour=hour, day_of_week=day_of_week)
     return _next_time(default, now=now, tz=timezone.get_current_timezone())
+
+
+def edition_time(frequency: str) -> waves.EditionTime:
+    """The local edition time every subscriber's wave uses: the hour, minute and weekday of the
+    frequency's crontab row (editable in the admin), else 07:00 daily / Saturday 08:00 weekly."""
+    hour, minute, weekday = DEFAULT_SCHEDULE[Frequency(frequency)]
+    row = _scheduled_crontab(frequency)
+    if row is not None:
+        try:
+            hour, minute = int(row.hour), int(row.minute)
+            # crontab's day_of_week counts from Sunday = 0, date.weekday() from Monday = 0.
+            weekday = None if row.day_of_week == "*" else (int(row.day_of_week) - 1) % 7
+        except ValueError:
+            pass  # a range or a list ("*/2", "1-5"): keep the default edition time
+    return waves.EditionTime(hour=hour, minute=minute, weekday=weekday)
+
+
+def run_waves(*, frequency: str, now: datetime | None = None) -> list[waves.WaveOutcome]:
+    """The hourly run (DIGEST_LOCAL_TIME): send the waves of `frequency` now due."""
+    return waves.run_due(frequency=frequency, now=now or timezone.now(), at=edition_time(frequency))
 
 
 def _next_time(schedule: crontab, *, now: datetime, tz: tzinfo) -> datetime:

@@ -7,6 +7,7 @@ List-Unsubscribe-Post), metadata for tracking and tags, for both ways of sending
   outbox, ESPs without batch merge).
 - `test_message`: the edition as a subscriber sees it, marked as a test, for an editor.
 
+Every digest carries a `List-Id` (RFC 2919) per frequency, so readers can filter it.
 Both give every recipient their own `List-Unsubscribe` URL and the same metadata keys
 (`digest_id`, `delivery_id`, `subscriber_id`), which the tracking receiver reads back.
 """
@@ -14,16 +15,16 @@ Both give every recipient their own `List-Unsubscribe` URL and the same metadata
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from email.header import Header
+from email.utils import parseaddr
 from typing import Any, Protocol
 
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.urls import reverse
 
 from ..models import Digest
-from .render import MERGE_FIELDS, RenderedEmail, Segment, merge, render_digest
-from .site import absolute_url
+from .render import RenderedEmail, Segment, editor_links, merge, render_digest
 
 LIST_UNSUBSCRIBE_POST = "List-Unsubscribe=One-Click"
 TEST_SUBJECT_PREFIX = "[تجربة] "
@@ -44,6 +45,15 @@ class Addressee(Protocol):
 
 def list_unsubscribe(unsubscribe_url: str) -> str:
     return f"<{unsubscribe_url}>"
+
+
+def list_id(frequency: str) -> str:
+    """RFC 2919: `<description> <daily-digest.example.com>`, the id under the sender's domain.
+    The Arabic description is encoded here (RFC 2047) so the id itself stays outside the
+    encoded word; Django would otherwise encode the whole header value."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower() or "localhost"
+    description = Header(f"{settings.SENDER_NAME} ({frequency})", "utf-8").encode()
+    return f"{description} <{frequency}-digest.{domain}>"
 
 
 def _tags(digest: Digest) -> list[str]:
@@ -68,7 +78,7 @@ def batch_message(
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[r.email for r in recipients],
-        headers={"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST},
+        headers={"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST, "List-Id": list_id(digest.frequency)},
         connection=connection,
     )
     message.attach_alternative(rendered.html, "text/html")
@@ -100,6 +110,7 @@ def personal_message(
         headers={
             "List-Unsubscribe": list_unsubscribe(recipient.values["unsubscribe_url"]),
             "List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST,
+            "List-Id": list_id(digest.frequency),
             "Message-ID": message_id,
         },
         connection=connection,
@@ -110,16 +121,10 @@ def personal_message(
     return message
 
 
-def _editor_links() -> dict[str, str]:
-    # An editor is not a subscriber: the per-recipient links point at the public signup page.
-    signup = absolute_url(reverse("newsletter:signup"))
-    return dict.fromkeys(MERGE_FIELDS, signup)
-
-
 def editor_preview(digest: Digest, *, language: str) -> RenderedEmail | None:
     """The edition as a subscriber of `language` sees it, with links to the public signup page."""
     rendered = render_digest(digest, Segment(language=language))
-    return None if rendered is None else merge(rendered, _editor_links())
+    return None if rendered is None else merge(rendered, editor_links())
 
 
 def test_message(digest: Digest, *, to: str, language: str = "ar") -> EmailMultiAlternatives | None:

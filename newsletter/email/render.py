@@ -2,8 +2,11 @@
 edition shared with the web archive (story view models, Arabic dates, the generated subject).
 
 CONTRACT (the sending pipeline relies on it):
-- `render_digest(digest, segment, merge_field=...)` renders for one (language, topics) segment
-  and returns None when the segment has fewer than DIGEST_MIN_STORIES stories.
+- `render_digest(digest, segment, selection, merge_field=...)` renders for one (language, topics)
+  segment the stories `selection` holds (newsletter.editions.segments chooses them: a topic
+  segment's own most-read stories, topped up from the general list under its own heading) and
+  returns None when there are fewer than DIGEST_MIN_STORIES in all. Without a selection it
+  renders the edition's general list (the all-sections segment).
 - Per-recipient values appear in subject/text/HTML only as `merge_field(name)` for the names in
   MERGE_FIELDS, so one rendering serves every recipient of the segment: an ESP batch substitutes
   them (anymail merge_data), the per-recipient path substitutes them with `merge()`.
@@ -31,6 +34,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString
 
+from articles.models import Article
 from articles.urls_safety import safe_http_url
 
 from ..models import Digest, DigestItem, Frequency
@@ -54,6 +58,24 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """A segment's stories (newsletter.editions.segments.select): its own, ranked, and the
+    general list's top-up shown under "الأكثر قراءة في الموقع" when its own are too few."""
+
+    stories: tuple[Article, ...]
+    top_up: tuple[Article, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.stories) + len(self.top_up)
+
+
+@dataclass(frozen=True)
+class Hashtag:
+    name: str  # display name, without "#"
+    url: str  # absolute URL of the tag page
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str
@@ -74,7 +96,11 @@ class Story:
     image_src: str  # absolute, or "" when the article has no image
     image_alt: str
     section: str
-    hashtags: tuple[str, ...]  # display names, without "#"
+    hashtags: tuple[Hashtag, ...]
+    # The lead story's image box: width is the column's; height only when the image's size is
+    # known (set both and the email keeps its layout while images load).
+    image_width: int = 552
+    image_height: int | None = None
 
 
 def neutral_merge_field(name: str) -> str:
@@ -108,24 +134,31 @@ def campaign_name(digest: Digest) -> str:
     return f"{digest.frequency}-{digest.edition_date:%Y-%m-%d}"
 
 
-def segment_items(digest: Digest, segment: Segment) -> list[DigestItem]:
-    """The segment's items in order: one query, plus one for all their hashtags."""
+def general_items(digest: Digest) -> list[DigestItem]:
+    """The edition's general list (every section) in order: one query, plus one for all their
+    hashtags. A topic segment's stories come from newsletter.editions.segments instead."""
     items = (
         digest.items.filter(removed=False)
         .select_related("article", "article__section")
         .prefetch_related("article__tags")
         .order_by("position", "id")
     )
-    if segment.section_ids:
-        items = items.filter(article__section_id__in=segment.section_ids)
     return list(items[: settings.DIGEST_TOP_N])
 
 
-def build_stories(digest: Digest, items: Iterable[DigestItem], *, language: str) -> list[Story]:
+def email_image(article: Article) -> tuple[str, int | None]:
+    """(src, height) of an article's image in the email: the resized email copy (at most 600 px
+    wide, re-encoded) when the article has one, else its image URL with an unknown height."""
+    if article.email_image_url:
+        return article.email_image_url, article.email_image_height or None
+    return article.image_src, None
+
+
+def build_stories(digest: Digest, articles: Iterable[Article], *, language: str) -> list[Story]:
     campaign = campaign_name(digest)
     stories = []
-    for number, item in enumerate(items, start=1):
-        article = item.article
+    for number, article in enumerate(articles, start=1):
+        image_src, image_height = email_image(article)
         # A stored URL is checked again here: only http(s) ever becomes a link in an email.
         url = safe_http_url(article.canonical_url) or absolute_url(article.get_absolute_url())
         title = " ".join(article.title.split())
@@ -139,10 +172,14 @@ def build_stories(digest: Digest, items: Iterable[DigestItem], *, language: str)
                 summary=summary,
                 summary_html=ltr_runs(summary, language=language),
                 url=with_utm(url, campaign=campaign),
-                image_src=absolute_url(article.image_src),
+                image_src=absolute_url(image_src),
                 image_alt=article.image_alt or title,
                 section=article.section.name if article.section else "",
-                hashtags=tuple(tag.name.replace("_", " ") for tag in article.tags.all()),
+                hashtags=tuple(
+                    Hashtag(name=tag.name.replace("_", " "), url=absolute_url(tag.get_absolute_url()))
+                    for tag in article.tags.all()
+                ),
+                image_height=image_height,
             )
         )
     return stories
@@ -162,14 +199,21 @@ def archive_url(digest: Digest) -> str:
     )
 
 
-def digest_context(digest: Digest, stories: list[Story], *, language: str) -> dict[str, object]:
-    """Everything the digest templates need except per-recipient values."""
+def digest_context(
+    digest: Digest, stories: list[Story], *, language: str, top_up: list[Story] | None = None
+) -> dict[str, object]:
+    """Everything the digest templates need except per-recipient values. The first story is the
+    lead (shown with its image); `top_up` are the general list's stories shown under their own
+    heading after a topic segment's own."""
     subject = digest.subject.strip() or default_subject(digest, stories[0].title if stories else "", language=language)
     intro = digest.intro.strip()
     preheader = digest.preheader.strip() or " · ".join(story.title for story in stories[1:4]) or subject
     return {
         "digest": digest,
         "stories": stories,
+        "lead": stories[0] if stories else None,
+        "more_stories": stories[1:],
+        "top_up": top_up or [],
         "subject": subject,
         "preheader": preheader,
         "intro": intro,
@@ -219,17 +263,33 @@ def render_email(name: str, context: Mapping[str, object], *, language: str) -> 
 
 
 def render_digest(
-    digest: Digest, segment: Segment, *, merge_field: Callable[[str], str] = neutral_merge_field
+    digest: Digest,
+    segment: Segment,
+    selection: Selection | None = None,
+    *,
+    merge_field: Callable[[str], str] = neutral_merge_field,
 ) -> RenderedEmail | None:
-    items = segment_items(digest, segment)
-    if len(items) < settings.DIGEST_MIN_STORIES:
+    if selection is None:
+        if segment.section_ids:
+            # Filtering the general list left topic readers with nothing (issue 12).
+            raise ValueError("a topic segment's stories come from newsletter.editions.segments.select")
+        selection = Selection(stories=tuple(item.article for item in general_items(digest)))
+    if len(selection) < settings.DIGEST_MIN_STORIES:
         return None
-    stories = build_stories(digest, items, language=segment.language)
+    language = segment.language
+    stories = build_stories(digest, selection.stories, language=language)
+    top_up = build_stories(digest, selection.top_up, language=language)
     context = {
-        **digest_context(digest, stories, language=segment.language),
+        **digest_context(digest, stories, language=language, top_up=top_up),
         **{name: merge_field(name) for name in MERGE_FIELDS},
     }
     return render_email("digest", context, language=segment.language)
+
+
+def editor_links() -> dict[str, str]:
+    """Per-recipient values for an editor's preview: an editor is not a subscriber, so the
+    links point at the public signup page."""
+    return dict.fromkeys(MERGE_FIELDS, absolute_url(reverse("newsletter:signup")))
 
 
 def merge(

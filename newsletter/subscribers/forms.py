@@ -7,6 +7,9 @@ an address is already known.
 
 from __future__ import annotations
 
+import functools
+from zoneinfo import available_timezones
+
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -33,6 +36,16 @@ class TopicsField(forms.ModelMultipleChoiceField):
         )
 
 
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, object]]:
+    # IANA names as they are ("Africa/Casablanca"): readers recognise their city in them.
+    return [("", _("توقيت الموقع")), *((name, name) for name in sorted(time_zone_names()) if "/" in name)]
+
+
 class SignupForm(forms.Form):
     email = forms.CharField(
         label=_("البريد الإلكتروني"),
@@ -49,6 +62,9 @@ class SignupForm(forms.Form):
         widget=forms.RadioSelect,
     )
     topics = TopicsField()
+    # Filled from the browser (Intl API) by static/newsletter.js; blank without JavaScript: the
+    # site's TIME_ZONE. A name we do not know is treated as blank (the reader cannot see it).
+    time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field.
     website = forms.CharField(required=False, max_length=200, label=_("اترك هذا الحقل فارغًا"))
     source = forms.ChoiceField(
@@ -65,6 +81,10 @@ class SignupForm(forms.Form):
                 _("أدخل عنوان بريد إلكتروني صحيحًا، مثل name@example.com."), code="invalid"
             ) from None
 
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data.get("time_zone", "").strip()
+        return name if name in time_zone_names() else ""
+
     def clean_name(self) -> str:
         name = self.cleaned_data.get("name", "")
         # A name is stored, never mailed; still refuse control characters (header injection).
@@ -77,6 +97,13 @@ class PreferencesForm(forms.Form):
     frequency = forms.ChoiceField(label=_("الدورية"), choices=Frequency.choices, widget=forms.RadioSelect)
     topics = TopicsField()
     language = forms.ChoiceField(label=_("لغة الرسائل"), choices=Language.choices, widget=forms.RadioSelect)
+    time_zone = forms.ChoiceField(
+        label=_("المنطقة الزمنية"),
+        choices=time_zone_choices,
+        required=False,
+        help_text=_("تصلك النشرة في الساعة المحددة بتوقيتك."),
+        widget=forms.Select(attrs={"dir": "ltr"}),
+    )
 
 
 class ImportUploadForm(forms.Form):

@@ -113,6 +113,7 @@ def subscribe(
     ip: str = "",
     user_agent: str = "",
     honeypot: str = "",
+    time_zone: str = "",
 ) -> SignupResult:
     """Handle one signup submission. Raises addresses.InvalidEmail for an unusable address
     (forms validate first, so a view only sees this for callers that skip the form).
@@ -148,6 +149,7 @@ def subscribe(
         frequency=frequency,
         language=language,
         status=Status.PENDING,
+        time_zone=time_zone[:64],
         created_at=now,
         last_confirmation_sent_at=now if reserved else None,
         **consent,
@@ -300,9 +302,15 @@ def may_change_preferences(subscriber: Subscriber) -> bool:
 
 
 def update_preferences(
-    *, subscriber: Subscriber, frequency: str, topics: Iterable[Section | int], language: str
+    *,
+    subscriber: Subscriber,
+    frequency: str,
+    topics: Iterable[Section | int],
+    language: str,
+    time_zone: str | None = None,
 ) -> Subscriber:
-    """Raises PreferencesClosed for a subscriber who left, ValueError for unknown choices."""
+    """Raises PreferencesClosed for a subscriber who left, ValueError for unknown choices.
+    `time_zone` None keeps the current one ("" means the site's TIME_ZONE)."""
     if not may_change_preferences(subscriber):
         raise PreferencesClosed(subscriber.status)
     if frequency not in Frequency.values or language not in Language.values:
@@ -310,7 +318,11 @@ def update_preferences(
     with transaction.atomic():
         subscriber.frequency = frequency
         subscriber.language = language
-        subscriber.save(update_fields=["frequency", "language", "updated_at"])
+        fields = ["frequency", "language", "updated_at"]
+        if time_zone is not None:
+            subscriber.time_zone = time_zone[:64]
+            fields.append("time_zone")
+        subscriber.save(update_fields=fields)
         _set_topics(subscriber, topics)
     return subscriber
 

@@ -106,6 +106,7 @@ def _submit(request: HttpRequest, form: SignupForm, *, source: str) -> None:
         ip=_client_ip(request),
         user_agent=request.headers.get("User-Agent", ""),
         honeypot=data.get("website", ""),
+        time_zone=data.get("time_zone", ""),
     )
 
 
@@ -250,6 +251,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         "frequency": subscriber.frequency,
         "language": subscriber.language,
         "topics": list(subscriber.topics.values_list("pk", flat=True)),
+        "time_zone": subscriber.time_zone,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     status = 200
@@ -263,6 +265,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
                     frequency=form.cleaned_data["frequency"],
                     topics=list(form.cleaned_data["topics"]),
                     language=form.cleaned_data["language"],
+                    time_zone=form.cleaned_data.get("time_zone", ""),
                 )
                 saved = True
             except lifecycle.PreferencesClosed:
@@ -273,6 +276,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         {
             "form": form,
             "subscriber_status": subscriber.status,
+            "subscriber_email": subscriber.email,
             "saved": saved,
             "unsubscribe_token": make_token(subscriber.uuid, Purpose.UNSUBSCRIBE),
         },
@@ -288,6 +292,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except TokenError:
         return _invalid_link(request)
     if request.method == "GET":
+        if subscriber is not None and not subscriber.is_active and subscriber.status != Subscriber.Status.PENDING:
+            # An old link of an address that already left: say so instead of asking again.
+            can_resubscribe = subscriber.status == Subscriber.Status.UNSUBSCRIBED
+            context = {"token": token, "can_resubscribe": can_resubscribe, "already": True}
+            return render(request, "newsletter/unsubscribed.html", context)
         return render(request, "newsletter/unsubscribe.html", {"token": token, "known": subscriber is not None})
     # The body (List-Unsubscribe=One-Click, urlencoded or multipart) is deliberately not read:
     # any POST to a valid unsubscribe URL unsubscribes, and nothing can fail while parsing it.
@@ -315,4 +324,11 @@ def resubscribe(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         ),
     }
     title, body = messages[outcome]
-    return render(request, "newsletter/message.html", {"title": title, "body": body})
+    context: dict[str, Any] = {"title": title, "body": body}
+    if outcome != lifecycle.ResubscribeOutcome.NOT_ALLOWED:
+        # Back on the list: the next step is their preferences, not the signup page.
+        context["link"] = (
+            reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
+            _("إدارة اشتراكك"),
+        )
+    return render(request, "newsletter/message.html", context)

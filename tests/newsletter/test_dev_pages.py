@@ -6,12 +6,21 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
+from django.urls import path
 
+from config import urls as site_urls
 from newsletter.backends import outbox_views
 
 pytestmark = pytest.mark.django_db
+# config.urls mounts the outbox pages only with DEBUG on, at import; this module mounts them for the test.
+urlpatterns = [
+    path("dev/outbox/", outbox_views.outbox_list, name="outbox"),
+    path("dev/outbox/<str:name>", outbox_views.outbox_message, name="outbox-message"),
+    *site_urls.urlpatterns,
+]
 
 
+@pytest.mark.urls("tests.newsletter.test_dev_pages")
 def test_the_outbox_shows_live_links_to_staff_only(settings, tmp_path, django_user_model) -> None:
     settings.DEBUG = True
     settings.EMAIL_OUTBOX_DIR = tmp_path

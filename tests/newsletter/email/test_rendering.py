@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsletter.editions import compose, curation
+from newsletter.editions import compose, curation, segments
 from newsletter.email import rtl
 from newsletter.email.render import Segment, merge, neutral_merge_field, render_digest
 from newsletter.email.rtl import RLM
@@ -177,15 +177,50 @@ def test_english_segment_left_to_right() -> None:
     assert RLM not in rendered.subject + rendered.text
 
 
-def test_topic_segment_gets_only_its_sections(settings) -> None:
+def test_topic_segment_gets_its_sections_most_read_and_a_labelled_top_up(settings) -> None:
     settings.DIGEST_MIN_STORIES = 2
     sport, economy = section("رياضة", "sport"), section("اقتصاد", "economy")
     sports = [article(f"رياضة {i}", readers=900 - i, sec=sport) for i in range(2)]
-    [article(f"اقتصاد {i}", readers=800 - i, sec=economy) for i in range(3)]
+    economics = [article(f"اقتصاد {i}", readers=800 - i, sec=economy) for i in range(3)]
     digest = compose.compose(frequency="daily")
-    rendered = render_digest(digest, Segment(language="ar", section_ids=(sport.pk,)))
-    assert re.findall(r"<h2[^>]*><a [^>]*>([^<]+)</a></h2>", rendered.html) == [a.title for a in sports]
-    assert render_digest(digest, Segment(language="ar", section_ids=(section("x", "x").pk,))) is None
+    rendered = segments.render(digest, Segment(language="ar", section_ids=(sport.pk,)))
+    titles = re.findall(r"<h2[^>]*>.*?<a [^>]*>([^<]+)</a></h2>", rendered.html)
+    assert titles == [a.title for a in sports] and "الأكثر قراءة في الموقع" not in rendered.html
+    empty = segments.render(digest, Segment(language="ar", section_ids=(section("x", "x").pk,)))
+    titles = re.findall(r"<h2[^>]*>.*?<a [^>]*>([^<]+)</a></h2>", empty.html)
+    assert titles == [a.title for a in sports]  # topped up from the general list, under its heading
+    assert "الأكثر قراءة في الموقع" in empty.html and "الأكثر قراءة في الموقع" in empty.text
+    with pytest.raises(ValueError):
+        render_digest(digest, Segment(language="ar", section_ids=(sport.pk,)))  # no silent filtering
+    assert economics
+
+
+def test_stories_numbered_lead_has_image_and_hashtags_link_to_tag_pages() -> None:
+    first = article("الخبر الأول", readers=900, image_url="https://cdn.example.com/a.jpg", tags=("قمة_بغداد",))
+    article("الخبر الثاني", readers=800, image_url="https://cdn.example.com/b.jpg")
+    article("الخبر الثالث", readers=700)
+    html = render_digest(compose.compose(frequency="daily"), Segment(language="ar")).html
+    numbers = re.findall(r'<span class="rank"[^>]*>([^<]+)</span>', html)
+    assert numbers == ["١.", "٢.", "٣."]
+    images = re.findall(r"<img [^>]*>", html)
+    assert len(images) == 1 and "a.jpg" in images[0]  # only the lead shows its image
+    assert 'width="552"' in images[0] and 'alt="الخبر الأول"' in images[0]
+    tag = first.tags.get()
+    assert re.search(
+        rf'<a [^>]*class="hashtag"[^>]*href="[^"]*{re.escape(tag.get_absolute_url())}"', html
+    ) or re.search(rf'<a [^>]*href="[^"]*{re.escape(tag.get_absolute_url())}"[^>]*class="hashtag"', html)
+
+
+def test_topic_segment_query_count_is_fixed(django_assert_num_queries, settings) -> None:
+    sport = section("رياضة", "sport")
+    for i in range(10):
+        article(f"خبر {i}", readers=100 - i, tags=("أ", f"ج{i}"))
+        article(f"رياضة {i}", readers=50 - i, sec=sport, tags=("ر", f"س{i}"))
+    digest = Digest.objects.get(pk=compose.compose(frequency="daily").pk)
+    # items with their tags, previous edition, most_read (eligibility, days, recency, articles),
+    # the ranked stories' tags
+    with django_assert_num_queries(8):
+        segments.render(digest, Segment(language="ar", section_ids=(sport.pk,)))
 
 
 def test_render_query_count_is_fixed(django_assert_num_queries) -> None:
