@@ -31,11 +31,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString
 
+from ..analytics.links import click_url
 from ..models import Digest, DigestItem, Frequency
 from .rtl import arabic_digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
 
-MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url")
+MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
 
 # Only @media rules (small screens, prefers-color-scheme) survive in <style>; everything else is
 # inlined because Gmail and others drop or cap <style>. One inliner instance is reused: building it
@@ -119,7 +120,10 @@ def segment_items(digest: Digest, segment: Segment) -> list[DigestItem]:
     return list(items[: settings.DIGEST_TOP_N])
 
 
-def build_stories(digest: Digest, items: Iterable[DigestItem], *, language: str) -> list[Story]:
+def build_stories(
+    digest: Digest, items: Iterable[DigestItem], *, language: str, merge_field: Callable[[str], str] | None = None
+) -> list[Story]:
+    """With `merge_field` (an email), story links go through the first-party click redirect."""
     campaign = campaign_name(digest)
     stories = []
     for number, item in enumerate(items, start=1):
@@ -135,7 +139,15 @@ def build_stories(digest: Digest, items: Iterable[DigestItem], *, language: str)
                 title_html=ltr_runs(title, language=language),
                 summary=summary,
                 summary_html=ltr_runs(summary, language=language),
-                url=with_utm(url, campaign=campaign),
+                url=with_utm(url, campaign=campaign)
+                if merge_field is None
+                else click_url(
+                    digest_id=digest.pk,
+                    article_id=article.pk,
+                    position=number,
+                    url=with_utm(url, campaign=campaign),
+                    merge_field=merge_field,
+                ),
                 image_src=absolute_url(article.image_src),
                 image_alt=article.image_alt or title,
                 section=article.section.name if article.section else "",
@@ -221,7 +233,7 @@ def render_digest(
     items = segment_items(digest, segment)
     if len(items) < settings.DIGEST_MIN_STORIES:
         return None
-    stories = build_stories(digest, items, language=segment.language)
+    stories = build_stories(digest, items, language=segment.language, merge_field=merge_field)
     context = {
         **digest_context(digest, stories, language=segment.language),
         **{name: merge_field(name) for name in MERGE_FIELDS},

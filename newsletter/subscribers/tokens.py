@@ -28,6 +28,8 @@ class Purpose(enum.StrEnum):
     CONFIRM = "confirm"
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
+    CLICK = "click"  # the recipient part of a digest's click links (newsletter.analytics.links)
+    STAY = "stay"  # the "keep me subscribed" link of the sunset email (newsletter.analytics.hygiene)
 
 
 class TokenError(Exception):
