@@ -28,7 +28,9 @@ from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.delivery.test_tracking import SECRET, SIGNING_KEY, mailgun_payload, post
 
 pytestmark = pytest.mark.django_db
-CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+)
 APPLE_PROXY = "Mozilla/5.0"
 CLICK_RE = re.compile(r'href="(https?://[^"]+/c/[^"]+)"')
 
@@ -65,7 +67,7 @@ def editor_client() -> Client:
 
 def story_links(record: dict) -> list[str]:
     """The recipient's click links in story order (each story links its title; no images here)."""
-    return [link for link in CLICK_RE.findall(record["html"])]
+    return list(CLICK_RE.findall(record["html"]))
 
 
 def test_report_and_csv_after_send_clicks_and_opens(client, mailgun) -> None:
