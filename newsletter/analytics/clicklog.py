@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from django.utils.crypto import salted_hmac
 
@@ -75,7 +76,7 @@ def parse(raw: bytes | str) -> LoggedClick | None:
 
 def settled(*, until: float, limit: int = 50_000) -> list[LoggedClick]:
     """Clicks up to `until` (Unix time), oldest first."""
-    raw = get_redis().zrangebyscore(CLICKS_KEY, "-inf", until, start=0, num=limit)
+    raw = cast(list[bytes], get_redis().zrangebyscore(CLICKS_KEY, "-inf", until, start=0, num=limit))
     return [click for click in (parse(item) for item in raw) if click is not None]
 
 

@@ -46,12 +46,12 @@ def _client_ip(event: AnymailTrackingEvent) -> str | None:
     return None
 
 
-def first_time(
-    model: type[Engagement] | type[SubscriberActivity], keys: dict[str, int], field: str, when: datetime
-) -> None:
-    """Create the row if needed, then keep the earliest `when` in `field`."""
-    model.objects.bulk_create([model(**keys)], ignore_conflicts=True)
-    model.objects.filter(Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": when}), **keys).update(**{field: when})
+def first_time(keys: dict[str, int], field: str, when: datetime) -> None:
+    """Create the recipient's Engagement row if needed, then keep the earliest `when` in `field`."""
+    Engagement.objects.bulk_create([Engagement(**keys)], ignore_conflicts=True)
+    Engagement.objects.filter(Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": when}), **keys).update(
+        **{field: when}
+    )
 
 
 def latest_time(subscriber_id: int, field: str, when: datetime) -> None:
@@ -74,7 +74,7 @@ def record_open(*, event: AnymailTrackingEvent) -> bool | None:
         user_agent=event.user_agent, ip=_client_ip(event), opened_at=when, delivered_at=delivered_at
     )
     keys = {"digest_id": delivery.digest_id, "subscriber_id": delivery.subscriber_id}
-    first_time(Engagement, keys, "machine_open_at" if machine else "human_open_at", when)
+    first_time(keys, "machine_open_at" if machine else "human_open_at", when)
     if not machine:
         latest_time(delivery.subscriber_id, "last_open_at", when)
     return machine

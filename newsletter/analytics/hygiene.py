@@ -125,15 +125,20 @@ class SunsetResult:
         return asdict(self)
 
 
-def _with_last_activity(queryset: QuerySet[Subscriber]) -> QuerySet[Subscriber]:
-    """Annotate `last_seen`: the latest human open or click, else the confirmation (or signup)."""
+def _inactive(queryset: QuerySet[Subscriber], *, cutoff: datetime) -> QuerySet[Subscriber]:
+    """Subscribers whose latest human open or click (else confirmation, else signup) is older
+    than `cutoff` and who have not been asked yet."""
     epoch = Value(_EPOCH, output_field=DateTimeField())
-    return queryset.annotate(
-        last_seen=Greatest(
-            Coalesce("activity__last_open_at", epoch),
-            Coalesce("activity__last_click_at", epoch),
-            Coalesce("confirmed_at", "created_at"),
+    return (
+        queryset.annotate(
+            last_seen=Greatest(
+                Coalesce("activity__last_open_at", epoch),
+                Coalesce("activity__last_click_at", epoch),
+                Coalesce("confirmed_at", "created_at"),
+            )
         )
+        .filter(last_seen__lt=cutoff)
+        .filter(Q(activity__isnull=True) | Q(activity__reengage_sent_at__isnull=True))
     )
 
 
@@ -166,10 +171,8 @@ def run_sunset(*, now: datetime | None = None) -> SunsetResult:
             break
     # 3. Inactive for SUNSET_INACTIVE_DAYS and not yet asked: one "still want this?" email.
     reengaged = 0
-    inactive = (
-        _with_last_activity(Subscriber.objects.filter(status=Status.ACTIVE))
-        .filter(last_seen__lt=now - timedelta(days=settings.SUNSET_INACTIVE_DAYS))
-        .filter(Q(activity__isnull=True) | Q(activity__reengage_sent_at__isnull=True))
+    inactive = _inactive(
+        Subscriber.objects.filter(status=Status.ACTIVE), cutoff=now - timedelta(days=settings.SUNSET_INACTIVE_DAYS)
     )
     while True:
         with transaction.atomic():
@@ -198,12 +201,7 @@ def sunset_stages(*, now: datetime | None = None) -> dict[str, int]:
     active = Subscriber.objects.filter(status=Status.ACTIVE)
     cutoff = now - timedelta(days=settings.SUNSET_INACTIVE_DAYS)
     waiting = active.filter(activity__reengage_sent_at__isnull=False).count()
-    inactive = (
-        _with_last_activity(active)
-        .filter(last_seen__lt=cutoff)
-        .filter(Q(activity__isnull=True) | Q(activity__reengage_sent_at__isnull=True))
-        .count()
-    )
+    inactive = _inactive(active, cutoff=cutoff).count()
     return {
         "engaged": active.count() - waiting - inactive,
         "inactive": inactive,

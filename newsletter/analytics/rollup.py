@@ -20,7 +20,7 @@ import logging
 import time as clock
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -238,7 +238,7 @@ def rollup_growth(*, now: datetime | None = None, days: int = 3) -> int:
     today = timezone.localdate(now or timezone.now())
     first_day = today - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first_day, time.min), zone)
-    counts: dict[object, dict[str, int]] = {first_day + timedelta(days=i): {} for i in range(days)}
+    counts: dict[date, dict[str, int]] = {first_day + timedelta(days=i): {} for i in range(days)}
     for metric, field in GROWTH_FIELDS.items():
         per_day = (
             Subscriber.objects.filter(**{f"{field}__gte": start})
