@@ -28,19 +28,19 @@ def bars(series: Sequence[tuple[str, Sequence[float]]], *, width: int = 720, hei
             rects.append((f"{x:.1f}", f"{height - h:.1f}", f"{bar:.1f}", f"{h:.1f}", COLOURS[index % len(COLOURS)]))
     legend = format_html_join(
         "",
-        '<tspan fill="{}" dx="12">■ {}</tspan>',
+        '<span style="margin-inline-end:16px"><span style="color:{}">■</span> {}</span>',
         ((COLOURS[i % len(COLOURS)], name) for i, (name, _) in enumerate(series)),
     )
     return format_html(
-        '<svg class="chart" aria-hidden="true" focusable="false" viewBox="0 -24 {} {}" width="100%" '
-        'preserveAspectRatio="none" style="max-width:{}px;height:{}px;direction:ltr">'
-        '<text x="0" y="-8" font-size="12">{}</text>{}'
+        '<p class="chart-legend" aria-hidden="true">{}</p>'
+        '<svg class="chart" aria-hidden="true" focusable="false" viewBox="0 0 {} {}" width="100%" '
+        'preserveAspectRatio="none" style="max-width:{}px;height:{}px;direction:ltr">{}'
         '<line x1="0" y1="{}" x2="{}" y2="{}" stroke="#999"/></svg>',
-        width,
-        height + 24,
-        width,
-        height + 24,
         legend,
+        width,
+        height,
+        width,
+        height,
         format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>', rects),
         height,
         width,
