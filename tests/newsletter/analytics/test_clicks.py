@@ -116,3 +116,13 @@ def test_fast_path_answers_like_the_view(link) -> None:
 def test_tracking_off_leaves_story_links_direct(settings) -> None:
     settings.ANALYTICS_CLICK_TRACKING = False
     assert links.click_url(digest_id=1, article_id=2, position=1, url=TARGET, merge_field=str) == TARGET
+
+
+@pytest.mark.parametrize("purpose", [Purpose.UNSUBSCRIBE, Purpose.PREFERENCES, Purpose.CLICK, Purpose.STAY])
+def test_batch_token_maker_signs_exactly_like_the_signer(purpose) -> None:
+    from newsletter.subscribers.tokens import read_token, signer_for, token_maker
+
+    subscriber = uuid.uuid4()
+    made = token_maker(purpose)(subscriber.hex)
+    assert made == signer_for(purpose).sign("s" + subscriber.hex)
+    assert read_token(made, purpose) == subscriber
