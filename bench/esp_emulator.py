@@ -55,9 +55,10 @@ _VAR = re.compile(r"%recipient\.([^%]+)%")
 class State:
     """Everything the emulator knows; shared by the handler threads (one lock)."""
 
-    def __init__(self, *, verify_body: bool = True) -> None:
+    def __init__(self, *, verify_body: bool = True, keep_html: bool = False) -> None:
         self.lock = threading.Lock()
         self.verify_body = verify_body
+        self.keep_html = keep_html  # each record gets its expanded HTML (tests of links; memory-heavy)
         self.reset()
 
     def reset(self) -> None:
@@ -168,6 +169,8 @@ class State:
                 record["url_in_html"] = bool(url) and url in expand(html)
                 record["subject"] = expand(fields.get("subject", [""])[0])
                 record["text"] = expand(text)
+            if self.keep_html:
+                record["html"] = expand(html)
             records.append(record)
         return records
 
@@ -315,8 +318,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
 class Emulator:
     """Run the emulator in a background thread (tests) or in the foreground (CLI)."""
 
-    def __init__(self, *, port: int = 0, verify_body: bool = True) -> None:
-        self.state = State(verify_body=verify_body)
+    def __init__(self, *, port: int = 0, verify_body: bool = True, keep_html: bool = False) -> None:
+        self.state = State(verify_body=verify_body, keep_html=keep_html)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.state))
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None

@@ -16,6 +16,7 @@ urlpatterns = [
     path("archive/", include("newsletter.editions.archive_urls")),
     path("anymail/", include("newsletter.delivery.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("newsletter.analytics.urls")),
     path("", include("articles.urls")),
 ]
 

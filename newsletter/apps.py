@@ -8,4 +8,5 @@ class NewsletterConfig(AppConfig):
 
     def ready(self) -> None:
         from . import tasks  # noqa: F401  (registers the Celery tasks for newsletter.jobs)
+        from .analytics import events  # noqa: F401  (connects the opens/clicks receiver)
         from .delivery import tracking  # noqa: F401  (connects the ESP tracking receiver)

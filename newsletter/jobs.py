@@ -17,6 +17,11 @@ SEND_BATCH = "newsletter.tasks.send_batch"
 SWEEP_DELIVERIES = "newsletter.tasks.sweep_deliveries"
 RUN_SCHEDULED_DIGEST = "newsletter.tasks.run_scheduled_digest"
 RUN_DIGEST_WAVES = "newsletter.tasks.run_digest_waves"
+SEND_HYGIENE_EMAIL = "newsletter.tasks.send_hygiene_email"
+ROLLUP_ANALYTICS = "newsletter.tasks.rollup_analytics"
+ROLLUP_GROWTH = "newsletter.tasks.rollup_growth"
+LIST_HYGIENE = "newsletter.tasks.list_hygiene"
+RUN_SUNSET = "newsletter.tasks.run_sunset"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

@@ -321,3 +321,32 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.esp}:{self.event_type}:{self.event_id}"
+
+
+# The analytics tables live in their own module (newsletter.analytics.models) and are part of
+# this app: re-exported here so `newsletter.models` names every model of the app.
+from .analytics.models import (  # noqa: E402
+    DailyGrowth,
+    EditionStats,
+    Engagement,
+    StoryClick,
+    StoryClickStats,
+    SubscriberActivity,
+)
+
+__all__ = [
+    "DailyGrowth",
+    "Delivery",
+    "DeliveryEvent",
+    "Digest",
+    "DigestItem",
+    "EditionStats",
+    "Engagement",
+    "Frequency",
+    "Language",
+    "StoryClick",
+    "StoryClickStats",
+    "Subscriber",
+    "SubscriberActivity",
+    "Suppression",
+]

@@ -14,6 +14,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from . import jobs
+from .analytics import hygiene, hygiene_emails, rollup
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
@@ -80,3 +81,45 @@ def run_digest_waves() -> dict[str, Any]:
 
 def _waves(outcomes: list[Any]) -> list[dict[str, Any]]:
     return [{"utc_offset": o.wave.utc_offset, "digest_id": o.digest_id, "result": o.result.value} for o in outcomes]
+
+
+@shared_task(bind=True, name=jobs.SEND_HYGIENE_EMAIL, max_retries=5)
+def send_hygiene_email(self: Task, subscriber_id: int, kind: str) -> bool:
+    """The pending reminder or the sunset email; retried like send_subscriber_email."""
+    try:
+        return hygiene_emails.send_hygiene_email(subscriber_id=subscriber_id, kind=kind)
+    except Exception as exc:
+        if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
+            raise
+        countdown = get_exponential_backoff_interval(
+            factor=EMAIL_RETRY_FACTOR, retries=self.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name=jobs.ROLLUP_ANALYTICS)
+def rollup_analytics() -> dict[str, int]:
+    """Periodic (5 min): clicks from Redis, then EditionStats/StoryClickStats of recent editions."""
+    return rollup.rollup().as_dict()
+
+
+@shared_task(name=jobs.ROLLUP_GROWTH)
+def rollup_growth() -> int:
+    """Periodic (hourly): DailyGrowth of the last days."""
+    return rollup.rollup_growth()
+
+
+@shared_task(name=jobs.LIST_HYGIENE)
+def list_hygiene() -> dict[str, int]:
+    """Periodic (hourly): pending reminder, pending purge, soft-bounce suppression."""
+    return {
+        "reminded": hygiene.remind_pending(),
+        "purged": hygiene.purge_pending(),
+        "soft_bounce_suppressed": hygiene.suppress_soft_bounces(),
+    }
+
+
+@shared_task(name=jobs.RUN_SUNSET)
+def run_sunset() -> dict[str, int]:
+    """Periodic (daily): the sunset policy (SUNSET_ENABLED)."""
+    return hygiene.run_sunset().as_dict()

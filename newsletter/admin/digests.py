@@ -31,6 +31,7 @@ from ..email import message, render
 from ..models import Digest, Frequency, Language
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
+from .reports import DigestReportsMixin
 
 
 class DigestForm(forms.ModelForm):
@@ -52,7 +53,7 @@ class DigestForm(forms.ModelForm):
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(DigestReportsMixin, admin.ModelAdmin):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [

@@ -37,11 +37,12 @@ from django.utils.safestring import SafeString
 from articles.models import Article
 from articles.urls_safety import safe_http_url
 
+from ..analytics.links import PREVIEW_RECIPIENT, click_url
 from ..models import Digest, DigestItem, Frequency
 from .rtl import arabic_digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
 
-MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url")
+MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
 
 # Only @media rules (small screens, prefers-color-scheme) survive in <style>; everything else is
 # inlined because Gmail and others drop or cap <style>. One inliner instance is reused: building it
@@ -154,7 +155,16 @@ def email_image(article: Article) -> tuple[str, int | None]:
     return article.image_src, None
 
 
-def build_stories(digest: Digest, articles: Iterable[Article], *, language: str) -> list[Story]:
+def build_stories(
+    digest: Digest,
+    articles: Iterable[Article],
+    *,
+    language: str,
+    merge_field: Callable[[str], str] | None = None,
+    first_position: int = 1,
+) -> list[Story]:
+    """With `merge_field` (an email), story links go through the first-party click redirect;
+    `first_position` keeps positions unique in an email whose top-up list follows its stories."""
     campaign = campaign_name(digest)
     stories = []
     for number, article in enumerate(articles, start=1):
@@ -171,7 +181,15 @@ def build_stories(digest: Digest, articles: Iterable[Article], *, language: str)
                 title_html=ltr_runs(title, language=language),
                 summary=summary,
                 summary_html=ltr_runs(summary, language=language),
-                url=with_utm(url, campaign=campaign),
+                url=with_utm(url, campaign=campaign)
+                if merge_field is None
+                else click_url(
+                    digest_id=digest.pk,
+                    article_id=article.pk,
+                    position=first_position + number - 1,
+                    url=with_utm(url, campaign=campaign),
+                    merge_field=merge_field,
+                ),
                 image_src=absolute_url(image_src),
                 image_alt=article.image_alt or title,
                 section=article.section.name if article.section else "",
@@ -277,8 +295,10 @@ def render_digest(
     if len(selection) < settings.DIGEST_MIN_STORIES:
         return None
     language = segment.language
-    stories = build_stories(digest, selection.stories, language=language)
-    top_up = build_stories(digest, selection.top_up, language=language)
+    stories = build_stories(digest, selection.stories, language=language, merge_field=merge_field)
+    top_up = build_stories(
+        digest, selection.top_up, language=language, merge_field=merge_field, first_position=len(stories) + 1
+    )
     context = {
         **digest_context(digest, stories, language=language, top_up=top_up),
         **{name: merge_field(name) for name in MERGE_FIELDS},
@@ -289,7 +309,9 @@ def render_digest(
 def editor_links() -> dict[str, str]:
     """Per-recipient values for an editor's preview: an editor is not a subscriber, so the
     links point at the public signup page."""
-    return dict.fromkeys(MERGE_FIELDS, absolute_url(reverse("newsletter:signup")))
+    values = dict.fromkeys(MERGE_FIELDS, absolute_url(reverse("newsletter:signup")))
+    values["click_token"] = PREVIEW_RECIPIENT  # story links lead to the story, counting nothing
+    return values
 
 
 def merge(

@@ -1,0 +1,55 @@
+"""WSGI fast path for the click redirect and the read beacon: answers `/c/...` (and, through
+articles.beacon_wsgi, `/r/`) before Django's middleware stack; every other path goes to Django.
+
+    gunicorn newsletter.analytics.click_wsgi:application
+
+Same logic as the Django view (newsletter.analytics.clicks.handle); no SQL while Redis holds the
+click targets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from articles.beacon_wsgi import application as beacon_application
+from articles.visitors import COOKIE_VALUE_PATTERN, VISITOR_COOKIE
+
+from . import clicks
+
+_PATH_RE = re.compile(r"^/c/([A-Za-z0-9]{1,80})/([A-Za-z0-9:_-]{1,200})/?$")
+_COOKIE_RE = re.compile(rf"(?:^|;\s*){VISITOR_COOKIE}=({COOKIE_VALUE_PATTERN})(?:;|$)")
+
+
+class ClickFastPath:
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        match = _PATH_RE.match(path) if path.startswith("/c/") else None
+        if match is None:
+            return self.app(environ, start_response)
+        cookie = _COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
+        result = clicks.handle(
+            method=environ.get("REQUEST_METHOD", "GET"),
+            story=match.group(1),
+            token=match.group(2),
+            meta=environ,
+            cookie=cookie.group(1) if cookie else "",
+        )
+        headers = [
+            ("Location", result.location),
+            ("Cache-Control", "no-store"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Content-Length", "0"),
+        ]
+        if result.set_visitor:
+            secure = environ.get("wsgi.url_scheme") == "https" or environ.get("HTTP_X_FORWARDED_PROTO") == "https"
+            headers.append(("Set-Cookie", clicks.cookie_header(result.set_visitor, secure=secure)))
+        start_response("302 Found", headers)
+        return [b""]
+
+
+application = ClickFastPath(beacon_application)

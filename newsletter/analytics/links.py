@@ -1,0 +1,83 @@
+"""The first-party click URL of a story in a digest, and the Redis map of where it leads.
+
+    {SITE_URL}/c/<story part>/<recipient part>/
+
+A digest is rendered once per segment and merged per recipient, so the URL has two signed
+parts, each made where its data is known:
+- the story part, `e<edition>a<article>p<position>k<signature>`, made here when the segment is
+  rendered: the signature (HMAC under SECRET_KEY, 128 bits in hex) covers edition, article and
+  position;
+- the recipient part, the per-recipient merge value `click_token` (newsletter.delivery.recipients):
+  the subscriber's public uuid signed for the CLICK purpose (newsletter.subscribers.tokens).
+A tampered part fails its signature. Pairing one recipient's part with another story part of
+the same edition is what that recipient's own email already allows (it has every story); a
+recipient part with an edition the subscriber did not receive is dropped by the roll-up (no
+Delivery row), so nobody can add clicks to an edition for someone else.
+
+Each word of the URL is a letter followed by digits/hex, or longer than 35 characters, so no
+part looks like a Bitcoin address to spam filters (see newsletter.subscribers.tokens).
+
+The redirect target is looked up in Redis (`an:t:<edition>`: article id -> URL with UTM), so the
+redirect runs no SQL; `click_url` writes it when a segment is rendered (once per segment per
+worker process: rendering is cached). After Redis lost it, the Django view refills it from one
+query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from config.redis_client import get_redis
+
+TARGETS_TTL_SECONDS = 400 * 86400
+# The recipient part of links in an editor's preview or test email: the link leads to the story
+# and records nothing (an editor is not a subscriber).
+PREVIEW_RECIPIENT = "preview"
+STORY_SALT = "newsletter.analytics.story"
+STORY_RE = re.compile(r"^e([1-9][0-9]{0,11})a([1-9][0-9]{0,11})p([1-9][0-9]{0,3})k([0-9a-f]{32})$")
+
+
+def targets_key(digest_id: int) -> str:
+    return f"an:t:{digest_id}"
+
+
+def story_signature(digest_id: int, article_id: int, position: int) -> str:
+    return salted_hmac(STORY_SALT, f"{digest_id}:{article_id}:{position}", algorithm="sha256").hexdigest()[:32]
+
+
+def story_part(digest_id: int, article_id: int, position: int) -> str:
+    return f"e{digest_id}a{article_id}p{position}k{story_signature(digest_id, article_id, position)}"
+
+
+def read_story_part(part: str) -> tuple[int, int, int] | None:
+    """(edition, article, position) of a well-signed story part, else None."""
+    match = STORY_RE.match(part)
+    if match is None:
+        return None
+    digest_id, article_id, position = int(match[1]), int(match[2]), int(match[3])
+    if not constant_time_compare(match[4], story_signature(digest_id, article_id, position)):
+        return None
+    return digest_id, article_id, position
+
+
+def remember_targets(digest_id: int, targets: dict[int, str]) -> None:
+    if not targets:
+        return
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hset(targets_key(digest_id), mapping={str(k): v for k, v in targets.items()})
+    pipe.expire(targets_key(digest_id), TARGETS_TTL_SECONDS)
+    pipe.execute()
+
+
+def click_url(*, digest_id: int, article_id: int, position: int, url: str, merge_field: Callable[[str], str]) -> str:
+    """The tracked link of one story for an email rendered per segment (`url` when first-party
+    tracking is off). Records `url` as the story's redirect target."""
+    if not settings.ANALYTICS_CLICK_TRACKING:
+        return url
+    remember_targets(digest_id, {article_id: url})
+    base = settings.SITE_URL.rstrip("/")
+    return f"{base}/c/{story_part(digest_id, article_id, position)}/{merge_field('click_token')}/"

@@ -1,0 +1,119 @@
+"""The analytics and hygiene tables (described in the package docstring). Re-exported by
+newsletter.models, so they belong to the `newsletter` app and its migrations."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StoryClick(models.Model):
+    """A story a recipient clicked (a human, not a link scanner): the first click only."""
+
+    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    subscriber = models.ForeignKey("newsletter.Subscriber", on_delete=models.CASCADE, related_name="+")
+    article_id = models.PositiveIntegerField()
+    position = models.PositiveSmallIntegerField()
+    clicked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "subscriber", "article_id"], name="storyclick_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}/{self.subscriber_id}/{self.article_id}"
+
+
+class Engagement(models.Model):
+    """What one recipient did with one edition (first occurrence of each)."""
+
+    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    subscriber = models.ForeignKey("newsletter.Subscriber", on_delete=models.CASCADE, related_name="+")
+    human_open_at = models.DateTimeField(null=True, blank=True)
+    machine_open_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "subscriber"], name="engagement_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}/{self.subscriber_id}"
+
+
+class SubscriberActivity(models.Model):
+    """Last signs of life of a subscriber and where the hygiene policies stand for them."""
+
+    class Reason(models.TextChoices):
+        INACTIVE = "inactive", _("غير نشط")
+
+    subscriber = models.OneToOneField(
+        "newsletter.Subscriber", on_delete=models.CASCADE, primary_key=True, related_name="activity"
+    )
+    last_open_at = models.DateTimeField(null=True, blank=True)
+    last_click_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)  # pending: the one reminder
+    reengage_sent_at = models.DateTimeField(null=True, blank=True)  # sunset: "still want this?"
+    unsubscribe_reason = models.CharField(max_length=12, choices=Reason.choices, blank=True)
+
+    def __str__(self) -> str:
+        return str(self.subscriber_id)
+
+
+class EditionStats(models.Model):
+    """Pre-aggregated figures of one edition (the report reads only this and StoryClickStats)."""
+
+    digest = models.OneToOneField("newsletter.Digest", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    audience = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    human_opens = models.PositiveIntegerField(default=0)  # recipients with a human open
+    machine_opens = models.PositiveIntegerField(default=0)  # recipients whose only opens were machine
+    unique_clicks = models.PositiveIntegerField(default=0)  # recipients who clicked a story
+    unsubscribes_72h = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.digest_id)
+
+
+class StoryClickStats(models.Model):
+    """Unique clicks per story of an edition, with the story as it was sent."""
+
+    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    position = models.PositiveSmallIntegerField()
+    article_id = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=1000)
+    unique_clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "position"], name="storyclickstats_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}:{self.position}"
+
+
+class DailyGrowth(models.Model):
+    """Subscriber movements per local day (kept after pending signups are purged)."""
+
+    day = models.DateField(primary_key=True)
+    signups = models.PositiveIntegerField(default=0)
+    confirmations = models.PositiveIntegerField(default=0)
+    unsubscribes = models.PositiveIntegerField(default=0)
+    bounces = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()

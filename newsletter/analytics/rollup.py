@@ -1,0 +1,259 @@
+"""The roll-up (beat, every 5 minutes): clicks from Redis into StoryClick, then the
+pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth (hourly).
+
+- `ingest_clicks`: settled clicks from the Redis log (newsletter.analytics.clicklog), judged per
+  recipient and edition by the scanner heuristic (newsletter.analytics.heuristics). A click by
+  someone who has no Delivery row for that edition is dropped. Human clicks become StoryClick
+  rows (first click per story; the unique constraint makes a second run harmless), move
+  Engagement.clicked_at and SubscriberActivity.last_click_at, and count as a read of the article
+  by that reader on the click's day (articles.reads, once per reader and day), only for rows
+  that are new, so a re-run never counts a read twice.
+- `rollup_edition`: absolute figures of one edition from Delivery (one aggregate), Engagement
+  and StoryClick; editions without Delivery rows (pruned by retention) are left as they are.
+- `rollup_growth`: signups, confirmations, unsubscribes, bounces and complaints of the last
+  days, per local day, kept at their highest value (purged or erased rows never lower a day).
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from articles import reads
+from articles.models import Article
+
+from ..email.render import campaign_name
+from ..email.site import absolute_url, with_utm
+from ..models import (
+    DailyGrowth,
+    Delivery,
+    Digest,
+    DigestItem,
+    EditionStats,
+    Engagement,
+    StoryClick,
+    StoryClickStats,
+    Subscriber,
+    SubscriberActivity,
+)
+from . import clicklog, heuristics
+
+log = logging.getLogger(__name__)
+
+# Clicks younger than this stay in Redis for the next run, so a scanner's burst is judged whole.
+SETTLE_SECONDS = 30
+UNSUBSCRIBE_WINDOW = timedelta(hours=72)
+GROWTH_FIELDS = {
+    "signups": "created_at",
+    "confirmations": "confirmed_at",
+    "unsubscribes": "unsubscribed_at",
+    "bounces": "bounced_at",
+    "complaints": "complained_at",
+}
+
+
+@dataclass
+class RollupResult:
+    clicks: int = 0
+    human_clicks: int = 0
+    scanner_clicks: int = 0
+    editions: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def ingest_clicks(*, now: float | None = None, result: RollupResult | None = None) -> RollupResult:
+    result = result or RollupResult()
+    until = (now if now is not None else clock.time()) - SETTLE_SECONDS
+    clicks = clicklog.settled(until=until)
+    if not clicks:
+        return result
+    result.clicks = len(clicks)
+    ids = dict(Subscriber.objects.filter(uuid__in={c.subscriber_uuid_hex for c in clicks}).values_list("uuid", "id"))
+    by_hex = {key.hex: value for key, value in ids.items()}
+    groups: dict[tuple[int, int], list[clicklog.LoggedClick]] = defaultdict(list)
+    for click in clicks:
+        if click.subscriber_uuid_hex in by_hex:
+            groups[(click.digest_id, by_hex[click.subscriber_uuid_hex])].append(click)
+    recipients: dict[int, set[int]] = defaultdict(set)
+    for digest_id, subscriber_id in groups:
+        recipients[digest_id].add(subscriber_id)
+    deliveries: dict[tuple[int, int], datetime | None] = {}
+    for digest_id, subscriber_ids in recipients.items():
+        found = Delivery.objects.filter(digest_id=digest_id, subscriber_id__in=subscriber_ids).values_list(
+            "subscriber_id", "delivered_at", "sent_at"
+        )
+        deliveries.update({(digest_id, s): delivered or sent for s, delivered, sent in found})
+    first: dict[tuple[int, int, int], clicklog.LoggedClick] = {}
+    for key, group in groups.items():
+        if key not in deliveries:
+            continue  # not a recipient of that edition
+        scanned = heuristics.scanner_clicks([(c.article_id, c.at) for c in group], delivered_at=deliveries[key])
+        result.scanner_clicks += len(scanned)
+        for index, click in enumerate(group):
+            story = (key[0], key[1], click.article_id)
+            if index not in scanned and (story not in first or click.at < first[story].at):
+                first[story] = click
+    _store_human_clicks(first, result)
+    clicklog.forget(until=until if len(clicks) < 50_000 else clicks[-1].at.timestamp() - 0.001)
+    return result
+
+
+def _store_human_clicks(first: dict[tuple[int, int, int], clicklog.LoggedClick], result: RollupResult) -> None:
+    if not first:
+        return
+    by_digest: dict[int, set[int]] = defaultdict(set)
+    for digest_id, subscriber_id, _article_id in first:
+        by_digest[digest_id].add(subscriber_id)
+    existing: set[tuple[int, int, int]] = set()
+    for digest_id, subscriber_ids in by_digest.items():
+        existing.update(
+            StoryClick.objects.filter(digest_id=digest_id, subscriber_id__in=subscriber_ids).values_list(
+                "digest_id", "subscriber_id", "article_id"
+            )
+        )
+    new = {key: click for key, click in first.items() if key not in existing}
+    with transaction.atomic():
+        StoryClick.objects.bulk_create(
+            [
+                StoryClick(digest_id=d, subscriber_id=s, article_id=a, position=c.position, clicked_at=c.at)
+                for (d, s, a), c in new.items()
+            ],
+            ignore_conflicts=True,
+        )
+        earliest: dict[tuple[int, int], datetime] = {}
+        latest: dict[int, datetime] = {}
+        for (d, s, _a), c in first.items():
+            earliest[(d, s)] = min(earliest.get((d, s), c.at), c.at)
+            latest[s] = max(latest.get(s, c.at), c.at)
+        Engagement.objects.bulk_create(
+            [Engagement(digest_id=d, subscriber_id=s) for d, s in earliest], ignore_conflicts=True
+        )
+        for (d, s), at in earliest.items():
+            Engagement.objects.filter(
+                Q(clicked_at__isnull=True) | Q(clicked_at__gt=at), digest_id=d, subscriber_id=s
+            ).update(clicked_at=at)
+        SubscriberActivity.objects.bulk_create(
+            [SubscriberActivity(subscriber_id=s) for s in latest], ignore_conflicts=True
+        )
+        for s, at in latest.items():
+            SubscriberActivity.objects.filter(
+                Q(last_click_at__isnull=True) | Q(last_click_at__lt=at), subscriber_id=s
+            ).update(last_click_at=at)
+    for (_d, _s, article_id), click in new.items():
+        reads.record_read_if_published(article_id, click.reader, day=timezone.localdate(click.at))
+    result.human_clicks += len(new)
+
+
+def story_rows(digest: Digest) -> list[tuple[int, int, str, str]]:
+    """(position, article id, title, url) of the edition's stories as the full edition sends them."""
+    items = DigestItem.objects.filter(digest=digest, removed=False).select_related("article").order_by("position", "id")
+    rows = []
+    for position, item in enumerate(items[: settings.DIGEST_TOP_N], start=1):
+        article = item.article
+        url = with_utm(
+            article.canonical_url or absolute_url(article.get_absolute_url()), campaign=campaign_name(digest)
+        )
+        rows.append((position, article.pk, " ".join(article.title.split())[:300], url[:1000]))
+    return rows
+
+
+def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
+    """Write the edition's EditionStats and StoryClickStats; False when it has no Delivery rows."""
+    digest = Digest.objects.filter(id=digest_id).first()
+    deliveries = Delivery.objects.filter(digest_id=digest_id)
+    if digest is None or not deliveries.exists():
+        return False
+    figures = deliveries.aggregate(
+        audience=Count("id"),
+        sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+        delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+        bounced=Count("id", filter=Q(bounced_at__isnull=False)),
+        complaints=Count("id", filter=Q(complained_at__isnull=False)),
+    )
+    start = digest.sending_started_at or digest.sent_at or digest.period_end
+    window = (start, start + UNSUBSCRIBE_WINDOW)
+    figures["unsubscribes_72h"] = deliveries.filter(
+        Q(subscriber__unsubscribed_at__range=window) | Q(unsubscribed_at__range=window)
+    ).count()
+    figures.update(
+        Engagement.objects.filter(digest_id=digest_id).aggregate(
+            human_opens=Count("id", filter=Q(human_open_at__isnull=False)),
+            machine_opens=Count("id", filter=Q(human_open_at__isnull=True, machine_open_at__isnull=False)),
+            unique_clicks=Count("id", filter=Q(clicked_at__isnull=False)),
+        )
+    )
+    clicks = dict(
+        StoryClick.objects.filter(digest_id=digest_id)
+        .values("article_id")
+        .annotate(n=Count("id"))
+        .values_list("article_id", "n")
+    )
+    rows = story_rows(digest)
+    listed = {article_id for _, article_id, _, _ in rows}
+    extra = Article.objects.filter(id__in=[a for a in clicks if a not in listed]).order_by("id")
+    for offset, article in enumerate(extra, start=len(rows) + 1):  # clicked but no longer an item
+        rows.append((offset, article.pk, article.title[:300], absolute_url(article.get_absolute_url())[:1000]))
+    with transaction.atomic():
+        EditionStats.objects.update_or_create(
+            digest_id=digest_id, defaults={**figures, "updated_at": now or timezone.now()}
+        )
+        StoryClickStats.objects.filter(digest_id=digest_id).delete()
+        StoryClickStats.objects.bulk_create(
+            StoryClickStats(
+                digest_id=digest_id, position=p, article_id=a, title=t, url=u, unique_clicks=clicks.get(a, 0)
+            )
+            for p, a, t, u in rows
+        )
+    return True
+
+
+def recent_editions(*, now: datetime) -> list[int]:
+    since = now - timedelta(days=settings.ANALYTICS_ROLLUP_DAYS)
+    return list(Digest.objects.filter(sending_started_at__gte=since).order_by("id").values_list("id", flat=True))
+
+
+def rollup(*, now: datetime | None = None) -> RollupResult:
+    now = now or timezone.now()
+    result = ingest_clicks(now=now.timestamp())
+    for digest_id in recent_editions(now=now):
+        result.editions += rollup_edition(digest_id=digest_id, now=now)
+    log.info("analytics roll-up %s", result.as_dict())
+    return result
+
+
+def rollup_growth(*, now: datetime | None = None, days: int = 3) -> int:
+    """DailyGrowth for the last `days` local days; returns the number of days written."""
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate(now or timezone.now())
+    first_day = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first_day, time.min), zone)
+    counts: dict[date, dict[str, int]] = {first_day + timedelta(days=i): {} for i in range(days)}
+    for metric, field in GROWTH_FIELDS.items():
+        per_day = (
+            Subscriber.objects.filter(**{f"{field}__gte": start})
+            .annotate(day=TruncDate(field, tzinfo=zone))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        for day, n in per_day:
+            if day in counts:
+                counts[day][metric] = n
+    with transaction.atomic():
+        for day, values in counts.items():
+            row, _ = DailyGrowth.objects.select_for_update().get_or_create(day=day)
+            for metric in GROWTH_FIELDS:
+                setattr(row, metric, max(getattr(row, metric), values.get(metric, 0)))
+            row.save()
+    return len(counts)
