@@ -16,6 +16,7 @@ SEND_SUBSCRIBER_EMAIL = "newsletter.tasks.send_subscriber_email"
 SEND_BATCH = "newsletter.tasks.send_batch"
 SWEEP_DELIVERIES = "newsletter.tasks.sweep_deliveries"
 RUN_SCHEDULED_DIGEST = "newsletter.tasks.run_scheduled_digest"
+RELEASE_SCHEDULED_EDITIONS = "newsletter.tasks.release_scheduled_editions"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

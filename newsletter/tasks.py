@@ -62,3 +62,11 @@ def run_scheduled_digest(frequency: str) -> dict[str, Any]:
     period): a second run or a second beat for the same period sends nothing more."""
     outcome = schedule.run_scheduled(frequency=frequency)
     return {"digest_id": outcome.digest.pk, "result": outcome.result.value}
+
+
+@shared_task(name=jobs.RELEASE_SCHEDULED_EDITIONS)
+def release_scheduled_editions() -> dict[str, Any]:
+    """Periodic (every minute): send the editions an editor scheduled for a time now past.
+    Dispatch is a conditional transition, so an overlapping run or a "send now" sends once."""
+    outcomes = schedule.release_scheduled()
+    return {"released": [o.digest.pk for o in outcomes if o.result == schedule.RunResult.DISPATCHED]}

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from articles.models import Article
@@ -95,6 +95,15 @@ def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
     return len(pinned) + len(chosen)
 
 
+def too_few_reason(count: int) -> str:
+    """The skip reason editors read; stored in the site's language whatever the caller's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(count)d قصص فقط في الفترة، والحد الأدنى %(minimum)d.") % {
+            "count": count,
+            "minimum": settings.DIGEST_MIN_STORIES,
+        }
+
+
 def get_locked(
     frequency: str, edition_date: date, *, start: datetime, end: datetime, scheduled_for: datetime
 ) -> Digest:
@@ -120,10 +129,7 @@ def compose(*, frequency: str, now: datetime | None = None, skip_if_too_few: boo
             Digest.objects.filter(pk=digest.pk).update(period_start=start, period_end=end)
             count = fill(digest, start=start, end=end)
             if count < settings.DIGEST_MIN_STORIES and skip_if_too_few:
-                reason = _("%(count)d قصص فقط في الفترة، والحد الأدنى %(minimum)d.") % {
-                    "count": count,
-                    "minimum": settings.DIGEST_MIN_STORIES,
-                }
+                reason = too_few_reason(count)
                 state.apply(state.Transition.SKIP, digest_id=digest.pk, skip_reason=reason)
                 logger.info("digest %s skipped: %s", digest.pk, reason)
     digest.refresh_from_db()
