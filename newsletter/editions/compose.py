@@ -28,13 +28,11 @@ from articles.models import Article
 from articles.ranking import most_read
 
 from ..models import Digest, DigestItem, Frequency
-from . import state
+from . import history, state
 
 logger = logging.getLogger(__name__)
 
 WINDOWS: dict[str, timedelta] = {Frequency.DAILY: timedelta(days=1), Frequency.WEEKLY: timedelta(days=7)}
-# Editions whose articles readers did not receive do not block those articles next time.
-NOT_DELIVERED_STATUSES = (Digest.Status.CANCELLED, Digest.Status.SKIPPED)
 
 
 def period_for(*, frequency: str, end: datetime) -> tuple[datetime, datetime]:
@@ -53,25 +51,13 @@ def _ranked_articles(start: datetime, end: datetime, limit: int) -> list[Article
     return articles
 
 
-def _previous_edition_articles(digest: Digest) -> set[int]:
-    previous = (
-        Digest.objects.filter(frequency=digest.frequency, edition_date__lt=digest.edition_date)
-        .exclude(status__in=NOT_DELIVERED_STATUSES)
-        .order_by("-edition_date")
-        .first()
-    )
-    if previous is None:
-        return set()
-    return set(previous.items.filter(removed=False).values_list("article_id", flat=True))
-
-
 def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
     """(Re)fill a locked draft's items from the ranking; return how many stories it now has."""
     items = list(digest.items.all())
     pinned = sorted((i for i in items if i.pinned and not i.removed), key=lambda i: (i.position, i.id))
     removed_ids = {i.article_id for i in items if i.removed}
     pinned_ids = {i.article_id for i in pinned}
-    blocked = removed_ids | pinned_ids | _previous_edition_articles(digest)
+    blocked = removed_ids | pinned_ids | history.previous_edition_articles(digest)
     slots = max(settings.DIGEST_TOP_N - len(pinned), 0)
     chosen: list[Article] = []
     if slots:
