@@ -43,7 +43,7 @@ class Subscriber(models.Model):
         ADMIN = "admin", _("لوحة الإدارة")
 
     # Public, unguessable id used inside signed tokens (never the sequential primary key).
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(_("المعرّف العام"), default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("البريد الإلكتروني"), max_length=254)
     name = models.CharField(_("الاسم"), max_length=100, blank=True)
     status = models.CharField(_("الحالة"), max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -59,9 +59,9 @@ class Subscriber(models.Model):
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
     consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
-    signup_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
-    signup_user_agent_hash = models.CharField(max_length=64, blank=True, editable=False)
-    confirm_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    signup_ip_hash = models.CharField(_("بصمة عنوان الشبكة عند الاشتراك"), max_length=64, blank=True, editable=False)
+    signup_user_agent_hash = models.CharField(_("بصمة المتصفح عند الاشتراك"), max_length=64, blank=True, editable=False)
+    confirm_ip_hash = models.CharField(_("بصمة عنوان الشبكة عند التأكيد"), max_length=64, blank=True, editable=False)
     # Timestamps for each status change.
     created_at = models.DateTimeField(_("تاريخ الاشتراك"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("آخر تعديل"), auto_now=True)
@@ -69,7 +69,7 @@ class Subscriber(models.Model):
     unsubscribed_at = models.DateTimeField(_("تاريخ الإلغاء"), null=True, blank=True)
     bounced_at = models.DateTimeField(_("تاريخ الارتداد"), null=True, blank=True)
     complained_at = models.DateTimeField(_("تاريخ الشكوى"), null=True, blank=True)
-    last_confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_confirmation_sent_at = models.DateTimeField(_("آخر رسالة تأكيد"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("مشترك")

@@ -2,6 +2,8 @@
 for the fields the admin shows, and the every-minute periodic task that sends the editions
 whose "schedule at" time has come (newsletter.tasks.release_scheduled_editions)."""
 
+import uuid
+
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
@@ -233,8 +235,35 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="subscriber",
+            name="confirm_ip_hash",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="بصمة عنوان الشبكة عند التأكيد"),
+        ),
+        migrations.AlterField(
+            model_name="subscriber",
+            name="last_confirmation_sent_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="آخر رسالة تأكيد"),
+        ),
+        migrations.AlterField(
+            model_name="subscriber",
+            name="signup_ip_hash",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="بصمة عنوان الشبكة عند الاشتراك"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="subscriber",
+            name="signup_user_agent_hash",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="بصمة المتصفح عند الاشتراك"),
+        ),
+        migrations.AlterField(
+            model_name="subscriber",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="آخر تعديل"),
+        ),
+        migrations.AlterField(
+            model_name="subscriber",
+            name="uuid",
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="المعرّف العام"),
         ),
         migrations.AlterField(
             model_name="suppression",
