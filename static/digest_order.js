@@ -32,6 +32,33 @@
   function setUp(tbody) {
     var dragged = null;
     var labels = document.getElementById("digest-order-labels") || document.body;
+    // The dragged row goes before the first other row whose middle is below the pointer.
+    tbody.addEventListener("dragover", function (event) {
+      if (!dragged) {
+        return;
+      }
+      event.preventDefault();
+      var others = storyRows(tbody).filter(function (row) { return row !== dragged; });
+      var before = null;
+      for (var i = 0; i < others.length; i++) {
+        var box = others[i].getBoundingClientRect();
+        if (event.clientY < box.top + box.height / 2) {
+          before = others[i];
+          break;
+        }
+      }
+      if (!before) {
+        var last = others[others.length - 1];
+        before = last ? last.nextSibling : null;
+      }
+      if (before !== dragged && before !== dragged.nextSibling) {
+        tbody.insertBefore(dragged, before);
+      }
+    });
+    tbody.addEventListener("drop", function (event) {
+      event.preventDefault();
+      renumber(tbody);
+    });
     storyRows(tbody).forEach(function (row) {
       row.draggable = true;
       row.addEventListener("dragstart", function (event) {
@@ -43,19 +70,6 @@
       row.addEventListener("dragend", function () {
         row.style.opacity = "";
         dragged = null;
-        renumber(tbody);
-      });
-      row.addEventListener("dragover", function (event) {
-        if (!dragged || dragged === row) {
-          return;
-        }
-        event.preventDefault();
-        var box = row.getBoundingClientRect();
-        var after = event.clientY > box.top + box.height / 2;
-        tbody.insertBefore(dragged, after ? row.nextSibling : row);
-      });
-      row.addEventListener("drop", function (event) {
-        event.preventDefault();
         renumber(tbody);
       });
       var cell = row.querySelector("td.field-position");

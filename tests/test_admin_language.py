@@ -105,16 +105,16 @@ def admin_pages(client: Client, user) -> list[str]:
     for model, model_admin in admin.site._registry.items():
         if not model_admin.has_view_or_change_permission(request):
             continue
-        info = (model._meta.app_label, model._meta.model_name)
-        urls.append(reverse("admin:%s_%s_changelist" % info))
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls.append(reverse(f"{prefix}_changelist"))
         if model_admin.has_add_permission(request):
-            urls.append(reverse("admin:%s_%s_add" % info))
+            urls.append(reverse(f"{prefix}_add"))
         first = model_admin.get_queryset(request).order_by("pk").first()
         if first is not None:
-            urls.append(reverse("admin:%s_%s_change" % info, args=[first.pk]))
-            urls.append(reverse("admin:%s_%s_history" % info, args=[first.pk]))
+            urls.append(reverse(f"{prefix}_change", args=[first.pk]))
+            urls.append(reverse(f"{prefix}_history", args=[first.pk]))
             if model_admin.has_delete_permission(request, first):
-                urls.append(reverse("admin:%s_%s_delete" % info, args=[first.pk]))
+                urls.append(reverse(f"{prefix}_delete", args=[first.pk]))
         try:
             urls.append(reverse("admin:app_list", args=[model._meta.app_label]))
         except NoReverseMatch:

@@ -58,7 +58,7 @@ class DigestItemInline(admin.TabularInline):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Inline instances are made per request: facts are computed once per page.
-        self._facts: dict[int, dict[int, curation.StoryFacts]] = {}
+        self.facts_cache: dict[int, dict[int, curation.StoryFacts]] = {}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DigestItem]:
         return super().get_queryset(request).select_related("article__section", "digest")
@@ -77,9 +77,9 @@ class DigestItemInline(admin.TabularInline):
         return False
 
     def facts(self, digest: Digest) -> dict[int, curation.StoryFacts]:
-        if digest.pk not in self._facts:
-            self._facts[digest.pk] = curation.story_facts(digest)
-        return self._facts[digest.pk]
+        if digest.pk not in self.facts_cache:
+            self.facts_cache[digest.pk] = curation.story_facts(digest)
+        return self.facts_cache[digest.pk]
 
     @admin.display(description=_("القصة"))
     def story(self, obj: DigestItem) -> str:
@@ -105,7 +105,7 @@ class DigestItemInline(admin.TabularInline):
             '{}<strong class="digest-title">{}</strong><br><small>{} · {}{}</small>',
             thumbnail,
             article.title,
-            article.section.name if article.section_id else _("بلا قسم"),
+            article.section.name if article.section is not None else _("بلا قسم"),
             _("%(readers)s قارئ في فترة العدد") % {"readers": f"{fact.readers:,}"},
             repeat,
         )

@@ -151,8 +151,8 @@ class EditionSendingViews(admin.ModelAdmin):
         digest = self._get(request, pk, change=False)
         form = TestSendForm(request.POST)
         if not form.is_valid():
-            for error in form.errors.get("addresses", []) + form.errors.get("language", []):
-                self.message_user(request, error, messages.ERROR)
+            for error in [*form.errors.get("addresses", []), *form.errors.get("language", [])]:
+                self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(self._change_url(digest))
         addresses = form.cleaned_data["addresses"]
         sent = 0

@@ -164,15 +164,24 @@ class DigestAdmin(EditionSendingViews, admin.ModelAdmin):
         return render.default_subject(obj, first.article.title if first else "", language=settings.LANGUAGE_CODE)
 
     def render_change_form(
-        self, request: HttpRequest, context: dict[str, Any], add: bool = False, change: bool = False, **kwargs: Any
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any | None = None,
     ) -> HttpResponse:
         digest = context.get("original")
         if digest is not None:
             facts = curation.story_facts(digest)
+            for inline_formset in context.get("inline_admin_formsets", []):
+                if isinstance(inline_formset.opts, DigestItemInline):
+                    inline_formset.opts.facts_cache[digest.pk] = facts  # the rows reuse them
             context["repeated"] = [i.article.title for i in curation.repeated_unpinned(digest, facts)]
             context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
             context["max_test_addresses"] = MAX_TEST_ADDRESSES
-        return super().render_change_form(request, context, add=add, change=change, **kwargs)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     # --- Saving: through newsletter.editions.curation ----------------------------------------
     def save_model(self, request: HttpRequest, obj: Digest, form: Any, change: bool) -> None:

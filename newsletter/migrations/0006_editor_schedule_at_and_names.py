@@ -236,7 +236,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="subscriber",
             name="confirm_ip_hash",
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="بصمة عنوان الشبكة عند التأكيد"),
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="بصمة عنوان الشبكة عند التأكيد"
+            ),
         ),
         migrations.AlterField(
             model_name="subscriber",
