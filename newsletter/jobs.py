@@ -22,6 +22,7 @@ ROLLUP_ANALYTICS = "newsletter.tasks.rollup_analytics"
 ROLLUP_GROWTH = "newsletter.tasks.rollup_growth"
 LIST_HYGIENE = "newsletter.tasks.list_hygiene"
 RUN_SUNSET = "newsletter.tasks.run_sunset"
+RELEASE_SCHEDULED_EDITIONS = "newsletter.tasks.release_scheduled_editions"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

@@ -44,7 +44,7 @@ class Subscriber(models.Model):
         ADMIN = "admin", _("لوحة الإدارة")
 
     # Public, unguessable id used inside signed tokens (never the sequential primary key).
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(_("المعرّف العام"), default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("البريد الإلكتروني"), max_length=254)
     name = models.CharField(_("الاسم"), max_length=100, blank=True)
     status = models.CharField(_("الحالة"), max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -63,17 +63,17 @@ class Subscriber(models.Model):
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
     consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
-    signup_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
-    signup_user_agent_hash = models.CharField(max_length=64, blank=True, editable=False)
-    confirm_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    signup_ip_hash = models.CharField(_("بصمة عنوان الشبكة عند الاشتراك"), max_length=64, blank=True, editable=False)
+    signup_user_agent_hash = models.CharField(_("بصمة المتصفح عند الاشتراك"), max_length=64, blank=True, editable=False)
+    confirm_ip_hash = models.CharField(_("بصمة عنوان الشبكة عند التأكيد"), max_length=64, blank=True, editable=False)
     # Timestamps for each status change.
     created_at = models.DateTimeField(_("تاريخ الاشتراك"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("آخر تعديل"), auto_now=True)
     confirmed_at = models.DateTimeField(_("تاريخ التأكيد"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("تاريخ الإلغاء"), null=True, blank=True)
-    bounced_at = models.DateTimeField(null=True, blank=True)
-    complained_at = models.DateTimeField(null=True, blank=True)
-    last_confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    bounced_at = models.DateTimeField(_("تاريخ الارتداد"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("تاريخ الشكوى"), null=True, blank=True)
+    last_confirmation_sent_at = models.DateTimeField(_("آخر رسالة تأكيد"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("مشترك")
@@ -107,9 +107,9 @@ class Suppression(models.Model):
         BOUNCED = "bounced", _("بريد مرتد")
         COMPLAINED = "complained", _("شكوى")
 
-    email_hash = models.CharField(max_length=64, unique=True)
-    reason = models.CharField(max_length=12, choices=Reason.choices)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    email_hash = models.CharField(_("بصمة العنوان"), max_length=64, unique=True)
+    reason = models.CharField(_("السبب"), max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(_("تاريخ الإضافة"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("عنوان محظور")
@@ -153,10 +153,12 @@ class Digest(models.Model):
     )
     approved_at = models.DateTimeField(_("تاريخ الاعتماد"), null=True, blank=True)
     scheduled_for = models.DateTimeField(_("موعد الإرسال"), null=True, blank=True)
-    sending_started_at = models.DateTimeField(null=True, blank=True)
+    # An editor's "schedule at": nothing sends the edition before this (editions.schedule).
+    send_at = models.DateTimeField(_("موعد الإرسال الذي حدده المحرر"), null=True, blank=True)
+    sending_started_at = models.DateTimeField(_("بدء الإرسال"), null=True, blank=True)
     sent_at = models.DateTimeField(_("تاريخ الإرسال"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("تاريخ الإنشاء"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("آخر تعديل"), auto_now=True)
     # Counters maintained by newsletter.delivery (denormalised for the admin).
     audience_count = models.PositiveIntegerField(_("الجمهور"), default=0)
     sent_count = models.PositiveIntegerField(_("أُرسل"), default=0)
@@ -198,7 +200,7 @@ class DigestItem(models.Model):
     """An article in an edition. `removed` rows are kept so a recomposition respects the
     editor's removal; `pinned` rows survive recomposition and come first."""
 
-    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
+    digest = models.ForeignKey(Digest, verbose_name=_("العدد"), on_delete=models.CASCADE, related_name="items")
     article = models.ForeignKey(
         "articles.Article", verbose_name=_("المقال"), on_delete=models.CASCADE, related_name="+"
     )
@@ -236,29 +238,33 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("تُخطّيت")
 
     # digest_id needs no index of its own: the (digest, subscriber) unique index leads with it.
-    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
-    batch = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(
+        Digest, verbose_name=_("العدد"), on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("المشترك"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    batch = models.PositiveIntegerField(_("الدفعة"), default=0)
+    status = models.CharField(_("الحالة"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("المحاولات"), default=0)
+    claimed_at = models.DateTimeField(_("وقت الحجز"), null=True, blank=True)
     # When the row was (re)queued, or the earliest time a retry may take it: the sweeper
     # re-enqueues batches whose queued rows are older than SEND_STUCK_AFTER_SECONDS.
-    queued_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(_("وقت الدخول في الطابور"), null=True, blank=True)
     # When the ESP call for this row started (status `sending`); the sweeper settles rows
     # whose call started more than SEND_STUCK_AFTER_SECONDS ago as `unknown`.
-    sending_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    esp_message_id = models.CharField(max_length=255, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    sending_at = models.DateTimeField(_("وقت بدء الإرسال"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("وقت الإرسال"), null=True, blank=True)
+    esp_message_id = models.CharField(_("معرّف الرسالة لدى مزوّد البريد"), max_length=255, blank=True)
+    error = models.CharField(_("الخطأ"), max_length=500, blank=True)
     # Latest tracking facts (newsletter.delivery.tracking), first occurrence of each.
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    clicked_at = models.DateTimeField(null=True, blank=True)
-    bounced_at = models.DateTimeField(null=True, blank=True)
-    complained_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
-    rejected_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("وقت التسليم"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("وقت الفتح"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("وقت النقر"), null=True, blank=True)
+    bounced_at = models.DateTimeField(_("وقت الارتداد"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("وقت الشكوى"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("وقت إلغاء الاشتراك"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("وقت الرفض"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("تسليم")
@@ -303,14 +309,16 @@ class DeliveryEvent(models.Model):
     """An ESP tracking event, stored once per (esp, event id): a webhook delivered twice
     or out of order changes nothing the second time."""
 
-    esp = models.CharField(max_length=30)
-    event_id = models.CharField(max_length=255)
-    event_type = models.CharField(max_length=20)
-    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    recipient_hash = models.CharField(max_length=64, blank=True)
-    timestamp = models.DateTimeField()
-    received_at = models.DateTimeField(default=timezone.now, editable=False)
-    description = models.CharField(max_length=500, blank=True)
+    esp = models.CharField(_("مزوّد البريد"), max_length=30)
+    event_id = models.CharField(_("معرّف الحدث"), max_length=255)
+    event_type = models.CharField(_("نوع الحدث"), max_length=20)
+    delivery = models.ForeignKey(
+        Delivery, verbose_name=_("التسليم"), null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    recipient_hash = models.CharField(_("بصمة المستلم"), max_length=64, blank=True)
+    timestamp = models.DateTimeField(_("الوقت"))
+    received_at = models.DateTimeField(_("وقت الاستلام"), default=timezone.now, editable=False)
+    description = models.CharField(_("الوصف"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("حدث تتبّع")

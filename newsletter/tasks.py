@@ -123,3 +123,11 @@ def list_hygiene() -> dict[str, int]:
 def run_sunset() -> dict[str, int]:
     """Periodic (daily): the sunset policy (SUNSET_ENABLED)."""
     return hygiene.run_sunset().as_dict()
+
+
+@shared_task(name=jobs.RELEASE_SCHEDULED_EDITIONS)
+def release_scheduled_editions() -> dict[str, Any]:
+    """Periodic (every minute): send the editions an editor scheduled for a time now past.
+    Dispatch is a conditional transition, so an overlapping run or a "send now" sends once."""
+    outcomes = schedule.release_scheduled()
+    return {"released": [o.digest.pk for o in outcomes if o.result == schedule.RunResult.DISPATCHED]}

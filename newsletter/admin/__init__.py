@@ -1,4 +1,13 @@
 """Newsletter admin, one module per concern: subscribers (personal data, admins only),
-digests (editor curation), deliveries (sending progress and tracking)."""
+digests (editor curation) and their sending views, deliveries (sending progress and tracking),
+and django-celery-beat's raw screens kept for administrators (beat)."""
 
-from . import deliveries, digests, subscribers  # noqa: F401  (registers the ModelAdmins)
+from django.conf import settings
+from django.contrib import admin
+
+from . import beat, deliveries, digests, subscribers  # noqa: F401  (registers the ModelAdmins)
+
+# The header and titles carry the sender's name, not "Django administration".
+admin.site.site_header = settings.SENDER_NAME
+admin.site.site_title = settings.SENDER_NAME
+beat.restrict_to_superusers(admin.site)

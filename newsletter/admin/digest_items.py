@@ -1,31 +1,67 @@
 """The story rows of an edition's admin page (DigestItem inline). Saving goes through
-newsletter.editions.curation (DigestAdmin.save_formset); this module only shows the rows."""
+newsletter.editions.curation (DigestAdmin.save_formset); this module only shows the rows.
+
+Each row shows the story as the editor judges it: thumbnail, full title, section, reads in the
+edition's window, and a mark when it went out in the previous edition. Order is the rows'
+`position` fields: static/digest_order.js lets editors drag rows and rewrites those fields in
+the page (so the typed intro and ticked boxes stay until the one save); without JavaScript the
+editor types the positions. An existing row's article is fixed (a hidden field): only the empty
+row at the end offers the article search, which also keeps the page light (each search widget
+costs a permission check and URL lookups per row).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ..editions import curation
 from ..editions.state import EDITABLE_STATUSES
 from ..models import Digest, DigestItem
 
 
+class DigestItemForm(forms.ModelForm):
+    class Meta:
+        model = DigestItem
+        fields = ["article", "position", "pinned", "removed"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "article" in self.fields:
+            # The story of an existing row never changes (the posted value is ignored).
+            self.fields["article"].widget = forms.HiddenInput()
+            self.fields["article"].disabled = True
+        if "position" in self.fields:
+            self.fields["position"].widget.attrs.update({"class": "digest-position", "min": 0, "style": "width:4em"})
+
+
 class DigestItemInline(admin.TabularInline):
     model = DigestItem
+    form = DigestItemForm
     extra = 1
-    fields = ["article", "position", "pinned", "removed", "move_buttons"]
-    readonly_fields = ["move_buttons"]
+    fields = ["story", "article", "position", "pinned", "removed"]
+    readonly_fields = ["story"]
     autocomplete_fields = ["article"]
     ordering = ["removed", "position", "id"]
     verbose_name = _("مادة")
-    verbose_name_plural = _("المواد (المثبّتة تبقى عند إعادة التركيب، والمحذوفة لا تعود)")
+    verbose_name_plural = _("المواد (اسحب الصفوف لترتيبها أو اكتب الترتيب؛ المثبّتة تبقى عند إعادة التركيب)")
+
+    class Media:
+        js = ["digest_order.js"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Inline instances are made per request: facts are computed once per page.
+        self.facts_cache: dict[int, dict[int, curation.StoryFacts]] = {}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DigestItem]:
-        return super().get_queryset(request).select_related("article", "digest")
+        return super().get_queryset(request).select_related("article__section", "digest")
 
     def _editable(self, obj: Digest | None) -> bool:
         return obj is None or obj.status in EDITABLE_STATUSES
@@ -40,16 +76,36 @@ class DigestItemInline(admin.TabularInline):
         # Deleting an item would let a recomposition bring it back: editors tick "removed".
         return False
 
-    @admin.display(description=_("نقل"))
-    def move_buttons(self, obj: DigestItem) -> str:
-        if not obj.pk or obj.removed or obj.digest.status not in EDITABLE_STATUSES:
+    def facts(self, digest: Digest) -> dict[int, curation.StoryFacts]:
+        if digest.pk not in self.facts_cache:
+            self.facts_cache[digest.pk] = curation.story_facts(digest)
+        return self.facts_cache[digest.pk]
+
+    @admin.display(description=_("القصة"))
+    def story(self, obj: DigestItem) -> str:
+        if not obj.pk:
             return ""
-        # formaction: these buttons submit the change form's CSRF token to the move view.
+        article = obj.article
+        fact = self.facts(obj.digest).get(obj.article_id) or curation.StoryFacts(readers=0, in_previous=False)
+        thumbnail = (
+            format_html(
+                '<img src="{}" alt="" width="64" height="40" loading="lazy" '
+                'style="width:64px;height:40px;object-fit:cover;float:right;margin-left:8px">',
+                article.image_url,
+            )
+            if article.image_url
+            else ""
+        )
+        repeat = ""
+        if fact.in_previous:
+            css = "color:#8a6d00" if obj.pinned else "color:#ba2121;font-weight:bold"
+            repeat = format_html(' · <span class="digest-repeat" style="{}">{}</span>', css, _("في العدد السابق"))
         return format_html(
-            '<button type="submit" class="button" formaction="{}" formmethod="post" title="{}">▲</button> '
-            '<button type="submit" class="button" formaction="{}" formmethod="post" title="{}">▼</button>',
-            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "up"]),
-            _("إلى الأعلى"),
-            reverse("admin:newsletter_digest_move", args=[obj.digest_id, obj.pk, "down"]),
-            _("إلى الأسفل"),
+            '<span class="digest-handle" aria-hidden="true" style="cursor:move;float:right;margin-left:6px">⠿</span>'
+            '{}<strong class="digest-title">{}</strong><br><small>{} · {}{}</small>',
+            thumbnail,
+            article.title,
+            article.section.name if article.section is not None else _("بلا قسم"),
+            _("%(readers)s قارئ في فترة العدد") % {"readers": f"{fact.readers:,}"},
+            repeat,
         )

@@ -31,6 +31,7 @@ from ..email import message, render
 from ..models import Digest, Frequency, Language
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
+from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm
 from .reports import DigestReportsMixin
 
 
@@ -53,7 +54,7 @@ class DigestForm(forms.ModelForm):
 
 
 @admin.register(Digest)
-class DigestAdmin(DigestReportsMixin, admin.ModelAdmin):
+class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [
@@ -163,6 +164,26 @@ class DigestAdmin(DigestReportsMixin, admin.ModelAdmin):
         first = obj.items.filter(removed=False).select_related("article").order_by("position", "id").first()
         return render.default_subject(obj, first.article.title if first else "", language=settings.LANGUAGE_CODE)
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any | None = None,
+    ) -> HttpResponse:
+        digest = context.get("original")
+        if digest is not None:
+            facts = curation.story_facts(digest)
+            for inline_formset in context.get("inline_admin_formsets", []):
+                if isinstance(inline_formset.opts, DigestItemInline):
+                    inline_formset.opts.facts_cache[digest.pk] = facts  # the rows reuse them
+            context["repeated"] = [i.article.title for i in curation.repeated_unpinned(digest, facts)]
+            context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
+            context["max_test_addresses"] = MAX_TEST_ADDRESSES
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
     # --- Saving: through newsletter.editions.curation ----------------------------------------
     def save_model(self, request: HttpRequest, obj: Digest, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -239,11 +260,8 @@ class DigestAdmin(DigestReportsMixin, admin.ModelAdmin):
         return [
             path("next/<str:frequency>/", wrap(require_POST(self.next_view)), name="newsletter_digest_next"),
             path("<int:pk>/preview/", wrap(self.preview_view), name="newsletter_digest_preview"),
-            path(
-                "<int:pk>/move/<int:item_pk>/<str:direction>/",
-                wrap(require_POST(self.move_view)),
-                name="newsletter_digest_move",
-            ),
+            path("schedule/", wrap(self.schedule_view), name="newsletter_digest_schedule"),
+            path("<int:pk>/send/", wrap(self.send_view), name="newsletter_digest_send"),
             path("<int:pk>/refresh/", wrap(require_POST(self.refresh_view)), name="newsletter_digest_refresh"),
             path("<int:pk>/send-test/", wrap(require_POST(self.send_test_view)), name="newsletter_digest_send_test"),
             path("<int:pk>/approve/", wrap(require_POST(self.approve_view)), name="newsletter_digest_approve"),
@@ -303,15 +321,6 @@ class DigestAdmin(DigestReportsMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/newsletter/digest/preview.html", context)
 
-    def move_view(self, request: HttpRequest, pk: int, item_pk: int, direction: str) -> HttpResponse:
-        digest = self._get(request, pk, change=True)
-        if direction not in {"up", "down"}:
-            raise Http404
-        self._guard(
-            request, lambda: curation.move(digest_id=digest.pk, item_id=item_pk, offset=-1 if direction == "up" else 1)
-        )
-        return HttpResponseRedirect(self._change_url(digest))
-
     def refresh_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         digest = self._get(request, pk, change=True)
         self._guard(request, lambda: compose.refresh(digest))
@@ -339,26 +348,4 @@ class DigestAdmin(DigestReportsMixin, admin.ModelAdmin):
                 _("لا يمكن إلغاء عدد حالته «%(status)s» من هنا.") % {"status": digest.get_status_display()},
                 messages.WARNING,
             )
-        return HttpResponseRedirect(self._change_url(digest))
-
-    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        digest = self._get(request, pk, change=False)
-        email = getattr(request.user, "email", "")
-        if not email:
-            self.message_user(request, _("لا بريد إلكتروني في حسابك لإرسال التجربة إليه."), messages.ERROR)
-            return HttpResponseRedirect(self._change_url(digest))
-        language = request.POST.get("language", settings.LANGUAGE_CODE)
-        if language not in Language.values:
-            language = settings.LANGUAGE_CODE
-        test = message.test_message(digest, to=email, language=language)
-        if test is None:
-            self.message_user(
-                request,
-                _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)d): لا شيء يُرسل.")
-                % {"minimum": settings.DIGEST_MIN_STORIES},
-                messages.ERROR,
-            )
-        else:
-            test.send()
-            self.message_user(request, _("أُرسلت نسخة تجريبية إلى %(email)s.") % {"email": email}, messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(digest))

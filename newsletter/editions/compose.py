@@ -21,15 +21,14 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from articles.models import Article
 from articles.ranking import most_read
 
 from ..models import Digest, DigestItem, Frequency
-from . import state
-from .segments import previous_edition_articles
+from . import history, state
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
     pinned = sorted((i for i in items if i.pinned and not i.removed), key=lambda i: (i.position, i.id))
     removed_ids = {i.article_id for i in items if i.removed}
     pinned_ids = {i.article_id for i in pinned}
-    blocked = removed_ids | pinned_ids | previous_edition_articles(digest)
+    blocked = removed_ids | pinned_ids | history.previous_edition_articles(digest)
     slots = max(settings.DIGEST_TOP_N - len(pinned), 0)
     chosen: list[Article] = []
     if slots:
@@ -80,6 +79,15 @@ def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
         for offset, article in enumerate(chosen)
     )
     return len(pinned) + len(chosen)
+
+
+def too_few_reason(count: int) -> str:
+    """The skip reason editors read; stored in the site's language whatever the caller's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(count)d قصص فقط في الفترة، والحد الأدنى %(minimum)d.") % {
+            "count": count,
+            "minimum": settings.DIGEST_MIN_STORIES,
+        }
 
 
 def get_locked(
@@ -108,10 +116,7 @@ def compose(*, frequency: str, now: datetime | None = None, skip_if_too_few: boo
             Digest.objects.filter(pk=digest.pk).update(period_start=start, period_end=end)
             count = fill(digest, start=start, end=end)
             if count < settings.DIGEST_MIN_STORIES and skip_if_too_few:
-                reason = _("%(count)d قصص فقط في الفترة، والحد الأدنى %(minimum)d.") % {
-                    "count": count,
-                    "minimum": settings.DIGEST_MIN_STORIES,
-                }
+                reason = too_few_reason(count)
                 state.apply(state.Transition.SKIP, digest_id=digest.pk, skip_reason=reason)
                 logger.info("digest %s skipped: %s", digest.pk, reason)
     digest.refresh_from_db()

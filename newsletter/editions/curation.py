@@ -7,18 +7,20 @@ edition twice nor change it while it is being sent. The admin saves through thes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from articles.models import Article
+from articles.models import Article, ArticleDailyStats
+from articles.ranking import window_days
 
 from ..models import Digest, DigestItem
-from . import state
+from . import history, state
 
 
 def active_items(digest: Digest) -> list[DigestItem]:
@@ -135,3 +137,36 @@ def unapprove(digest: Digest) -> bool:
     changed = state.apply(state.Transition.UNAPPROVE, digest_id=digest.pk, approved_by=None, approved_at=None)
     digest.refresh_from_db()
     return bool(changed)
+
+
+@dataclass(frozen=True)
+class StoryFacts:
+    """What the editor's story row shows besides the article: reads in the edition's window
+    (rolled-up daily statistics) and whether the story went out in the previous edition."""
+
+    readers: int
+    in_previous: bool
+
+
+def story_facts(digest: Digest) -> dict[int, StoryFacts]:
+    """Per article id of the edition's items, in two queries whatever the number of stories."""
+    article_ids = list(digest.items.values_list("article_id", flat=True))
+    days = window_days(digest.period_start, digest.period_end)
+    readers = dict(
+        ArticleDailyStats.objects.filter(article_id__in=article_ids, day__in=days)
+        .values("article_id")
+        .annotate(total=Sum("readers"))
+        .values_list("article_id", "total")
+        .order_by()
+    )
+    previous = history.previous_edition_articles(digest)
+    return {pk: StoryFacts(readers=readers.get(pk) or 0, in_previous=pk in previous) for pk in article_ids}
+
+
+def repeated_unpinned(digest: Digest, facts: dict[int, StoryFacts]) -> list[DigestItem]:
+    """Active, unpinned items that were in the previous edition (the page warns about them)."""
+    return [
+        item
+        for item in active_items(digest)
+        if not item.pinned and facts.get(item.article_id) and facts[item.article_id].in_previous
+    ]

@@ -1,71 +1,64 @@
-"""The schedule: when each frequency's edition runs (django-celery-beat's crontab rows, editable
-in the admin), the next edition editors curate, and the scheduled run that composes an edition
-and hands it to delivery.
+"""The schedule: which edition is "the next edition" of a frequency, the scheduled run that
+composes an edition and hands it to delivery, and the editor's "send now" / "schedule at".
 
-`run_scheduled` is idempotent per (frequency, period): a second run (a second beat, a retry)
-finds the edition past draft/approved and dispatches nothing more; dispatch itself moves the
-edition with one conditional transition, so it is sent once.
+One meaning of "the next edition" (`next_slot`), used by the admin's "next edition" button,
+`send_digest` and the editors' send buttons, so the edition an editor curates and approves is
+the one that goes out:
+- today's edition, if today's run already fired and that edition still waits (draft or approved,
+  e.g. for approval, or for its "schedule at" time);
+- otherwise the edition of the next run (timetable.next_run), dated on the run's local date:
+  always a day the schedule sends on.
+The beat (`run_scheduled`) sends the edition of the run that just fired, so a second beat or a
+retry finds it past draft/approved and sends nothing more.
+
+Every send goes through delivery.dispatch, whose draft/approved -> sending transition is one
+conditional UPDATE: two clicks on "send now", or a click and the beat, send the edition once.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from typing import Any
 
-from celery.schedules import crontab
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django.utils.translation import gettext as _
 
-from .. import jobs
 from ..delivery import dispatch
 from ..models import Digest, Frequency
-from . import compose, state, waves
+from . import compose, curation, state, timetable, waves
+from .timetable import next_run, previous_run
+
+__all__ = ["next_run", "previous_run"]  # re-exported: callers read the schedule from here
 
 logger = logging.getLogger(__name__)
 
-SCHEDULED_TASK = jobs.RUN_SCHEDULED_DIGEST
-# Used when the periodic task is missing or disabled: daily 07:00, weekly Saturday 08:00.
-DEFAULT_SCHEDULE: dict[str, tuple[int, int, int | None]] = {
-    Frequency.DAILY: (7, 0, None),
-    Frequency.WEEKLY: (8, 0, 5),  # date.weekday(): Saturday is 5
-}
 
-
-def next_run(frequency: str, *, now: datetime | None = None) -> datetime:
-    """When the scheduled run of `frequency` fires next, read from the django-celery-beat
-    crontab (editable in the admin), or 07:00 daily / Saturday 08:00 weekly when absent.
-    Celery's own crontab arithmetic answers, so the admin and the beat agree."""
+def next_slot(frequency: str, *, now: datetime | None = None) -> tuple[date, datetime]:
+    """(edition date, run time) of the next edition of `frequency` (see the module docstring)."""
     now = now or timezone.now()
-    row = _scheduled_crontab(frequency)
-    if row is not None:
-        tz = ZoneInfo(str(row.timezone)) if row.timezone else timezone.get_current_timezone()
-        return _next_time(row.schedule, now=now, tz=tz)
-    hour, minute, weekday = DEFAULT_SCHEDULE[Frequency(frequency)]
-    # date.weekday() counts from Monday = 0; crontab's day_of_week from Sunday = 0.
-    day_of_week = "*" if weekday is None else str((weekday + 1) % 7)
-    default = crontab(minute=minute, hour=hour, day_of_week=day_of_week)
-    return _next_time(default, now=now, tz=timezone.get_current_timezone())
+    fired = previous_run(frequency, now=now)
+    if fired is not None and timezone.localdate(fired) == timezone.localdate(now):
+        status = (
+            Digest.objects.filter(frequency=frequency, edition_date=timezone.localdate(fired))
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status in state.EDITABLE_STATUSES:
+            return timezone.localdate(fired), fired
+    upcoming = next_run(frequency, now=now)
+    return timezone.localdate(upcoming), upcoming
 
 
 def edition_time(frequency: str) -> waves.EditionTime:
     """The local edition time every subscriber's wave uses: the hour, minute and weekday of the
-    frequency's crontab row (editable in the admin), else 07:00 daily / Saturday 08:00 weekly."""
-    hour, minute, weekday = DEFAULT_SCHEDULE[Frequency(frequency)]
-    row = _scheduled_crontab(frequency)
-    if row is not None:
-        try:
-            hour, minute = int(row.hour), int(row.minute)
-            # crontab's day_of_week counts from Sunday = 0, date.weekday() from Monday = 0.
-            weekday = None if row.day_of_week == "*" else (int(row.day_of_week) - 1) % 7
-        except ValueError:
-            pass  # a range or a list ("*/2", "1-5"): keep the default edition time
-    return waves.EditionTime(hour=hour, minute=minute, weekday=weekday)
+    frequency's schedule (the editors' schedule form), else 07:00 daily / Saturday 08:00 weekly."""
+    slot = timetable.current_slot(frequency)
+    return waves.EditionTime(hour=slot.hour, minute=slot.minute, weekday=slot.weekday)
 
 
 def run_waves(*, frequency: str, now: datetime | None = None) -> list[waves.WaveOutcome]:
@@ -73,50 +66,57 @@ def run_waves(*, frequency: str, now: datetime | None = None) -> list[waves.Wave
     return waves.run_due(frequency=frequency, now=now or timezone.now(), at=edition_time(frequency))
 
 
-def _next_time(schedule: crontab, *, now: datetime, tz: tzinfo) -> datetime:
-    """The first time after `now` that `schedule` fires, in `tz`."""
-    last, delta, _now = schedule.remaining_delta(now, tz=tz)
-    return last + delta
-
-
-def _scheduled_crontab(frequency: str) -> CrontabSchedule | None:
-    for task in PeriodicTask.objects.filter(task=SCHEDULED_TASK, enabled=True, crontab__isnull=False).select_related(
-        "crontab"
-    ):
-        try:
-            kwargs = json.loads(task.kwargs or "{}")
-        except ValueError:
-            continue
-        if kwargs.get("frequency") == frequency:
-            return task.crontab
-    return None
+def _compose_at(
+    frequency: str, edition_date: date, run_at: datetime, *, now: datetime, skip_if_too_few: bool
+) -> Digest:
+    """Get or create the edition of `edition_date` and, while it is a draft, fill it from the
+    most-read list of the window ending now (pins and removals kept)."""
+    start, end = compose.period_for(frequency=frequency, end=now)
+    with transaction.atomic():
+        digest = compose.get_locked(frequency, edition_date, start=start, end=end, scheduled_for=run_at)
+        if digest.status == Digest.Status.DRAFT:
+            Digest.objects.filter(pk=digest.pk).update(period_start=start, period_end=end, scheduled_for=run_at)
+            count = compose.fill(digest, start=start, end=end)
+            if skip_if_too_few and count < settings.DIGEST_MIN_STORIES:
+                reason = compose.too_few_reason(count)
+                state.apply(state.Transition.SKIP, digest_id=digest.pk, skip_reason=reason)
+                logger.info("digest %s skipped: %s", digest.pk, reason)
+    digest.refresh_from_db()
+    return digest
 
 
 def next_draft(frequency: str, *, now: datetime | None = None) -> Digest:
-    """The next scheduled edition of `frequency`, as a draft filled from the current most-read
-    list (the window ending now). Called again, it refreshes the draft (pins and removals kept).
-    Never marks the edition skipped: reads keep coming in until the run."""
+    """The next edition of `frequency`, as a draft filled from the current most-read list (the
+    window ending now). Called again, it refreshes the draft (pins and removals kept). Never
+    marks the edition skipped: reads keep coming in until the run."""
     frequency = Frequency(frequency)
     now = now or timezone.now()
-    run_at = next_run(frequency, now=now)
-    start, end = compose.period_for(frequency=frequency, end=now)
-    with transaction.atomic():
-        digest = compose.get_locked(frequency, timezone.localdate(run_at), start=start, end=end, scheduled_for=run_at)
-        if digest.status == Digest.Status.DRAFT:
-            Digest.objects.filter(pk=digest.pk).update(period_start=start, period_end=end, scheduled_for=run_at)
-            compose.fill(digest, start=start, end=end)
-    digest.refresh_from_db()
-    return digest
+    edition_date, run_at = next_slot(frequency, now=now)
+    return _compose_at(frequency, edition_date, run_at, now=now, skip_if_too_few=False)
+
+
+def compose_next(frequency: str, *, now: datetime | None = None) -> Digest:
+    """The next edition, composed for sending now (`send_digest`): marked skipped when too few."""
+    frequency = Frequency(frequency)
+    now = now or timezone.now()
+    edition_date, run_at = next_slot(frequency, now=now)
+    return _compose_at(frequency, edition_date, run_at, now=now, skip_if_too_few=True)
 
 
 def is_waiting_for_approval(digest: Digest) -> bool:
     return settings.DIGEST_REQUIRE_APPROVAL and digest.status == Digest.Status.DRAFT
 
 
+def is_waiting_for_time(digest: Digest, *, now: datetime | None = None) -> bool:
+    """An editor chose a later time ("schedule at"): nothing sends it before then."""
+    return digest.send_at is not None and digest.send_at > (now or timezone.now())
+
+
 class RunResult(enum.StrEnum):
     DISPATCHED = "dispatched"
     SKIPPED = "skipped"  # too few stories
     WAITING = "waiting"  # DIGEST_REQUIRE_APPROVAL and not approved yet
+    SCHEDULED = "scheduled"  # an editor scheduled it for a later time
     ALREADY = "already"  # sending, paused or sent before this run
     CANCELLED = "cancelled"
 
@@ -127,7 +127,7 @@ class RunOutcome:
     result: RunResult
 
 
-def release(digest: Digest) -> RunOutcome:
+def release(digest: Digest, *, now: datetime | None = None) -> RunOutcome:
     """Hand a composed edition to sending if it may go; never twice."""
     if digest.status == Digest.Status.SKIPPED:
         return RunOutcome(digest, RunResult.SKIPPED)
@@ -138,9 +138,11 @@ def release(digest: Digest) -> RunOutcome:
     if is_waiting_for_approval(digest):
         logger.info("digest %s waits for approval", digest.pk)
         return RunOutcome(digest, RunResult.WAITING)
+    if is_waiting_for_time(digest, now=now):
+        return RunOutcome(digest, RunResult.SCHEDULED)
     result = dispatch.dispatch(digest_id=digest.pk)
     digest.refresh_from_db()
-    # Another run (a second beat, an editor's approval) may have dispatched it meanwhile.
+    # Another run (a second beat, an editor's click) may have dispatched it meanwhile.
     return RunOutcome(digest, RunResult.DISPATCHED if result.dispatched else RunResult.ALREADY)
 
 
@@ -154,12 +156,51 @@ def release_if_due(digest: Digest, *, now: datetime | None = None) -> RunOutcome
         and digest.scheduled_for is not None
         and digest.scheduled_for <= now
     ):
-        return release(digest)
+        return release(digest, now=now)
     return None
 
 
 def run_scheduled(*, frequency: str, now: datetime | None = None) -> RunOutcome:
-    """The beat's entry point: compose the edition of the period ending now and dispatch it."""
-    outcome = release(compose.compose(frequency=frequency, now=now))
+    """The beat's entry point: compose the edition of the run that just fired and dispatch it."""
+    frequency = Frequency(frequency)
+    now = now or timezone.now()
+    fired = previous_run(frequency, now=now) or now
+    digest = _compose_at(frequency, timezone.localdate(fired), fired, now=now, skip_if_too_few=True)
+    outcome = release(digest, now=now)
     logger.info("scheduled %s digest %s: %s", frequency, outcome.digest.pk, outcome.result)
     return outcome
+
+
+def send_now(*, digest_id: int, user: Any) -> RunOutcome:
+    """The editor's "send now" (after the confirmation step): approve a draft (clicking send is
+    the approval), drop any later "schedule at" time, dispatch. Dispatch is the conditional
+    transition, so a second click or the beat at the same moment sends nothing more."""
+    digest = Digest.objects.get(pk=digest_id)
+    if digest.status == Digest.Status.DRAFT:
+        curation.approve(digest, user)
+    Digest.objects.filter(pk=digest_id, status__in=state.EDITABLE_STATUSES).update(send_at=None)
+    digest.refresh_from_db()
+    return release(digest)
+
+
+def schedule_at(*, digest_id: int, user: Any, when: datetime, now: datetime | None = None) -> Digest:
+    """The editor's "schedule at": approve the edition and have it sent at `when` (in the
+    future); release_scheduled sends it then. Only while it is draft or approved."""
+    now = now or timezone.now()
+    if when <= now:
+        raise state.DigestError(_("اختر موعدًا في المستقبل."))
+    digest = Digest.objects.get(pk=digest_id)
+    if digest.status == Digest.Status.DRAFT:
+        curation.approve(digest, user)
+    with transaction.atomic():
+        state.lock_editable(digest_id)
+        Digest.objects.filter(pk=digest_id).update(send_at=when, updated_at=now)
+    digest.refresh_from_db()
+    return digest
+
+
+def release_scheduled(*, now: datetime | None = None) -> list[RunOutcome]:
+    """Periodic (every minute): send the approved editions whose "schedule at" time has come."""
+    now = now or timezone.now()
+    due = Digest.objects.filter(status=Digest.Status.APPROVED, send_at__isnull=False, send_at__lte=now)
+    return [release(digest, now=now) for digest in due]

@@ -38,22 +38,9 @@ from ..email.render import (
     render_digest,
 )
 from ..models import Digest, DigestItem
+from . import history
 
 # Editions whose stories readers did not receive do not block those stories next time.
-NOT_DELIVERED_STATUSES = (Digest.Status.CANCELLED, Digest.Status.SKIPPED)
-
-
-def previous_edition_articles(digest: Digest) -> set[int]:
-    """Stories of the previous edition of the same frequency that readers received."""
-    previous = (
-        Digest.objects.filter(frequency=digest.frequency, edition_date__lt=digest.edition_date)
-        .exclude(status__in=NOT_DELIVERED_STATUSES)
-        .order_by("-edition_date", "utc_offset")
-        .first()
-    )
-    if previous is None:
-        return set()
-    return set(previous.items.filter(removed=False).values_list("article_id", flat=True))
 
 
 def _items(digest: Digest) -> list[DigestItem]:
@@ -87,7 +74,9 @@ def select(digest: Digest, section_ids: tuple[int, ...]) -> Selection:
         for item in items
         if item.pinned and not item.removed and (item.for_everyone or item.article.section_id in sections)
     ]
-    blocked = {item.article_id for item in items if item.removed or item.pinned} | previous_edition_articles(digest)
+    blocked = {item.article_id for item in items if item.removed or item.pinned} | history.previous_edition_articles(
+        digest
+    )
     chosen = list(pinned)
     slots = settings.DIGEST_TOP_N - len(chosen)
     if slots > 0:

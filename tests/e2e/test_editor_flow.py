@@ -1,5 +1,6 @@
 """An editor in a real browser, as a member of the Editors group (not a superuser): log into the
-admin, open the next daily edition, pin an article and move it to the top, preview the edition
+admin, open the next daily edition, type an intro, pin an article and drag it to the top (or type
+its position without JavaScript), save once and find all three kept, preview the edition
 (600 px and 375 px), send a test to themselves, approve it; then the real send runs and every
 subscriber's digest shows the editor's order. Runs with JavaScript on and off."""
 
@@ -8,9 +9,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.utils import timezone
 
-from newsletter.delivery import dispatch
 from newsletter.models import Delivery, Digest, DigestItem
 from tests.e2e.conftest import (
     assert_reads_rtl,
@@ -59,19 +58,46 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     items = list(DigestItem.objects.filter(digest=digest, removed=False).order_by("position"))
     assert [i.article_id for i in items] == [a.pk for a in articles[:10]]
 
-    # Pin the 4th story, save, then move it up to the top with the ▲ buttons.
+    # Type an intro, tick a pin on the 4th story, then bring it to the top: by dragging its row
+    # (JavaScript) or by typing the position fields (no JavaScript). One save keeps all three.
     chosen = items[3]
+    page.locator("#id_intro").fill("مقدمة المحرر: أبرز ما قرأتم اليوم")
     row = page.locator(f"tr:has(input[name$='-id'][value='{chosen.pk}'])")
     row.locator("input[name$='-pinned']").check()
+    if javascript:
+        top = page.locator(f"tr:has(input[name$='-id'][value='{items[0].pk}'])")
+        # A desktop window, with both rows on screen (a drag happens inside the viewport).
+        page.set_viewport_size({"width": 1280, "height": 1000})
+        top.scroll_into_view_if_needed()
+        page.mouse.wheel(0, -200)
+        source, target = row.locator("td.field-story").bounding_box(), top.locator("td.field-story").bounding_box()
+        assert target["y"] >= 0 and source["y"] + source["height"] <= 1000
+        page.mouse.move(source["x"] + 20, source["y"] + source["height"] / 2)
+        page.mouse.down()
+        # Small steps with pauses, as a hand moves: Chromium fires dragover at most every ~50 ms.
+        start_y, end_y = source["y"] + source["height"] / 2, target["y"] + 4
+        for step in range(1, 21):
+            page.mouse.move(target["x"] + 20, start_y + (end_y - start_y) * step / 20)
+            page.wait_for_timeout(60)
+        page.mouse.up()
+        assert page.locator("tr.has_original").first.get_attribute("id") == row.get_attribute("id")
+        positions = page.locator("input.digest-position")
+        assert [positions.nth(i).input_value() for i in range(4)] == ["0", "1", "2", "3"]
+        assert page.locator("#id_intro").input_value() == "مقدمة المحرر: أبرز ما قرأتم اليوم"
+        assert row.locator("input[name$='-pinned']").is_checked()
+    else:
+        for item in items:
+            position = 0 if item.pk == chosen.pk else item.position + 1
+            page.locator(f"tr:has(input[name$='-id'][value='{item.pk}'])").locator("input.digest-position").fill(
+                str(position)
+            )
     page.locator("input[name=_continue]").click()
     page.wait_for_load_state()
     chosen.refresh_from_db()
-    assert chosen.pinned
-    for expected_position in (2, 1, 0):
-        page.locator(f"tr:has(input[name$='-id'][value='{chosen.pk}'])").get_by_title("إلى الأعلى").click()
-        page.wait_for_load_state()
-        chosen.refresh_from_db()
-        assert chosen.position == expected_position
+    digest.refresh_from_db()
+    assert chosen.pinned and chosen.position == 0
+    assert digest.intro == "مقدمة المحرر: أبرز ما قرأتم اليوم"
+    assert page.locator("#id_intro").input_value() == digest.intro
     expected = [
         articles[3].title,
         articles[0].title,
@@ -81,6 +107,12 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     ]
     ordered = DigestItem.objects.filter(digest=digest, removed=False).order_by("position")
     assert [i.article.title for i in ordered.select_related("article")] == expected
+    # The rows show the full title, the section and the reads.
+    first_row = page.locator("td.field-story").first
+    assert articles[3].title in first_row.inner_text() and "قارئ" in first_row.inner_text()
+    if javascript:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+        page.screenshot(path=str(screenshots_dir() / "admin-edition-page.png"), full_page=True)
 
     # Preview: the email at 600 px and 375 px, in sandboxed iframes, in the editor's order.
     page.get_by_role("link", name="معاينة").first.click()
@@ -102,7 +134,7 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
 
     # Send a test to myself.
     page.goto(site.url + f"/admin/newsletter/digest/{digest.pk}/change/")
-    page.get_by_role("button", name="أرسل نسخة تجريبية إليّ").click()
+    page.get_by_role("button", name="أرسل نسخة تجريبية").click()
     page.wait_for_load_state()
     tests = messages_to(outbox, EDITOR_EMAIL)
     assert len(tests) == 1
@@ -121,11 +153,8 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     assert digest.status == Digest.Status.APPROVED
     assert digest.approved_by_id == editor.pk
 
-    # The send: each subscriber gets the edition once, in the editor's order.
-    if digest.edition_date == timezone.localdate():
-        call_command("send_digest", "--frequency", "daily", "--sync")
-    else:  # after the day's scheduled hour the next edition is tomorrow's: send that one
-        dispatch.send_all_sync(digest_id=digest.pk)
+    # The send: `send_digest` sends the edition the editor approved, once, in the editor's order.
+    call_command("send_digest", "--frequency", "daily", "--sync")
     digest.refresh_from_db()
     assert digest.status == Digest.Status.SENT
     for reader in readers:

@@ -1,12 +1,14 @@
-"""`send_digest --frequency daily|weekly [--sync] [--dry-run]`: compose (or take the approved
-draft of) the edition for the period ending now and dispatch it.
+"""`send_digest --frequency daily|weekly [--sync] [--dry-run]`: send the next edition, the one
+editors see as next in the admin (newsletter.editions.schedule.next_slot): an approved edition
+goes out as approved; a draft is first refilled from the most-read list of the window ending now.
 
 --sync     run every batch in this process (newsletter.delivery.dispatch.send_all_sync) and print how many
            were sent and failed, instead of enqueueing Celery tasks.
---dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file,
-           sending nothing and never marking the edition skipped.
-The same guards as the beat apply: an edition is sent once, an unapproved edition waits when
-DIGEST_REQUIRE_APPROVAL is on, and fewer than DIGEST_MIN_STORIES stories send nothing."""
+--dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file;
+           the database is left as it was (the composition runs in a transaction rolled back).
+The same guards as the beat apply: an edition is sent once (a second run finds it sent and sends
+nothing), an unapproved edition waits when DIGEST_REQUIRE_APPROVAL is on, an edition an editor
+scheduled for later waits for its time, and fewer than DIGEST_MIN_STORIES stories send nothing."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 from django.utils import timezone
 
 from newsletter.delivery import dispatch
-from newsletter.editions import compose, curation, schedule
+from newsletter.editions import curation, schedule
 from newsletter.editions.state import EDITABLE_STATUSES
 from newsletter.email import render
 from newsletter.models import Digest, Frequency
@@ -32,11 +35,17 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="print and render, send nothing")
 
     def handle(self, *args: Any, frequency: str, sync: bool, dry_run: bool, **options: Any) -> None:
-        digest = compose.compose(frequency=frequency, skip_if_too_few=not dry_run)
-        self._print_composition(digest)
         if dry_run:
-            self._dry_run(digest)
+            with transaction.atomic():
+                # Compose and render inside a transaction that is rolled back: every table keeps
+                # its rows (a test compares the row counts); only the HTML file is written.
+                digest = schedule.next_draft(frequency)
+                self._print_composition(digest)
+                self._dry_run(digest)
+                transaction.set_rollback(True)
             return
+        digest = schedule.compose_next(frequency)
+        self._print_composition(digest)
         if sync:
             self._sync(digest)
             return
@@ -69,7 +78,10 @@ class Command(BaseCommand):
         if digest.status in EDITABLE_STATUSES and schedule.is_waiting_for_approval(digest):
             self._print_outcome(schedule.RunOutcome(digest, schedule.RunResult.WAITING))
             return
-        if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED):
+        if digest.status in EDITABLE_STATUSES and schedule.is_waiting_for_time(digest):
+            self._print_outcome(schedule.RunOutcome(digest, schedule.RunResult.SCHEDULED))
+            return
+        if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED, Digest.Status.SENT):
             self._print_outcome(schedule.release(digest))
             return
         report = dispatch.send_all_sync(digest_id=digest.pk)
@@ -84,6 +96,10 @@ class Command(BaseCommand):
             self.stdout.write(f"skipped: {digest.skip_reason}")
         elif outcome.result == schedule.RunResult.WAITING:
             self.stdout.write("waiting for approval (DIGEST_REQUIRE_APPROVAL is on): nothing sent")
+        elif outcome.result == schedule.RunResult.SCHEDULED:
+            self.stdout.write(
+                f"scheduled by an editor for {timezone.localtime(digest.send_at):%Y-%m-%d %H:%M}: nothing sent now"
+            )
         elif outcome.result == schedule.RunResult.CANCELLED:
             self.stdout.write("cancelled by an editor: nothing sent")
         elif outcome.result == schedule.RunResult.ALREADY:

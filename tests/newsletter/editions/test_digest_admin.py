@@ -5,15 +5,17 @@ send, approve (twice), cancel; read-only once sent; no access to subscribers."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from newsletter.editions import compose, curation, schedule
-from newsletter.models import Digest, DigestItem
+from newsletter.models import Delivery, Digest, DigestItem
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,7 @@ def inline_post(
                 data[f"items-{index}-{key}"] = value
     extra = len(items)
     data[f"items-{extra}-digest"] = digest.pk
+    data[f"items-{extra}-position"] = 0  # as the browser posts the empty row's rendered default
     if add_article:
         data[f"items-{extra}-article"] = add_article
         data[f"items-{extra}-position"] = 0
@@ -108,25 +111,38 @@ def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:
     assert DigestItem.objects.get(digest=digest, article=articles[11]).pinned
     assert DigestItem.objects.get(digest=digest, article=articles[2]).pinned
 
-    # Move the added article up once (the ▲ button posts the change form to the move view).
+    # Move the added article to the top with the position fields (what the drag script writes,
+    # and what an editor without JavaScript types), while typing a new intro in the same post.
     added = DigestItem.objects.get(digest=digest, article=articles[11])
-    response = editor_client.post(url("move", digest.pk, added.pk, "up"), data)
+    positions = {item.pk: item.position + 1 for item in curation.active_items(digest)}
+    positions[added.pk] = 0
+    data = inline_post(
+        digest,
+        intro="مقدمة معدّلة قبل الحفظ",
+        changes={pk: {"position": position} for pk, position in positions.items()},
+    )
+    response = editor_client.post(url("change", digest.pk), data)
     assert response.status_code == 302
     order = [i.article_id for i in curation.active_items(digest)]
-    assert order[-2] == articles[11].pk
+    assert order[0] == articles[11].pk and order[1] == articles[1].pk
+    digest.refresh_from_db()
+    assert digest.intro == "مقدمة معدّلة قبل الحفظ"
+    assert DigestItem.objects.get(digest=digest, article=articles[2]).pinned
 
     # Preview at both widths, as Arabic and English.
     preview = editor_client.get(url("preview", digest.pk)).content.decode()
     assert 'width="600"' in preview and 'width="375"' in preview and "srcdoc=" in preview
-    assert "صباح الخير" in preview
+    assert "مقدمة معدّلة" in preview
     assert editor_client.get(url("preview", digest.pk) + "?language=en").status_code == 200
 
-    # Test send to the editor's own address, marked as a test.
-    response = editor_client.post(url("send_test", digest.pk))
+    # Test send to a list of addresses the editor enters, each marked as a test.
+    addresses = "editor1@example.com,\n desk@example.org، chief@example.net"
+    response = editor_client.post(url("send_test", digest.pk), {"addresses": addresses, "language": "ar"})
     assert response.status_code == 302
-    [test_message] = outbox()
-    assert test_message["To"] == "editor1@example.com"
-    assert test_message["Subject"].strip().startswith("[تجربة]") and test_message["X-Newsletter-Test"] == "1"
+    tests = outbox()
+    assert sorted(m["To"] for m in tests) == ["chief@example.net", "desk@example.org", "editor1@example.com"]
+    for test_message in tests:
+        assert test_message["Subject"].strip().startswith("[تجربة]") and test_message["X-Newsletter-Test"] == "1"
 
     # Approve twice (double click): one transition, approved by this editor.
     editor_client.post(url("approve", digest.pk))
@@ -155,7 +171,7 @@ def test_sent_edition_is_read_only(editor_client: Client) -> None:
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
     data = inline_post(digest, intro="تعديل متأخر")
     editor_client.post(url("change", digest.pk), data)
-    editor_client.post(url("move", digest.pk, curation.active_items(digest)[1].pk, "up"))
+    editor_client.post(url("send", digest.pk))
     digest.refresh_from_db()
     assert digest.intro == ""
     assert [i.article_id for i in curation.active_items(digest)] == [a.pk for a in articles]
@@ -198,3 +214,92 @@ def test_get_does_not_change_state(editor_client: Client) -> None:
         assert editor_client.get(url(name, digest.pk)).status_code == 405
     digest.refresh_from_db()
     assert digest.status == Digest.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    ["", "not-an-address", "ok@example.com, bad@", ",".join(f"r{i}@example.com" for i in range(11))],
+)
+def test_test_send_refuses_bad_address_lists_and_sends_nothing(editor_client: Client, outbox, addresses) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    response = editor_client.post(url("send_test", digest.pk), {"addresses": addresses, "language": "ar"}, follow=True)
+    assert response.status_code == 200
+    assert outbox() == []
+    assert 'class="error"' in response.content.decode()
+
+
+def test_send_now_confirmation_shows_audience_per_segment_then_sends_once(
+    editor_client: Client, outbox, django_capture_on_commit_callbacks
+) -> None:
+    from tests.newsletter.digest_helpers import section
+
+    ranked_articles(4)
+    sport = section("رياضة", "sport")
+    subscriber("a@example.com")
+    subscriber("b@example.com", language="en")
+    subscriber("c@example.com", topics=(sport,))
+    subscriber("w@example.com", frequency="weekly")
+    digest = schedule.next_draft("daily")
+
+    page = editor_client.get(url("send", digest.pk)).content.decode()
+    assert "رياضة" in page and "كل الأقسام" in page
+    assert Digest.objects.get(pk=digest.pk).status == Digest.Status.DRAFT  # GET changes nothing
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(\d+)</td></tr>", page)
+    assert sorted(int(n) for *_, n in rows) == [1, 1, 1]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(url("send", digest.pk), {"_send_now": "1"})
+        editor_client.post(url("send", digest.pk), {"_send_now": "1"})  # a second click
+    digest.refresh_from_db()
+    assert digest.status in (Digest.Status.SENDING, Digest.Status.SENT)
+    # One delivery per subscriber (the sport-only reader's segment has too few stories: skipped).
+    assert Delivery.objects.filter(digest=digest).count() == 3
+    assert sorted(m["To"] for m in outbox()) == ["a@example.com", "b@example.com"]
+
+
+def test_schedule_at_from_the_edition_page(editor_client: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    when = timezone.localtime() + timedelta(hours=3)
+    editor_client.post(url("send", digest.pk), {"_schedule": "1", "when": f"{when:%Y-%m-%dT%H:%M}"})
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.APPROVED
+    assert timezone.localtime(digest.send_at).strftime("%Y-%m-%d %H:%M") == f"{when:%Y-%m-%d %H:%M}"
+    past = timezone.localtime() - timedelta(hours=1)
+    other = schedule.next_draft("weekly")
+    editor_client.post(url("send", other.pk), {"_schedule": "1", "when": f"{past:%Y-%m-%dT%H:%M}"})
+    other.refresh_from_db()
+    assert other.status == Digest.Status.DRAFT and other.send_at is None
+
+
+def test_schedule_form_writes_the_beat_rows_in_arabic(editor_client: Client) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    page = editor_client.get(url("schedule")).content.decode()
+    assert "السبت" in page and "العدد اليومي" in page
+    response = editor_client.post(
+        url("schedule"),
+        {
+            "daily_enabled": "on",
+            "daily_time": "06:30",
+            "weekly_enabled": "on",
+            "weekly_day": "4",
+            "weekly_time": "09:15",
+        },
+    )
+    assert response.status_code == 302
+    daily = PeriodicTask.objects.get(name="Daily digest").crontab
+    weekly = PeriodicTask.objects.get(name="Weekly digest").crontab
+    assert (daily.hour, daily.minute, daily.day_of_week) == ("6", "30", "*")
+    assert (weekly.hour, weekly.minute, weekly.day_of_week) == ("9", "15", "5")  # Friday in crontab terms
+    assert timezone.localtime(schedule.next_run("weekly")).weekday() == 4
+    # Bad input: a clear error and nothing changed.
+    response = editor_client.post(url("schedule"), {"daily_time": "25:99", "weekly_day": "9", "weekly_time": "x"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert PeriodicTask.objects.get(name="Daily digest").crontab.hour == "6"
+
+
+def test_raw_periodic_task_screens_are_for_administrators_only(editor_client: Client) -> None:
+    assert editor_client.get("/admin/django_celery_beat/periodictask/").status_code == 403
+    assert "django_celery_beat" not in editor_client.get("/admin/").content.decode()

@@ -1,0 +1,195 @@
+"""Every label an editor or an administrator reads in the Arabic admin is Arabic (issue 13): walk
+the admin pages each can open (index, every changelist with its filters, add and change forms
+where allowed, the editions' custom views, the raw schedule screens for the administrator) and
+fail on any Latin-script word in the visible text or in titles, placeholders and button labels.
+
+Allowed: proper nouns of products and standards (ALLOWED), email addresses, URLs, time-zone
+names, and text inside dir="ltr" runs (addresses, codes) and the data rows themselves
+(subscriber addresses, crontab values an administrator typed)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from newsletter.editions import schedule
+from tests.newsletter.digest_helpers import ranked_articles, subscriber
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED = {
+    "Celery", "Mailgun", "RSS", "Atom", "HTML", "CSV", "URL", "UTC", "ESP", "Asia", "Baghdad", "English",
+    "px", "Redis", "PostgreSQL", "ID", "UUID", "SQL", "JSON", "MIME",
+    "Control", "Command",  # key names in Django's Arabic help text ("اضغط Control أو Command")
+    "politics",  # the test section's slug (data, not a label)
+    "Editors",  # the group's name (data a migration created; code looks it up by it)
+}  # fmt: skip
+# Pages an administrator can open whose labels are still English: django-celery-beat ships no
+# Arabic catalog (about 120 strings plus cron-descriptor's descriptions) and Django 5.2's Arabic
+# catalog lacks the newer password-based-authentication texts and names the auto-created
+# group-permission rows in English on a group's delete page. Editors never reach them (the beat
+# screens are superuser-only; editors get the Arabic schedule form).
+KNOWN_ENGLISH = re.compile(r"^/admin/(django_celery_beat/|auth/user/|auth/group/\d+/delete/)")
+SKIP_TAGS = {"script", "style", "svg", "noscript", "template", "textarea", "option"}
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+IGNORED = re.compile(
+    r"[\w.+-]+@[\w-]+(\.[\w-]+)+"  # email addresses
+    r"|https?://\S+|/[\w/.-]+"  # URLs and paths
+    r"|\b[A-Z][a-z]+/[A-Za-z_]+\b"  # time zones
+    r"|\b[0-9a-f]*[0-9][0-9a-f-]*\b"  # hex identifiers (UUIDs, hashes)
+)
+
+
+class VisibleText(HTMLParser):
+    """Collect visible text and user-facing attributes, outside script/style and dir="ltr" runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, bool]] = []
+        self.texts: list[str] = []
+
+    def _skipping(self) -> bool:
+        return any(skip for _, skip in self.stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        skip = tag in SKIP_TAGS or values.get("dir") == "ltr" or "hidden" in values
+        if tag not in {"br", "img", "input", "meta", "link", "hr", "col", "source"}:
+            self.stack.append((tag, skip))
+        if not self._skipping() and not skip:
+            # Django's boolean icons carry alt="True"/"False" from Python (not translatable);
+            # the icon itself is the label sighted readers see.
+            boolean_icon = tag == "img" and "/admin/img/icon-" in (values.get("src") or "")
+            for name in ("title", "placeholder", "aria-label", "alt"):
+                if values.get(name) and not (boolean_icon and name == "alt"):
+                    self.texts.append(values[name] or "")
+            if tag == "input" and values.get("type") in {"submit", "button"} and values.get("value"):
+                self.texts.append(values["value"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            open_tag, _ = self.stack.pop()
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping():
+            self.texts.append(data)
+
+
+def latin_words(html: str) -> set[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    found = set()
+    for text in parser.texts:
+        for word in LATIN_WORD.findall(IGNORED.sub(" ", text)):
+            if word not in ALLOWED:
+                found.add(word)
+    return found
+
+
+def admin_pages(client: Client, user) -> list[str]:
+    """Index, then for each model the user may see: changelist, add form, first object's form."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    urls = ["/admin/", "/admin/password_change/"]
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_view_or_change_permission(request):
+            continue
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls.append(reverse(f"{prefix}_changelist"))
+        if model_admin.has_add_permission(request):
+            urls.append(reverse(f"{prefix}_add"))
+        first = model_admin.get_queryset(request).order_by("pk").first()
+        if first is not None:
+            urls.append(reverse(f"{prefix}_change", args=[first.pk]))
+            urls.append(reverse(f"{prefix}_history", args=[first.pk]))
+            if model_admin.has_delete_permission(request, first):
+                urls.append(reverse(f"{prefix}_delete", args=[first.pk]))
+        try:
+            urls.append(reverse("admin:app_list", args=[model._meta.app_label]))
+        except NoReverseMatch:
+            pass
+    return list(dict.fromkeys(urls))
+
+
+@pytest.fixture
+def content(settings) -> dict[str, int]:
+    from django_celery_beat.models import PeriodicTask
+
+    ranked_articles(6)
+    subscriber("reader@example.com")
+    daily = schedule.next_draft("daily")
+    schedule.next_draft("weekly")
+    assert PeriodicTask.objects.exists()
+    return {"digest": daily.pk}
+
+
+def walk(client: Client, user, extra: list[str], *, known: bool = False) -> dict[str, set[str]]:
+    """Latin words per page; `known` walks only the KNOWN_ENGLISH pages, else all the others.
+    The beat models' names in the administrator's sidebar belong to the known gap too."""
+    problems: dict[str, set[str]] = {}
+    beat_names = {"Clocked", "Crontabs", "Intervals", "Periodic", "Solar", "Tasks", "events", "tasks"}
+    for url in admin_pages(client, user) + extra:
+        if bool(KNOWN_ENGLISH.match(url)) != known:
+            continue
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, (url, response.status_code)
+        words = latin_words(response.content.decode())
+        if user.is_superuser and not known:
+            words -= beat_names
+        if words:
+            problems[url] = words
+    return problems
+
+
+def custom_views(digest_id: int) -> list[str]:
+    return [
+        reverse("admin:newsletter_digest_preview", args=[digest_id]),
+        reverse("admin:newsletter_digest_send", args=[digest_id]),
+        reverse("admin:newsletter_digest_schedule"),
+    ]
+
+
+def test_editor_pages_are_arabic(content) -> None:
+    user = get_user_model().objects.create_user("محرر", "editor@example.com", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(user)
+    assert walk(client, user, custom_views(content["digest"])) == {}
+
+
+def test_administrator_pages_are_arabic(content) -> None:
+    user = get_user_model().objects.create_superuser("مدير", "admin@example.com", "pw")
+    client = Client()
+    client.force_login(user)
+    extra = [
+        *custom_views(content["digest"]),
+        reverse("admin:newsletter_subscriber_changelist") + "?status__exact=active",
+        reverse("admin:newsletter_delivery_changelist") + "?status__exact=sent",
+    ]
+    assert walk(client, user, extra) == {}
+
+
+@pytest.mark.xfail(strict=True, reason="django-celery-beat and Django's newest auth strings have no Arabic yet")
+def test_administrator_known_english_pages(content) -> None:
+    """Fails (xfail) while the known gap remains; passes, and then must be un-marked, once the
+    beat screens and the auth texts are translated."""
+    user = get_user_model().objects.create_superuser("مدير", "admin@example.com", "pw")
+    client = Client()
+    client.force_login(user)
+    assert walk(client, user, [], known=True) == {}
+
+
+def test_the_checker_finds_english_labels() -> None:
+    assert latin_words("<h1>Sending started at</h1><p dir='ltr'>editor@example.com</p>") == {"Sending", "started", "at"}
+    assert latin_words('<p>بريد <span dir="ltr">Some Name</span> editor@example.com https://x.org/a</p>') == set()
