@@ -384,6 +384,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.request_client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Its admin screens are English-only: lockouts are lifted with `manage.py axes_reset` (README).
+AXES_ENABLE_ADMIN = False
 AXES_COOLOFF_MESSAGE = _("محاولات دخول فاشلة كثيرة: أُوقف الدخول بهذا الاسم من هذا العنوان مؤقتًا. حاول لاحقًا.")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 ALLOWED = {
     "Celery", "Mailgun", "RSS", "Atom", "HTML", "CSV", "URL", "UTC", "ESP", "Asia", "Baghdad", "English",
     "px", "Redis", "PostgreSQL", "ID", "UUID", "SQL", "JSON", "MIME",
+    "JPEG", "PNG", "GIF", "WebP",  # image formats named in the image field's help and errors
     "Control", "Command",  # key names in Django's Arabic help text ("اضغط Control أو Command")
     "politics",  # the test section's slug (data, not a label)
     "Editors",  # the group's name (data a migration created; code looks it up by it)

@@ -32,7 +32,7 @@ def run(*args: str) -> str:
 
 def headlines(message) -> list[str]:
     html = message.get_body(preferencelist=("html",)).get_content()
-    return re.findall(r"<h2[^>]*><a [^>]*>([^<]+)</a></h2>", html)
+    return re.findall(r"<h2[^>]*>(?:<span class=\"rank\"[^>]*>[^<]*</span> )?<a [^>]*>([^<]+)</a></h2>", html)
 
 
 def todays_run_already_fired(frequency: str = "daily") -> None:
