@@ -91,7 +91,9 @@ class Subscriber(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.email
+        # Never the address: Django's admin history copies this text into its log, which would
+        # keep the address after an erase. The admin shows the address in its own column.
+        return _("مشترك %(number)s") % {"number": self.pk or "-"}
 
     @property
     def is_active(self) -> bool:

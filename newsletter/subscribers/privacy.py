@@ -6,20 +6,34 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from ..models import Subscriber, Suppression
-from .addresses import suppress
+from ..models import DeliveryEvent, Subscriber, Suppression
+from .addresses import email_hash, suppress
 
 logger = logging.getLogger(__name__)
+
+ERASED_REPR = "-"  # what the admin history shows for an erased subscriber
 
 
 def erase(*, subscriber: Subscriber) -> None:
     """Right to be forgotten: delete the row (its deliveries cascade) and keep only a keyed hash
-    of the address in the suppression list so no import or signup can add it again."""
+    of the address in the suppression list so no import or signup can add it again.
+
+    What else held the address is scrubbed in the same transaction: the ESP events' descriptions
+    (MTA bounce text quotes the address; the events themselves stay, counted, for the reports)
+    and the admin's history entries for this subscriber (their object text and change message)."""
     with transaction.atomic():
         suppress(subscriber.email, reason=Suppression.Reason.ERASED)
+        DeliveryEvent.objects.filter(
+            Q(delivery__subscriber_id=subscriber.pk) | Q(recipient_hash=email_hash(subscriber.email))
+        ).update(description="")
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Subscriber), object_id=str(subscriber.pk)
+        ).update(object_repr=ERASED_REPR, change_message="")
         Subscriber.objects.filter(pk=subscriber.pk).delete()
     logger.info("subscriber erased")
 

@@ -8,7 +8,8 @@ Rules that matter here:
 - The unsubscribe POST (RFC 8058 one-click) needs no cookie, CSRF token or login, is answered
   200 and never redirects; it is the only CSRF-exempt view besides the embed form, which runs
   inside another site's iframe where our cookies are third-party, and is protected by a signed,
-  short-lived form token instead.
+  short-lived form token instead. The token is bound to the visitor (client network and browser,
+  hashed): a token lifted from one visitor's form cannot drive submissions from elsewhere.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Section
 from config.cached_pages import render_shared, respond
-from config.client_ip import client_ip
+from config.client_ip import client_ip, limit_key
 
 from ..models import Language, Subscriber
 from . import lifecycle
+from .addresses import keyed_hash
 from .forms import PreferencesForm, SignupForm
 from .tokens import Purpose, TokenError, TokenExpired, make_token, read_token
 
@@ -132,20 +134,30 @@ def _embed_headers(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _embed_visitor(request: HttpRequest) -> str:
+    """Who the embed form's token was made for: the client's network (config.client_ip) and
+    browser, hashed with HASH_KEY (no address in the token)."""
+    ip = client_ip(request.META)
+    return keyed_hash(f"{limit_key(ip) if ip else ''}\n{request.headers.get('User-Agent', '')}", purpose="embed")[:32]
+
+
 @xframe_options_exempt
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def embed(request: HttpRequest) -> HttpResponse:
     """Minimal RTL signup form for an iframe on another site (WordPress, custom CMS)."""
-    context: dict[str, Any] = {"embed_token": signing.TimestampSigner(salt=EMBED_TOKEN_SALT).sign("embed")}
+    visitor = _embed_visitor(request)
+    context: dict[str, Any] = {"embed_token": signing.TimestampSigner(salt=EMBED_TOKEN_SALT).sign(visitor)}
     if request.method == "GET":
         context["form"] = SignupForm()
         return _embed_headers(render(request, "newsletter/embed.html", context))
     form = SignupForm(request.POST)
     try:
-        signing.TimestampSigner(salt=EMBED_TOKEN_SALT).unsign(
+        made_for = signing.TimestampSigner(salt=EMBED_TOKEN_SALT).unsign(
             request.POST.get("embed_token", ""), max_age=EMBED_TOKEN_MAX_AGE
         )
+        if made_for != visitor:
+            raise signing.BadSignature("the token was made for another visitor")
     except signing.BadSignature:
         form.is_valid()
         form.add_error(None, _("انتهت صلاحية النموذج. أعد المحاولة."))

@@ -380,6 +380,23 @@ def test_embed_page_is_frameable_and_subscribes(client, outbox, settings, django
     assert Subscriber.objects.count() == 1
 
 
+def test_an_embed_token_works_only_for_the_visitor_it_was_made_for(client, settings):
+    """A token lifted from one visitor's form cannot drive submissions from another network or
+    browser (a bot farming tokens from one page load)."""
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    page = Client(HTTP_USER_AGENT="Firefox/140", HTTP_X_FORWARDED_FOR="198.51.100.7").get("/newsletter/embed/")
+    token = re.search(r'name="embed_token" value="([^"]+)"', page.content.decode()).group(1)
+    data = {"email": "x@example.com", "frequency": "daily", "embed_token": token}
+    elsewhere = Client(HTTP_USER_AGENT="Firefox/140", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert elsewhere.post("/newsletter/embed/", data).status_code == 400
+    other_browser = Client(HTTP_USER_AGENT="curl/8", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert other_browser.post("/newsletter/embed/", data).status_code == 400
+    assert not Subscriber.objects.exists()
+    same = Client(HTTP_USER_AGENT="Firefox/140", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert same.post("/newsletter/embed/", data).status_code == 200
+    assert Subscriber.objects.count() == 1
+
+
 def test_other_pages_still_deny_framing(client):
     assert client.get(SIGNUP)["X-Frame-Options"] == "DENY"
 
