@@ -8,11 +8,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from newsletter.models import DailyGrowth, Digest, EditionStats, StoryClickStats
-from tests.e2e.conftest import assert_no_horizontal_scroll, assert_reads_rtl, screenshots_dir
+from tests.e2e.conftest import assert_no_horizontal_scroll, assert_reads_rtl, editors_group, screenshots_dir
 from tests.integration.helpers import make_digest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,7 +64,7 @@ def figures() -> Digest:
 def test_editor_sees_report_and_dashboard(site, context_factory) -> None:
     digest = figures()
     editor = get_user_model().objects.create_user("analyst", "analyst@example.com", PASSWORD, is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    editor.groups.add(editors_group())
     for width in (1000, 375):
         page = context_factory(width=width).new_page()
         page.goto(site.url + "/admin/login/?next=/admin/")
