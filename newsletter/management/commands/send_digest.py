@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -123,7 +123,9 @@ class Command(BaseCommand):
             TextColumn("{task.fields[rate]:.0f}/s"),
             TimeRemainingColumn(),
         )
-        console = Console(file=self.stdout._out)  # the command's stream (call_command's stdout too)
+        # The stream under Django's OutputWrapper (call_command's stdout too): rich writes partial
+        # lines and cursor moves, which the wrapper's line endings would break.
+        console = Console(file=cast(IO[str], self.stdout._out))
         with Progress(*columns, console=console) as bar:
             task = bar.add_task(f"edition {digest_id}", total=None, rate=0.0)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -86,7 +87,7 @@ def table(html: str, marker: str) -> str:
     return found.group(0)
 
 
-def shown(admin: Client, digest: Digest) -> dict[str, object]:
+def shown(admin: Client, digest: Digest) -> dict[str, Any]:
     """Everything a reader of the reports sees for the edition."""
     change = admin.get(reverse("admin:newsletter_digest_change", args=[digest.id])).content.decode()
     report = admin.get(reverse("admin:newsletter_digest_report", args=[digest.id])).content.decode()
