@@ -316,6 +316,13 @@ HYGIENE_SOFT_BOUNCE_DAYS = env_int("HYGIENE_SOFT_BOUNCE_DAYS", 30)
 SUNSET_ENABLED = env_bool("SUNSET_ENABLED", True)
 SUNSET_INACTIVE_DAYS = env_int("SUNSET_INACTIVE_DAYS", 180)
 SUNSET_GRACE_DAYS = env_int("SUNSET_GRACE_DAYS", 14)
+# Retention (newsletter.analytics.retention, daily beat): per-recipient Delivery and Receipt rows
+# of editions that began sending more than DELIVERY_RETENTION_DAYS ago are deleted, after their
+# figures are frozen on EditionStats; DELIVERY_PRUNE_CHUNK rows per short transaction, with
+# DELIVERY_PRUNE_PAUSE_SECONDS between chunks (0: none) to leave room for other writers.
+DELIVERY_RETENTION_DAYS = env_int("DELIVERY_RETENTION_DAYS", 90)
+DELIVERY_PRUNE_CHUNK = env_int("DELIVERY_PRUNE_CHUNK", 5000)
+DELIVERY_PRUNE_PAUSE_SECONDS = env_float("DELIVERY_PRUNE_PAUSE_SECONDS", 0)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ar"

@@ -23,6 +23,7 @@ ROLLUP_GROWTH = "newsletter.tasks.rollup_growth"
 LIST_HYGIENE = "newsletter.tasks.list_hygiene"
 RUN_SUNSET = "newsletter.tasks.run_sunset"
 RELEASE_SCHEDULED_EDITIONS = "newsletter.tasks.release_scheduled_editions"
+PRUNE_DELIVERIES = "newsletter.tasks.prune_deliveries"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

@@ -14,7 +14,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from . import jobs
-from .analytics import hygiene, hygiene_emails, rollup
+from .analytics import hygiene, hygiene_emails, retention, rollup
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
@@ -131,3 +131,10 @@ def release_scheduled_editions() -> dict[str, Any]:
     Dispatch is a conditional transition, so an overlapping run or a "send now" sends once."""
     outcomes = schedule.release_scheduled()
     return {"released": [o.digest.pk for o in outcomes if o.result == schedule.RunResult.DISPATCHED]}
+
+
+@shared_task(name=jobs.PRUNE_DELIVERIES)
+def prune_deliveries() -> dict[str, int]:
+    """Periodic (daily 03:30): retention. Each chunk commits on its own, so a run cut short
+    loses nothing and the next one carries on."""
+    return retention.prune().as_dict()

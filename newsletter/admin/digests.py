@@ -5,7 +5,7 @@ a preview at 600 px and 375 px, a test send to the editor, approve and cancel.
 Views and actions are thin: every change goes through newsletter.editions (row lock, editable
 status, atomic conditional status updates), so two tabs or a double click change nothing twice.
 The sending controls (pause/resume/cancel sending, delivery counts) come from
-newsletter.admin.deliveries."""
+newsletter.admin.deliveries; the live progress box from newsletter.admin.digest_progress."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from ..email import message, render
 from ..models import Digest, Frequency, Language
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
+from .digest_progress import EditionProgressViews
 from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm
 from .reports import DigestReportsMixin
 
@@ -54,7 +55,7 @@ class DigestForm(forms.ModelForm):
 
 
 @admin.register(Digest)
-class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
+class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews, admin.ModelAdmin):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [

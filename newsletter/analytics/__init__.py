@@ -13,6 +13,8 @@ Modules (each owns one concern):
 - `reports`: read-only selectors for the admin report, its CSV and the dashboard.
 - `hygiene` and `hygiene_emails`: pending reminder, pending purge, soft-bounce suppression,
   the sunset policy, and their two emails.
+- `retention`: editions past DELIVERY_RETENTION_DAYS: final roll-up, the send report frozen on
+  EditionStats, then their Delivery and Receipt rows deleted in short chunks (a beat task daily).
 
 TABLES (owned here; the reports read only the pre-aggregated ones, never Delivery)
 - StoryClick: one row per (edition, subscriber, article) a human clicked; the first click time.

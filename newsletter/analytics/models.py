@@ -77,6 +77,19 @@ class EditionStats(models.Model):
     unique_clicks = models.PositiveIntegerField(default=0)  # recipients who clicked a story
     unsubscribes_72h = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Retention (newsletter.analytics.retention): the rest of the send report
+    # (newsletter.delivery.reports.SendReport), frozen from the Delivery rows right before they
+    # are deleted, and when. With `pruned_at` set the roll-up leaves this row alone and the
+    # admin's per-edition counts read it instead of the (gone) rows.
+    failed = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)  # any open the ESP reported
+    clicked = models.PositiveIntegerField(default=0)  # any click the ESP reported
+    unsubscribed = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    pruned_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return str(self.digest_id)

@@ -9,7 +9,8 @@ pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth 
   by that reader on the click's day (articles.reads, once per reader and day), only for rows
   that are new, so a re-run never counts a read twice.
 - `rollup_edition`: absolute figures of one edition from Delivery (one aggregate), Engagement
-  and StoryClick; editions without Delivery rows (pruned by retention) are left as they are.
+  and StoryClick; editions without Delivery rows or whose figures retention froze
+  (newsletter.analytics.retention) are left as they are.
 - `rollup_growth`: signups, confirmations, unsubscribes, bounces and complaints of the last
   days, per local day, kept at their highest value (purged or erased rows never lower a day).
 """
@@ -174,6 +175,8 @@ def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
     deliveries = Delivery.objects.filter(digest_id=digest_id)
     if digest is None or not deliveries.exists():
         return False
+    if EditionStats.objects.filter(digest_id=digest_id, pruned_at__isnull=False).exists():
+        return False  # retention froze its figures; the rows left may be a pruning's remainder
     figures = deliveries.aggregate(
         audience=Count("id"),
         sent=Count("id", filter=Q(status=Delivery.Status.SENT)),

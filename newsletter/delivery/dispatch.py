@@ -108,13 +108,22 @@ def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:
         jobs.enqueue(jobs.SEND_BATCH, digest_id, number)
 
 
-def send_all_sync(*, digest_id: int, sleep: Callable[[float], None] = time.sleep) -> reports.SendReport:
+def send_all_sync(
+    *,
+    digest_id: int,
+    sleep: Callable[[float], None] = time.sleep,
+    after_batch: Callable[[], None] | None = None,
+) -> reports.SendReport:
     """Dispatch (if not yet dispatched) and send every batch in this process, retrying with the
-    same backoff the tasks use. For `send_digest --sync`, development and small lists."""
+    same backoff the tasks use. For `send_digest --sync`, development and small lists.
+    `after_batch` is called once the audience is snapshotted and after each batch (the command's
+    progress bar reads the edition's counters there)."""
     dispatch(digest_id=digest_id, enqueue=False)
     numbers = sorted(
         Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED).values_list("batch", flat=True).distinct()
     )
+    if after_batch:
+        after_batch()
     for number in numbers:
         for _ in range(settings.SEND_MAX_ATTEMPTS + 1):
             try:
@@ -122,5 +131,7 @@ def send_all_sync(*, digest_id: int, sleep: Callable[[float], None] = time.sleep
                 break
             except RetryLater as exc:
                 sleep(exc.countdown)
+        if after_batch:
+            after_batch()
     rows.finish_if_done(digest_id)
     return reports.report(digest_id=digest_id)

@@ -1,5 +1,9 @@
 """Where an edition's deliveries stand, in one aggregate query: what `send_digest --sync`
-prints, what the admin's edition page shows, what tests and benchmarks check."""
+prints, what the admin's edition page shows, what tests and benchmarks check.
+
+Once retention (newsletter.analytics.retention) has pruned an edition's Delivery rows, the same
+figures come from its EditionStats row, where they were frozen right before the rows went, so the
+admin shows the numbers it showed before the prune instead of zeros."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import Count, Q
 
-from ..models import Delivery
+from ..models import Delivery, EditionStats
 from .rows import PENDING, D
 
 
@@ -35,7 +39,33 @@ class SendReport:
         return {**asdict(self), "pending": self.queued}
 
 
+# SendReport field -> EditionStats field (EditionStats names a few of them differently).
+FROZEN_FIELDS = {
+    "audience": "audience",
+    "sent": "sent",
+    "failed": "failed",
+    "unknown": "unknown",
+    "skipped": "skipped",
+    "queued": "pending",
+    "delivered": "delivered",
+    "opened": "opened",
+    "clicked": "clicked",
+    "bounced": "bounced",
+    "complained": "complaints",
+    "unsubscribed": "unsubscribed",
+    "rejected": "rejected",
+}
+
+
+def frozen_fields(report: SendReport) -> dict[str, int]:
+    """The report as EditionStats field values (what retention stores before pruning)."""
+    return {stats_field: getattr(report, field) for field, stats_field in FROZEN_FIELDS.items()}
+
+
 def report(*, digest_id: int) -> SendReport:
+    frozen = EditionStats.objects.filter(digest_id=digest_id, pruned_at__isnull=False).first()
+    if frozen is not None:
+        return SendReport(**{field: getattr(frozen, stats_field) for field, stats_field in FROZEN_FIELDS.items()})
     return SendReport(
         **Delivery.objects.filter(digest_id=digest_id).aggregate(
             audience=Count("id"),

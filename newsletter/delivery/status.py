@@ -73,18 +73,20 @@ def queue_depths() -> dict[str, int | None]:
     return depths
 
 
+def progress(digest: Digest) -> EditionProgress:
+    """One edition's progress from the counters on its row (no query)."""
+    return EditionProgress(
+        digest_id=digest.pk,
+        label=str(digest),
+        status=digest.status,
+        audience=digest.audience_count,
+        settled=digest.sent_count + digest.failed_count + digest.unknown_count + digest.skipped_count,
+        started_at=digest.sending_started_at,
+    )
+
+
 def live_progress() -> list[EditionProgress]:
-    return [
-        EditionProgress(
-            digest_id=digest.pk,
-            label=str(digest),
-            status=digest.status,
-            audience=digest.audience_count,
-            settled=digest.sent_count + digest.failed_count + digest.unknown_count + digest.skipped_count,
-            started_at=digest.sending_started_at,
-        )
-        for digest in Digest.objects.filter(status__in=LIVE_EDITIONS).order_by("pk")
-    ]
+    return [progress(digest) for digest in Digest.objects.filter(status__in=LIVE_EDITIONS).order_by("pk")]
 
 
 def send_status(*, now: datetime | None = None) -> SendStatus:

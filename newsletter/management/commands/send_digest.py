@@ -3,7 +3,9 @@ editors see as next in the admin (newsletter.editions.schedule.next_slot): an ap
 goes out as approved; a draft is first refilled from the most-read list of the window ending now.
 
 --sync     run every batch in this process (newsletter.delivery.dispatch.send_all_sync) and print how many
-           were sent and failed, instead of enqueueing Celery tasks.
+           were sent and failed, instead of enqueueing Celery tasks. Progress (from the edition's
+           counters after each batch) is a bar (rich) on a terminal and one plain line per batch
+           otherwise (a pipe, a log file, cron).
 --dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file;
            the database is left as it was (the composition runs in a transaction rolled back).
 The same guards as the beat apply: an edition is sent once (a second run finds it sent and sends
@@ -12,14 +14,18 @@ scheduled for later waits for its time, and fewer than DIGEST_MIN_STORIES storie
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from newsletter.delivery import dispatch
+from newsletter.delivery import dispatch, status
 from newsletter.editions import curation, schedule
 from newsletter.editions.state import EDITABLE_STATUSES
 from newsletter.email import render
@@ -84,11 +90,51 @@ class Command(BaseCommand):
         if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED, Digest.Status.SENT):
             self._print_outcome(schedule.release(digest))
             return
-        report = dispatch.send_all_sync(digest_id=digest.pk)
+        with self._progress(digest.pk) as after_batch:
+            report = dispatch.send_all_sync(digest_id=digest.pk, after_batch=after_batch)
         self.stdout.write(
             f"sent: {report.sent}, failed: {report.failed}, unknown: {report.unknown}, "
             f"skipped: {report.skipped}, queued: {report.queued} (audience {report.audience})"
         )
+
+    @contextmanager
+    def _progress(self, digest_id: int) -> Iterator[Callable[[], None]]:
+        """A callback for after each batch: a bar on a terminal, a plain line otherwise."""
+
+        def read() -> status.EditionProgress:
+            return status.progress(Digest.objects.get(pk=digest_id))  # counters: one row, no scan
+
+        if not self.stdout.isatty():
+
+            def line() -> None:
+                now, progress = timezone.now(), read()
+                self.stdout.write(
+                    f"progress: {progress.settled}/{progress.audience} ({progress.fraction:.0%}), "
+                    f"{progress.rate_per_second(now=now):.0f}/s"
+                )
+
+            yield line
+            return
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]:.0f}/s"),
+            TimeRemainingColumn(),
+        )
+        # The stream under Django's OutputWrapper (call_command's stdout too): rich writes partial
+        # lines and cursor moves, which the wrapper's line endings would break.
+        console = Console(file=cast(IO[str], self.stdout._out))
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(f"edition {digest_id}", total=None, rate=0.0)
+
+            def update() -> None:
+                progress = read()
+                rate = progress.rate_per_second(now=timezone.now())
+                bar.update(task, total=progress.audience, completed=progress.settled, rate=rate)
+
+            yield update
 
     def _print_outcome(self, outcome: schedule.RunOutcome) -> None:
         digest = outcome.digest
