@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import Count, Q
 
-from ..models import Delivery, EditionStats
+from ..models import Delivery, Digest, EditionStats
 from .rows import PENDING, D
 
 
@@ -83,3 +83,30 @@ def report(*, digest_id: int) -> SendReport:
             rejected=Count("id", filter=Q(rejected_at__isnull=False)),
         )
     )
+
+
+def report_from_counters(digest: Digest) -> SendingCounts:
+    """Where a sending edition stands from its counters (no scan of its rows): the tracking
+    figures (delivered, opened, ...) are left out until the send is over."""
+    settled = digest.sent_count + digest.failed_count + digest.unknown_count + digest.skipped_count
+    return SendingCounts(
+        audience=digest.audience_count,
+        sent=digest.sent_count,
+        failed=digest.failed_count,
+        unknown=digest.unknown_count,
+        skipped=digest.skipped_count,
+        queued=max(digest.audience_count - settled, 0),
+    )
+
+
+@dataclass(frozen=True)
+class SendingCounts:
+    audience: int
+    sent: int
+    failed: int
+    unknown: int
+    skipped: int
+    queued: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {**asdict(self), "pending": self.queued}

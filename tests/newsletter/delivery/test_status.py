@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from celery import current_app
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu import Queue
 
@@ -51,3 +53,16 @@ def test_status_reports_queues_oldest_queued_rate_and_progress(settings) -> None
     out = io.StringIO()
     call_command("send_status", stdout=out)
     assert "4/10 (40%)" in out.getvalue() and "queue send:" in out.getvalue()
+
+
+def test_the_admin_counts_of_a_sending_edition_read_its_counters_not_its_rows(admin_client, settings) -> None:
+    digest = make_digest()
+    make_subscribers(4)
+    dispatch.dispatch(digest_id=digest.id, enqueue=False)
+    Digest.objects.filter(id=digest.id).update(sent_count=3)
+    with CaptureQueriesContext(connection) as captured:
+        page = admin_client.get(f"/admin/newsletter/digest/{digest.id}/change/")
+    assert page.status_code == 200
+    table = Delivery._meta.db_table
+    assert not any(f'FROM "{table}"' in q["sql"] and "COUNT(" in q["sql"] for q in captured.captured_queries)
+    assert "<th>أُرسل</th><td>3</td>" in page.content.decode()
