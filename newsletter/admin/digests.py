@@ -24,6 +24,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from config.dates import format_date
+
 from ..delivery import controls
 from ..editions import compose, curation, schedule
 from ..editions.state import EDITABLE_STATUSES, DigestError
@@ -60,7 +62,7 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
     list_display = [
         "__str__",
         "frequency",
-        "edition_date",
+        "edition_day",
         "status_label",
         "story_count",
         "audience_count",
@@ -152,6 +154,11 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
         if obj.status == Digest.Status.SKIPPED and obj.skip_reason:
             return format_html("{} — {}", obj.get_status_display(), obj.skip_reason)
         return obj.get_status_display()
+
+    @admin.display(description=_("تاريخ العدد"), ordering="edition_date")
+    def edition_day(self, obj: Digest) -> str:
+        # The email's style (config/dates.py), not Django's: one numeral style everywhere.
+        return format_date(obj.edition_date, with_weekday=False)
 
     @admin.display(description=_("القصص"), ordering="_stories")
     def story_count(self, obj: Digest) -> int:
