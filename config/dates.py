@@ -101,9 +101,12 @@ def month_name(month: int, *, language: str | None = None) -> str:
     return names[month - 1]
 
 
-def format_date(
-    day: date, *, language: str | None = None, with_year: bool = True, with_weekday: bool = True
-) -> str:
+def weekday_name(weekday: int, *, language: str | None = None) -> str:
+    """date.weekday() (Monday 0) as a name: "السبت", "Saturday"."""
+    return ARABIC_WEEKDAYS[weekday] if _arabic(language) else ENGLISH_WEEKDAYS[weekday]
+
+
+def format_date(day: date, *, language: str | None = None, with_year: bool = True, with_weekday: bool = True) -> str:
     """ "الأحد ٢٩ نوفمبر ٢٠٢٦" (or "الأحد 29 تشرين الثاني 2026", by the settings) in Arabic,
     "Sunday 29 November 2026" otherwise. A datetime is first brought to the site's time zone."""
     if isinstance(day, datetime):

@@ -5,6 +5,7 @@ dates come from config/dates.py, re-exported here). The rules come from docs/EMA
 from __future__ import annotations
 
 import re
+
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
