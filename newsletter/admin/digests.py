@@ -27,10 +27,11 @@ from django.views.decorators.http import require_POST
 from config.dates import format_date
 
 from ..delivery import controls
-from ..editions import compose, curation, schedule
+from ..editions import compose, curation, schedule, waves
 from ..editions.state import EDITABLE_STATUSES, DigestError
-from ..email import message, render
-from ..models import Digest, Frequency, Language
+from ..email import render
+from ..models import Digest, Frequency
+from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
 from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm
@@ -189,6 +190,7 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
             context["repeated"] = [i.article.title for i in curation.repeated_unpinned(digest, facts)]
             context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
             context["max_test_addresses"] = MAX_TEST_ADDRESSES
+            context["waves"] = waves.waves_of(digest)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     # --- Saving: through newsletter.editions.curation ----------------------------------------
@@ -311,18 +313,14 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         digest = self._get(request, pk, change=False)
-        language = request.GET.get("language", settings.LANGUAGE_CODE)
-        if language not in Language.values:
-            language = settings.LANGUAGE_CODE
-        rendered = message.editor_preview(digest, language=language)
+        # Any segment (language + topics), each segment's audience and stories, the waves.
+        chosen = segment_preview.chosen_segment(request.GET)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": digest,
             "title": _("معاينة: %(digest)s") % {"digest": digest},
-            "rendered": rendered,
-            "language": language,
-            "languages": Language.choices,
+            **segment_preview.preview_context(digest, chosen),
             "widths": [600, 375],
             "min_stories": settings.DIGEST_MIN_STORIES,
         }
