@@ -4,12 +4,13 @@ edition with their times and counts, through the Django test client as an editor
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,21 @@ def editor() -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def editors_group() -> Group:
+    """The Editors group as its data migration makes it: a transactional test may run after one
+    that flushed the migration's rows (permissions survive: post_migrate recreates them)."""
+    group, created = Group.objects.get_or_create(name="Editors")
+    if created or not group.permissions.exists():
+        migration = importlib.import_module("articles.migrations.0002_editors_group")
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
+            for app_label, models in migration.EDITOR_PERMISSIONS.items()
+            for model, actions in models.items()
+            for action in actions
+        )
+    return group
 
 
 def preview_url(digest: Digest) -> str:
@@ -106,7 +122,7 @@ def test_the_edition_page_lists_its_waves_with_times_and_counts(settings) -> Non
         schedule.run_waves(frequency="daily", now=day.replace(hour=hour))
     edition = Digest.objects.get(utc_offset__isnull=True, edition_date=day.date())
     user = get_user_model().objects.create_user("editor-w", "w@example.com", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
+    user.groups.add(editors_group())  # a transactional test may follow one that flushed the group
     client = Client()
     client.force_login(user)
     for page_url in (reverse("admin:newsletter_digest_change", args=[edition.pk]), preview_url(edition)):
