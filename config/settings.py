@@ -40,6 +40,13 @@ def env_float(name: str, default: float) -> float:
     return float(value) if value.strip() else default
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}: {value!r} is not one of {', '.join(repr(c) for c in choices)}")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -330,6 +337,13 @@ LANGUAGES = [("ar", _("العربية")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Baghdad")
 USE_I18N = True
+# One numeral and month style for the email, the site and our admin pages (config/dates.py).
+# NUMERALS: "arabic" (٠١٢٣) or "latin" (0123) in Arabic text; empty: Arabic-Indic in Arabic,
+# Western in other languages. ARABIC_MONTHS: "egyptian" (يناير … سبتمبر) or "levantine"
+# (كانون الثاني … أيلول). DIGEST_HIJRI_DATE: an approximate Umm al-Qura date in the dateline.
+NUMERALS = env_choice("NUMERALS", "", ("", "arabic", "latin"))
+ARABIC_MONTHS = env_choice("ARABIC_MONTHS", "egyptian", ("egyptian", "levantine"))
+DIGEST_HIJRI_DATE = env_bool("DIGEST_HIJRI_DATE", False)
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 from celery import current_app
 
 SEND_SUBSCRIBER_EMAIL = "newsletter.tasks.send_subscriber_email"
+SEND_WELCOME_EMAIL = "newsletter.tasks.send_welcome_email"
 SEND_BATCH = "newsletter.tasks.send_batch"
 SWEEP_DELIVERIES = "newsletter.tasks.sweep_deliveries"
 RUN_SCHEDULED_DIGEST = "newsletter.tasks.run_scheduled_digest"

@@ -17,6 +17,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.dates import format_date
+
 
 class Frequency(models.TextChoices):
     DAILY = "daily", _("يومية")
@@ -195,7 +197,7 @@ class Digest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_frequency_display()} {self.edition_date:%Y-%m-%d}"
+        return f"{self.get_frequency_display()} {format_date(self.edition_date, with_weekday=False)}"
 
 
 class DigestItem(models.Model):

@@ -20,7 +20,7 @@ from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
 from .editions import schedule
 from .models import Frequency
-from .subscribers import emails
+from .subscribers import emails, welcome
 
 # Subscriber emails: 30 s, 60 s, ... up to 10 minutes between attempts, 5 retries.
 EMAIL_RETRY_FACTOR = 30
@@ -34,6 +34,21 @@ def send_subscriber_email(self: Task, subscriber_id: int, kind: str) -> bool:
     it; an unknown outcome is not retried, so nobody gets the same email twice."""
     try:
         return emails.send_subscriber_email(subscriber_id=subscriber_id, kind=kind)
+    except Exception as exc:
+        if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
+            raise
+        countdown = get_exponential_backoff_interval(
+            factor=EMAIL_RETRY_FACTOR, retries=self.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(bind=True, name=jobs.SEND_WELCOME_EMAIL, max_retries=5)
+def send_welcome_email(self: Task, subscriber_id: int) -> bool:
+    """The welcome email after confirmation; retried like send_subscriber_email (never on an
+    unknown outcome, so nobody is welcomed twice)."""
+    try:
+        return welcome.send_welcome_email(subscriber_id=subscriber_id)
     except Exception as exc:
         if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
             raise

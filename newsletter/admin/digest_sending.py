@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.dates import format_datetime
+
 from ..editions import audience, schedule, timetable
 from ..editions.state import EDITABLE_STATUSES, DigestError
 from ..email import message
@@ -122,7 +124,7 @@ class EditionSendingViews(admin.ModelAdmin):
                     schedule.schedule_at(digest_id=digest.pk, user=request.user, when=when)
                     self.message_user(
                         request,
-                        _("سيُرسل العدد في %(when)s.") % {"when": f"{timezone.localtime(when):%Y-%m-%d %H:%M}"},
+                        _("سيُرسل العدد في %(when)s.") % {"when": format_datetime(when)},
                         messages.SUCCESS,
                     )
                 else:

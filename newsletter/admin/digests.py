@@ -24,11 +24,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from config.dates import format_date
+
 from ..delivery import controls
-from ..editions import compose, curation, schedule
+from ..editions import compose, curation, schedule, waves
 from ..editions.state import EDITABLE_STATUSES, DigestError
-from ..email import message, render
-from ..models import Digest, Frequency, Language
+from ..email import render
+from ..models import Digest, Frequency
+from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
 from .digest_progress import EditionProgressViews
@@ -61,7 +64,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     list_display = [
         "__str__",
         "frequency",
-        "edition_date",
+        "edition_day",
         "status_label",
         "story_count",
         "audience_count",
@@ -154,6 +157,11 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             return format_html("{} — {}", obj.get_status_display(), obj.skip_reason)
         return obj.get_status_display()
 
+    @admin.display(description=_("تاريخ العدد"), ordering="edition_date")
+    def edition_day(self, obj: Digest) -> str:
+        # The email's style (config/dates.py), not Django's: one numeral style everywhere.
+        return format_date(obj.edition_date, with_weekday=False)
+
     @admin.display(description=_("القصص"), ordering="_stories")
     def story_count(self, obj: Digest) -> int:
         return getattr(obj, "_stories", 0)
@@ -183,6 +191,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             context["repeated"] = [i.article.title for i in curation.repeated_unpinned(digest, facts)]
             context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
             context["max_test_addresses"] = MAX_TEST_ADDRESSES
+            context["waves"] = waves.waves_of(digest)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     # --- Saving: through newsletter.editions.curation ----------------------------------------
@@ -305,18 +314,14 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         digest = self._get(request, pk, change=False)
-        language = request.GET.get("language", settings.LANGUAGE_CODE)
-        if language not in Language.values:
-            language = settings.LANGUAGE_CODE
-        rendered = message.editor_preview(digest, language=language)
+        # Any segment (language + topics), each segment's audience and stories, the waves.
+        chosen = segment_preview.chosen_segment(request.GET)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": digest,
             "title": _("معاينة: %(digest)s") % {"digest": digest},
-            "rendered": rendered,
-            "language": language,
-            "languages": Language.choices,
+            **segment_preview.preview_context(digest, chosen),
             "widths": [600, 375],
             "min_stories": settings.DIGEST_MIN_STORIES,
         }

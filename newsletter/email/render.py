@@ -39,7 +39,7 @@ from articles.urls_safety import safe_http_url
 
 from ..analytics.links import PREVIEW_RECIPIENT, click_url
 from ..models import Digest, DigestItem, Frequency
-from .rtl import arabic_digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
+from .rtl import dateline, digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
 
 MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
@@ -176,7 +176,7 @@ def build_stories(
         stories.append(
             Story(
                 position=number,
-                number=arabic_digits(number) if language.startswith("ar") else str(number),
+                number=digits(number, language=language),
                 title=title,
                 title_html=ltr_runs(title, language=language),
                 summary=summary,
@@ -237,7 +237,7 @@ def digest_context(
         "intro": intro,
         "intro_paragraphs": [ltr_runs(p, language=language) for p in re.split(r"\n\s*\n", intro) if p.strip()],
         "intro_text": [" ".join(p.split()) for p in re.split(r"\n\s*\n", intro) if p.strip()],
-        "edition_date_display": format_date(digest.edition_date, language=language),
+        "edition_date_display": dateline(digest.edition_date, language=language),
         "is_weekly": digest.frequency == Frequency.WEEKLY,
         "archive_url": archive_url(digest),
         "signup_url": absolute_url(reverse("newsletter:signup")),

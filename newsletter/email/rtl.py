@@ -1,13 +1,15 @@
-"""Right-to-left text in emails: RLM marks, `dir="ltr"` spans around Latin runs, Arabic digits
-and dates. The rules come from docs/EMAIL.md (why <bdi> is not used, where RLM goes)."""
+"""Right-to-left text in emails: RLM marks and `dir="ltr"` spans around Latin runs (digits and
+dates come from config/dates.py, re-exported here). The rules come from docs/EMAIL.md (why
+<bdi> is not used, where RLM goes)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from config.dates import dateline, digits, format_date
 
 RLM = "\u200f"
 # Languages written right to left that get RLM marks and dir="ltr" spans around Latin runs.
@@ -54,36 +56,8 @@ def text_with_rlm(text: str, *, language: str) -> str:
     return "\n".join(with_rlm(line, language=language) if line.strip() else line for line in text.split("\n"))
 
 
-# --- Dates ------------------------------------------------------------------------------------
+# --- Dates and numerals ----------------------------------------------------------------------
+# One style for the email, the site and the admin: config/dates.py owns it (NUMERALS,
+# ARABIC_MONTHS, DIGEST_HIJRI_DATE); the email's callers keep importing these names from here.
 
-ARABIC_MONTHS = (
-    "يناير",
-    "فبراير",
-    "مارس",
-    "أبريل",
-    "مايو",
-    "يونيو",
-    "يوليو",
-    "أغسطس",
-    "سبتمبر",
-    "أكتوبر",
-    "نوفمبر",
-    "ديسمبر",
-)
-# date.weekday(): Monday is 0.
-ARABIC_WEEKDAYS = ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-
-
-def arabic_digits(value: object) -> str:
-    return str(value).translate(_ARABIC_DIGITS)
-
-
-def format_date(day: date, *, language: str, with_year: bool = True) -> str:
-    """ "الأحد ٢٩ نوفمبر ٢٠٢٦" in Arabic, "Sunday 29 November 2026" otherwise. Written out here
-    rather than through Django's date filter, whose Arabic catalogue has no Arabic-Indic digits."""
-    if language.startswith("ar"):
-        text = f"{ARABIC_WEEKDAYS[day.weekday()]} {arabic_digits(day.day)} {ARABIC_MONTHS[day.month - 1]}"
-        return f"{text} {arabic_digits(day.year)}" if with_year else text
-    text = f"{day:%A} {day.day} {day:%B}"
-    return f"{text} {day.year}" if with_year else text
+__all__ = ["RLM", "dateline", "digits", "format_date", "is_rtl", "ltr_runs", "text_with_rlm", "with_rlm"]

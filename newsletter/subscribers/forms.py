@@ -13,15 +13,25 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
+from config.dates import digits
 
 from ..models import Frequency, Language, Subscriber
 from .addresses import MAX_EMAIL_LENGTH, InvalidEmail, normalise_email
 
 # Sources a browser may claim; "import" and "admin" are set by the server only.
 PUBLIC_SOURCES = (Subscriber.Source.FORM, Subscriber.Source.ARTICLE_BOX, Subscriber.Source.EMBED)
+
+
+def _too_long_text() -> str:
+    # Evaluated when shown, so the limit is written in the numeral style of the page's language.
+    return _("العنوان أطول من %(limit)s حرفًا.") % {"limit": digits(MAX_EMAIL_LENGTH)}
+
+
+_too_long = lazy(_too_long_text, str)
 
 
 class TopicsField(forms.ModelMultipleChoiceField):
@@ -52,7 +62,7 @@ class SignupForm(forms.Form):
         # Browsers cap the input; the server still rejects anything longer (oversized fields).
         max_length=MAX_EMAIL_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr", "required": True}),
-        error_messages={"max_length": _("العنوان أطول من ٢٥٤ حرفًا.")},
+        error_messages={"max_length": _too_long()},
     )
     name = forms.CharField(label=_("الاسم (اختياري)"), max_length=100, required=False)
     frequency = forms.ChoiceField(

@@ -271,6 +271,9 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
         confirm_ip_hash=hash_client_value(ip, purpose="consent-ip"),
     )
     if updated:
+        # Only the request whose UPDATE moved the row out of pending gets here: one welcome.
+        subscriber_id = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("pk", flat=True).first()
+        transaction.on_commit(lambda: jobs.enqueue(jobs.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
         return ConfirmOutcome.CONFIRMED
     status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
     if status is None:

@@ -74,11 +74,15 @@ def test_reader_subscribes_confirms_changes_frequency_and_unsubscribes(site, pag
     assert subscriber.status == Subscriber.Status.ACTIVE
     assert subscriber.confirmed_at is not None
     assert page.locator("p.notice[role=status]").count() == 1
+    # The welcome email right after: when (in their time), the archive and their preferences.
+    welcome = [m for m in messages_to(outbox, READER) if "/newsletter/confirm/" not in text_of(m)]
+    assert len(welcome) == 1 and "/archive/" in text_of(welcome[0])
+    assert link_in(text_of(welcome[0]), site.url, "preferences")
 
     # 5. The next daily digest, sent by the real command, reaches this reader once.
     call_command("send_digest", "--frequency", "daily", "--sync")
     assert Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.SENT).count() == 1
-    digests = [m for m in messages_to(outbox, READER) if m is not sent[0] and "/newsletter/confirm/" not in text_of(m)]
+    digests = [m for m in messages_to(outbox, READER) if "/newsletter/confirm/" not in text_of(m)][1:]
     assert len(digests) == 1
     digest_html = html_of(digests[0])
     # The email body itself, as a mail client would show it.
@@ -106,8 +110,8 @@ def test_reader_subscribes_confirms_changes_frequency_and_unsubscribes(site, pag
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     assert subscriber.unsubscribed_at is not None
     assert page.locator("p.notice[role=status]").count() == 1
-    # Nothing else was mailed to the reader along the way.
-    assert len(messages_to(outbox, READER)) == 2
+    # Nothing else was mailed to the reader along the way (confirmation, welcome, digest).
+    assert len(messages_to(outbox, READER)) == 3
 
 
 def test_public_pages_read_right_to_left_and_fit_a_phone(site, context_factory) -> None:

@@ -76,3 +76,19 @@ def test_after_resubscribing_the_link_goes_to_the_preferences(client):
 def test_favicon_answers(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
+
+
+def test_an_old_unsubscribe_link_does_not_claim_the_address_left_long_ago(client):
+    subscriber = active()
+    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    client.post(url)
+    again = client.get(url).content.decode()
+    assert "خارج القائمة بالفعل" in again and "منذ مدة" not in again
+
+
+@pytest.mark.parametrize(("numerals", "limit"), [("", "٢٥٤"), ("latin", "254")])
+def test_the_address_length_error_follows_the_numeral_style(client, settings, numerals, limit):
+    settings.NUMERALS = numerals
+    response = client.post("/newsletter/", {"email": "a" * 250 + "@example.com", "frequency": "daily"})
+    assert f"العنوان أطول من {limit} حرفًا." in response.content.decode()
+    assert not Subscriber.objects.exists()

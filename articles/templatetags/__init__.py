@@ -1,0 +1,1 @@
+"""Template filters of the site (dates and numerals in the configured style)."""

@@ -1,0 +1,37 @@
+"""Template filters that show dates and numbers in the one style config/dates.py owns
+(NUMERALS, ARABIC_MONTHS), in the active language: the site's and our admin pages' dates read
+like the email's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+
+from config import dates
+
+register = template.Library()
+
+
+@register.filter
+def long_date(value: date | datetime | None) -> str:
+    """ "30 نوفمبر 2026" / "٣٠ تشرين الثاني ٢٠٢٦", by the settings."""
+    if value is None or value == "":
+        return ""
+    return dates.format_date(value, with_weekday=False)
+
+
+@register.filter
+def long_datetime(value: datetime | None) -> str:
+    """ "30 نوفمبر 2026، 07:00" in the site's time zone."""
+    if value is None or value == "":
+        return ""
+    return dates.format_datetime(value)
+
+
+@register.filter
+def numerals(value: object) -> str:
+    """A number (or any text with digits) in the configured numeral style."""
+    if value is None:
+        return ""
+    return dates.digits(value)
