@@ -104,6 +104,8 @@ def test_dispatch_twice_does_nothing_the_second_time(settings) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_dispatch_sends_nothing_twice(emulator) -> None:
+    """On PostgreSQL the two dispatches race on the conditional UPDATE; on SQLite the database
+    lock serialises them, so there this proves only that a second dispatch does nothing."""
     digest = make_digest()
     make_subscribers(40)
     results = run_concurrently(lambda: dispatch.dispatch(digest_id=digest.id, enqueue=False))
