@@ -166,7 +166,7 @@ def test_unsubscribe_after_dispatch_is_honoured(emulator) -> None:
     assert leaver.email not in {r["to"] for r in emulator.state.records}
 
 
-def test_segments_render_once_each_and_thin_segments_are_skipped_with_a_reason(emulator, settings) -> None:
+def test_one_api_call_per_segment_and_thin_segments_are_skipped_with_a_reason(emulator, settings) -> None:
     settings.DIGEST_MIN_STORIES = 2
     politics, sport = make_section("politics", "سياسة"), make_section("sport", "رياضة")
     digest = make_digest(stories=5, sections=[politics, politics, politics, politics, sport])
