@@ -5,12 +5,16 @@ subscriber's digest shows the editor's order. Runs with JavaScript on and off.""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from newsletter.delivery import dispatch
+from newsletter import jobs
 from newsletter.models import Delivery, Digest, DigestItem
 from tests.e2e.conftest import (
     assert_reads_rtl,
@@ -34,9 +38,21 @@ def headlines(page, html: str) -> list[str]:
     return [text.strip() for text in page.locator("h2 a").all_inner_texts()]
 
 
+def schedule_daily_at_end_of_today() -> None:
+    """The daily run at 23:59 (the admin's crontab row), so the next edition is today's whatever
+    the hour the test runs, and `send_digest` (the period ending now) sends the one the editor
+    curated. Only a run that straddles 23:59-00:00 local time would see two different days."""
+    crontab = CrontabSchedule.objects.create(minute="59", hour="23", timezone=settings.TIME_ZONE)
+    PeriodicTask.objects.update_or_create(
+        name="Daily digest",
+        defaults={"task": jobs.RUN_SCHEDULED_DIGEST, "crontab": crontab, "kwargs": '{"frequency": "daily"}'},
+    )
+
+
 def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_order(
     site, page, javascript, outbox
 ) -> None:
+    schedule_daily_at_end_of_today()
     articles = ranked_articles(12)
     readers = [subscriber(f"daily{i}.e2e@example.com") for i in range(2)]
     editor = get_user_model().objects.create_user("editor", EDITOR_EMAIL, PASSWORD, is_staff=True)
@@ -121,11 +137,12 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     assert digest.status == Digest.Status.APPROVED
     assert digest.approved_by_id == editor.pk
 
-    # The send: each subscriber gets the edition once, in the editor's order.
-    if digest.edition_date == timezone.localdate():
-        call_command("send_digest", "--frequency", "daily", "--sync")
-    else:  # after the day's scheduled hour the next edition is tomorrow's: send that one
-        dispatch.send_all_sync(digest_id=digest.pk)
+    # The send, through the operator's command: each subscriber gets the edition once, in the
+    # editor's order.
+    assert digest.edition_date == timezone.localdate()
+    output = io.StringIO()
+    call_command("send_digest", "--frequency", "daily", "--sync", stdout=output)
+    assert f"edition {digest.pk}:" in output.getvalue() and "sent: 2," in output.getvalue()
     digest.refresh_from_db()
     assert digest.status == Digest.Status.SENT
     for reader in readers:
