@@ -172,9 +172,9 @@ def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_wo
     emulator.state.release()
     wait_for(lambda: finished(digest.id), timeout=90, what="all batches", workers=workers)
     wait_for(lambda: len(batch_results(workers)) == 18, timeout=60, what="all 18 batch tasks", workers=workers)
-    results = batch_results(workers)
+    finished_tasks = batch_results(workers)
     for number in range(6):  # each batch claimed once; its two other copies found nothing
-        runs = sorted(r["claimed"] for r in results if r["batch"] == number)
+        runs = sorted(r["claimed"] for r in finished_tasks if r["batch"] == number)
         assert len(runs) == 3 and runs[:2] == [0, 0] and runs[2] > 0, (number, runs)
     stats = emulator.state.stats()
     assert stats["unique"] == 2999 and stats["recipients"] == 2999 and stats["duplicates"] == 0

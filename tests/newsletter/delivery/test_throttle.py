@@ -34,7 +34,7 @@ def test_unlimited_when_rate_is_zero(settings) -> None:
 
 def test_a_batch_beyond_the_burst_waits_its_turn(settings) -> None:
     settings.SEND_RATE_PER_SECOND = 100
-    clock, slept = Clock(), []
+    clock, slept = Clock(), list[float]()
     first = throttle.reserve(100, sleep=slept.append, clock=clock)  # the first second's burst
     second = throttle.reserve(50, sleep=slept.append, clock=clock)  # 50 tokens at 100/s
     assert first.waited == 0
