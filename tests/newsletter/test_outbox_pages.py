@@ -3,11 +3,13 @@ DEBUG off they are 404 even when called directly, and a name cannot leave the ou
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.http import Http404
 from django.test import RequestFactory
-from django.urls import Resolver404, include, path, resolve
+from django.urls import Resolver404, clear_url_caches, include, path, resolve
 
 from newsletter.backends import outbox_views
 
@@ -46,7 +48,23 @@ def test_outbox_pages_only_with_debug(settings, one_message) -> None:
         outbox_views.outbox_message(request, one_message)
 
 
-def test_outbox_urls_are_not_mounted_without_debug() -> None:
-    # config.urls adds them only when DEBUG is on at import (the test settings have it off).
-    with pytest.raises(Resolver404):
-        resolve("/dev/outbox/", urlconf="config.urls")
+def test_outbox_urls_are_mounted_only_with_debug(settings) -> None:
+    """config.urls adds the outbox pages only when DEBUG is on at import: reload it both ways
+    (and put it back as it was, for the tests that follow)."""
+    import config.urls
+
+    had_outbox = any(getattr(p, "name", None) == "outbox" for p in config.urls.urlpatterns)
+    try:
+        settings.DEBUG = False
+        importlib.reload(config.urls)
+        clear_url_caches()  # resolvers are cached per urlconf module
+        with pytest.raises(Resolver404):
+            resolve("/dev/outbox/", urlconf=config.urls)
+        settings.DEBUG = True
+        importlib.reload(config.urls)
+        clear_url_caches()
+        assert resolve("/dev/outbox/", urlconf=config.urls).func is outbox_views.outbox_list
+    finally:
+        settings.DEBUG = had_outbox
+        importlib.reload(config.urls)
+        clear_url_caches()
