@@ -73,6 +73,8 @@ class State:
             self.status_sequence: list[int] = []
             self.gate_count = 0
             self.held = 0
+            self.gated_ids: set[str] = set()  # message ids of accepted calls the gate holds
+            self.held_recipients: list[str] = []  # the first recipient of each held call
             self.gate_open = threading.Event()
             self.counts: Counter[str] = Counter()
             self._records: list[dict[str, Any]] = []
@@ -122,12 +124,11 @@ class State:
                 self.rejected_by_status[status] += 1
             return status
 
-    def wait_at_gate(self, timeout: float = 120) -> None:
-        """Hold an accepted request's answer while the gate is set (see /_faults "gate")."""
+    def wait_at_gate(self, message_id: str, timeout: float = 120) -> None:
+        """Hold an accepted call's answer if the gate took it (see /_faults "gate")."""
         with self.lock:
-            if self.gate_count <= 0:
+            if message_id not in self.gated_ids:
                 return
-            self.gate_count -= 1
             self.held += 1
         try:
             self.gate_open.wait(timeout)
@@ -156,6 +157,10 @@ class State:
             self.accepted_requests += 1
             message_id = f"<{int(now)}.{next(self.ids)}@{domain}>"
             self.counts.update(recipients)
+            if self.gate_count > 0:  # decided here, under the lock that counted the call
+                self.gate_count -= 1
+                self.gated_ids.add(message_id)
+                self.held_recipients.append(recipients[0])
             self._pending.append((content_type, body, domain, message_id))
             self.first_accept = self.first_accept or now
             self.last_accept = now
@@ -343,7 +348,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             if message_id is None:
                 self._json(400, {"message": "'to' and 'from' are required"})
                 return
-            state.wait_at_gate()
+            state.wait_at_gate(message_id)
             delay = state.take_delay()
             if delay:
                 time.sleep(delay)  # accepted and recorded: the client times out reading
