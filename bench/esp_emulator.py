@@ -21,6 +21,10 @@ records every accepted recipient. Control and inspection (JSON):
                         {"delay": 5, "count": 1}         accept, record, then answer 5 s later
                                                          (a client read timeout after acceptance)
                         {"hang": 1}                      accept, record, never answer usefully
+                        {"statuses": [429, 429, 503]}    answer the next requests with these, in order
+                        {"gate": 1}                      accept, record, then hold the answer until
+                                                         POST /_release (tests synchronise on `held`)
+    POST /_release      answer every held request
     POST /_reset        forget everything
 
 Cheap on purpose: the emulator shares the CPU with the workers it measures. While a request is
@@ -66,6 +70,13 @@ class State:
             self.requests = 0
             self.accepted_requests = 0
             self.rejected_requests = 0
+            self.rejected_by_status: Counter[int] = Counter()
+            self.status_sequence: list[int] = []
+            self.gate_count = 0
+            self.held = 0
+            self.gated_ids: set[str] = set()  # message ids of accepted calls the gate holds
+            self.held_recipients: list[str] = []  # the first recipient of each held call
+            self.gate_open = threading.Event()
             self.counts: Counter[str] = Counter()
             self._records: list[dict[str, Any]] = []
             # Accepted calls not yet expanded into records: (content type, body, domain, message id).
@@ -89,6 +100,11 @@ class State:
             if "delay" in spec:
                 self.delay_seconds = float(spec["delay"])
                 self.delay_count = int(spec.get("count", 1))
+            if "statuses" in spec:
+                self.status_sequence = [int(status) for status in spec["statuses"]]
+            if spec.get("gate"):
+                self.gate_count = int(spec["gate"])
+                self.gate_open.clear()
             if spec.get("hang"):
                 self.delay_seconds = 3600.0
                 self.delay_count = int(spec.get("count", 1))
@@ -96,14 +112,33 @@ class State:
     def fault_for_request(self) -> int:
         with self.lock:
             self.requests += 1
-            if self.fail_status and self.fail_count > 0:
+            status = 0
+            if self.status_sequence:
+                status = self.status_sequence.pop(0)
+            elif self.fail_status and self.fail_count > 0:
                 self.fail_count -= 1
+                status = self.fail_status
+            elif self.fail_status and self.fail_until and time.monotonic() < self.fail_until:
+                status = self.fail_status
+            if status:
                 self.rejected_requests += 1
-                return self.fail_status
-            if self.fail_status and self.fail_until and time.monotonic() < self.fail_until:
-                self.rejected_requests += 1
-                return self.fail_status
-            return 0
+                self.rejected_by_status[status] += 1
+            return status
+
+    def wait_at_gate(self, message_id: str, timeout: float = 120) -> None:
+        """Hold an accepted call's answer if the gate took it (see /_faults "gate")."""
+        with self.lock:
+            if message_id not in self.gated_ids:
+                return
+            self.held += 1
+        try:
+            self.gate_open.wait(timeout)
+        finally:
+            with self.lock:
+                self.held -= 1
+
+    def release(self) -> None:
+        self.gate_open.set()
 
     def take_delay(self) -> float:
         with self.lock:
@@ -123,6 +158,10 @@ class State:
             self.accepted_requests += 1
             message_id = f"<{int(now)}.{next(self.ids)}@{domain}>"
             self.counts.update(recipients)
+            if self.gate_count > 0:  # decided here, under the lock that counted the call
+                self.gate_count -= 1
+                self.gated_ids.add(message_id)
+                self.held_recipients.append(recipients[0])
             self._pending.append((content_type, body, domain, message_id))
             self.first_accept = self.first_accept or now
             self.last_accept = now
@@ -201,6 +240,8 @@ class State:
                 "requests": self.requests,
                 "accepted_requests": self.accepted_requests,
                 "rejected_requests": self.rejected_requests,
+                "rejected_by_status": dict(self.rejected_by_status),
+                "held": self.held,
                 "recipients": sum(self.counts.values()),
                 "unique": len(self.counts),
                 "duplicates": len(duplicates),
@@ -288,6 +329,10 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 state.set_faults(json.loads(body or b"{}"))
                 self._json(200, {"ok": True})
                 return
+            if self.path.startswith("/_release"):
+                state.release()
+                self._json(200, {"ok": True})
+                return
             if self.path.startswith("/_reset"):
                 state.reset()
                 self._json(200, {"ok": True})
@@ -307,6 +352,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             if message_id is None:
                 self._json(400, {"message": "'to' and 'from' are required"})
                 return
+            state.wait_at_gate(message_id)
             delay = state.take_delay()
             if delay:
                 time.sleep(delay)  # accepted and recorded: the client times out reading

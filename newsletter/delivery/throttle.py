@@ -29,7 +29,7 @@ MIN_FACTOR = 1 / 16
 MAX_WAIT_SECONDS = 20.0
 
 # KEYS: bucket, penalty. ARGV: rate per second, burst (seconds of the effective rate), tokens
-# wanted, max wait (ms).
+# wanted, max wait (ms), and optionally the time in ms (a caller's clock; Redis's TIME otherwise).
 # Returns the wait in ms (0: go now); -1 with the wait needed when it is too long (nothing taken).
 _RESERVE = """
 local rate = tonumber(ARGV[1])
@@ -38,8 +38,11 @@ rate = rate * factor
 local burst = math.max(rate * tonumber(ARGV[2]), 1)
 local wanted = tonumber(ARGV[3])
 local max_wait = tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[5] or '')
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or burst
 local ts = tonumber(state[2]) or now
@@ -86,17 +89,25 @@ def rate_per_second() -> float:
 
 
 def reserve(
-    tokens: int, *, max_wait: float = MAX_WAIT_SECONDS, sleep: Callable[[float], None] = time.sleep
+    tokens: int,
+    *,
+    max_wait: float = MAX_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
 ) -> Reservation:
     """Take `tokens` from the shared bucket, sleeping (in small steps) until they are due.
 
-    Raises RateLimited, taking nothing, when that would be longer than max_wait."""
+    Raises RateLimited, taking nothing, when that would be longer than max_wait. `clock`
+    (seconds) replaces Redis's TIME, so tests can move time by hand instead of waiting."""
     rate = rate_per_second()
     if rate <= 0 or tokens <= 0:
         return Reservation(tokens, 0.0)
     # Burst of one second's (effective) quota, so a fresh bucket starts at once.
     burst = 1.0
-    flag, wait_ms = script(_RESERVE)(keys=[BUCKET_KEY, PENALTY_KEY], args=[rate, burst, tokens, int(max_wait * 1000)])
+    args: list[float | int] = [rate, burst, tokens, int(max_wait * 1000)]
+    if clock is not None:
+        args.append(int(clock() * 1000))
+    flag, wait_ms = script(_RESERVE)(keys=[BUCKET_KEY, PENALTY_KEY], args=args)
     wait = int(wait_ms) / 1000
     if int(flag) == -1:
         raise RateLimited(wait)

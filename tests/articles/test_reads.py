@@ -159,6 +159,8 @@ def test_flush_is_idempotent_when_run_twice(make_article) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_flush_is_idempotent_when_run_concurrently(make_article) -> None:
+    """Four flushes at once. On PostgreSQL they overlap; on SQLite the database lock serialises
+    them, so there this proves only that repeated flushes do not double-count."""
     articles = [make_article() for _ in range(5)]
     for index, article in enumerate(articles):
         _read(article.pk, index + 1, views_each=3)

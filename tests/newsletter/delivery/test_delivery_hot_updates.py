@@ -14,6 +14,7 @@ from newsletter.delivery import controls, dispatch, sweeper
 from newsletter.delivery.rows import claim, to_sending
 from newsletter.models import Delivery, Digest
 from tests.integration.helpers import make_digest, make_subscribers
+from tests.requirements import require_postgres
 
 pytestmark = pytest.mark.django_db
 D = Delivery.Status
@@ -47,8 +48,8 @@ def test_no_index_covers_a_column_the_status_updates_write() -> None:
     assert ("digest_id", "subscriber_id") in indexed and ("digest_id", "batch") in indexed
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="fillfactor and HOT are PostgreSQL")
 def test_status_updates_are_hot_on_postgresql() -> None:
+    require_postgres("fillfactor and HOT updates")
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'newsletter_delivery'")
         assert "fillfactor=75" in (cursor.fetchone()[0] or [])

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
+from anymail import utils as anymail_utils
 from anymail.message import AnymailMessage
 from anymail.signals import pre_send
 from anymail.utils import parse_address_list
@@ -86,6 +87,22 @@ def fake_mailgun(monkeypatch: pytest.MonkeyPatch) -> FakeMailgun:
     fake = FakeMailgun()
     fake.install(monkeypatch)
     return fake
+
+
+@pytest.fixture
+def stock_to_parses(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
+    """The `to` lists our backend handed to anymail's own parser (its fallback): the real
+    parser, counted. (The stock backend holds its own reference and is not counted.)"""
+    calls: list[list[Any]] = []
+    real = anymail_utils.parse_address_list
+
+    def counting(addresses: Any, field: str | None = None) -> Any:
+        if field == "to":
+            calls.append([str(a) for a in addresses])
+        return real(addresses, field=field)
+
+    monkeypatch.setattr(fast, "parse_address_list", counting)
+    return calls
 
 
 def batch_message(to: list[Any], **extra: Any) -> AnymailMessage:
@@ -201,13 +218,21 @@ def test_recipient_status_is_keyed_like_anymail(mailgun_settings, fake_mailgun) 
         pytest.param(["user@[127.0.0.1]"], id="domain-literal"),
     ],
 )
-def test_unusual_recipients_fall_back_to_anymail_and_match(mailgun_settings, fake_mailgun, to) -> None:
+def test_unusual_recipients_fall_back_to_anymail_and_match(mailgun_settings, fake_mailgun, stock_to_parses, to) -> None:
     compare(lambda: batch_message(to), fake_mailgun)
+    assert stock_to_parses == [[str(a) for a in to]]  # ours fell back to anymail's parser
 
 
-def test_lazy_recipient_falls_back(mailgun_settings, fake_mailgun) -> None:
+def test_lazy_recipient_falls_back(mailgun_settings, fake_mailgun, stock_to_parses) -> None:
     lazy_address = lazy(lambda: "lazy@example.com", str)
     compare(lambda: batch_message([lazy_address(), "plain@example.com"]), fake_mailgun)
+    assert stock_to_parses == [["lazy@example.com", "plain@example.com"]]  # ours fell back
+
+
+def test_plain_recipients_take_the_fast_path(mailgun_settings, fake_mailgun, stock_to_parses) -> None:
+    to = ["a@example.com", "b.c+d@example.org"]
+    compare(lambda: batch_message(to), fake_mailgun)
+    assert stock_to_parses == []  # ours never needed anymail's parser
 
 
 def test_attachment_is_left_to_requests_multipart(mailgun_settings, fake_mailgun) -> None:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import time
 import uuid
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from newsletter.delivery import dispatch
+from newsletter.delivery.tracking import check_webhook_secret
 from newsletter.models import Delivery, DeliveryEvent, Subscriber
 from newsletter.subscribers import addresses
 from tests.integration.helpers import make_digest, make_subscribers
@@ -62,11 +66,12 @@ def mailgun_payload(
     return {"signature": {"timestamp": stamp, "token": token, "signature": signature}, "event-data": data}
 
 
+def basic(auth: str | None) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(auth.encode()).decode()} if auth else {}
+
+
 def post(client, payload: dict, *, auth: str | None = SECRET):
-    headers = {}
-    if auth:
-        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    return client.post(URL, data=json.dumps(payload), content_type="application/json", **headers)
+    return client.post(URL, data=json.dumps(payload), content_type="application/json", **basic(auth))
 
 
 def test_hard_bounce_suppresses_at_once(client, sent_delivery) -> None:
@@ -91,10 +96,17 @@ def test_hard_bounce_suppresses_at_once(client, sent_delivery) -> None:
     assert DeliveryEvent.objects.get().delivery_id == sent_delivery.id
 
 
-def test_temporary_failure_does_not_suppress(client, sent_delivery) -> None:
+def test_temporary_failure_is_recorded_and_does_not_suppress(client, sent_delivery) -> None:
     sub = sent_delivery.subscriber
-    post(client, mailgun_payload("failed", sent_delivery, recipient=sub.email, severity="temporary"))
+    response = post(client, mailgun_payload("failed", sent_delivery, recipient=sub.email, severity="temporary"))
+    assert response.status_code == 200
+    # Processed, not ignored: the event is stored against this delivery as a deferral...
+    stored = DeliveryEvent.objects.get()
+    assert (stored.delivery_id, stored.event_type) == (sent_delivery.id, "deferred")
+    # ...and only that: no bounce on the row, the subscriber stays active and unsuppressed.
     sub.refresh_from_db()
+    sent_delivery.refresh_from_db()
+    assert sent_delivery.bounced_at is None
     assert sub.status == Subscriber.Status.ACTIVE and not addresses.is_suppressed(sub.email)
 
 
@@ -143,6 +155,23 @@ def test_unauthenticated_webhook_is_rejected_and_nothing_stored(client, sent_del
     assert DeliveryEvent.objects.count() == 0
     sub.refresh_from_db()
     assert sub.status == Subscriber.Status.ACTIVE and not addresses.is_suppressed(sub.email)
+    # The same payload, properly authenticated, is processed: the refusals above were the auth.
+    assert post(client, payload).status_code == 200
+    sub.refresh_from_db()
+    assert DeliveryEvent.objects.count() == 1 and sub.status == Subscriber.Status.COMPLAINED
+
+
+def test_deploy_check_warns_when_the_webhook_secret_is_unset(settings) -> None:
+    """Anymail accepts unauthenticated webhooks when WEBHOOK_SECRET is unset; `check --deploy`
+    must say so (newsletter.W001), and stay quiet once it is set."""
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
+    warnings = check_webhook_secret()
+    assert [w.id for w in warnings] == ["newsletter.W001"]
+    output = io.StringIO()
+    with pytest.raises(SystemCheckError):  # --fail-level WARNING: the warning fails the check
+        call_command("check", "--deploy", "--fail-level", "WARNING", stdout=output, stderr=output)
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    assert check_webhook_secret() == []
 
 
 def test_event_found_by_message_id_and_recipient_without_metadata(client, sent_delivery) -> None:

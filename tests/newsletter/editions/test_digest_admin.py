@@ -10,10 +10,12 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from newsletter.delivery import dispatch
 from newsletter.editions import compose, curation, schedule
 from newsletter.models import Delivery, Digest, DigestItem
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
@@ -33,6 +35,20 @@ def editor_client() -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def posted(client: Client, path: str, data: dict | None = None) -> list[str]:
+    """POST as the browser does (following the redirect) and return the messages the editor
+    sees on the next page; fails unless the answer was a redirect."""
+    client.get(reverse("admin:index"))  # shows (and so drops) messages left by earlier requests
+    response = client.post(path, data or {}, follow=True)
+    assert [code for _, code in response.redirect_chain] == [302], response.status_code
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def approval_required(settings) -> None:
+    settings.DIGEST_REQUIRE_APPROVAL = True
 
 
 def url(name: str, *args: object) -> str:
@@ -105,7 +121,10 @@ def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:
         add_article=articles[11].pk,
     )
     response = editor_client.post(url("change", digest.pk), data)
-    assert response.status_code == 302, re.findall(r'class="errorlist[^"]*">(.*?)</ul>', response.content.decode())
+    assert response.status_code == 302, (
+        response.context["errors"],
+        [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms],
+    )
     order = [i.article_id for i in curation.active_items(digest)]
     assert order[0] == articles[1].pk and articles[0].pk not in order and order[-1] == articles[11].pk
     assert DigestItem.objects.get(digest=digest, article=articles[11]).pinned
@@ -144,9 +163,10 @@ def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:
     for test_message in tests:
         assert test_message["Subject"].strip().startswith("[تجربة]") and test_message["X-Newsletter-Test"] == "1"
 
-    # Approve twice (double click): one transition, approved by this editor.
-    editor_client.post(url("approve", digest.pk))
-    editor_client.post(url("approve", digest.pk))
+    # Approve twice (double click): one transition, approved by this editor; the second click
+    # is told the edition is no longer a draft.
+    assert posted(editor_client, url("approve", digest.pk)) == [f"{digest}: اعتُمد."]
+    assert posted(editor_client, url("approve", digest.pk)) == [f"{digest}: لم يُعتمد (ليس مسودة)."]
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED and digest.approved_by.username == "editor1"
 
@@ -160,9 +180,11 @@ def test_approve_action_from_list_and_cancel(editor_client: Client) -> None:
     assert response.status_code == 302
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED
-    editor_client.post(url("cancel", digest.pk))
+    assert posted(editor_client, url("cancel", digest.pk)) == ["أُلغي العدد."]
     digest.refresh_from_db()
     assert digest.status == Digest.Status.CANCELLED
+    again = posted(editor_client, url("cancel", digest.pk))
+    assert again == [f"لا يمكن إلغاء عدد حالته «{digest.get_status_display()}» من هنا."]
 
 
 def test_sent_edition_is_read_only(editor_client: Client) -> None:
@@ -170,13 +192,72 @@ def test_sent_edition_is_read_only(editor_client: Client) -> None:
     digest = schedule.next_draft("daily")
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
     data = inline_post(digest, intro="تعديل متأخر")
-    editor_client.post(url("change", digest.pk), data)
+    assert editor_client.post(url("change", digest.pk), data).status_code == 403
     editor_client.post(url("send", digest.pk))
     digest.refresh_from_db()
     assert digest.intro == ""
     assert [i.article_id for i in curation.active_items(digest)] == [a.pk for a in articles]
     assert editor_client.get(url("change", digest.pk)).status_code == 200  # still viewable
     assert editor_client.get(url("preview", digest.pk)).status_code == 200
+
+
+def test_unapprove_returns_to_draft_and_says_when_it_cannot(editor_client: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    posted(editor_client, url("approve", digest.pk))
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.APPROVED
+    assert posted(editor_client, url("unapprove", digest.pk)) == []
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.DRAFT and digest.approved_by is None
+    assert posted(editor_client, url("unapprove", digest.pk)) == ["لم يعد العدد معتمدًا بانتظار الإرسال."]
+
+
+def test_unpin_through_the_change_form(editor_client: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    item = curation.active_items(digest)[2]
+    curation.pin(digest_id=digest.pk, article_id=item.article_id)
+    data = inline_post(digest, changes={item.pk: {"pinned": False}})
+    data["items-TOTAL_FORMS"] = data["items-INITIAL_FORMS"]  # no blank row for a new article
+    response = editor_client.post(url("change", digest.pk), data)
+    assert response.status_code == 302
+    assert not DigestItem.objects.get(pk=item.pk).pinned
+
+
+def test_pause_resume_and_cancel_sending_actions(
+    editor_client: Client, approval_required, django_capture_on_commit_callbacks
+) -> None:
+    """The changelist actions call delivery.controls: pause leaves rows queued, resume sends
+    them, cancel skips what is left; each says how many editions or readers it touched."""
+    ranked_articles(4)
+    for n in range(3):
+        subscriber(f"r{n}@example.com")
+    changelist = reverse("admin:newsletter_digest_changelist")
+    digest = schedule.next_draft("daily")
+    curation.approve(digest, get_user_model().objects.get(username="editor1"))
+    dispatch.dispatch(digest_id=digest.pk, enqueue=False)
+
+    def act(action: str) -> list[str]:
+        shown = posted(editor_client, changelist, {"action": action, "_selected_action": [digest.pk]})
+        digest.refresh_from_db()
+        return shown
+
+    assert act("pause_sending") == ["أُوقف إرسال 1 عدد."] and digest.status == Digest.Status.PAUSED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert act("resume_sending") == ["استؤنف إرسال 1 عدد."]
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.SENT  # eager Celery: the queued batch ran on resume
+    assert Delivery.objects.filter(digest=digest, status=Delivery.Status.SENT).count() == 3
+
+    other = schedule.next_draft("weekly")
+    subscriber("w@example.com", frequency="weekly")
+    curation.approve(other, get_user_model().objects.get(username="editor1"))
+    dispatch.dispatch(digest_id=other.pk, enqueue=False)
+    digest = other
+    assert act("cancel_sending") == ["أُلغي الإرسال؛ لن يُرسل إلى 1 مشترك."]
+    assert digest.status == Digest.Status.CANCELLED
+    assert Delivery.objects.get(digest=digest).status == Delivery.Status.SKIPPED
 
 
 def test_change_form_refuses_when_sending_started_meanwhile(editor_client: Client) -> None:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from newsletter.delivery import controls
@@ -17,6 +16,7 @@ from newsletter.editions import compose, curation, schedule, state
 from newsletter.models import Delivery, Digest, DigestItem
 from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import article, ranked_articles, subscriber
+from tests.requirements import require_postgres
 
 
 @pytest.fixture(autouse=True)
@@ -231,8 +231,7 @@ def test_celery_task_runs_the_schedule(outbox, django_capture_on_commit_callback
 
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_at_once_create_and_send_one_edition(outbox) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises the whole database)")
+    require_postgres("concurrent writers (SQLite serialises the whole database, so this would prove nothing)")
     ranked_articles(5)
     subscriber("a@example.com")
     subscriber("b@example.com")

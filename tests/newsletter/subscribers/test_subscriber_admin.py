@@ -5,15 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Section
+from newsletter.admin.subscribers import COUNT_CAP, EstimatedCountPaginator
 from newsletter.models import Subscriber, Suppression
 from newsletter.subscribers import csv_io, privacy
+from tests.requirements import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +69,10 @@ def test_changelist_search_filters_and_counts(admin_client_, django_assert_max_n
     assert page.status_code == 200
     body = page.content.decode()
     assert "user29@example.com" in body
-    assert "21" in body and "10" in body  # per-status counts (active 21 incl. tagged, unsubscribed 10)
+    counts = shown_status_counts(body)
+    assert counts[str(Subscriber.Status.ACTIVE.label)] == 21  # 20 of the 30, plus the tagged reader
+    assert counts[str(Subscriber.Status.UNSUBSCRIBED.label)] == 10
+    assert counts[str(Subscriber.Status.PENDING.label)] == 0
     exact = admin_client_.get(CHANGELIST, {"q": "topic.reader@EXAMPLE.com"}).content.decode()
     assert "Topic.Reader@example.com" in exact and "user1@example.com" not in exact
     prefix = admin_client_.get(CHANGELIST, {"q": "user2"}).content.decode()
@@ -72,6 +81,50 @@ def test_changelist_search_filters_and_counts(admin_client_, django_assert_max_n
     assert "Topic.Reader@example.com" in by_topic and "user1@example.com" not in by_topic
     by_status = admin_client_.get(CHANGELIST, {"status__exact": "unsubscribed"}).content.decode()
     assert "user0@example.com" in by_status and "user1@example.com" not in by_status
+
+
+def shown_status_counts(body: str) -> dict[str, int]:
+    """The per-status counts paragraph of the changelist, as {status label: number}."""
+    [paragraph] = re.findall(r'<p class="status-counts">(.*?)</p>', body, re.S)
+    return {label: int(n) for label, n in re.findall(r"<strong>(.*?):</strong>\s*(\d+)", paragraph)}
+
+
+def test_status_counts_are_one_query_cached_and_refreshed_after_an_erase(admin_client_):
+    for i in range(3):
+        Subscriber.objects.create(email=f"c{i}@example.com", status="active")
+    with CaptureQueriesContext(connection) as first:
+        admin_client_.get(CHANGELIST)
+    grouped = [q["sql"] for q in first.captured_queries if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 1
+    # A new row does not show until the cache entry expires (STATUS_COUNTS_TTL)...
+    Subscriber.objects.create(email="late@example.com", status="active")
+    with CaptureQueriesContext(connection) as second:
+        body = admin_client_.get(CHANGELIST).content.decode()
+    assert not [q for q in second.captured_queries if "GROUP BY" in q["sql"]]
+    assert shown_status_counts(body)[str(Subscriber.Status.ACTIVE.label)] == 3
+    # ...while an erase from the admin drops it at once.
+    victims = list(
+        Subscriber.objects.filter(email__in=["c0@example.com", "c1@example.com"]).values_list("pk", flat=True)
+    )
+    admin_client_.post(CHANGELIST, {"action": "erase_selected", "_selected_action": victims, "confirm_erase": "yes"})
+    body = admin_client_.get(CHANGELIST).content.decode()
+    assert shown_status_counts(body)[str(Subscriber.Status.ACTIVE.label)] == 2  # c2 and late (the cache said 3)
+
+
+def test_paginator_counts_exactly_up_to_the_cap_and_estimates_beyond(django_assert_num_queries):
+    require_postgres("the estimate is PostgreSQL's EXPLAIN; SQLite always counts exactly")
+    Subscriber.objects.bulk_create([Subscriber(email=f"p{i}@example.com") for i in range(COUNT_CAP - 5)])
+    with django_assert_num_queries(1):  # the capped count only
+        assert EstimatedCountPaginator(Subscriber.objects.order_by("-pk"), 50).count == COUNT_CAP - 5
+    Subscriber.objects.bulk_create([Subscriber(email=f"q{i}@example.com") for i in range(600)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Subscriber._meta.db_table}")
+    with CaptureQueriesContext(connection) as queries:
+        count = EstimatedCountPaginator(Subscriber.objects.order_by("-pk"), 50).count
+    assert any(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+    assert not any("COUNT(*)" in q["sql"] and "LIMIT" not in q["sql"] for q in queries.captured_queries)
+    # The planner's figure after ANALYZE, not the capped exact count (COUNT_CAP + 1).
+    assert COUNT_CAP + 500 <= count <= COUNT_CAP + 700
 
 
 def rows_of(content: str) -> list[dict[str, str]]:
@@ -165,10 +218,44 @@ def test_import_shows_row_errors_and_saves_nothing_unless_asked(
     assert sorted(message["To"] for message in outbox()) == ["new1@example.com", "new3@example.com"]
 
 
-def test_bad_files_are_clear_errors(admin_client_):
-    for content in (b"\xff\xfe\x00bad", b"name,frequency\nA,daily\n", b""):
-        response = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", content)})
-        assert response.status_code == 200
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe\x00bad", "الملف ليس بترميز UTF-8."),
+        (b"name,frequency\nA,daily\n", "لا يوجد عمود email في سطر العناوين."),
+    ],
+)
+def test_bad_files_are_clear_errors(admin_client_, content, message):
+    response = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", content)})
+    assert response.status_code == 200
+    assert response.context["preview"].file_errors == [message]
+    assert message in response.content.decode() and 'id="count-create"' not in response.content.decode()
+    # Confirming it anyway (a stale tab, a forged form) saves nothing and says why.
+    done = admin_client_.post(IMPORT, {"import_key": response.context["import_key"], "only_valid_rows": "1"})
+    assert done.status_code == 302 and done["Location"] == IMPORT
+    assert [str(m) for m in get_messages(done.wsgi_request)] == [message]
+    assert not Subscriber.objects.exists()
+
+
+def test_empty_upload_is_a_form_error(admin_client_):
+    response = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", b"")})
+    assert response.status_code == 200 and "preview" not in response.context
+    assert response.context["form"].errors["file"]
+    assert not Subscriber.objects.exists()
+
+
+def test_import_row_limit_is_a_clear_error_and_saves_nothing(admin_client_, settings):
+    settings.SUBSCRIBER_IMPORT_MAX_ROWS = 3
+    three = b"email\na@example.com\nb@example.com\nc@example.com\n"
+    assert admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", three)}).context["counts"]["create"] == 3
+    four = three + b"d@example.com\n"
+    response = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", four)})
+    assert response.context["preview"].file_errors == ["الملف يتجاوز الحد الأقصى لعدد الأسطر (3)."]
+    assert csv_io.parse_import(four).file_errors and not csv_io.parse_import(three).file_errors
+    # The upload form also refuses a file far larger than that many rows could be (400 bytes a row).
+    huge = b"email\n" + b"x" * 1200 + b"@example.com\n"
+    refused = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", huge)})
+    assert refused.context["form"].errors["file"] == ["الملف أكبر من المسموح."]
     assert not Subscriber.objects.exists()
 
 

@@ -15,6 +15,7 @@ from config.redis_client import get_redis
 from newsletter.models import Subscriber, Suppression
 from newsletter.subscribers import lifecycle, links, privacy
 from newsletter.subscribers.addresses import suppress
+from tests.requirements import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -242,8 +243,7 @@ def test_article_box_posts_to_signup_with_source(client, django_capture_on_commi
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_double_submission_makes_one_row(is_postgres, outbox):
-    if not is_postgres:
-        pytest.skip("row locks and concurrent inserts need PostgreSQL")
+    require_postgres("row locks and concurrent inserts (SQLite serialises the whole database)")
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
