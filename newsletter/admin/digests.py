@@ -106,6 +106,12 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
                 },
             ),
             (_("الفترة والاعتماد"), {"fields": ["period_start", "period_end", "approved_by", "approved_at"]}),
+        ]
+        if obj is None or obj.status in EDITABLE_STATUSES:
+            # Nothing was sent yet: the sending times and counts would all be empty or zero (and
+            # the delivery report is a query over the edition's deliveries).
+            return fieldsets
+        fieldsets.append(
             (
                 _("الإرسال"),
                 {
@@ -119,8 +125,8 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
                         *DIGEST_SENDING_READONLY,
                     ]
                 },
-            ),
-        ]
+            )
+        )
         return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Digest]:
@@ -161,8 +167,12 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
     def effective_subject(self, obj: Digest) -> str:
         if obj.subject:
             return obj.subject
-        first = obj.items.filter(removed=False).select_related("article").order_by("position", "id").first()
-        return render.default_subject(obj, first.article.title if first else "", language=settings.LANGUAGE_CODE)
+        # render_change_form sets first_story_title from the rows the page already loaded.
+        title = getattr(obj, "first_story_title", None)
+        if title is None:
+            first = obj.items.filter(removed=False).select_related("article").order_by("position", "id").first()
+            title = first.article.title if first else ""
+        return render.default_subject(obj, title, language=settings.LANGUAGE_CODE)
 
     def render_change_form(
         self,
@@ -175,11 +185,20 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
     ) -> HttpResponse:
         digest = context.get("original")
         if digest is not None:
-            facts = curation.story_facts(digest)
+            # The story rows are loaded once, by the inline (articles and sections joined); the
+            # facts, the repeat warning and the subject as sent are all taken from them.
+            rows: list[Any] | None = None
             for inline_formset in context.get("inline_admin_formsets", []):
                 if isinstance(inline_formset.opts, DigestItemInline):
-                    inline_formset.opts.facts_cache[digest.pk] = facts  # the rows reuse them
-            context["repeated"] = [i.article.title for i in curation.repeated_unpinned(digest, facts)]
+                    rows = [form.instance for form in inline_formset.formset.initial_forms]
+                    inline_formset.opts.facts_cache[digest.pk] = facts = curation.story_facts(digest, items=rows)
+            if rows is None:
+                facts = curation.story_facts(digest)
+            repeated = curation.repeated_unpinned(digest, facts, items=rows)
+            context["repeated"] = [item.article.title for item in repeated]
+            if rows is not None:
+                active = sorted((row for row in rows if not row.removed), key=lambda row: (row.position, row.pk))
+                digest.first_story_title = active[0].article.title if active else ""
             context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
             context["max_test_addresses"] = MAX_TEST_ADDRESSES
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
