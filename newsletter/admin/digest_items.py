@@ -123,6 +123,6 @@ class DigestItemInline(admin.TabularInline):
             thumbnail,
             article.title,
             article.section.name if article.section is not None else _("بلا قسم"),
-            _("%(readers)s قارئ في فترة العدد") % {"readers": f"{fact.readers:,}"},
+            _("القرّاء في فترة العدد: %(readers)s") % {"readers": f"{fact.readers:,}"},
             repeat,
         )

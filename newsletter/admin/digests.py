@@ -254,7 +254,7 @@ class DigestAdmin(DigestReportsMixin, EditionSendingViews, admin.ModelAdmin):
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
         editable = queryset.filter(status__in=EDITABLE_STATUSES).values_list("pk", flat=True)
         done = sum(controls.cancel(digest_id=pk).cancelled for pk in editable)
-        self.message_user(request, _("أُلغي %(count)d عدد.") % {"count": done}, messages.SUCCESS)
+        self.message_user(request, _("الأعداد التي أُلغيت: %(count)d.") % {"count": done}, messages.SUCCESS)
 
     def _approve(self, request: HttpRequest, digest: Digest) -> None:
         try:
