@@ -36,8 +36,9 @@ class DigestItemForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and "article" in self.fields:
-            # The story of an existing row never changes (the posted value is ignored).
-            self.fields["article"].widget = forms.HiddenInput()
+            # The story of an existing row never changes (the posted value is ignored); its cell
+            # stays under the "article" header, which the add row's search fills.
+            self.fields["article"].widget = row_widgets.FixedValueInput()
             self.fields["article"].disabled = True
         if "position" in self.fields:
             self.fields["position"].widget.attrs.update({"class": "digest-position", "min": 0, "style": "width:4em"})

@@ -46,6 +46,13 @@ class HiddenInput(PythonRenderedInput, forms.HiddenInput):
     pass
 
 
+class FixedValueInput(PythonRenderedInput, forms.HiddenInput):
+    """A hidden input that keeps its table cell: the admin's tabular rows move hidden widgets
+    out of the columns, which shifted every column after it under the wrong header."""
+
+    is_hidden = False
+
+
 class NumberInput(PythonRenderedInput, forms.NumberInput):
     pass
 

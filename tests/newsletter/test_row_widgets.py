@@ -18,6 +18,7 @@ ATTRS = [
 ]
 CASES = [
     (forms.HiddenInput, row_widgets.HiddenInput, [None, 5, "", 'a"<b>&']),
+    (forms.HiddenInput, row_widgets.FixedValueInput, [None, 12]),
     (forms.NumberInput, row_widgets.NumberInput, [None, 0, 3, ""]),
     (admin_widgets.AdminIntegerFieldWidget, row_widgets.NumberInput, [None, 7]),
     (forms.CheckboxInput, row_widgets.CheckboxInput, [None, True, False, "on", ""]),

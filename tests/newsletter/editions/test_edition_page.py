@@ -84,3 +84,19 @@ def test_edition_page_runs_a_fixed_set_of_queries(editor_client: Client, setting
     assert page.count('class="digest-title"') == stories  # every story row rendered
     assert "في العدد السابق" in page  # the repeated story is marked, from the batched facts
     assert tables(captured.captured_queries) == EXPECTED, "\n".join(q["sql"][:160] for q in captured.captured_queries)
+
+
+def test_story_row_cells_sit_under_their_headers(editor_client: Client) -> None:
+    """Each story row has one cell per column header (an existing row's fixed article keeps its
+    cell, empty, under the header the add row's search uses)."""
+    digest = edition_with_previous(3)
+    page = editor_client.get(reverse("admin:newsletter_digest_change", args=[digest.pk])).content.decode()
+    group = page[page.index('id="items-group"') :]
+    header = group[group.index("<thead>") : group.index("</thead>")]
+    # Visible headers and visible cells (Django's "hidden" class hides a th or td).
+    columns = re.findall(r'<th class="column-(\w+)(?: required)?">', header)
+    assert columns == ["story", "article", "position", "pinned", "removed"]
+    rows = re.findall(r'<tr class="form-row has_original[^"]*"[^>]*>(.*?)</tr>', group, re.S)
+    assert len(rows) == DigestItem.objects.filter(digest=digest).count() > 0
+    for row in rows:
+        assert re.findall(r'<td class="field-(\w+)">', row) == columns
