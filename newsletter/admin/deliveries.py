@@ -25,7 +25,7 @@ from ..models import Delivery, Digest
 @admin.action(description=_("إيقاف الإرسال مؤقتًا"), permissions=["change"])
 def pause_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
     done = sum(controls.pause(digest_id=pk) for pk in queryset.values_list("pk", flat=True))
-    modeladmin.message_user(request, _("أُوقف إرسال %(n)d عدد.") % {"n": done}, messages.SUCCESS)
+    modeladmin.message_user(request, _("الأعداد التي أُوقف إرسالها: %(n)d.") % {"n": done}, messages.SUCCESS)
 
 
 @admin.action(description=_("استئناف الإرسال"), permissions=["change"])
@@ -35,7 +35,7 @@ def resume_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
         if Digest.objects.filter(pk=pk, status=Digest.Status.PAUSED).exists():
             controls.resume(digest_id=pk)
             resumed += 1
-    modeladmin.message_user(request, _("استؤنف إرسال %(n)d عدد.") % {"n": resumed}, messages.SUCCESS)
+    modeladmin.message_user(request, _("الأعداد التي استؤنف إرسالها: %(n)d.") % {"n": resumed}, messages.SUCCESS)
 
 
 @admin.action(description=_("إلغاء الإرسال (لا يُرسل للباقين)"), permissions=["change"])
@@ -43,7 +43,9 @@ def cancel_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     skipped = 0
     for pk in queryset.filter(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]).values_list("pk", flat=True):
         skipped += controls.cancel(digest_id=pk).skipped
-    modeladmin.message_user(request, _("أُلغي الإرسال؛ لن يُرسل إلى %(n)d مشترك.") % {"n": skipped}, messages.WARNING)
+    modeladmin.message_user(
+        request, _("أُلغي الإرسال؛ المشتركون الذين لن يصلهم: %(n)d.") % {"n": skipped}, messages.WARNING
+    )
 
 
 COUNT_LABELS = [

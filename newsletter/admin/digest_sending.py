@@ -56,7 +56,9 @@ class TestSendForm(forms.Form):
         if not addresses:
             raise ValidationError(_("اكتب عنوانًا واحدًا على الأقل."))
         if len(addresses) > MAX_TEST_ADDRESSES:
-            raise ValidationError(_("%(n)d عناوين؛ الحد %(max)d.") % {"n": len(addresses), "max": MAX_TEST_ADDRESSES})
+            raise ValidationError(
+                _("عدد العناوين %(n)d، والحد %(max)d.") % {"n": len(addresses), "max": MAX_TEST_ADDRESSES}
+            )
         invalid = []
         for address in addresses:
             try:

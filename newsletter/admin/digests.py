@@ -110,6 +110,12 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
                 },
             ),
             (_("الفترة والاعتماد"), {"fields": ["period_start", "period_end", "approved_by", "approved_at"]}),
+        ]
+        if obj is None or obj.status in EDITABLE_STATUSES:
+            # Nothing was sent yet: the sending times and counts would all be empty or zero (and
+            # the delivery report is a query over the edition's deliveries).
+            return fieldsets
+        fieldsets.append(
             (
                 _("الإرسال"),
                 {
@@ -123,8 +129,8 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
                         *DIGEST_SENDING_READONLY,
                     ]
                 },
-            ),
-        ]
+            )
+        )
         return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Digest]:
@@ -170,8 +176,12 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     def effective_subject(self, obj: Digest) -> str:
         if obj.subject:
             return obj.subject
-        first = obj.items.filter(removed=False).select_related("article").order_by("position", "id").first()
-        return render.default_subject(obj, first.article.title if first else "", language=settings.LANGUAGE_CODE)
+        # render_change_form sets first_story_title from the rows the page already loaded.
+        title = getattr(obj, "first_story_title", None)
+        if title is None:
+            first = obj.items.filter(removed=False).select_related("article").order_by("position", "id").first()
+            title = first.article.title if first else ""
+        return render.default_subject(obj, title, language=settings.LANGUAGE_CODE)
 
     def render_change_form(
         self,
@@ -184,11 +194,20 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     ) -> HttpResponse:
         digest = context.get("original")
         if digest is not None:
-            facts = curation.story_facts(digest)
+            # The story rows are loaded once, by the inline (articles and sections joined); the
+            # facts, the repeat warning and the subject as sent are all taken from them.
+            rows: list[Any] | None = None
             for inline_formset in context.get("inline_admin_formsets", []):
                 if isinstance(inline_formset.opts, DigestItemInline):
-                    inline_formset.opts.facts_cache[digest.pk] = facts  # the rows reuse them
-            context["repeated"] = [i.article.title for i in curation.repeated_unpinned(digest, facts)]
+                    rows = [form.instance for form in inline_formset.formset.initial_forms]
+                    inline_formset.opts.facts_cache[digest.pk] = facts = curation.story_facts(digest, items=rows)
+            if rows is None:
+                facts = curation.story_facts(digest)
+            repeated = curation.repeated_unpinned(digest, facts, items=rows)
+            context["repeated"] = [item.article.title for item in repeated]
+            if rows is not None:
+                active = sorted((row for row in rows if not row.removed), key=lambda row: (row.position, row.pk))
+                digest.first_story_title = active[0].article.title if active else ""
             context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
             context["max_test_addresses"] = MAX_TEST_ADDRESSES
             context["waves"] = waves.waves_of(digest)
@@ -245,7 +264,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
         editable = queryset.filter(status__in=EDITABLE_STATUSES).values_list("pk", flat=True)
         done = sum(controls.cancel(digest_id=pk).cancelled for pk in editable)
-        self.message_user(request, _("أُلغي %(count)d عدد.") % {"count": done}, messages.SUCCESS)
+        self.message_user(request, _("الأعداد التي أُلغيت: %(count)d.") % {"count": done}, messages.SUCCESS)
 
     def _approve(self, request: HttpRequest, digest: Digest) -> None:
         try:

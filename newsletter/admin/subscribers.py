@@ -223,7 +223,9 @@ class SubscriberAdmin(admin.ModelAdmin):
             erased = privacy.erase_many(subscribers=queryset)
             cache.delete(STATUS_COUNTS_CACHE_KEY)
             self.message_user(
-                request, _("حُذفت بيانات %(n)d مشترك وأضيفت عناوينهم إلى قائمة الحظر.") % {"n": erased}, messages.SUCCESS
+                request,
+                _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)d.") % {"n": erased},
+                messages.SUCCESS,
             )
             return None
         context = {

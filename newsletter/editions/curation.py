@@ -148,9 +148,15 @@ class StoryFacts:
     in_previous: bool
 
 
-def story_facts(digest: Digest) -> dict[int, StoryFacts]:
-    """Per article id of the edition's items, in two queries whatever the number of stories."""
-    article_ids = list(digest.items.values_list("article_id", flat=True))
+def story_facts(digest: Digest, *, items: Sequence[DigestItem] | None = None) -> dict[int, StoryFacts]:
+    """Per article id of the edition's items, in two queries whatever the number of stories
+    (three with a previous edition). `items`: the edition's rows when the caller has them
+    already (the admin's story rows), which saves reading them again."""
+    article_ids = (
+        [item.article_id for item in items]
+        if items is not None
+        else list(digest.items.values_list("article_id", flat=True))
+    )
     days = window_days(digest.period_start, digest.period_end)
     readers = dict(
         ArticleDailyStats.objects.filter(article_id__in=article_ids, day__in=days)
@@ -163,10 +169,16 @@ def story_facts(digest: Digest) -> dict[int, StoryFacts]:
     return {pk: StoryFacts(readers=readers.get(pk) or 0, in_previous=pk in previous) for pk in article_ids}
 
 
-def repeated_unpinned(digest: Digest, facts: dict[int, StoryFacts]) -> list[DigestItem]:
-    """Active, unpinned items that were in the previous edition (the page warns about them)."""
+def repeated_unpinned(
+    digest: Digest, facts: dict[int, StoryFacts], *, items: Sequence[DigestItem] | None = None
+) -> list[DigestItem]:
+    """Active, unpinned items that were in the previous edition (the page warns about them).
+    `items`: the edition's rows if the caller has them (any order; removed ones are skipped)."""
+    rows = active_items(digest) if items is None else sorted((i for i in items if not i.removed), key=_order)
     return [
-        item
-        for item in active_items(digest)
-        if not item.pinned and facts.get(item.article_id) and facts[item.article_id].in_previous
+        item for item in rows if not item.pinned and facts.get(item.article_id) and facts[item.article_id].in_previous
     ]
+
+
+def _order(item: DigestItem) -> tuple[int, int]:
+    return (item.position, item.pk)

@@ -128,6 +128,24 @@ def test_compiled_catalog_matches_the_po(catalog: list[Entry]) -> None:
     assert not stale, f"{len(stale)} entries differ between .po and .mo, e.g. {stale[:3]}"
 
 
+def test_arabic_catalog_of_third_party_strings_is_compiled() -> None:
+    """locale/ar holds the third-party English msgids the Arabic admin shows (README,
+    Languages): its .mo must match its .po too."""
+    ar_dir = Path(settings.BASE_DIR) / "locale" / "ar" / "LC_MESSAGES"
+    entries = [e for e in parse_po(ar_dir / "django.po") if e.msgid and not e.obsolete]
+    assert len(entries) > 100
+    with (ar_dir / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = [
+        e.msgid
+        for e in entries
+        if (compiled.gettext(e.msgid) if e.msgid_plural is None else compiled.ngettext(e.msgid, e.msgid_plural, 1))
+        != e.msgstrs[0 if e.msgid_plural is None else 1]
+        or (re.search(r"[A-Za-z]", e.msgstrs[-1]) and not ARABIC.search(e.msgstrs[-1]))
+    ]
+    assert not stale, f"{len(stale)} entries stale or not Arabic, e.g. {stale[:3]}"
+
+
 # Literal strings marked in one go: {% translate "..." %} in templates, _("...") in Python.
 TEMPLATE_MARKED = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.+?)\1""")
 PYTHON_MARKED = re.compile(r"""\b_\(\s*"((?:[^"\\\n]|\\.)*)"\s*[,)]""")

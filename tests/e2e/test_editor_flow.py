@@ -111,7 +111,7 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     assert [i.article.title for i in ordered.select_related("article")] == expected
     # The rows show the full title, the section and the reads.
     first_row = page.locator("td.field-story").first
-    assert articles[3].title in first_row.inner_text() and "قارئ" in first_row.inner_text()
+    assert articles[3].title in first_row.inner_text() and "القرّاء في فترة العدد" in first_row.inner_text()
     if javascript:
         page.set_viewport_size({"width": 1280, "height": 1000})
         page.screenshot(path=str(screenshots_dir() / "admin-edition-page.png"), full_page=True)

@@ -1,0 +1,84 @@
+"""The administrator's third-party screens in Arabic (issue 13): django-celery-beat's schedules
+described in Arabic instead of cron-descriptor's English (newsletter.admin.beat), and a group's
+permission rows named in Arabic (newsletter.admin.accounts)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from newsletter.admin.accounts import permission_label
+from newsletter.admin.beat import describe_crontab
+
+pytestmark = pytest.mark.django_db
+
+
+def crontab(minute: str, hour: str, day_of_week: str = "*", day_of_month: str = "*") -> CrontabSchedule:
+    return CrontabSchedule(
+        minute=minute, hour=hour, day_of_week=day_of_week, day_of_month=day_of_month, timezone="Asia/Baghdad"
+    )
+
+
+def test_crontab_descriptions_are_arabic() -> None:
+    assert describe_crontab(crontab("0", "7")) == "يوميًا الساعة 07:00 (Asia/Baghdad)"
+    assert describe_crontab(crontab("5", "8", "6")) == "أيام السبت الساعة 08:05 (Asia/Baghdad)"
+    assert describe_crontab(crontab("30", "4", "0,5")) == "أيام الأحد، الجمعة الساعة 04:30 (Asia/Baghdad)"
+    assert describe_crontab(crontab("15", "*")) == "كل ساعة عند الدقيقة 15 (Asia/Baghdad)"
+    assert describe_crontab(crontab("*", "*")) == "كل دقيقة (Asia/Baghdad)"
+    # Anything richer is shown field by field rather than guessed at.
+    assert describe_crontab(crontab("*/5", "8-17", "1-5", "1")) == (
+        "الدقيقة: */5؛ الساعة: 8-17؛ يوم الشهر: 1؛ الشهر: *؛ يوم الأسبوع: 1-5 (Asia/Baghdad)"
+    )
+
+
+@pytest.fixture
+def admin_client_ar() -> Client:
+    user = get_user_model().objects.create_superuser("مدير", "admin@example.com", "pw")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_beat_screens_describe_schedules_in_arabic(admin_client_ar: Client) -> None:
+    daily = PeriodicTask.objects.get(task="newsletter.tasks.run_scheduled_digest", kwargs__contains="daily")
+    listing = admin_client_ar.get("/admin/django_celery_beat/periodictask/").content.decode()
+    form = admin_client_ar.get(f"/admin/django_celery_beat/periodictask/{daily.pk}/change/").content.decode()
+    crontabs = admin_client_ar.get("/admin/django_celery_beat/crontabschedule/").content.decode()
+    for page in (listing, form, crontabs):
+        assert "يوميًا الساعة 07:00" in page
+        assert "At 07:00 AM" not in page
+
+
+def test_periodic_task_form_still_saves(admin_client_ar: Client) -> None:
+    """The raw screen stays usable: an administrator disables a task through the form."""
+    task = PeriodicTask.objects.get(task="newsletter.tasks.sweep_deliveries")
+    url = f"/admin/django_celery_beat/periodictask/{task.pk}/change/"
+    data = {
+        "name": task.name, "regtask": task.task, "task": "", "description": "", "interval": task.interval_id,
+        "crontab": "", "solar": "", "clocked": "", "start_time_0": "", "start_time_1": "", "args": "[]",
+        "kwargs": "{}", "expires_0": "", "expires_1": "", "expire_seconds": "", "queue": "", "exchange": "",
+        "routing_key": "", "priority": "", "headers": "{}", "_save": "1",
+    }  # fmt: skip
+    response = admin_client_ar.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task.refresh_from_db()
+    assert task.enabled is False
+
+
+def test_group_delete_page_names_permissions_in_arabic(admin_client_ar: Client) -> None:
+    group = Group.objects.create(name="مراجعون")
+    group.permissions.add(Permission.objects.get(codename="add_group"), Permission.objects.get(codename="view_digest"))
+    page = admin_client_ar.get(f"/admin/auth/group/{group.pk}/delete/").content.decode()
+    assert "صلاحية إضافة «مجموعة»" in page
+    assert "صلاحية عرض «" in page
+    assert "Group_permissions object" not in page and "relationship" not in page
+    assert "صلاحيات المجموعة" in page
+
+
+def test_permission_choices_are_arabic(admin_client_ar: Client) -> None:
+    page = admin_client_ar.get("/admin/auth/group/add/").content.decode()
+    assert permission_label(Permission.objects.get(codename="change_user")) in page
+    assert "Can change user" not in page
