@@ -27,6 +27,17 @@ EMAIL_RETRY_FACTOR = 30
 EMAIL_RETRY_MAX_SECONDS = 600
 
 
+def _retry_if_not_taken(task: Task, exc: Exception) -> None:
+    """After a one-subscriber email failed: retry with backoff (Celery's retry raises) when the
+    ESP clearly did not take it (newsletter.delivery.esp, as for digest batches); otherwise
+    return and let the caller re-raise (an unknown outcome is never retried: no email twice)."""
+    if esp.classify_error(exc) in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
+        countdown = get_exponential_backoff_interval(
+            factor=EMAIL_RETRY_FACTOR, retries=task.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
+        )
+        raise task.retry(exc=exc, countdown=countdown) from exc
+
+
 @shared_task(bind=True, name=jobs.SEND_SUBSCRIBER_EMAIL, max_retries=5)
 def send_subscriber_email(self: Task, subscriber_id: int, kind: str) -> bool:
     """Confirmation / "already subscribed" email for one subscriber. Retried with the digest
@@ -35,12 +46,8 @@ def send_subscriber_email(self: Task, subscriber_id: int, kind: str) -> bool:
     try:
         return emails.send_subscriber_email(subscriber_id=subscriber_id, kind=kind)
     except Exception as exc:
-        if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
-            raise
-        countdown = get_exponential_backoff_interval(
-            factor=EMAIL_RETRY_FACTOR, retries=self.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        _retry_if_not_taken(self, exc)
+        raise
 
 
 @shared_task(bind=True, name=jobs.SEND_WELCOME_EMAIL, max_retries=5)
@@ -50,12 +57,8 @@ def send_welcome_email(self: Task, subscriber_id: int) -> bool:
     try:
         return welcome.send_welcome_email(subscriber_id=subscriber_id)
     except Exception as exc:
-        if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
-            raise
-        countdown = get_exponential_backoff_interval(
-            factor=EMAIL_RETRY_FACTOR, retries=self.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        _retry_if_not_taken(self, exc)
+        raise
 
 
 @shared_task(bind=True, name=jobs.SEND_BATCH, acks_late=True, max_retries=None)
@@ -104,12 +107,8 @@ def send_hygiene_email(self: Task, subscriber_id: int, kind: str) -> bool:
     try:
         return hygiene_emails.send_hygiene_email(subscriber_id=subscriber_id, kind=kind)
     except Exception as exc:
-        if esp.classify_error(exc) not in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
-            raise
-        countdown = get_exponential_backoff_interval(
-            factor=EMAIL_RETRY_FACTOR, retries=self.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        _retry_if_not_taken(self, exc)
+        raise
 
 
 @shared_task(name=jobs.ROLLUP_ANALYTICS)

@@ -75,13 +75,13 @@ def test_each_segment_is_rendered_once_across_all_batches(emulator, settings, mo
     for sub in Subscriber.objects.filter(id__in=sporty):
         sub.topics.set([sport])
     renders: list[tuple[str, tuple[int, ...]]] = []
-    real = batch.render_digest
+    real = batch.segments.render
 
-    def counting(digest, segment, **kwargs):  # the real renderer, counted
+    def counting(digest, segment, **kwargs):  # the real renderer (segment ranking + render), counted
         renders.append((segment.language, segment.section_ids))
         return real(digest, segment, **kwargs)
 
-    monkeypatch.setattr(batch, "render_digest", counting)
+    monkeypatch.setattr(batch.segments, "render", counting)
     batch._render_cached.cache_clear()
     report = dispatch.send_all_sync(digest_id=digest.id)
     assert report.sent == 21
