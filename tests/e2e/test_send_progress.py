@@ -9,12 +9,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from newsletter.delivery import dispatch
 from newsletter.models import Digest
-from tests.e2e.conftest import assert_reads_rtl, screenshots_dir
+from tests.e2e.conftest import assert_reads_rtl, editors_group, screenshots_dir
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +27,7 @@ def test_editor_watches_the_progress_box_refresh_itself(site, context_factory) -
     started = timezone.now() - timedelta(seconds=4)
     Digest.objects.filter(id=digest.id).update(sent_count=12, failed_count=1, sending_started_at=started)
     editor = get_user_model().objects.create_user("watcher", "watcher@example.com", PASSWORD, is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    editor.groups.add(editors_group())
 
     page = context_factory(width=1000).new_page()
     page.goto(site.url + "/admin/login/?next=/admin/")

@@ -31,9 +31,10 @@ def one_message(outbox_dir) -> str:
     return path.name
 
 
-def test_outbox_pages_only_with_debug(settings, one_message) -> None:
+def test_outbox_pages_only_with_debug(settings, one_message, admin_user) -> None:
     settings.ROOT_URLCONF = __name__
     request = RequestFactory().get("/dev/outbox/")
+    request.user = admin_user  # the pages are staff-only (tests/newsletter/test_dev_pages.py)
     settings.DEBUG = True
     listing = outbox_views.outbox_list(request)
     assert listing.status_code == 200 and one_message.encode() in listing.content

@@ -243,9 +243,9 @@ def test_pause_resume_and_cancel_sending_actions(
         digest.refresh_from_db()
         return shown
 
-    assert act("pause_sending") == ["أُوقف إرسال 1 عدد."] and digest.status == Digest.Status.PAUSED
+    assert act("pause_sending") == ["الأعداد التي أُوقف إرسالها: 1."] and digest.status == Digest.Status.PAUSED
     with django_capture_on_commit_callbacks(execute=True):
-        assert act("resume_sending") == ["استؤنف إرسال 1 عدد."]
+        assert act("resume_sending") == ["الأعداد التي استؤنف إرسالها: 1."]
     digest.refresh_from_db()
     assert digest.status == Digest.Status.SENT  # eager Celery: the queued batch ran on resume
     assert Delivery.objects.filter(digest=digest, status=Delivery.Status.SENT).count() == 3
@@ -255,7 +255,7 @@ def test_pause_resume_and_cancel_sending_actions(
     curation.approve(other, get_user_model().objects.get(username="editor1"))
     dispatch.dispatch(digest_id=other.pk, enqueue=False)
     digest = other
-    assert act("cancel_sending") == ["أُلغي الإرسال؛ لن يُرسل إلى 1 مشترك."]
+    assert act("cancel_sending") == ["أُلغي الإرسال؛ المشتركون الذين لن يصلهم: 1."]
     assert digest.status == Digest.Status.CANCELLED
     assert Delivery.objects.get(digest=digest).status == Delivery.Status.SKIPPED
 

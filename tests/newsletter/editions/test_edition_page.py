@@ -33,6 +33,7 @@ EXPECTED = [
     "articles_articledailystats",  # reads in the edition's window, all stories at once
     "newsletter_digest",  # the previous edition of the frequency
     "newsletter_digestitem",  # its stories (the "in the previous edition" marks)
+    "newsletter_digest",  # the edition's waves (local delivery time: newsletter.editions.waves)
 ]
 FROM = re.compile(r'\bFROM "(\w+)"')
 
