@@ -5,10 +5,12 @@ a fixed past day, then, per run:
   compose+render  delete the bench edition, `compose.compose()` it from the most-read ranking
                   (10 stories) and `render.render_digest()` the Arabic all-sections segment
                   (templates, story view models, css-inline);
-  10 segments     render the same edition for 10 distinct (language, topics) segments, as
-                  newsletter.delivery.batch does once per segment per batch: each topic segment
-                  ranks its own sections (newsletter.editions.segments: most_read(sections=...),
-                  pins, removals, top-up) before rendering.
+  10 segments     render the same edition for 10 distinct (language, topics) segments from
+                  scratch, as a sending worker does (newsletter.delivery.batch): one
+                  EditionStories loads the edition's items and previous edition once and ranks
+                  each choice of sections once (most_read(sections=...), pins, removals, top-up;
+                  Arabic and English readers of the same topics share it), then one render per
+                  segment.
 Prints median / max milliseconds over --runs (after one warm-up), the SQL queries of one
 render and the HTML size.
 
@@ -112,8 +114,11 @@ def main() -> None:
     ]
 
     def render_segments() -> None:
+        # As a sending worker does for an edition: one EditionStories (items, previous edition,
+        # one ranking per choice of sections), then one render per segment.
+        stories = segment_stories.EditionStories(digest)
         for segment in segments:
-            assert segment_stories.render(digest, segment) is not None
+            assert stories.render(segment) is not None
 
     segments_median, segments_max = timed(render_segments, args.runs)
     with CaptureQueriesContext(connection) as queries:

@@ -47,11 +47,11 @@ def segment_query(language: str, section_ids: tuple[int, ...]) -> str:
     return urlencode(params)
 
 
-def segment_rows(digest: Digest) -> list[SegmentRow]:
+def segment_rows(stories: segments.EditionStories) -> list[SegmentRow]:
     """The frequency's audience per segment, each with the stories its email would carry."""
     rows = []
-    for group in audience.audience_by_segment(frequency=digest.frequency):
-        selection = segments.select(digest, group.section_ids)
+    for group in audience.audience_by_segment(frequency=stories.digest.frequency):
+        selection = stories.select(group.section_ids)
         rows.append(
             SegmentRow(
                 language=group.language,
@@ -89,8 +89,9 @@ def preview_context(digest: Digest, chosen: ChosenSegment) -> dict[str, Any]:
     """The preview page's context: the chosen segment's email and stories, every segment of
     the audience, the sections to choose from, and the edition's waves."""
     segment = chosen.segment
-    selection = segments.select(digest, segment.section_ids)
-    rendered: RenderedEmail | None = segments.preview(digest, segment)
+    stories = segments.EditionStories(digest)  # shared by the chosen segment and every row
+    selection = stories.select(segment.section_ids)
+    rendered: RenderedEmail | None = segments.preview(stories, segment)
     names = dict(Section.objects.filter(pk__in=segment.section_ids).values_list("pk", "name"))
     return {
         "rendered": rendered,
@@ -101,7 +102,7 @@ def preview_context(digest: Digest, chosen: ChosenSegment) -> dict[str, Any]:
         "chosen_stories": len(selection.stories),
         "chosen_top_up": len(selection.top_up),
         "segment_errors": chosen.errors,
-        "segment_rows": segment_rows(digest),
+        "segment_rows": segment_rows(stories),
         "sections": list(Section.objects.order_by("name").values_list("pk", "name")),
         "waves": waves.waves_of(digest),
     }

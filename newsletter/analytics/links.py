@@ -18,8 +18,8 @@ Each word of the URL is a letter followed by digits/hex, or longer than 35 chara
 part looks like a Bitcoin address to spam filters (see newsletter.subscribers.tokens).
 
 The redirect target is looked up in Redis (`an:t:<edition>`: article id -> URL with UTM), so the
-redirect runs no SQL; `click_url` writes it when a segment is rendered (once per segment per
-worker process: rendering is cached). After Redis lost it, the Django view refills it from one
+redirect runs no SQL; rendering a segment writes it, one Redis round trip per rendered email (once
+per segment per worker process: rendering is cached). After Redis lost it, the Django view refills it from one
 query.
 """
 
@@ -73,11 +73,18 @@ def remember_targets(digest_id: int, targets: dict[int, str]) -> None:
     pipe.execute()
 
 
+def tracked_link(*, digest_id: int, article_id: int, position: int, merge_field: Callable[[str], str]) -> str:
+    """The tracked link of one story (no side effect: the caller records the redirect targets
+    of a whole email with one `remember_targets`)."""
+    base = settings.SITE_URL.rstrip("/")
+    return f"{base}/c/{story_part(digest_id, article_id, position)}/{merge_field('click_token')}/"
+
+
 def click_url(*, digest_id: int, article_id: int, position: int, url: str, merge_field: Callable[[str], str]) -> str:
-    """The tracked link of one story for an email rendered per segment (`url` when first-party
-    tracking is off). Records `url` as the story's redirect target."""
+    """The tracked link of one story (`url` when first-party tracking is off), recording `url`
+    as its redirect target. An email's stories use `tracked_link` and record their targets
+    together (newsletter.email.render)."""
     if not settings.ANALYTICS_CLICK_TRACKING:
         return url
     remember_targets(digest_id, {article_id: url})
-    base = settings.SITE_URL.rstrip("/")
-    return f"{base}/c/{story_part(digest_id, article_id, position)}/{merge_field('click_token')}/"
+    return tracked_link(digest_id=digest_id, article_id=article_id, position=position, merge_field=merge_field)

@@ -44,10 +44,16 @@ class _Edition:
         return isinstance(other, _Edition) and self._key() == other._key()
 
 
+@functools.lru_cache(maxsize=8)
+def _stories(edition: _Edition) -> segments.EditionStories:
+    # The edition's shared stories and per-topic rankings, for all its segments in this process.
+    return segments.EditionStories(edition.digest)
+
+
 @functools.lru_cache(maxsize=128)
 def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
-    return segments.render(edition.digest, segment, merge_field=merge_field)
+    return _stories(edition).render(segment, merge_field=merge_field)
 
 
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:

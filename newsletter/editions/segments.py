@@ -13,9 +13,10 @@ So an active subscriber is never left out while the edition itself goes out; onl
 skipped as a whole (newsletter.editions.compose) sends nothing.
 
 The all-sections segment is the edition's general list (its DigestItems) as composed. Queries
-are fixed per segment: two for the general list (items, their tags), and for a topic segment
-those two, two for the previous edition, most_read's (at most four) and one for the ranked
-stories' tags. Rendering stays once per segment (newsletter.delivery.batch caches it).
+are fixed: two per edition for the items and their tags (EditionStories loads them once for all
+segments), two for the previous edition once any topic segment is selected, and per distinct
+choice of sections most_read's (at most four) and one for the ranked stories' tags. Rendering
+stays once per segment (newsletter.delivery.batch caches it).
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ from ..email.render import (
 from ..models import Digest, DigestItem
 from . import history
 
-# Editions whose stories readers did not receive do not block those stories next time.
-
 
 def _items(digest: Digest) -> list[DigestItem]:
     return list(
@@ -51,57 +50,90 @@ def _items(digest: Digest) -> list[DigestItem]:
     )
 
 
-def general_list(digest: Digest) -> list[Article]:
-    """The edition's stories for readers of every section, in the editor's order."""
-    items = (
-        digest.items.filter(removed=False)
-        .select_related("article", "article__section")
-        .prefetch_related("article__tags")
-        .order_by("position", "id")
-    )
-    return [item.article for item in items[: settings.DIGEST_TOP_N]]
+class EditionStories:
+    """One edition's stories for all its segments. What every segment shares (the items with
+    their tags, the general list, the previous edition's stories) is loaded once; each choice of
+    sections is ranked once, whatever the language: an edition with ten segments over five
+    topic choices runs most_read five times, not ten. Built per edition and request (the
+    editor's pages) or per edition version and process (newsletter.delivery.batch)."""
+
+    def __init__(self, digest: Digest) -> None:
+        self.digest = digest
+        self._items: list[DigestItem] | None = None
+        self._blocked: set[int] | None = None
+        self._selections: dict[tuple[int, ...], Selection] = {}
+
+    @property
+    def items(self) -> list[DigestItem]:
+        if self._items is None:
+            self._items = _items(self.digest)
+        return self._items
+
+    def general(self) -> list[Article]:
+        return [item.article for item in self.items if not item.removed][: settings.DIGEST_TOP_N]
+
+    def blocked(self) -> set[int]:
+        """What a topic segment's ranking leaves out: the editor's removals and pins (pins are
+        placed first), and the previous edition's stories."""
+        if self._blocked is None:
+            self._blocked = {
+                item.article_id for item in self.items if item.removed or item.pinned
+            } | history.previous_edition_articles(self.digest)
+        return self._blocked
+
+    def select(self, section_ids: tuple[int, ...]) -> Selection:
+        """The stories of the segment following `section_ids` (empty: every section)."""
+        selection = self._selections.get(section_ids)
+        if selection is None:
+            selection = self._selections[section_ids] = self._select(section_ids)
+        return selection
+
+    def _select(self, section_ids: tuple[int, ...]) -> Selection:
+        general = self.general()
+        if not section_ids:
+            return Selection(stories=tuple(general))
+        sections = set(section_ids)
+        chosen = [
+            item.article
+            for item in self.items
+            if item.pinned and not item.removed and (item.for_everyone or item.article.section_id in sections)
+        ]
+        slots = settings.DIGEST_TOP_N - len(chosen)
+        if slots > 0:
+            digest, blocked = self.digest, self.blocked()
+            ranked = most_read(digest.period_start, digest.period_end, slots + len(blocked) + 10, sections=section_ids)
+            fresh = [article for article in ranked if article.pk not in blocked and not article.exclude_from_digests]
+            prefetch_related_objects(fresh[:slots], "tags")
+            chosen += fresh[:slots]
+        top_up: list[Article] = []
+        if len(chosen) < settings.DIGEST_MIN_STORIES:
+            taken = {article.pk for article in chosen}
+            top_up = [article for article in general if article.pk not in taken][
+                : settings.DIGEST_MIN_STORIES - len(chosen)
+            ]
+        return Selection(stories=tuple(chosen), top_up=tuple(top_up))
+
+    def render(
+        self, segment: Segment, *, merge_field: Callable[[str], str] = neutral_merge_field
+    ) -> RenderedEmail | None:
+        """The segment's email: its stories rendered once, None when too few."""
+        return render_digest(self.digest, segment, self.select(segment.section_ids), merge_field=merge_field)
 
 
 def select(digest: Digest, section_ids: tuple[int, ...]) -> Selection:
-    """The stories of the segment following `section_ids` (empty: every section)."""
-    if not section_ids:
-        return Selection(stories=tuple(general_list(digest)))
-    sections = set(section_ids)
-    items = _items(digest)
-    general = [item.article for item in items if not item.removed][: settings.DIGEST_TOP_N]
-    pinned = [
-        item.article
-        for item in items
-        if item.pinned and not item.removed and (item.for_everyone or item.article.section_id in sections)
-    ]
-    blocked = {item.article_id for item in items if item.removed or item.pinned} | history.previous_edition_articles(
-        digest
-    )
-    chosen = list(pinned)
-    slots = settings.DIGEST_TOP_N - len(chosen)
-    if slots > 0:
-        ranked = most_read(digest.period_start, digest.period_end, slots + len(blocked) + 10, sections=section_ids)
-        fresh = [article for article in ranked if article.pk not in blocked and not article.exclude_from_digests]
-        prefetch_related_objects(fresh[:slots], "tags")
-        chosen += fresh[:slots]
-    top_up: list[Article] = []
-    if len(chosen) < settings.DIGEST_MIN_STORIES:
-        taken = {article.pk for article in chosen}
-        top_up = [article for article in general if article.pk not in taken][
-            : settings.DIGEST_MIN_STORIES - len(chosen)
-        ]
-    return Selection(stories=tuple(chosen), top_up=tuple(top_up))
+    """The stories of one segment (several segments of an edition: use one EditionStories)."""
+    return EditionStories(digest).select(section_ids)
 
 
 def render(
     digest: Digest, segment: Segment, *, merge_field: Callable[[str], str] = neutral_merge_field
 ) -> RenderedEmail | None:
     """The segment's email: its stories (`select`) rendered once, None when too few."""
-    return render_digest(digest, segment, select(digest, segment.section_ids), merge_field=merge_field)
+    return EditionStories(digest).render(segment, merge_field=merge_field)
 
 
-def preview(digest: Digest, segment: Segment) -> RenderedEmail | None:
+def preview(stories: EditionStories, segment: Segment) -> RenderedEmail | None:
     """The segment's email as an editor previews it (per-recipient links to the signup page):
     any language and topic choice, before approving."""
-    rendered = render(digest, segment)
+    rendered = stories.render(segment)
     return None if rendered is None else merge(rendered, editor_links())

@@ -37,7 +37,7 @@ from django.utils.safestring import SafeString
 from articles.models import Article
 from articles.urls_safety import safe_http_url
 
-from ..analytics.links import PREVIEW_RECIPIENT, click_url
+from ..analytics.links import PREVIEW_RECIPIENT, remember_targets, tracked_link
 from ..models import Digest, DigestItem, Frequency
 from .rtl import dateline, digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
@@ -166,6 +166,9 @@ def build_stories(
     """With `merge_field` (an email), story links go through the first-party click redirect;
     `first_position` keeps positions unique in an email whose top-up list follows its stories."""
     campaign = campaign_name(digest)
+    # With first-party tracking off, links lead straight to the story (ESP click events count).
+    tracked_field = merge_field if settings.ANALYTICS_CLICK_TRACKING else None
+    targets: dict[int, str] = {}  # the click redirect's targets, recorded in one round trip below
     stories = []
     for number, article in enumerate(articles, start=1):
         image_src, image_height = email_image(article)
@@ -173,6 +176,15 @@ def build_stories(
         url = safe_http_url(article.canonical_url) or absolute_url(article.get_absolute_url())
         title = " ".join(article.title.split())
         summary = " ".join(article.summary.split())
+        link = with_utm(url, campaign=campaign)
+        if tracked_field is not None:
+            targets[article.pk] = link
+            link = tracked_link(
+                digest_id=digest.pk,
+                article_id=article.pk,
+                position=first_position + number - 1,
+                merge_field=tracked_field,
+            )
         stories.append(
             Story(
                 position=number,
@@ -181,15 +193,7 @@ def build_stories(
                 title_html=ltr_runs(title, language=language),
                 summary=summary,
                 summary_html=ltr_runs(summary, language=language),
-                url=with_utm(url, campaign=campaign)
-                if merge_field is None
-                else click_url(
-                    digest_id=digest.pk,
-                    article_id=article.pk,
-                    position=first_position + number - 1,
-                    url=with_utm(url, campaign=campaign),
-                    merge_field=merge_field,
-                ),
+                url=link,
                 image_src=absolute_url(image_src),
                 image_alt=article.image_alt or title,
                 section=article.section.name if article.section else "",
@@ -200,6 +204,7 @@ def build_stories(
                 image_height=image_height,
             )
         )
+    remember_targets(digest.pk, targets)
     return stories
 
 

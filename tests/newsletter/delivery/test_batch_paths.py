@@ -75,14 +75,15 @@ def test_each_segment_is_rendered_once_across_all_batches(emulator, settings, mo
     for sub in Subscriber.objects.filter(id__in=sporty):
         sub.topics.set([sport])
     renders: list[tuple[str, tuple[int, ...]]] = []
-    real = batch.segments.render
+    real = batch.segments.EditionStories.render
 
-    def counting(digest, segment, **kwargs):  # the real renderer (segment ranking + render), counted
+    def counting(self, segment, **kwargs):  # the real renderer (segment ranking + render), counted
         renders.append((segment.language, segment.section_ids))
-        return real(digest, segment, **kwargs)
+        return real(self, segment, **kwargs)
 
-    monkeypatch.setattr(batch.segments, "render", counting)
+    monkeypatch.setattr(batch.segments.EditionStories, "render", counting)
     batch._render_cached.cache_clear()
+    batch._stories.cache_clear()
     report = dispatch.send_all_sync(digest_id=digest.id)
     assert report.sent == 21
     assert Delivery.objects.filter(digest=digest).values("batch").distinct().count() == 6

@@ -231,6 +231,29 @@ def test_topic_segment_query_count_is_fixed(django_assert_num_queries, settings)
         segments.render(digest, Segment(language="ar", section_ids=(sport.pk,)))
 
 
+def test_segments_of_an_edition_share_its_items_and_one_ranking_per_topic_choice(
+    django_assert_num_queries, settings
+) -> None:
+    settings.DIGEST_MIN_STORIES = 2
+    sport, economy = section("رياضة", "sport"), section("اقتصاد", "economy")
+    for i in range(4):
+        article(f"رياضة {i}", readers=90 - i, sec=sport, tags=(f"ر{i}",))
+        article(f"اقتصاد {i}", readers=80 - i, sec=economy)
+    digest = Digest.objects.get(pk=compose.compose(frequency="daily").pk)
+    stories = segments.EditionStories(digest)
+    # items + tags, previous edition (2), most_read for sport, the ranked stories' tags
+    with django_assert_num_queries(8):
+        arabic = stories.render(Segment(language="ar", section_ids=(sport.pk,)))
+    with django_assert_num_queries(0):  # same topics in English: the ranking is shared
+        english = stories.render(Segment(language="en", section_ids=(sport.pk,)))
+        stories.render(Segment(language="en"))  # the general list is already loaded
+    with django_assert_num_queries(5):  # another topic choice: only its own ranking and tags
+        stories.render(Segment(language="ar", section_ids=(economy.pk,)))
+    alone = segments.render(digest, Segment(language="en", section_ids=(sport.pk,)))
+    assert english is not None and alone is not None and english.html == alone.html
+    assert arabic is not None and arabic.html != english.html
+
+
 def test_render_query_count_is_fixed(django_assert_num_queries) -> None:
     for i in range(10):
         article(f"خبر {i}", readers=100 - i, tags=("أ", "ب", f"ج{i}"))
