@@ -10,6 +10,9 @@ Modules (each owns one concern):
 - `events`: the ESP tracking receiver for opens (human or machine) and ESP-reported clicks.
 - `rollup`: Redis clicks into StoryClick, then the pre-aggregated EditionStats, StoryClickStats
   and DailyGrowth (a beat task every 5 minutes; growth hourly).
+- `changes`: which editions changed since the roll-up last aggregated them (a Redis sorted set
+  marked by tracking events and new clicks), so an edition past its first days is re-aggregated
+  only when something about it moved.
 - `reports`: read-only selectors for the admin report, its CSV and the dashboard.
 - `hygiene` and `hygiene_emails`: pending reminder, pending purge, soft-bounce suppression,
   the sunset policy, and their two emails.

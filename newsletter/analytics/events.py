@@ -8,6 +8,8 @@ newsletter.delivery.tracking, which stores the event and suppresses bounces):
   when first-party tracking is off (ANALYTICS_CLICK_TRACKING=0); with it on, story links go
   through /c/ and ESP click events would count the same click twice.
 Every write keeps the earliest time, so a webhook delivered twice or late changes nothing.
+Every event naming an edition (`digest_id` metadata) marks it changed for the roll-up
+(newsletter.analytics.changes).
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from articles import reads
 from ..delivery.tracking import find_delivery
 from ..email.site import absolute_url
 from ..models import Delivery, DigestItem, Engagement, SubscriberActivity
-from . import clicklog, heuristics
+from . import changes, clicklog, heuristics
 
 
 @receiver(tracking, dispatch_uid="newsletter.analytics.events.handle_tracking")
 def handle_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
+    digest_id = str((event.metadata or {}).get("digest_id", "")).strip()
+    if digest_id.isdigit() and len(digest_id) < 19:
+        changes.mark(int(digest_id))  # its figures may move: the roll-up looks at it again
     if event.event_type == EventType.OPENED:
         record_open(event=event)
     elif event.event_type == EventType.CLICKED and not settings.ANALYTICS_CLICK_TRACKING:

@@ -10,7 +10,9 @@ pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth 
   that are new, so a re-run never counts a read twice.
 - `rollup_edition`: absolute figures of one edition from Delivery (one aggregate), Engagement
   and StoryClick; editions without Delivery rows or whose figures retention froze
-  (newsletter.analytics.retention) are left as they are.
+  (newsletter.analytics.retention) are left as they are. `rollup` runs it for the editions of
+  the last ANALYTICS_ROLLUP_DAYS that may have moved (`editions_to_roll_up`): every run in
+  their first FRESH_FOR, then only when changed (newsletter.analytics.changes), and daily.
 - `rollup_growth`: signups, confirmations, unsubscribes, bounces and complaints of the last
   days, per local day, kept at their highest value (purged or erased rows never lower a day).
 """
@@ -46,13 +48,17 @@ from ..models import (
     Subscriber,
     SubscriberActivity,
 )
-from . import clicklog, heuristics
+from . import changes, clicklog, heuristics
 
 log = logging.getLogger(__name__)
 
 # Clicks younger than this stay in Redis for the next run, so a scanner's burst is judged whole.
 SETTLE_SECONDS = 30
 UNSUBSCRIBE_WINDOW = timedelta(hours=72)
+# An edition is re-aggregated on every run while this young; after that only when changed, and
+# once a day whatever happens (newsletter.analytics.changes explains why).
+FRESH_FOR = UNSUBSCRIBE_WINDOW + timedelta(hours=1)
+FULL_ROLLUP_EVERY = timedelta(days=1)
 GROWTH_FIELDS = {
     "signups": "created_at",
     "confirmations": "confirmed_at",
@@ -151,6 +157,8 @@ def _store_human_clicks(first: dict[tuple[int, int, int], clicklog.LoggedClick],
             SubscriberActivity.objects.filter(
                 Q(last_click_at__isnull=True) | Q(last_click_at__lt=at), subscriber_id=s
             ).update(last_click_at=at)
+        for digest_id in {d for d, _s, _a in new}:
+            changes.mark(digest_id)
     for (_d, _s, article_id), click in new.items():
         reads.record_read_if_published(article_id, click.reader, day=timezone.localdate(click.at))
     result.human_clicks += len(new)
@@ -221,16 +229,40 @@ def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def recent_editions(*, now: datetime) -> list[int]:
+def editions_to_roll_up(*, now: datetime, marked: set[int]) -> list[int]:
+    """The recent editions whose figures may have moved: every one still sending or in its first
+    FRESH_FOR (deliveries arrive, unsubscribes_72h counts subscribers leaving, which no event of
+    the edition names), one `marked` as changed (newsletter.analytics.changes), one without
+    figures yet, and every one whose figures are older than FULL_ROLLUP_EVERY (a lost mark)."""
     since = now - timedelta(days=settings.ANALYTICS_ROLLUP_DAYS)
-    return list(Digest.objects.filter(sending_started_at__gte=since).order_by("id").values_list("id", flat=True))
+    recent = list(
+        Digest.objects.filter(sending_started_at__gte=since)
+        .order_by("id")
+        .values_list("id", "sending_started_at", "status")
+    )
+    written = dict(
+        EditionStats.objects.filter(digest_id__in=[row[0] for row in recent]).values_list("digest_id", "updated_at")
+    )
+    live = {Digest.Status.SENDING, Digest.Status.PAUSED}
+    return [
+        digest_id
+        for digest_id, started_at, status in recent
+        if status in live
+        or started_at >= now - FRESH_FOR
+        or digest_id in marked
+        or digest_id not in written
+        or written[digest_id] <= now - FULL_ROLLUP_EVERY
+    ]
 
 
 def rollup(*, now: datetime | None = None) -> RollupResult:
     now = now or timezone.now()
     result = ingest_clicks(now=now.timestamp())
-    for digest_id in recent_editions(now=now):
+    started = clock.time()  # after the ingest, whose new clicks marked their editions
+    marked = changes.changed(before=started)
+    for digest_id in editions_to_roll_up(now=now, marked=marked):
         result.editions += rollup_edition(digest_id=digest_id, now=now)
+    changes.forget(marked, before=started)
     log.info("analytics roll-up %s", result.as_dict())
     return result
 
