@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -25,7 +25,15 @@ PAGE_SIZE = 20
 
 
 def public_editions() -> QuerySet[Digest]:
-    return Digest.objects.filter(status__in=PUBLIC_STATUSES).order_by("-edition_date", "frequency")
+    """One entry per edition that went out: the curated edition when it was sent itself (an
+    explicit send), else its first wave (the easternmost offset, which went out first): a day
+    sent in five waves is one edition to a reader, not five (newsletter.editions.waves)."""
+    public = Digest.objects.filter(status__in=PUBLIC_STATUSES)
+    curated_went_out = public.filter(pk=OuterRef("wave_of"))
+    earlier_wave = public.filter(wave_of=OuterRef("wave_of"), utc_offset__gt=OuterRef("utc_offset"))
+    return public.filter(Q(wave_of__isnull=True) | (~Exists(curated_went_out) & ~Exists(earlier_wave))).order_by(
+        "-edition_date", "frequency"
+    )
 
 
 def archive_list(request: HttpRequest) -> HttpResponse:

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.editions import curation, schedule, waves
+from newsletter.editions import archive, curation, schedule, waves
+from newsletter.email.render import archive_url
 from newsletter.models import Delivery, Digest, Receipt, Subscriber
 from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
@@ -167,3 +169,21 @@ def test_hourly_task_and_the_beat_row(django_capture_on_commit_callbacks) -> Non
     with django_capture_on_commit_callbacks(execute=True):
         result = run_digest_waves.delay().get()
     assert set(result) == {"daily", "weekly"}  # what was due depends on the real clock
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_archive_lists_a_day_sent_only_in_waves_once(client, outbox) -> None:
+    day, ticks = simulated_day()
+    readers_in_zones(day)
+    for tick in ticks:
+        schedule.run_waves(frequency="daily", now=tick)
+    edition = Digest.objects.get(utc_offset__isnull=True, edition_date=ticks[12].date())
+    assert edition.status not in archive.PUBLIC_STATUSES  # only its waves went out
+    listed = list(archive.public_editions().filter(edition_date=edition.edition_date))
+    assert len(listed) == 1, [(d.id, d.utc_offset) for d in listed]  # one entry, not one per wave
+    assert listed[0].wave_of_id == edition.id
+    assert client.get(reverse("archive:list")).content.decode().count(archive_url(listed[0])) == 1
+    page = client.get(archive_url(listed[0]))
+    assert page.status_code == 200
+    first_story = listed[0].items.filter(removed=False).order_by("position").first()
+    assert first_story is not None and first_story.article.title in page.content.decode()
