@@ -4,11 +4,15 @@
 # Usage (repo root): bench/load_run.sh [signup|beacon|during-send|all]   (default all)
 # Environment: DATABASE_URL (a benchmark database: during-send REPLACES its subscribers and
 # editions), REDIS_URL, PORT (8501), ESP_PORT (8502), DURATION (15s), CONNECTIONS (16),
-# WORKERS (2) and THREADS (4) of gunicorn's gthread workers.
+# WORKERS (2) and THREADS (4) of gunicorn's gthread workers, SEND_SUBSCRIBERS (100000: the size
+# of the edition during-send sends; SEND_DURATION, default DURATION, how long the page is measured
+# while it sends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT=${1:-all}
 export DEBUG=0 SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production-0123456789abcdef}
+# Required with DEBUG off (config.settings refuses to start without them); bench-only values.
+export HASH_KEY=${HASH_KEY:-bench-hash-key-not-for-production-0123456789} ANYMAIL_WEBHOOK_SECRET=${ANYMAIL_WEBHOOK_SECRET:-bench:bench-secret}
 PORT=${PORT:-8501}; ESP_PORT=${ESP_PORT:-8502}; DURATION=${DURATION:-15s}; CONNECTIONS=${CONNECTIONS:-16}
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SITE_URL=http://127.0.0.1:$PORT
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_e2e}
@@ -28,7 +32,10 @@ ARTICLE_ID=$($PY manage.py shell --no-imports -c "from articles.models import Ar
 ARTICLE_URL=$($PY manage.py shell --no-imports -c "from articles.models import Article; print(Article.objects.get(pk=$ARTICLE_ID).get_absolute_url())")
 export ARTICLE_ID
 
+# --worker-connections: with wrk's few long-lived connections one gthread process may otherwise
+# accept them all and leave the other idle (bench/README.md, click redirect).
 .venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning \
+  --worker-connections "${WORKER_CONNECTIONS:-$(( (CONNECTIONS + ${WORKERS:-2} - 1) / ${WORKERS:-2} ))}" \
   articles.beacon_wsgi:application & GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
@@ -59,16 +66,18 @@ if [[ $WHAT == all || $WHAT == during-send ]]; then
   echo "== article page, no send running"
   "${WRK[@]}" "http://127.0.0.1:$PORT$ARTICLE_URL" | summary
   log=$(mktemp)
-  $PY bench/send_bench.py esp --subscribers 100000 --port "$ESP_PORT" --logs /tmp/proof-send-logs >"$log" 2>&1 & SEND=$!
+  SEND_SUBSCRIBERS=${SEND_SUBSCRIBERS:-100000}
+  $PY bench/send_bench.py esp --subscribers "$SEND_SUBSCRIBERS" --port "$ESP_PORT" --timeout 1800 \
+    --backend newsletter.backends.mailgun.EmailBackend --logs /tmp/proof-send-logs >"$log" 2>&1 & SEND=$!
   # Start measuring once the ESP has accepted the first recipients (the send is under way).
   for _ in $(seq 600); do
     n=$(curl -s "http://127.0.0.1:$ESP_PORT/_stats" 2>/dev/null | $PY -c "import json,sys; print(json.load(sys.stdin)['recipients'])" 2>/dev/null || echo 0)
     [[ $n -gt 0 ]] && break; sleep 0.1
   done
-  echo "== article page while the 100,000-recipient edition is sending (ESP had $n recipients at start)"
-  "${WRK[@]}" "http://127.0.0.1:$PORT$ARTICLE_URL" | summary
+  echo "== article page while the $SEND_SUBSCRIBERS-recipient edition is sending (ESP had $n recipients at start)"
+  wrk -t 2 -c "$CONNECTIONS" -d "${SEND_DURATION:-$DURATION}" --latency -H "$UA" "http://127.0.0.1:$PORT$ARTICLE_URL" | summary
   n=$(curl -s "http://127.0.0.1:$ESP_PORT/_stats" 2>/dev/null | $PY -c "import json,sys; print(json.load(sys.stdin)['recipients'])" 2>/dev/null || echo done)
-  echo "ESP recipients when the page measurement ended: $n (100000 = the send had finished)"
+  echo "ESP recipients when the page measurement ended: $n ($SEND_SUBSCRIBERS = the send had finished)"
   wait $SEND || true
   grep -E '"subscribers"|"last_acceptance_s"|"recipients_per_s"|"duplicates"|"sent"' "$log" || tail -20 "$log"
   rm -f "$log"

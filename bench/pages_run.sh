@@ -14,7 +14,10 @@ export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_article
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/11}
 export VAR_DIR=${VAR_DIR:-/tmp/articles-bench-var} LOG_LEVEL=WARNING
 PORT=${PORT:-8101}; DURATION=${DURATION:-12s}; CONNECTIONS=${CONNECTIONS:-32}
-GUNICORN_ARGS=(-w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning)
+# --worker-connections: with wrk's few long-lived connections one gthread process may otherwise
+# accept them all and leave the other idle (bench/README.md, click redirect).
+GUNICORN_ARGS=(-w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning
+  --worker-connections "${WORKER_CONNECTIONS:-$(( (CONNECTIONS + ${WORKERS:-2} - 1) / ${WORKERS:-2} ))}")
 WRK_ARGS=(-t 2 -c "$CONNECTIONS" -d "$DURATION" --latency -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
 PY=.venv/bin/python
 
