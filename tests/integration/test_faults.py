@@ -27,7 +27,7 @@ import random
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -101,10 +101,11 @@ def _answers(port: int) -> bool:
 
 
 class PrivateRedis:
-    """redis-server on 127.0.0.1:<port> without persistence, killed and restarted by the test."""
+    """redis-server on 127.0.0.1:<port> without persistence, killed and restarted by the test.
+    `options`: more redis-server arguments (test_redis_pressure.py: maxmemory and its policy)."""
 
-    def __init__(self, port: int, workdir: Path) -> None:
-        self.port, self.workdir = port, workdir
+    def __init__(self, port: int, workdir: Path, options: Sequence[str] = ()) -> None:
+        self.port, self.workdir, self.options = port, workdir, list(options)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -130,6 +131,7 @@ class PrivateRedis:
                 str(self.workdir),
                 "--loglevel",
                 "warning",
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
