@@ -100,22 +100,36 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(description=_("نشر المقالات المحددة"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = services.set_status(queryset, status=Article.Status.PUBLISHED)
-        self.message_user(request, ngettext("نُشر %(count)d مقال.", "نُشر %(count)d مقالًا.", count) % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request, ngettext("نُشر %(count)d مقال.", "نُشر %(count)d مقالًا.", count) % {"count": count}, messages.SUCCESS
+        )
 
     @admin.action(description=_("إلغاء نشر المقالات المحددة"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = services.set_status(queryset, status=Article.Status.DRAFT)
-        self.message_user(request, ngettext("أُلغي نشر %(count)d مقال.", "أُلغي نشر %(count)d مقالًا.", count) % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("أُلغي نشر %(count)d مقال.", "أُلغي نشر %(count)d مقالًا.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("استبعاد من النشرات"), permissions=["change"])
     def exclude_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = services.set_excluded(queryset, excluded=True)
-        self.message_user(request, ngettext("استُبعد %(count)d مقال.", "استُبعد %(count)d مقالًا.", count) % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("استُبعد %(count)d مقال.", "استُبعد %(count)d مقالًا.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("إعادة إلى النشرات"), permissions=["change"])
     def include_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = services.set_excluded(queryset, excluded=False)
-        self.message_user(request, ngettext("أُعيد %(count)d مقال.", "أُعيد %(count)d مقالًا.", count) % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("أُعيد %(count)d مقال.", "أُعيد %(count)d مقالًا.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Section)

@@ -248,7 +248,7 @@ def editions_to_roll_up(*, now: datetime, marked: set[int]) -> list[int]:
         digest_id
         for digest_id, started_at, status in recent
         if status in live
-        or started_at >= now - FRESH_FOR
+        or (started_at is not None and started_at >= now - FRESH_FOR)  # never None: filtered above
         or digest_id in marked
         or digest_id not in written
         or written[digest_id] <= now - FULL_ROLLUP_EVERY
