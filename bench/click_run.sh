@@ -9,9 +9,7 @@
 # worker may accept them all and leave the other process idle; this caps what one process holds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBUG=0 SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production-0123456789abcdef}
-# Required with DEBUG off (config.settings refuses to start without them); bench-only values.
-export HASH_KEY=${HASH_KEY:-bench-hash-key-not-for-production-0123456789} ANYMAIL_WEBHOOK_SECRET=${ANYMAIL_WEBHOOK_SECRET:-bench:bench-secret}
+source bench/common.sh
 PORT=${PORT:-8511}; DURATION=${DURATION:-15s}; CONNECTIONS=${CONNECTIONS:-16}
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SITE_URL=http://127.0.0.1:$PORT
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_analytics}
@@ -25,7 +23,7 @@ from newsletter.subscribers.tokens import Purpose, make_token
 url = links.click_url(digest_id=1, article_id=1, position=1, url='http://127.0.0.1:$PORT/articles/x/?utm_source=newsletter', merge_field=lambda n: '[[' + n + ']]')
 print(url.split('$PORT', 1)[1].replace('[[click_token]]', make_token(uuid.uuid4(), Purpose.CLICK)))")
 .venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT \
-  --worker-connections "${WORKER_CONNECTIONS:-$(( (CONNECTIONS + ${WORKERS:-2} - 1) / ${WORKERS:-2} ))}" --error-logfile "${ERROR_LOG:--}" \
+  --worker-connections "$(worker_connections)" --error-logfile "${ERROR_LOG:--}" \
   --log-level warning newsletter.analytics.click_wsgi:application & GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done

@@ -10,9 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT=${1:-all}
-export DEBUG=0 SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production-0123456789abcdef}
-# Required with DEBUG off (config.settings refuses to start without them); bench-only values.
-export HASH_KEY=${HASH_KEY:-bench-hash-key-not-for-production-0123456789} ANYMAIL_WEBHOOK_SECRET=${ANYMAIL_WEBHOOK_SECRET:-bench:bench-secret}
+source bench/common.sh
 PORT=${PORT:-8501}; ESP_PORT=${ESP_PORT:-8502}; DURATION=${DURATION:-15s}; CONNECTIONS=${CONNECTIONS:-16}
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SITE_URL=http://127.0.0.1:$PORT
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_e2e}
@@ -32,10 +30,8 @@ ARTICLE_ID=$($PY manage.py shell --no-imports -c "from articles.models import Ar
 ARTICLE_URL=$($PY manage.py shell --no-imports -c "from articles.models import Article; print(Article.objects.get(pk=$ARTICLE_ID).get_absolute_url())")
 export ARTICLE_ID
 
-# --worker-connections: with wrk's few long-lived connections one gthread process may otherwise
-# accept them all and leave the other idle (bench/README.md, click redirect).
 .venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning \
-  --worker-connections "${WORKER_CONNECTIONS:-$(( (CONNECTIONS + ${WORKERS:-2} - 1) / ${WORKERS:-2} ))}" \
+  --worker-connections "$(worker_connections)" \
   articles.beacon_wsgi:application & GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done

@@ -5,19 +5,14 @@
 # CONNECTIONS (wrk connections, default 32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBUG=0 SECRET_KEY=${SECRET_KEY:-bench-secret-key-not-for-production-0123456789abcdef}
-# Required with DEBUG=0 (config.settings refuses to start without them); throw-away values.
-export HASH_KEY=${HASH_KEY:-bench-hash-key-not-for-production-0123456789abcdef}
-export ANYMAIL_WEBHOOK_SECRET=${ANYMAIL_WEBHOOK_SECRET:-bench:not-for-production}
+source bench/common.sh
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SITE_URL=http://127.0.0.1:${PORT:-8101}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/h_articles}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/11}
 export VAR_DIR=${VAR_DIR:-/tmp/articles-bench-var} LOG_LEVEL=WARNING
 PORT=${PORT:-8101}; DURATION=${DURATION:-12s}; CONNECTIONS=${CONNECTIONS:-32}
-# --worker-connections: with wrk's few long-lived connections one gthread process may otherwise
-# accept them all and leave the other idle (bench/README.md, click redirect).
 GUNICORN_ARGS=(-w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning
-  --worker-connections "${WORKER_CONNECTIONS:-$(( (CONNECTIONS + ${WORKERS:-2} - 1) / ${WORKERS:-2} ))}")
+  --worker-connections "$(worker_connections)")
 WRK_ARGS=(-t 2 -c "$CONNECTIONS" -d "$DURATION" --latency -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
 PY=.venv/bin/python
 
