@@ -242,11 +242,13 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("تُخطّيت")
 
     # digest_id needs no index of its own: the (digest, subscriber) unique index leads with it.
-    # No foreign-key constraint to the edition in the database: rows are inserted only by the
-    # dispatch snapshot, whose state UPDATE holds the edition's row lock until it commits, so the
-    # per-row check (3.6 s of a 1,000,000-row snapshot: bench/README.md) re-proved what the lock
-    # already guarantees; deleting an edition still deletes its rows (the ORM's CASCADE). The
-    # constraint to the subscriber stays: subscribers can be deleted while an edition is sent.
+    # No foreign-key constraints in the database: rows are inserted only by the dispatch
+    # snapshot (an INSERT ... SELECT of active subscribers, inside the transaction that holds
+    # the edition's row lock), so the per-row checks only re-proved what that statement had just
+    # read, and cost a third of a 1,000,000-row snapshot (bench/README.md). Worse, the
+    # subscriber check ran at commit: a reader erased during the snapshot failed the whole
+    # dispatch. Now their row stays behind and the batch skips it ("subscriber no longer
+    # exists"); deleting an edition or a subscriber still deletes its rows (the ORM's CASCADE).
     digest = models.ForeignKey(
         Digest,
         verbose_name=_("العدد"),
@@ -256,7 +258,11 @@ class Delivery(models.Model):
         db_constraint=False,
     )
     subscriber = models.ForeignKey(
-        Subscriber, verbose_name=_("المشترك"), on_delete=models.CASCADE, related_name="deliveries"
+        Subscriber,
+        verbose_name=_("المشترك"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_constraint=False,
     )
     batch = models.PositiveIntegerField(_("الدفعة"), default=0)
     status = models.CharField(_("الحالة"), max_length=8, choices=Status.choices, default=Status.QUEUED)
@@ -305,8 +311,8 @@ class Receipt(models.Model):
     # A ledger written only by dispatch's INSERT ... SELECT from the subscriber table, inside the
     # dispatch transaction (which holds the edition's row lock), and deleted with its edition
     # (retention) or subscriber (the ORM's CASCADE). No foreign-key constraints in the database:
-    # their per-row checks cost about 9 s of a 1,000,000-recipient snapshot (bench/README.md);
-    # the Delivery row made in the same statement keeps the subscriber's. No index of its own on
+    # their per-row checks cost about 9 s of a 1,000,000-recipient snapshot (bench/README.md),
+    # like the Delivery row's (see there). No index of its own on
     # subscriber: the unique (subscriber, frequency, edition_date) index leads with it.
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
