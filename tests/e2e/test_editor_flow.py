@@ -74,14 +74,14 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
         page.mouse.wheel(0, -200)
         source, target = row.locator("td.field-story").bounding_box(), top.locator("td.field-story").bounding_box()
         assert target["y"] >= 0 and source["y"] + source["height"] <= 1000
-        page.mouse.move(source["x"] + 20, source["y"] + source["height"] / 2)
-        page.mouse.down()
-        # Small steps with pauses, as a hand moves: Chromium fires dragover at most every ~50 ms.
-        start_y, end_y = source["y"] + source["height"] / 2, target["y"] + 4
-        for step in range(1, 21):
-            page.mouse.move(target["x"] + 20, start_y + (end_y - start_y) * step / 20)
-            page.wait_for_timeout(60)
-        page.mouse.up()
+        # Playwright's own drag (Chromium's drag interception: dragstart, dragover, drop, dragend
+        # as a real drag fires them). A hand-made mouse down/move/up lost the last dragover now
+        # and then, on a quiet machine as much as on a loaded one.
+        row.locator("td.field-story").drag_to(
+            top.locator("td.field-story"),
+            source_position={"x": 20, "y": source["height"] / 2},
+            target_position={"x": 20, "y": 4},
+        )
         assert page.locator("tr.has_original").first.get_attribute("id") == row.get_attribute("id")
         positions = page.locator("input.digest-position")
         assert [positions.nth(i).input_value() for i in range(4)] == ["0", "1", "2", "3"]
