@@ -17,6 +17,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
+from config import zones
 from config.dates import digits
 
 from ..models import Frequency, Language, Subscriber
@@ -52,8 +53,16 @@ def time_zone_names() -> frozenset[str]:
 
 
 def time_zone_choices() -> list[tuple[str, object]]:
-    # IANA names as they are ("Africa/Casablanca"): readers recognise their city in them.
-    return [("", _("توقيت الموقع")), *((name, name) for name in sorted(time_zone_names()) if "/" in name)]
+    # Country and city in the page's language ("المغرب — الدار البيضاء"), one entry per zone.
+    return [("", _("توقيت الموقع")), *zones.choices()]
+
+
+class TimeZoneField(forms.ChoiceField):
+    """A zone from the list; an old alias a browser still reports ("Asia/Calcutta") is taken as
+    the zone it names ("Asia/Kolkata"), the value the list offers."""
+
+    def to_python(self, value: object) -> str:
+        return zones.canonical(super().to_python(value))
 
 
 class SignupForm(forms.Form):
@@ -93,7 +102,7 @@ class SignupForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data.get("time_zone", "").strip()
-        return name if name in time_zone_names() else ""
+        return zones.canonical(name) if name in time_zone_names() else ""
 
     def clean_name(self) -> str:
         name = self.cleaned_data.get("name", "")
@@ -107,12 +116,11 @@ class PreferencesForm(forms.Form):
     frequency = forms.ChoiceField(label=_("الدورية"), choices=Frequency.choices, widget=forms.RadioSelect)
     topics = TopicsField()
     language = forms.ChoiceField(label=_("لغة الرسائل"), choices=Language.choices, widget=forms.RadioSelect)
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label=_("المنطقة الزمنية"),
         choices=time_zone_choices,
         required=False,
         help_text=_("تصلك النشرة في الساعة المحددة بتوقيتك."),
-        widget=forms.Select(attrs={"dir": "ltr"}),
     )
 
 

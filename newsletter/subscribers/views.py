@@ -32,6 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Section
+from config import zones
 from config.cached_pages import render_shared, respond
 from config.client_ip import client_ip, limit_key
 
@@ -263,7 +264,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         "frequency": subscriber.frequency,
         "language": subscriber.language,
         "topics": list(subscriber.topics.values_list("pk", flat=True)),
-        "time_zone": subscriber.time_zone,
+        "time_zone": zones.canonical(subscriber.time_zone),
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     status = 200

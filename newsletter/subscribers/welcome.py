@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from config import zones
 from config.dates import format_date, format_time, weekday_name
 
 from ..editions import timetable
@@ -34,6 +35,7 @@ class Timing:
     """When the subscriber's edition reaches them, in their zone."""
 
     zone: str  # the IANA name the times are in
+    place: str  # that zone's city in the subscriber's language: "الدار البيضاء" (config.zones)
     time: str  # "07:00", in the configured numerals
     weekday: str  # "السبت" for the weekly edition, "" for the daily one
     first: str  # the date of the first edition they will receive, "السبت ٥ ديسمبر"
@@ -67,6 +69,7 @@ def timing(subscriber: Subscriber, *, now: datetime) -> Timing:
     weekly = subscriber.frequency == Frequency.WEEKLY
     return Timing(
         zone=str(at.tzinfo),
+        place=zones.place(str(at.tzinfo), language=language),
         time=format_time(at.replace(tzinfo=None), language=language),
         weekday=weekday_name(at.weekday(), language=language) if weekly else "",
         first=format_date(at.date(), language=language, with_year=False),

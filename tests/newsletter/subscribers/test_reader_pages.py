@@ -38,11 +38,28 @@ def test_preferences_show_the_address_and_edit_the_time_zone(client):
     url = path_of(links.preferences_url(subscriber.uuid))
     page = client.get(url).content.decode()
     assert '<span dir="ltr">reader@example.com</span>' in page
-    assert '<option value="Asia/Dubai" selected>' in page
+    # Country and city in the page's language, not the IANA id; one entry per zone.
+    assert '<option value="Asia/Dubai" selected>الإمارات العربية المتحدة — دبي</option>' in page
+    assert '<option value="Africa/Casablanca">المغرب — الدار البيضاء</option>' in page
+    assert page.count('value="Asia/Kolkata"') == 1 and 'value="Asia/Calcutta"' not in page
     response = client.post(url, {"frequency": "daily", "language": "ar", "time_zone": "Europe/London"})
     assert response.status_code == 200
     subscriber.refresh_from_db()
     assert subscriber.time_zone == "Europe/London"
+
+
+def test_an_old_zone_alias_from_the_browser_is_kept_as_the_zone_it_names(client, django_capture_on_commit_callbacks):
+    # Chrome still reports India as "Asia/Calcutta"; the list offers "Asia/Kolkata" only.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/newsletter/", {"email": "in@example.com", "frequency": "daily", "time_zone": "Asia/Calcutta"})
+    assert Subscriber.objects.get(email="in@example.com").time_zone == "Asia/Kolkata"
+    older = active(email="older@example.com", time_zone="Asia/Calcutta")  # stored before the fold
+    url = path_of(links.preferences_url(older.uuid))
+    assert '<option value="Asia/Kolkata" selected>' in client.get(url).content.decode()
+    response = client.post(url, {"frequency": "daily", "language": "ar", "time_zone": "Asia/Calcutta"})
+    assert response.status_code == 200
+    older.refresh_from_db()
+    assert older.time_zone == "Asia/Kolkata"
 
 
 def test_an_unknown_time_zone_in_preferences_is_refused_and_changes_nothing(client):
