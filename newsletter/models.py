@@ -245,7 +245,7 @@ class Delivery(models.Model):
     # No foreign-key constraints in the database: rows are inserted only by the dispatch
     # snapshot (an INSERT ... SELECT of active subscribers, inside the transaction that holds
     # the edition's row lock), so the per-row checks only re-proved what that statement had just
-    # read, and cost a third of a 1,000,000-row snapshot (bench/README.md). Worse, the
+    # read, and cost a quarter to a third of a 1,000,000-row snapshot (bench/README.md). Worse, the
     # subscriber check ran at commit: a reader erased during the snapshot failed the whole
     # dispatch. Now their row stays behind and the batch skips it ("subscriber no longer
     # exists"); deleting an edition or a subscriber still deletes its rows (the ORM's CASCADE).
