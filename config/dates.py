@@ -94,6 +94,30 @@ def digits(value: object, *, language: str | None = None) -> str:
     return text.translate(_ARABIC_DIGITS) if uses_arabic_digits(language) else text
 
 
+def grouped(value: int, *, language: str | None = None) -> str:
+    """A count with thousands grouped: "12,500" / "١٢٬٥٠٠" (the Arabic thousands separator)."""
+    text = f"{value:,}"
+    if not uses_arabic_digits(language):
+        return text
+    return text.translate(_ARABIC_DIGITS).replace(",", "\u066c")
+
+
+def decimal(value: object, *, language: str | None = None) -> str:
+    """A decimal number ("35.8") in the configured style: with Arabic-Indic digits the decimal
+    point is the Arabic decimal separator ("٣٥٫٨"); a Latin "." between them reads as a date."""
+    if not uses_arabic_digits(language):
+        return str(value)
+    return str(value).translate(_ARABIC_DIGITS).replace(".", "\u066b")
+
+
+def percent(value: object, *, language: str | None = None) -> str:
+    """A percentage ("35" -> "35%" / "٣٥٪"): with Arabic-Indic digits the Arabic percent sign,
+    which keeps its place after the number in right-to-left text where "%" jumps before it."""
+    if not uses_arabic_digits(language):
+        return f"{value}%"
+    return f"{decimal(value, language=language)}\u066a"
+
+
 def month_name(month: int, *, language: str | None = None) -> str:
     if not _arabic(language):
         return ENGLISH_MONTHS[month - 1]

@@ -35,3 +35,19 @@ def numerals(value: object) -> str:
     if value is None:
         return ""
     return dates.digits(value)
+
+
+@register.filter
+def decimal(value: object) -> str:
+    """ "35.8" / "٣٥٫٨", by the settings."""
+    if value is None or value == "":
+        return ""
+    return dates.decimal(value)
+
+
+@register.filter
+def percent(value: object) -> str:
+    """ "35%" / "٣٥٪", by the settings."""
+    if value is None or value == "":
+        return ""
+    return dates.percent(value)

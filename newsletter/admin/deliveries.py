@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.dates import digits
+
 from ..delivery import controls, reports
 from ..delivery.sweeper import LIVE_EDITIONS
 from ..models import Delivery, Digest
@@ -75,7 +77,7 @@ def delivery_counts(obj: Digest) -> str:
     else:
         counts = reports.report(digest_id=obj.pk).as_dict()
     rows = format_html_join(
-        "", "<tr><th>{}</th><td>{}</td></tr>", ((label, counts.get(key, "-")) for key, label in COUNT_LABELS)
+        "", "<tr><th>{}</th><td>{}</td></tr>", ((label, digits(counts.get(key, "-"))) for key, label in COUNT_LABELS)
     )
     link = reverse("admin:newsletter_delivery_changelist") + f"?digest__id__exact={obj.pk}"
     return format_html(

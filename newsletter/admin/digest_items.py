@@ -22,6 +22,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.dates import grouped
+
 from ..editions import curation
 from ..editions.state import EDITABLE_STATUSES
 from ..models import Digest, DigestItem
@@ -124,6 +126,6 @@ class DigestItemInline(admin.TabularInline):
             thumbnail,
             article.title,
             article.section.name if article.section is not None else _("بلا قسم"),
-            _("القرّاء في فترة العدد: %(readers)s") % {"readers": f"{fact.readers:,}"},
+            _("القرّاء في فترة العدد: %(readers)s") % {"readers": grouped(fact.readers)},
             repeat,
         )

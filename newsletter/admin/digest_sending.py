@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config import zones
 from config.dates import format_datetime
 
 from ..editions import audience, schedule, timetable
@@ -76,8 +77,12 @@ class SendForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text=_("بتوقيت غرفة الأخبار (%(zone)s).") % {"zone": settings.TIME_ZONE},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per request, not at import: in the editor's language, the zone by its city.
+        self.fields["when"].help_text = _("بتوقيت غرفة الأخبار (%(zone)s).") % {"zone": zones.place(settings.TIME_ZONE)}
 
 
 class ScheduleForm(forms.Form):
@@ -212,6 +217,6 @@ class EditionSendingViews(admin.ModelAdmin):
             "title": _("مواعيد الإرسال"),
             "form": form,
             "upcoming": upcoming,
-            "zone": settings.TIME_ZONE,
+            "zone": zones.place(settings.TIME_ZONE),
         }
         return TemplateResponse(request, "admin/newsletter/digest/schedule.html", context)

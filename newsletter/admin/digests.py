@@ -31,7 +31,7 @@ from ..editions import compose, curation, schedule, waves
 from ..editions.state import EDITABLE_STATUSES, DigestError
 from ..email import render
 from ..models import Digest, Frequency
-from . import segment_preview
+from . import display, segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
 from .digest_progress import EditionProgressViews
@@ -67,9 +67,9 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
         "edition_day",
         "status_label",
         "story_count",
-        "audience_count",
-        "sent_count",
-        "failed_count",
+        "shown_audience_count",
+        "shown_sent_count",
+        "shown_failed_count",
         "approved_by",
     ]
     list_filter = ["status", "frequency"]
@@ -82,26 +82,37 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     change_list_template = "admin/newsletter/digest/change_list.html"
     readonly_fields: ClassVar[list[Any]] = [
         "frequency",
-        "edition_date",
+        "edition_day",
         "status_label",
         "effective_subject",
-        "period_start",
-        "period_end",
-        "scheduled_for",
+        "shown_period_start",
+        "shown_period_end",
+        "shown_scheduled_for",
         "approved_by",
-        "approved_at",
-        "sending_started_at",
-        "sent_at",
-        "audience_count",
-        "sent_count",
-        "failed_count",
-        "unknown_count",
+        "shown_approved_at",
+        "shown_sending_started_at",
+        "shown_sent_at",
+        "shown_audience_count",
+        "shown_sent_count",
+        "shown_failed_count",
+        "shown_unknown_count",
         *DIGEST_SENDING_READONLY,
     ]
+    # Dates, times and counts in the email's numeral and date style (newsletter.admin.display).
+    shown_period_start = display.moment(Digest, "period_start")
+    shown_period_end = display.moment(Digest, "period_end")
+    shown_scheduled_for = display.moment(Digest, "scheduled_for")
+    shown_approved_at = display.moment(Digest, "approved_at")
+    shown_sending_started_at = display.moment(Digest, "sending_started_at")
+    shown_sent_at = display.moment(Digest, "sent_at")
+    shown_audience_count = display.number(Digest, "audience_count")
+    shown_sent_count = display.number(Digest, "sent_count")
+    shown_failed_count = display.number(Digest, "failed_count")
+    shown_unknown_count = display.number(Digest, "unknown_count")
 
     def get_fieldsets(self, request: HttpRequest, obj: Digest | None = None) -> Any:
         fieldsets: list[tuple[Any, dict[str, Any]]] = [
-            (None, {"fields": ["frequency", "edition_date", "status_label", "scheduled_for"]}),
+            (None, {"fields": ["frequency", "edition_day", "status_label", "shown_scheduled_for"]}),
             (
                 _("النص"),
                 {
@@ -109,7 +120,10 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
                     "description": _("اترك العنوان فارغًا ليُولَّد من تاريخ العدد وأول قصة."),
                 },
             ),
-            (_("الفترة والاعتماد"), {"fields": ["period_start", "period_end", "approved_by", "approved_at"]}),
+            (
+                _("الفترة والاعتماد"),
+                {"fields": ["shown_period_start", "shown_period_end", "approved_by", "shown_approved_at"]},
+            ),
         ]
         if obj is None or obj.status in EDITABLE_STATUSES:
             # Nothing was sent yet: the sending times and counts would all be empty or zero (and
@@ -120,12 +134,12 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
                 _("الإرسال"),
                 {
                     "fields": [
-                        "sending_started_at",
-                        "sent_at",
-                        "audience_count",
-                        "sent_count",
-                        "failed_count",
-                        "unknown_count",
+                        "shown_sending_started_at",
+                        "shown_sent_at",
+                        "shown_audience_count",
+                        "shown_sent_count",
+                        "shown_failed_count",
+                        "shown_unknown_count",
                         *DIGEST_SENDING_READONLY,
                     ]
                 },

@@ -47,6 +47,16 @@ def test_arabic_numerals_are_never_put_into_english_text(settings) -> None:
     assert dates.digits(7, language="ar") == "٧"
 
 
+def test_decimals_and_percentages_take_the_arabic_separator_and_sign_with_arabic_digits(settings) -> None:
+    settings.NUMERALS = ""
+    assert dates.decimal(35.8, language="ar") == "٣٥٫٨"
+    assert dates.percent(35, language="ar") == "٣٥٪"
+    assert (dates.grouped(12500, language="ar"), dates.grouped(12500, language="en")) == ("١٢٬٥٠٠", "12,500")
+    assert (dates.decimal(35.8, language="en"), dates.percent(35, language="en")) == ("35.8", "35%")
+    settings.NUMERALS = "latin"
+    assert (dates.decimal(35.8, language="ar"), dates.percent(35, language="ar")) == ("35.8", "35%")
+
+
 def test_datetime_is_shown_in_the_site_time_zone(settings) -> None:
     settings.NUMERALS = "latin"
     moment = datetime(2026, 11, 30, 4, 0, tzinfo=ZoneInfo("UTC"))  # 07:00 in Baghdad

@@ -44,7 +44,7 @@ def test_editor_watches_the_progress_box_refresh_itself(site, context_factory) -
     Digest.objects.filter(id=digest.id).update(sent_count=30)
     page.locator("#edition-progress progress[value='31']").wait_for(timeout=15_000)  # no reload: the box
     box = page.locator("#edition-progress")
-    assert "31" in box.inner_text() and "40" in box.inner_text()
+    assert "٣١" in box.inner_text() and "٤٠" in box.inner_text()
     box.screenshot(path=str(screenshots_dir() / "admin-send-progress.png"))
 
     Digest.objects.filter(id=digest.id).update(sent_count=39, status=Digest.Status.SENT)

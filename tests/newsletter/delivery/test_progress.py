@@ -42,7 +42,7 @@ def test_edition_page_shows_sent_total_rate_and_finish_while_sending(admin_clien
 
     box = re.search(r'<div id="edition-progress".*?</div>', page, re.S).group(0)
     assert 'data-live="1"' in box and f'data-url="/admin/newsletter/digest/{digest.id}/progress/"' in box
-    assert '<progress max="10" value="4">' in box and "(40%)" in box
+    assert '<progress max="10" value="4">' in box and "(٤٠٪)" in box  # figures in NUMERALS' digits
     assert "edition_progress.js" in page  # the script that refreshes the box
     assert digest.sending_started_at is not None
     now = digest.sending_started_at + timedelta(seconds=2)

@@ -5,7 +5,7 @@ send, approve (twice), cancel; read-only once sent; no access to subscribers."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,9 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config import dates
 from newsletter.delivery import dispatch
 from newsletter.editions import compose, curation, schedule
-from newsletter.models import Delivery, Digest, DigestItem
+from newsletter.models import Delivery, Digest, DigestItem, Subscriber
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -385,3 +386,42 @@ def test_schedule_form_writes_the_beat_rows_in_arabic(editor_client: Client) -> 
 def test_raw_periodic_task_screens_are_for_administrators_only(editor_client: Client) -> None:
     assert editor_client.get("/admin/django_celery_beat/periodictask/").status_code == 403
     assert "django_celery_beat" not in editor_client.get("/admin/").content.decode()
+
+
+# Figures on the admin pages we render ourselves follow NUMERALS like the email and the site
+# (Arabic-Indic digits in Arabic by default, Latin when NUMERALS=latin); the newsroom's zone is
+# named by its city.
+@pytest.mark.parametrize(("numerals", "three"), [("", "٣"), ("arabic", "٣"), ("latin", "3")])
+def test_the_send_page_counts_in_the_configured_digits(editor_client: Client, settings, numerals, three) -> None:
+    settings.NUMERALS = numerals
+    settings.TIME_ZONE = "Asia/Baghdad"
+    ranked_articles(4)
+    for name in "abc":
+        subscriber(f"{name}@example.com")
+    digest = schedule.next_draft("daily")
+    page = editor_client.get(url("send", digest.pk)).content.decode()
+    assert f"أرسل الآن (المشتركون: {three})" in page
+    assert f'<tfoot><tr><th scope="row" colspan="2">المجموع</th><td>{three}</td></tr></tfoot>' in page
+    assert "بتوقيت غرفة الأخبار (بغداد)" in page  # not "(Asia/Baghdad)"
+
+
+@pytest.mark.parametrize(("numerals", "two"), [("", "٢"), ("latin", "2")])
+def test_the_dashboard_counts_in_the_configured_digits(admin_client: Client, settings, numerals, two) -> None:
+    settings.NUMERALS = numerals
+    for name in "ab":
+        Subscriber.objects.create(email=f"{name}@example.com", status=Subscriber.Status.PENDING)
+    page = admin_client.get("/admin/newsletter/digest/dashboard/").content.decode()
+    assert f'<tr><th scope="row">بانتظار التأكيد</th><td>{two}</td></tr>' in page
+
+
+def test_the_edition_page_shows_its_dates_in_the_configured_style(editor_client: Client, settings) -> None:
+    settings.NUMERALS = ""
+    settings.TIME_ZONE = "Asia/Baghdad"
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    Digest.objects.filter(pk=digest.pk).update(scheduled_for=datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
+    page = editor_client.get(url("change", digest.pk)).content.decode()
+    assert "١ ديسمبر ٢٠٢٦، ٠٧:٠٠" in page  # 04:00 UTC in Baghdad, as the email writes dates
+    assert "ديسمبر 1, 2026" not in page  # Django's own "N j, Y" with Latin digits
+    changelist = editor_client.get(reverse("admin:newsletter_digest_changelist")).content.decode()
+    assert f'<td class="field-shown_audience_count">{dates.digits(0)}</td>' in changelist
