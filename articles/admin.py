@@ -18,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config import admin_display as display
+from config.dates import grouped
+
 from . import images, services
 from .models import Article, ArticleDailyStats, Section, Tag
 
@@ -34,7 +37,7 @@ def _views_since(day):  # type: ignore[no-untyped-def]
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "section", "status", "published_at", "reads_24h", "reads_7d", "exclude_from_digests"]
+    list_display = ["title", "section", "status", "shown_published_at", "reads_24h", "reads_7d", "exclude_from_digests"]
     list_filter = ["status", "section", "exclude_from_digests", ("published_at", admin.DateFieldListFilter)]
     list_select_related = ["section"]
     search_fields = ["title"]  # replaced by the normalised search in get_search_results
@@ -45,6 +48,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["publish", "unpublish", "exclude_selected", "include_selected"]
     readonly_fields = ["updated_at"]
+    shown_published_at = display.moment(Article, "published_at")
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         # Say what is accepted instead of Django's generic "not an image" (articles.images).
@@ -72,12 +76,12 @@ class ArticleAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("قراءات 24 ساعة"), ordering="_reads_24h")
-    def reads_24h(self, obj: Article) -> int:
-        return obj._reads_24h  # type: ignore[attr-defined]
+    def reads_24h(self, obj: Article) -> str:
+        return grouped(obj._reads_24h)  # type: ignore[attr-defined]
 
     @admin.display(description=_("قراءات 7 أيام"), ordering="_reads_7d")
-    def reads_7d(self, obj: Article) -> int:
-        return obj._reads_7d  # type: ignore[attr-defined]
+    def reads_7d(self, obj: Article) -> str:
+        return grouped(obj._reads_7d)  # type: ignore[attr-defined]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Article], search_term: str):  # type: ignore[no-untyped-def]
         if not search_term.strip():

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config import admin_display as display
 from config.dates import digits
 
 from ..delivery import controls, reports
@@ -96,14 +97,20 @@ class DeliveryAdmin(admin.ModelAdmin):
         "digest",
         "subscriber_email",
         "status",
-        "batch",
-        "attempts",
-        "sent_at",
-        "delivered_at",
-        "opened_at",
-        "bounced_at",
+        "shown_batch",
+        "shown_attempts",
+        "shown_sent_at",
+        "shown_delivered_at",
+        "shown_opened_at",
+        "shown_bounced_at",
         "error",
     ]
+    shown_batch = display.number(Delivery, "batch")
+    shown_attempts = display.number(Delivery, "attempts")
+    shown_sent_at = display.moment(Delivery, "sent_at")
+    shown_delivered_at = display.moment(Delivery, "delivered_at")
+    shown_opened_at = display.moment(Delivery, "opened_at")
+    shown_bounced_at = display.moment(Delivery, "bounced_at")
     list_filter = ["status", "digest"]
     search_fields = ["=subscriber__email"]
     raw_id_fields = ["digest", "subscriber"]

@@ -24,6 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from config import admin_display as display
 from config.dates import format_date
 
 from ..delivery import controls
@@ -31,7 +32,7 @@ from ..editions import compose, curation, schedule, waves
 from ..editions.state import EDITABLE_STATUSES, DigestError
 from ..email import render
 from ..models import Digest, Frequency
-from . import display, segment_preview
+from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
 from .digest_progress import EditionProgressViews

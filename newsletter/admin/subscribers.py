@@ -33,6 +33,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
+from config import admin_display as display
 
 from ..models import Subscriber, Suppression
 from ..subscribers import csv_io, privacy
@@ -98,7 +99,7 @@ def _stream_csv(queryset: QuerySet[Subscriber] | None, filename: str) -> Streami
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ("email", "status", "frequency", "language", "source", "created_at", "confirmed_at")
+    list_display = ("email", "status", "frequency", "language", "source", "shown_created_at", "shown_confirmed_at")
     list_filter = ("status", "frequency", TopicFilter, "source", "language")
     search_fields = ("email",)  # shows the box; get_search_results does the index-friendly lookup
     search_help_text = _("عنوان كامل (فيه @) للمطابقة التامة، أو بدايته للبحث بالبادئة.")
@@ -108,6 +109,8 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_per_page = 50
     ordering = ("-pk",)
     filter_horizontal = ("topics",)  # a handful of sections, never the subscriber table
+    shown_created_at = display.moment(Subscriber, "created_at")
+    shown_confirmed_at = display.moment(Subscriber, "confirmed_at")
     actions = ("export_csv", "erase_selected")
     readonly_fields = (
         "uuid",
@@ -307,7 +310,8 @@ class SubscriberAdmin(admin.ModelAdmin):
 class SuppressionAdmin(admin.ModelAdmin):
     """Read-only: entries are written by erase and by bounce/complaint tracking."""
 
-    list_display = ("short_hash", "reason", "created_at")
+    list_display = ("short_hash", "reason", "shown_created_at")
+    shown_created_at = display.moment(Suppression, "created_at")
     list_filter = ("reason",)
     search_fields = ("email_hash",)
     search_help_text = _("أدخل عنوان البريد كاملًا: يُبحث ببصمته لا بالعنوان.")

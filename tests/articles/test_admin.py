@@ -8,6 +8,7 @@ from django.test import Client
 
 from articles import reads
 from articles.models import Article, ArticleDailyStats, Tag
+from config import dates
 
 
 @pytest.fixture
@@ -58,8 +59,9 @@ def test_editor_can_curate_but_not_see_users_or_subscribers(editor_client: Clien
 
 @pytest.mark.django_db
 def test_changelist_reads_columns_search_and_query_count(
-    make_article, admin_client: Client, django_assert_max_num_queries
+    make_article, admin_client: Client, django_assert_max_num_queries, settings
 ) -> None:
+    settings.NUMERALS = ""  # Arabic-Indic digits in Arabic, as the email and the site
     articles = [make_article(f"إطلاق خبر {n}") for n in range(30)]
     today = reads.today()
     ArticleDailyStats.objects.create(article=articles[0], day=today, views=7, readers=5)
@@ -68,6 +70,12 @@ def test_changelist_reads_columns_search_and_query_count(
     with django_assert_max_num_queries(10):  # constant, whatever the page size
         response = admin_client.get("/admin/articles/article/")
     html = response.content.decode()
+    assert '<td class="field-reads_24h">٧</td>' in html and '<td class="field-reads_7d">١٨</td>' in html
+    # the publication time as the site writes it ("٣٠ نوفمبر ٢٠٢٦، ٠٧:٠٠"), not Django's "N j, Y, P"
+    published = dates.format_datetime(articles[0].published_at)
+    assert f'<td class="field-shown_published_at">{published}</td>' in html and "،" in published
+    settings.NUMERALS = "latin"
+    html = admin_client.get("/admin/articles/article/").content.decode()
     assert '<td class="field-reads_24h">7</td>' in html and '<td class="field-reads_7d">18</td>' in html
     response = admin_client.get("/admin/articles/article/", {"q": "اطلاق خبر 13"})
     assert response.context["cl"].result_count == 1

@@ -1,4 +1,4 @@
-"""Model values on the admin pages in the one numeral and date style (config.dates: NUMERALS,
+"""Model values on the admin pages (both apps') in the one numeral and date style (config.dates: NUMERALS,
 ARABIC_MONTHS), where Django's own display would show "ديسمبر 1, 2026, 7 ص" and Latin digits
 beside our "يومية ١ ديسمبر ٢٠٢٦". Each helper makes a ModelAdmin display method for one model
 field, labelled and sorted like the field, for `readonly_fields`, fieldsets and `list_display`."""
