@@ -36,6 +36,7 @@ def _views_since(day):  # type: ignore[no-untyped-def]
 
 
 @admin.register(Article)
+@display.shown(Article, "published_at")
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "section", "status", "shown_published_at", "reads_24h", "reads_7d", "exclude_from_digests"]
     list_filter = ["status", "section", "exclude_from_digests", ("published_at", admin.DateFieldListFilter)]
@@ -48,7 +49,6 @@ class ArticleAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["publish", "unpublish", "exclude_selected", "include_selected"]
     readonly_fields = ["updated_at"]
-    shown_published_at = display.moment(Article, "published_at")
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         # Say what is accepted instead of Django's generic "not an image" (articles.images).

@@ -91,6 +91,7 @@ DIGEST_SENDING_READONLY = [delivery_counts]
 
 
 @admin.register(Delivery)
+@display.shown(Delivery, "batch", "attempts", "sent_at", "delivered_at", "opened_at", "bounced_at")
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "id",
@@ -105,12 +106,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         "shown_bounced_at",
         "error",
     ]
-    shown_batch = display.number(Delivery, "batch")
-    shown_attempts = display.number(Delivery, "attempts")
-    shown_sent_at = display.moment(Delivery, "sent_at")
-    shown_delivered_at = display.moment(Delivery, "delivered_at")
-    shown_opened_at = display.moment(Delivery, "opened_at")
-    shown_bounced_at = display.moment(Delivery, "bounced_at")
     list_filter = ["status", "digest"]
     search_fields = ["=subscriber__email"]
     raw_id_fields = ["digest", "subscriber"]

@@ -58,7 +58,33 @@ class DigestForm(forms.ModelForm):
         return cleaned or {}
 
 
+# The edition's sending section (shown once it left draft/approved), all read-only.
+SENDING_FIELDS = [
+    "shown_sending_started_at",
+    "shown_sent_at",
+    "shown_audience_count",
+    "shown_sent_count",
+    "shown_failed_count",
+    "shown_unknown_count",
+    *DIGEST_SENDING_READONLY,
+]
+
+
 @admin.register(Digest)
+# Dates, times and counts in the email's numeral and date style (config.admin_display).
+@display.shown(
+    Digest,
+    "period_start",
+    "period_end",
+    "scheduled_for",
+    "approved_at",
+    "sending_started_at",
+    "sent_at",
+    "audience_count",
+    "sent_count",
+    "failed_count",
+    "unknown_count",
+)
 class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews, admin.ModelAdmin):
     form = DigestForm
     inlines = [DigestItemInline]
@@ -91,25 +117,8 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
         "shown_scheduled_for",
         "approved_by",
         "shown_approved_at",
-        "shown_sending_started_at",
-        "shown_sent_at",
-        "shown_audience_count",
-        "shown_sent_count",
-        "shown_failed_count",
-        "shown_unknown_count",
-        *DIGEST_SENDING_READONLY,
+        *SENDING_FIELDS,
     ]
-    # Dates, times and counts in the email's numeral and date style (newsletter.admin.display).
-    shown_period_start = display.moment(Digest, "period_start")
-    shown_period_end = display.moment(Digest, "period_end")
-    shown_scheduled_for = display.moment(Digest, "scheduled_for")
-    shown_approved_at = display.moment(Digest, "approved_at")
-    shown_sending_started_at = display.moment(Digest, "sending_started_at")
-    shown_sent_at = display.moment(Digest, "sent_at")
-    shown_audience_count = display.number(Digest, "audience_count")
-    shown_sent_count = display.number(Digest, "sent_count")
-    shown_failed_count = display.number(Digest, "failed_count")
-    shown_unknown_count = display.number(Digest, "unknown_count")
 
     def get_fieldsets(self, request: HttpRequest, obj: Digest | None = None) -> Any:
         fieldsets: list[tuple[Any, dict[str, Any]]] = [
@@ -133,17 +142,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
         fieldsets.append(
             (
                 _("الإرسال"),
-                {
-                    "fields": [
-                        "shown_sending_started_at",
-                        "shown_sent_at",
-                        "shown_audience_count",
-                        "shown_sent_count",
-                        "shown_failed_count",
-                        "shown_unknown_count",
-                        *DIGEST_SENDING_READONLY,
-                    ]
-                },
+                {"fields": SENDING_FIELDS},
             )
         )
         return fieldsets

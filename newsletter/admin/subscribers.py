@@ -98,6 +98,7 @@ def _stream_csv(queryset: QuerySet[Subscriber] | None, filename: str) -> Streami
 
 
 @admin.register(Subscriber)
+@display.shown(Subscriber, "created_at", "confirmed_at")
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = ("email", "status", "frequency", "language", "source", "shown_created_at", "shown_confirmed_at")
     list_filter = ("status", "frequency", TopicFilter, "source", "language")
@@ -109,8 +110,6 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_per_page = 50
     ordering = ("-pk",)
     filter_horizontal = ("topics",)  # a handful of sections, never the subscriber table
-    shown_created_at = display.moment(Subscriber, "created_at")
-    shown_confirmed_at = display.moment(Subscriber, "confirmed_at")
     actions = ("export_csv", "erase_selected")
     readonly_fields = (
         "uuid",
@@ -307,11 +306,11 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suppression)
+@display.shown(Suppression, "created_at")
 class SuppressionAdmin(admin.ModelAdmin):
     """Read-only: entries are written by erase and by bounce/complaint tracking."""
 
     list_display = ("short_hash", "reason", "shown_created_at")
-    shown_created_at = display.moment(Suppression, "created_at")
     list_filter = ("reason",)
     search_fields = ("email_hash",)
     search_help_text = _("أدخل عنوان البريد كاملًا: يُبحث ببصمته لا بالعنوان.")

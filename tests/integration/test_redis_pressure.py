@@ -28,9 +28,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from config.celery import app
 from config.devrun import redis_server_binary
-from config.redis_client import reset_redis
 from newsletter.delivery import dispatch, reports, sweeper
 from newsletter.models import Delivery, Digest
 from tests.requirements import require
@@ -40,9 +38,10 @@ from .helpers import make_digest, make_subscribers
 from .test_faults import (
     PrivateRedis,
     _free_port,
-    _reset_producer_pools,
     assert_each_accepted_once,
+    forget_redis,
     sweep_until_finished,
+    use_redis,
 )
 
 pytestmark = pytest.mark.integration
@@ -144,16 +143,11 @@ def pressured_redis(settings, tmp_path) -> Iterator[PressuredRedis]:
     server.start()
     try:
         # This process (dispatch, sweep) uses it too; set before the `broker` fixture runs.
-        settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
-        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
-        app.conf.broker_url = server.url
-        _reset_producer_pools()
-        reset_redis()
+        use_redis(settings, server.url)
         yield server
     finally:
         server.stop()  # by its pid, also when the test failed
-        _reset_producer_pools()
-        reset_redis()
+        forget_redis()
 
 
 def sweep_until(condition: Callable[[], bool], *, timeout: float, what: str, workers: list[Worker]) -> int:
