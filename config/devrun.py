@@ -114,6 +114,35 @@ def describe_services(private_redis: bool) -> list[str]:
     return [f"database: {redacted(database)}", f"redis:    {redacted(redis_url)} ({redis_note})"]
 
 
+DEFAULT_ADDR = "127.0.0.1:8000"
+
+
+def run_address() -> tuple[str, int]:
+    """(host, port) of the web server: RUN_ADDR, default 127.0.0.1:8000."""
+    addr = os.environ.get("RUN_ADDR", DEFAULT_ADDR)
+    host, _, port = addr.rpartition(":")
+    if not host or not port.isdigit():
+        sys.exit(f"RUN_ADDR={addr!r} is not host:port (for example RUN_ADDR=127.0.0.1:8001)")
+    return host.strip("[]"), int(port)
+
+
+def address_taken_message(host: str, port: int) -> str | None:
+    """Why the web server cannot listen at host:port (something answers there already), or None.
+    Said before migrating, so a second `make run` stops at once instead of serving nothing."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            # As the dev server does: connections of a run just stopped (TIME_WAIT) do not count.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as error:
+        return (
+            f"cannot listen at {host}:{port} ({error.strerror or error}): another program (an earlier "
+            f"`make run`?) uses it. Stop it, or choose another address: RUN_ADDR=127.0.0.1:{port + 1} make run"
+        )
+    return None
+
+
 def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 10) -> None:
     for process in processes:
         if process.poll() is None:
@@ -132,6 +161,11 @@ def manage(*args: str) -> None:
 
 
 def run() -> int:
+    host, port = run_address()
+    taken = address_taken_message(host, port)
+    if taken:
+        log(taken)
+        return 1
     redis_process = ensure_redis()
     for line in describe_services(private_redis=redis_process is not None):
         log(line)
@@ -147,7 +181,7 @@ def run() -> int:
     try:
         manage("migrate", "--no-input")
         manage("seed_demo")
-        addr = os.environ.get("RUN_ADDR", "127.0.0.1:8000")
+        addr = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         celery = [PYTHON, "-m", "celery", "-A", "config"]
         children.append(subprocess.Popen([PYTHON, "manage.py", "runserver", "--noreload", addr], cwd=BASE_DIR))
         children.append(

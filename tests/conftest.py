@@ -11,11 +11,31 @@ import email.policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 
 from config.redis_client import get_redis, reset_redis
+from tests import clock
 from tests.requirements import under_ci
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock.start_session_clock()  # TEST_NOW: the whole session at another moment (tests/clock.py)
+    # Under CI the property tests draw the same examples every run (a fixed seed per test, no
+    # example database): a red run is reproducible, never a dice roll. Locally they explore.
+    hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+    if under_ci():
+        hypothesis.settings.load_profile("ci")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop_session_clock()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    moment = clock.session_moment()
+    return f"clock: {'TEST_NOW=' + moment.isoformat() + ' (ticking)' if moment else 'real'}"
 
 
 @pytest.hookimpl(hookwrapper=True)

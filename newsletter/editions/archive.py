@@ -11,7 +11,7 @@ from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -47,13 +47,15 @@ def archive_list(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletter/archive/list.html", {"page_obj": page_obj, "editions": editions})
 
 
-def archive_detail(request: HttpRequest, frequency: str, year: int, month: int, day: int) -> HttpResponse:
+def archive_detail(request: HttpRequest, frequency: str, day: str) -> HttpResponse:
     if frequency not in Frequency.values:
         raise Http404
     try:
-        edition_date = date(year, month, day)
+        edition_date = date(*(int(part) for part in day.split("-")))
     except ValueError as exc:
         raise Http404 from exc
+    if day != edition_date.isoformat():  # 2026-12-3, as emailed before dates were zero-padded
+        return redirect("archive:detail", frequency=frequency, day=edition_date, permanent=True)
     digest = public_editions().filter(frequency=frequency, edition_date=edition_date).first()
     if digest is None:
         raise Http404

@@ -209,17 +209,7 @@ def build_stories(
 
 
 def archive_url(digest: Digest) -> str:
-    return absolute_url(
-        reverse(
-            "archive:detail",
-            kwargs={
-                "frequency": digest.frequency,
-                "year": digest.edition_date.year,
-                "month": digest.edition_date.month,
-                "day": digest.edition_date.day,
-            },
-        )
-    )
+    return absolute_url(reverse("archive:detail", kwargs={"frequency": digest.frequency, "day": digest.edition_date}))
 
 
 def digest_context(

@@ -8,6 +8,7 @@ an address is already known.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
 from django import forms
@@ -22,6 +23,9 @@ from config.dates import digits
 
 from ..models import Frequency, Language, Subscriber
 from .addresses import MAX_EMAIL_LENGTH, InvalidEmail, normalise_email
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Sources a browser may claim; "import" and "admin" are set by the server only.
 PUBLIC_SOURCES = (Subscriber.Source.FORM, Subscriber.Source.ARTICLE_BOX, Subscriber.Source.EMBED)
@@ -65,6 +69,19 @@ class TimeZoneField(forms.ChoiceField):
         return zones.canonical(super().to_python(value))
 
 
+class HoneypotField(forms.CharField):
+    """Takes whatever a bot types, NUL characters and any length included: a filled honeypot must
+    get the answer a real signup gets (and nothing stored), never a 400 that tells the bot which
+    field gave it away. The value is only tested for being non-empty, never stored."""
+
+    def __init__(self, *, label: StrOrPromise) -> None:
+        super().__init__(required=False, strip=False, label=label)
+        self.validators = []  # no ProhibitNullCharactersValidator, no length limit
+
+    def to_python(self, value: object) -> str:
+        return "" if value in self.empty_values else str(value)
+
+
 class SignupForm(forms.Form):
     email = forms.CharField(
         label=_("البريد الإلكتروني"),
@@ -85,7 +102,7 @@ class SignupForm(forms.Form):
     # site's TIME_ZONE. A name we do not know is treated as blank (the reader cannot see it).
     time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field.
-    website = forms.CharField(required=False, max_length=200, label=_("اترك هذا الحقل فارغًا"))
+    website = HoneypotField(label=_("اترك هذا الحقل فارغًا"))
     source = forms.ChoiceField(
         choices=[(value, value) for value in PUBLIC_SOURCES],
         required=False,

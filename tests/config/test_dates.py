@@ -95,9 +95,9 @@ def test_email_site_and_admin_show_the_same_date(settings, numerals, months, exp
     at = datetime(2026, 11, 30, 10, 0, tzinfo=BAGHDAD)
     story = article("خبر اليوم عن الأحداث", readers=500, at=at)
     ranked_articles(4, at=at)
-    digest = compose.compose(frequency="daily")
-    digest.edition_date = date(2026, 11, 30)
-    digest.save(update_fields=["edition_date"])
+    # The edition of that day, composed then (not from the real clock's last 24 hours: issue 21).
+    digest = compose.compose(frequency="daily", now=at)
+    assert digest.edition_date == date(2026, 11, 30) and digest.items.count() == 5
 
     email = render_digest(digest, Segment(language="ar"))
     dateline = re.search(r'<p class="muted"[^>]*>([^<]*)</p>', email.html).group(1)
@@ -120,10 +120,10 @@ def test_email_site_and_admin_show_the_same_date(settings, numerals, months, exp
 @pytest.mark.django_db
 def test_hijri_date_beside_the_gregorian_one_only_when_asked(settings) -> None:
     settings.NUMERALS = ""
-    ranked_articles(4)
-    digest = compose.compose(frequency="daily")
-    digest.edition_date = date(2026, 11, 30)
-    digest.save(update_fields=["edition_date"])
+    at = datetime(2026, 11, 30, 10, 0, tzinfo=BAGHDAD)
+    ranked_articles(4, at=at)
+    digest = compose.compose(frequency="daily", now=at)
+    assert digest.edition_date == date(2026, 11, 30)
     settings.DIGEST_HIJRI_DATE = False
     assert "هـ" not in render_digest(digest, Segment(language="ar")).html
     settings.DIGEST_HIJRI_DATE = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.text import slugify
@@ -75,3 +76,11 @@ def subscriber(
     if topics:
         sub.topics.set(topics)
     return sub
+
+
+def local_seven(zone: str, ticks: list[datetime]) -> tuple[datetime, int]:
+    """The hourly tick at which `zone`'s clock shows 07:00, and the zone's UTC offset then (in
+    minutes east), from the time zone database: a test written in winter must not assume London
+    at +00:00 or Casablanca at +01:00 (summer time, Ramadan)."""
+    [tick] = [t for t in ticks if t.astimezone(ZoneInfo(zone)).hour == 7]
+    return tick, int(tick.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() // 60)

@@ -3,6 +3,9 @@ signup link instead of per-recipient links, a paginated list and an RSS feed."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
 
@@ -14,9 +17,9 @@ from tests.newsletter.digest_helpers import article, ranked_articles
 pytestmark = pytest.mark.django_db
 
 
-def sent_edition() -> Digest:
-    ranked_articles(4)
-    digest = compose.compose(frequency="daily")
+def sent_edition(*, now: datetime | None = None) -> Digest:
+    ranked_articles(4, at=now)
+    digest = compose.compose(frequency="daily", now=now)
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
     digest.refresh_from_db()
     return digest
@@ -32,6 +35,16 @@ def test_edition_page_shows_stories_rtl_with_signup_link(client) -> None:
         assert item.article.title in html
     assert reverse("newsletter:signup") in html
     assert "[[" not in html and "unsubscribe" not in html
+
+
+def test_edition_address_carries_the_iso_date_and_old_unpadded_links_still_open_it(client) -> None:
+    # The first nine days of a month: the address read /archive/daily/2027-01-5/ (issue 21).
+    digest = sent_edition(now=datetime(2027, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Baghdad")))
+    assert archive_url(digest) == "http://testserver/archive/daily/2027-01-05/"
+    assert client.get("/archive/daily/2027-01-05/").status_code == 200
+    old = client.get("/archive/daily/2027-1-5/")
+    assert (old.status_code, old["Location"]) == (301, "/archive/daily/2027-01-05/")
+    assert client.get("/archive/daily/2027-1-32/").status_code == 404
 
 
 def test_unsent_edition_is_not_public(client) -> None:

@@ -198,8 +198,13 @@ def test_scheduled_run_too_few_sends_none(outbox, django_capture_on_commit_callb
 
 
 @pytest.mark.django_db
-def test_require_approval_waits_then_approval_releases(outbox, django_capture_on_commit_callbacks, settings) -> None:
+def test_require_approval_waits_then_approval_releases(
+    outbox, django_capture_on_commit_callbacks, settings, time_machine
+) -> None:
     settings.DIGEST_REQUIRE_APPROVAL = True
+    # Approved later the same morning: release_if_due sends today's edition only (issue 21: at
+    # 00:30 the waiting edition is yesterday's, and the next run's edition is the one to approve).
+    time_machine.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Baghdad")))
     ranked_articles(4)
     subscriber("a@example.com")
     with django_capture_on_commit_callbacks(execute=True):

@@ -132,6 +132,16 @@ def test_response_identical_for_new_pending_active_unsubscribed(client, django_c
     assert not Subscriber.objects.filter(email="bot@example.com").exists()
 
 
+@pytest.mark.parametrize("website", ["\x00", "x" * 500])
+def test_a_honeypot_filled_with_anything_is_answered_like_a_signup(client, django_capture_on_commit_callbacks, website):
+    # Hypothesis found website="\x00" (issue 21): the field's NUL-character check answered 400,
+    # which tells a bot which field gave it away. Every honeypot value gets the real answer.
+    real = post_signup(client, django_capture_on_commit_callbacks, "real@example.com")
+    bot = post_signup(client, django_capture_on_commit_callbacks, "bot@example.com", website=website)
+    assert (bot.status_code, masked(bot.content)) == (200, masked(real.content))
+    assert not Subscriber.objects.filter(email="bot@example.com").exists()
+
+
 def test_outcomes_per_status(outbox, django_capture_on_commit_callbacks):
     Subscriber.objects.create(email="active@example.com", status=Subscriber.Status.ACTIVE)
     gone = Subscriber.objects.create(email="gone@example.com", status=Subscriber.Status.UNSUBSCRIBED)
