@@ -53,6 +53,11 @@ def test_status_updates_are_hot_on_postgresql() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'newsletter_delivery'")
         assert "fillfactor=75" in (cursor.fetchone()[0] or [])
+    with connection.cursor() as cursor:
+        # Fresh pages (undone at the end of the test's transaction): whether 40 new row versions
+        # fit beside 20 rows depends on how full the page they land on already is, which the
+        # earlier tests' rolled-back rows decided (autovacuum is off here): 28 of 40 once (issue 21).
+        cursor.execute("TRUNCATE newsletter_delivery, newsletter_deliveryevent")
     digest = make_digest()
     make_subscribers(20)
     dispatch.dispatch(digest_id=digest.id, enqueue=False)
