@@ -76,6 +76,48 @@ def _filter_ids(queryset: QuerySet[Article], ids: list[int]) -> list[int]:
     return list(queryset.values_list("id", flat=True).order_by())
 
 
+def readers_in_window(start: datetime, end: datetime, article_ids: Iterable[int]) -> dict[int, int]:
+    """Distinct readers of these articles over the window, counted as `most_read` counts them:
+    days Redis still holds live from Redis (what readers did a minute ago, before any roll-up),
+    older days from ArticleDailyStats. For the editor's story rows: the figure beside a story is
+    the one its place in the ranking came from. Two Redis round trips and one query."""
+    ids = list(dict.fromkeys(article_ids))
+    if not ids or end <= start:
+        return dict.fromkeys(ids, 0)
+    days = window_days(start, end)
+    oldest_retained = reads.today() - timedelta(days=settings.READS_RETENTION_DAYS - 1)
+    recent = [day for day in days if day >= oldest_retained]
+    client = get_redis()
+    pipe = client.pipeline(transaction=False)
+    for day in recent:
+        pipe.exists(reads.views_key(day))
+        pipe.hmget(reads.offsets_key(day), ids)
+    replies = pipe.execute() if recent else []
+    redis_days = [day for index, day in enumerate(recent) if replies[2 * index]]
+    readers = dict.fromkeys(ids, 0)
+    for index, day in enumerate(recent):
+        if day in redis_days:
+            for article_id, offset in zip(ids, replies[2 * index + 1], strict=True):
+                readers[article_id] += int(offset or 0)
+    if redis_days:
+        pipe = client.pipeline(transaction=False)
+        for article_id in ids:
+            pipe.pfcount(*[reads.readers_key(day, article_id) for day in redis_days])
+        for article_id, union in zip(ids, pipe.execute(), strict=True):
+            readers[article_id] += int(union)
+    db_days = [day for day in days if day not in redis_days]
+    if db_days:
+        rows = (
+            ArticleDailyStats.objects.filter(article_id__in=ids, day__in=db_days)
+            .values_list("article_id")
+            .annotate(total=Sum("readers"))
+            .order_by()
+        )
+        for article_id, total in rows:
+            readers[article_id] += total or 0
+    return readers
+
+
 def most_read(
     start: datetime,
     end: datetime,

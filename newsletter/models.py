@@ -2,9 +2,9 @@
 
 State changes happen in the service modules (subscriptions, digests, sending, tracking) as
 atomic conditional updates; the constraints here are the last line of defence:
-one subscriber per address, one edition per (frequency, date) and one wave of it per UTC offset,
-one delivery per (edition, subscriber), one edition per (subscriber, frequency, local date) across
-waves (Receipt), one stored event per ESP event id.
+one subscriber per address, one edition per (frequency, date, number) and one wave of a day's
+edition per UTC offset, one delivery per (edition, subscriber), one scheduled edition per
+(subscriber, frequency, local date) across waves (Receipt), one stored event per ESP event id.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.dates import format_date
+from config.dates import digits, format_date
 
 
 class Frequency(models.TextChoices):
@@ -140,6 +140,10 @@ class Digest(models.Model):
 
     frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices)
     edition_date = models.DateField(_("تاريخ العدد"))
+    # 1: the day's scheduled edition. An edition an editor sends before its date (send now,
+    # schedule at) takes the day it is sent on, as the next number of that day when the day's
+    # own edition went out already (newsletter.editions.schedule.date_for_sending).
+    number = models.PositiveSmallIntegerField(_("رقم العدد في اليوم"), default=1)
     period_start = models.DateTimeField(_("بداية الفترة"))
     period_end = models.DateTimeField(_("نهاية الفترة"))
     status = models.CharField(_("الحالة"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -185,7 +189,7 @@ class Digest(models.Model):
         verbose_name_plural = _("أعداد النشرة")
         constraints = [
             models.UniqueConstraint(
-                fields=["frequency", "edition_date"],
+                fields=["frequency", "edition_date", "number"],
                 condition=models.Q(utc_offset__isnull=True),
                 name="digest_one_per_period",
             ),
@@ -197,7 +201,10 @@ class Digest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_frequency_display()} {format_date(self.edition_date, with_weekday=False)}"
+        name = f"{self.get_frequency_display()} {format_date(self.edition_date, with_weekday=False)}"
+        if self.number > 1:
+            name = _("%(edition)s (العدد %(number)s)") % {"edition": name, "number": digits(self.number)}
+        return name
 
 
 class DigestItem(models.Model):
@@ -212,7 +219,11 @@ class DigestItem(models.Model):
     pinned = models.BooleanField(_("مثبّت"), default=False)
     # A pinned story goes to the topic segments whose sections include it; with this set, to
     # every segment (newsletter.editions.segments).
-    for_everyone = models.BooleanField(_("للجميع"), default=False)
+    for_everyone = models.BooleanField(
+        _("مثبّتة للجميع"),
+        default=False,
+        help_text=_("قصة مثبّتة تصل عادةً قرّاءَ قسمها فقط؛ مع هذا الخيار تصل كل الشرائح."),
+    )
     removed = models.BooleanField(_("محذوف"), default=False)
 
     class Meta:

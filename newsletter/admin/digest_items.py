@@ -33,7 +33,7 @@ from . import row_widgets
 class DigestItemForm(forms.ModelForm):
     class Meta:
         model = DigestItem
-        fields = ["article", "position", "pinned", "removed"]
+        fields = ["article", "position", "pinned", "for_everyone", "removed"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -44,6 +44,9 @@ class DigestItemForm(forms.ModelForm):
             self.fields["article"].disabled = True
         if "position" in self.fields:
             self.fields["position"].widget.attrs.update({"class": "digest-position", "min": 0, "style": "width:4em"})
+            if self.instance.pk and self.instance.removed:
+                # A removed story has no place in the edition: no number that a kept row also shows.
+                self.fields["position"].widget = row_widgets.FixedValueInput(attrs={"class": "digest-position"})
 
 
 class DigestItemFormSet(forms.BaseInlineFormSet):
@@ -65,7 +68,7 @@ class DigestItemInline(admin.TabularInline):
     # No blank row rendered: adding a story needs the article search (a script) anyway, and the
     # "add another" link renders the empty row from its template.
     extra = 0
-    fields = ["story", "article", "position", "pinned", "removed"]
+    fields = ["story", "article", "position", "pinned", "for_everyone", "removed"]
     readonly_fields = ["story"]
     autocomplete_fields = ["article"]
     ordering = ["removed", "position", "id"]
@@ -120,11 +123,18 @@ class DigestItemInline(admin.TabularInline):
         if fact.in_previous:
             css = "color:#8a6d00" if obj.pinned else "color:#ba2121;font-weight:bold"
             repeat = format_html(' · <span class="digest-repeat" style="{}">{}</span>', css, _("في العدد السابق"))
+        title = format_html('<strong class="digest-title">{}</strong>', article.title)
+        if obj.removed:
+            title = format_html(
+                '<del class="digest-title">{}</del> <strong class="digest-removed-mark">{}</strong>',
+                article.title,
+                _("محذوفة: لن تُرسل"),
+            )
         return format_html(
             '<span class="digest-handle" aria-hidden="true" style="cursor:move;float:right;margin-left:6px">⠿</span>'
-            '{}<strong class="digest-title">{}</strong><br><small>{} · {}{}</small>',
+            "{}{}<br><small>{} · {}{}</small>",
             thumbnail,
-            article.title,
+            title,
             article.section.name if article.section is not None else _("بلا قسم"),
             _("القرّاء في فترة العدد: %(readers)s") % {"readers": grouped(fact.readers)},
             repeat,

@@ -9,7 +9,8 @@ Views are thin: each validates a form and calls one service; DigestError becomes
 from __future__ import annotations
 
 import re
-from datetime import time
+from collections.abc import Sequence
+from datetime import datetime, time
 from typing import Any
 
 from django import forms
@@ -23,12 +24,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from articles.models import Section
 from config import zones
-from config.dates import format_datetime
+from config.dates import digits, format_date, format_datetime, grouped
 
-from ..editions import audience, schedule, timetable
+from ..editions import audience, schedule, segments, timetable
 from ..editions.state import EDITABLE_STATUSES, DigestError
 from ..email import message
+from ..email.render import Segment
 from ..models import Digest, Frequency, Language
 
 MAX_TEST_ADDRESSES = 10
@@ -49,7 +52,26 @@ class TestSendForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr", "cols": 40}),
         help_text=_("حتى %(n)d عناوين، يفصل بينها سطر جديد أو فاصلة.") % {"n": MAX_TEST_ADDRESSES},
     )
-    language = forms.ChoiceField(label=_("اللغة"), choices=Language.choices, initial=settings.LANGUAGE_CODE)
+    # Not posted (an older page): the site's language with every section, as tests always were.
+    segment = forms.ChoiceField(label=_("الشريحة"), initial=f"{settings.LANGUAGE_CODE}:", required=False)
+
+    def __init__(self, *args: Any, frequency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.frequency = frequency
+        self.segments = test_segments()
+        segment = self.fields["segment"]
+        assert isinstance(segment, forms.ChoiceField)
+        segment.choices = [
+            *((key, label) for key, (_segment, label) in self.segments.items()),
+            (EVERY_SEGMENT, _("كل شرائح الجمهور (رسالة لكل شريحة)")),
+        ]
+
+    def chosen(self) -> list[tuple[Segment, str]]:
+        """The segments to send a test of, with their names (the form is valid)."""
+        key = self.cleaned_data.get("segment") or f"{settings.LANGUAGE_CODE}:"
+        if key == EVERY_SEGMENT:
+            return audience_segments(frequency=self.frequency)[:MAX_TEST_SEGMENTS] or list(self.segments.values())[:1]
+        return [self.segments[key]]
 
     def clean_addresses(self) -> list[str]:
         found = [a for a in re.split(r"[\s,;،]+", self.cleaned_data["addresses"]) if a]
@@ -69,6 +91,52 @@ class TestSendForm(forms.Form):
         if invalid:
             raise ValidationError(_("عناوين غير صالحة: %(list)s") % {"list": "، ".join(invalid)})
         return addresses
+
+
+EVERY_SEGMENT = "every"
+# "Every segment" sends one message per segment to each address: the largest segments first.
+MAX_TEST_SEGMENTS = 10
+
+
+def segment_key(segment: Segment) -> str:
+    return f"{segment.language}:{','.join(str(pk) for pk in segment.section_ids)}"
+
+
+def segment_label(*, language: str, section_names: Sequence[str]) -> str:
+    """ "العربية — رياضة، اقتصاد" / "English — كل الأقسام", as the send page lists segments."""
+    topics = "، ".join(section_names) if section_names else str(_("كل الأقسام"))
+    return f"{Language(language).label} — {topics}"
+
+
+def _languages() -> list[str]:
+    return [settings.LANGUAGE_CODE, *(code for code in Language.values if code != settings.LANGUAGE_CODE)]
+
+
+def test_segments() -> dict[str, tuple[Segment, str]]:
+    """The segments an editor may pick for a test without counting the audience (the edition
+    page stays one cheap read at a million subscribers): each language with every section, and
+    each language with one section."""
+    found: dict[str, tuple[Segment, str]] = {}
+    sections = list(Section.objects.order_by("position", "name").values_list("pk", "name"))
+    for language in _languages():
+        segment = Segment(language=language)
+        found[segment_key(segment)] = (segment, segment_label(language=language, section_names=()))
+        for pk, name in sections:
+            segment = Segment(language=language, section_ids=(pk,))
+            found[segment_key(segment)] = (segment, segment_label(language=language, section_names=(name,)))
+    return found
+
+
+def audience_segments(*, frequency: str) -> list[tuple[Segment, str]]:
+    """Every segment the frequency's audience has (newsletter.editions.audience), largest first,
+    with its subscriber count: what "every segment" sends a test of."""
+    return [
+        (
+            Segment(language=group.language, section_ids=group.section_ids),
+            f"{segment_label(language=group.language, section_names=group.section_names)} ({grouped(group.count)})",
+        )
+        for group in audience.audience_by_segment(frequency=frequency)
+    ]
 
 
 class SendForm(forms.Form):
@@ -102,6 +170,30 @@ class ScheduleForm(forms.Form):
             "weekly_day": weekly.weekday if weekly.weekday is not None else 5,
             "weekly_time": time(weekly.hour, weekly.minute),
         }
+
+
+def sending_note(digest: Digest, *, now: datetime | None = None) -> str | None:
+    """Which edition the page's buttons act on, said plainly (issue 22): an edition sent before
+    its day goes out dated today (newsletter.editions.schedule.date_for_sending), and the edition
+    of its run is then composed afresh at that run."""
+    if digest.status not in EDITABLE_STATUSES or digest.utc_offset is not None:
+        return None
+    now = now or timezone.now()
+    day, number = schedule.sending_day(digest, now=now)
+    own = str(digest)
+    run = format_datetime(digest.scheduled_for, with_weekday=True) if digest.scheduled_for else ""
+    if (day, number) == (digest.edition_date, digest.number):
+        return _("تعمل أزرار هذه الصفحة على عدد %(edition)s، ويُرسل في موعده %(run)s ما لم ترسله قبله.") % {
+            "edition": own,
+            "run": run or _("الذي يحدده المحرر"),
+        }
+    sent_as = format_date(day)
+    if number > 1:
+        sent_as = _("%(day)s (العدد %(number)s لهذا اليوم)") % {"day": sent_as, "number": digits(number)}
+    return _(
+        "هذا عدد %(edition)s المقرر في %(run)s. «أرسل الآن» يرسله اليوم عددًا بتاريخ %(today)s، "
+        "ثم يُركَّب عدد %(edition)s من جديد في موعده بقصص غير التي أُرسلت."
+    ) % {"edition": own, "run": run, "today": sent_as}
 
 
 class EditionSendingViews(admin.ModelAdmin):
@@ -153,32 +245,43 @@ class EditionSendingViews(admin.ModelAdmin):
             "total": sum(s.count for s in segments),
             "form": form,
             "stories": len(schedule.curation.active_items(digest)),
+            "sending_note": sending_note(digest),
         }
         return TemplateResponse(request, "admin/newsletter/digest/send.html", context)
 
     def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A test of the edition as one segment (or each segment) of the audience receives it."""
         digest = self._get(request, pk, change=False)
-        form = TestSendForm(request.POST)
+        form = TestSendForm(request.POST, frequency=digest.frequency)
         if not form.is_valid():
-            for error in [*form.errors.get("addresses", []), *form.errors.get("language", [])]:
+            for error in [*form.errors.get("addresses", []), *form.errors.get("segment", [])]:
                 self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(self._change_url(digest))
         addresses = form.cleaned_data["addresses"]
-        sent = 0
-        for address in addresses:
-            test = message.test_message(digest, to=address, language=form.cleaned_data["language"])
-            if test is None:
-                self.message_user(
-                    request,
-                    _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)d): لا شيء يُرسل.")
-                    % {"minimum": settings.DIGEST_MIN_STORIES},
-                    messages.ERROR,
-                )
-                return HttpResponseRedirect(self._change_url(digest))
-            sent += test.send()
-        self.message_user(
-            request, _("أُرسلت نسخة تجريبية إلى %(email)s.") % {"email": "، ".join(addresses)}, messages.SUCCESS
-        )
+        stories = segments.EditionStories(digest)  # shared by every segment of the test
+        sent, too_few = [], []
+        for segment, label in form.chosen():
+            rendered = segments.preview(stories, segment)
+            if rendered is None:
+                too_few.append(label)
+                continue
+            for address in addresses:
+                message.test_message(rendered, to=address, label=label).send()
+            sent.append(label)
+        if too_few:
+            self.message_user(
+                request,
+                _("قصص هذه الشرائح أقل من الحد الأدنى (%(minimum)s)، فلم تُرسل: %(segments)s")
+                % {"minimum": digits(settings.DIGEST_MIN_STORIES), "segments": "؛ ".join(too_few)},
+                messages.ERROR,
+            )
+        if sent:
+            self.message_user(
+                request,
+                _("أُرسلت نسخة تجريبية إلى %(email)s: %(segments)s")
+                % {"email": "، ".join(addresses), "segments": "؛ ".join(sent)},
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(self._change_url(digest))
 
     def schedule_view(self, request: HttpRequest) -> HttpResponse:

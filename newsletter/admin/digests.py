@@ -36,7 +36,7 @@ from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_items import DigestItemInline
 from .digest_progress import EditionProgressViews
-from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm
+from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm, sending_note
 from .reports import DigestReportsMixin
 
 
@@ -222,9 +222,12 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             if rows is not None:
                 active = sorted((row for row in rows if not row.removed), key=lambda row: (row.position, row.pk))
                 digest.first_story_title = active[0].article.title if active else ""
-            context["test_form"] = TestSendForm(initial={"addresses": getattr(request.user, "email", "")})
+            context["test_form"] = TestSendForm(
+                initial={"addresses": getattr(request.user, "email", "")}, frequency=digest.frequency
+            )
             context["max_test_addresses"] = MAX_TEST_ADDRESSES
             context["waves"] = waves.waves_of(digest)
+            context["sending_note"] = sending_note(digest)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     # --- Saving: through newsletter.editions.curation ----------------------------------------
@@ -260,6 +263,10 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             elif data["pinned"] != item_form.initial.get("pinned", False):
                 pin = curation.pin if data["pinned"] else curation.unpin
                 pin(digest_id=digest_id, article_id=item.article_id)
+            if not data["removed"] and data.get("for_everyone", False) != item_form.initial.get("for_everyone", False):
+                curation.set_for_everyone(
+                    digest_id=digest_id, article_id=item.article_id, for_everyone=data.get("for_everyone", False)
+                )
             if not data["removed"]:
                 ordered.append((data.get("position") or 0, row, item.pk))
         curation.set_positions(digest_id=digest_id, item_ids=[pk for _, _, pk in sorted(ordered)])

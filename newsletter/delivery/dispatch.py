@@ -50,9 +50,17 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
     with transaction.atomic():
         if not state.apply(state.Transition.DISPATCH, digest_id=digest_id, sending_started_at=now):
             return DispatchResult(dispatched=False)
-        frequency, edition_date = Digest.objects.values_list("frequency", "edition_date").get(id=digest_id)
+        frequency, edition_date, number = Digest.objects.values_list("frequency", "edition_date", "number").get(
+            id=digest_id
+        )
         audience = _snapshot_audience(
-            digest_id=digest_id, frequency=frequency, edition_date=edition_date, size=size, now=now, zones=zones
+            digest_id=digest_id,
+            frequency=frequency,
+            edition_date=edition_date,
+            size=size,
+            now=now,
+            zones=zones,
+            receipts=number == 1,
         )
         Digest.objects.filter(id=digest_id).update(audience_count=audience)
         batches = list(range((audience + size - 1) // size))
@@ -65,7 +73,14 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
 
 
 def _snapshot_audience(
-    *, digest_id: int, frequency: str, edition_date: date, size: int, now: datetime, zones: Sequence[str] | None
+    *,
+    digest_id: int,
+    frequency: str,
+    edition_date: date,
+    size: int,
+    now: datetime,
+    zones: Sequence[str] | None,
+    receipts: bool = True,
 ) -> int:
     """Two INSERT ... SELECT statements: no subscriber rows travel through Python.
 
@@ -73,7 +88,11 @@ def _snapshot_audience(
     frequency, edition date): a subscriber whom another wave or send of this period already took
     gets none, and a concurrent snapshot waits on the unique index and then skips them. Then a
     Delivery per receipt of this edition; batch numbers come from ROW_NUMBER() in subscriber id
-    order, so each batch is `size` consecutive subscribers."""
+    order, so each batch is `size` consecutive subscribers.
+
+    Without `receipts` (a second edition of a day that an editor sent early, number above 1:
+    every reader gets it besides the day's own), one statement: a Delivery per active subscriber
+    of the frequency; (edition, subscriber) is unique, so still one each."""
     receipt, delivery, subscriber = Receipt._meta.db_table, Delivery._meta.db_table, Subscriber._meta.db_table
     params: list[Any] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]
     zone_filter = ""
@@ -83,7 +102,7 @@ def _snapshot_audience(
         else:
             zone_filter = f"AND s.time_zone IN ({', '.join(['%s'] * len(zones)) or 'NULL'})"
             params = [*params, *zones]
-    receipts = f"""
+    receipt_sql = f"""
         INSERT INTO {receipt} (digest_id, subscriber_id, frequency, edition_date)
         SELECT %s, s.id, %s, %s FROM {subscriber} s
         WHERE s.status = %s AND s.frequency = %s {zone_filter}
@@ -97,8 +116,19 @@ def _snapshot_audience(
         WHERE r.digest_id = %s
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
+    direct = f"""
+        INSERT INTO {delivery}
+            (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
+        SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY s.id) - 1) / %s, %s, 0, '', '', %s
+        FROM {subscriber} s
+        WHERE s.status = %s AND s.frequency = %s {zone_filter}
+        ON CONFLICT (digest_id, subscriber_id) DO NOTHING
+    """
     with connection.cursor() as cursor:
-        cursor.execute(receipts, params)
+        if not receipts:
+            cursor.execute(direct, [digest_id, size, D.QUEUED, now, *params[3:]])
+            return max(cursor.rowcount, 0)
+        cursor.execute(receipt_sql, params)
         cursor.execute(deliveries, [digest_id, size, D.QUEUED, now, digest_id])
         return max(cursor.rowcount, 0)
 

@@ -32,7 +32,7 @@ def public_editions() -> QuerySet[Digest]:
     curated_went_out = public.filter(pk=OuterRef("wave_of"))
     earlier_wave = public.filter(wave_of=OuterRef("wave_of"), utc_offset__gt=OuterRef("utc_offset"))
     return public.filter(Q(wave_of__isnull=True) | (~Exists(curated_went_out) & ~Exists(earlier_wave))).order_by(
-        "-edition_date", "frequency"
+        "-edition_date", "-number", "frequency"
     )
 
 
@@ -47,7 +47,7 @@ def archive_list(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletter/archive/list.html", {"page_obj": page_obj, "editions": editions})
 
 
-def archive_detail(request: HttpRequest, frequency: str, day: str) -> HttpResponse:
+def archive_detail(request: HttpRequest, frequency: str, day: str, number: int = 1) -> HttpResponse:
     if frequency not in Frequency.values:
         raise Http404
     try:
@@ -55,8 +55,9 @@ def archive_detail(request: HttpRequest, frequency: str, day: str) -> HttpRespon
     except ValueError as exc:
         raise Http404 from exc
     if day != edition_date.isoformat():  # 2026-12-3, as emailed before dates were zero-padded
-        return redirect("archive:detail", frequency=frequency, day=edition_date, permanent=True)
-    digest = public_editions().filter(frequency=frequency, edition_date=edition_date).first()
+        numbered = {"number": number} if number > 1 else {}
+        return redirect("archive:detail", frequency=frequency, day=edition_date, permanent=True, **numbered)
+    digest = public_editions().filter(frequency=frequency, edition_date=edition_date, number=number).first()
     if digest is None:
         raise Http404
     # The archive shows the edition as the Arabic, all-sections segment received it.

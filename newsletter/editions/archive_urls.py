@@ -28,4 +28,6 @@ urlpatterns = [
     path("", archive_views.archive_list, name="list"),
     path("feed/", archive_views.ArchiveFeed(), name="feed"),
     path("<str:frequency>/<edition_date:day>/", archive_views.archive_detail, name="detail"),
+    # A day's second edition (sent early by an editor): /archive/daily/2026-12-03/2/
+    path("<str:frequency>/<edition_date:day>/<int:number>/", archive_views.archive_detail, name="detail"),
 ]

@@ -2,9 +2,10 @@
 date), its window, and filling a draft's slots around the editor's pins and removals.
 
 Guarantees (each has a test in tests/newsletter/editions/test_digests.py):
-- One edition per (frequency, edition_date): the unique constraint `digest_one_per_period`; the
-  edition date is the local date (TIME_ZONE) of the run, the period the window ending at the run
-  (daily: last 24 hours, weekly: last 7 days).
+- One scheduled edition per (frequency, edition_date): the unique constraint
+  `digest_one_per_period` (with `number` 1); the edition date is the local date (TIME_ZONE) of the
+  run, the period the window ending at the run (daily: last 24 hours, weekly: last 7 days). An
+  edition an editor sends early takes the day it is sent on (editions.schedule.date_for_sending).
 - Composition only touches a `draft`: an approved edition is sent as the editor approved it, a
   sending/sent/cancelled/skipped one is never recomposed. Pinned items come first in the editor's
   order and survive recomposition; removed items (`DigestItem.removed`) and articles marked
@@ -96,6 +97,7 @@ def get_locked(
     digest, _created = Digest.objects.get_or_create(
         frequency=frequency,
         edition_date=edition_date,
+        number=1,  # the day's scheduled edition (an early send takes the next number of its day)
         utc_offset=None,  # the edition itself, not one of its waves
         defaults={"period_start": start, "period_end": end, "scheduled_for": scheduled_for},
     )

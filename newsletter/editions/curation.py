@@ -12,12 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from articles.models import Article, ArticleDailyStats
-from articles.ranking import window_days
+from articles.models import Article
+from articles.ranking import readers_in_window
 
 from ..models import Digest, DigestItem
 from . import history, state
@@ -45,6 +45,18 @@ def pin(*, digest_id: int, article_id: int) -> None:
     with transaction.atomic():
         digest = state.lock_editable(digest_id)
         DigestItem.objects.filter(pk=_item(digest, article_id).pk).update(pinned=True, removed=False)
+
+
+def set_for_everyone(*, digest_id: int, article_id: int, for_everyone: bool) -> None:
+    """A pin for every segment (`for_everyone`) or only for readers of the story's section.
+    Setting it pins the story: the choice only means something for a pinned story."""
+    with transaction.atomic():
+        digest = state.lock_editable(digest_id)
+        changes: dict[str, bool] = {"for_everyone": for_everyone}
+        if for_everyone:
+            changes.update(pinned=True, removed=False)
+        DigestItem.objects.filter(pk=_item(digest, article_id).pk).update(**changes)
+        Digest.objects.filter(pk=digest.pk).update(updated_at=timezone.now())
 
 
 def unpin(*, digest_id: int, article_id: int) -> None:
@@ -141,8 +153,9 @@ def unapprove(digest: Digest) -> bool:
 
 @dataclass(frozen=True)
 class StoryFacts:
-    """What the editor's story row shows besides the article: reads in the edition's window
-    (rolled-up daily statistics) and whether the story went out in the previous edition."""
+    """What the editor's story row shows besides the article: distinct readers in the edition's
+    window (live, as the ranking counts them) and whether the story went out in the previous
+    edition."""
 
     readers: int
     in_previous: bool
@@ -157,14 +170,9 @@ def story_facts(digest: Digest, *, items: Sequence[DigestItem] | None = None) ->
         if items is not None
         else list(digest.items.values_list("article_id", flat=True))
     )
-    days = window_days(digest.period_start, digest.period_end)
-    readers = dict(
-        ArticleDailyStats.objects.filter(article_id__in=article_ids, day__in=days)
-        .values("article_id")
-        .annotate(total=Sum("readers"))
-        .values_list("article_id", "total")
-        .order_by()
-    )
+    # Live, as the ranking counts them (Redis for the days it holds): right after `make run` the
+    # rows showed 0 until the first roll-up, five minutes later (issue 22).
+    readers = readers_in_window(digest.period_start, digest.period_end, article_ids)
     previous = history.previous_edition_articles(digest)
     return {pk: StoryFacts(readers=readers.get(pk) or 0, in_previous=pk in previous) for pk in article_ids}
 

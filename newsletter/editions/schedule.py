@@ -44,7 +44,9 @@ def next_slot(frequency: str, *, now: datetime | None = None) -> tuple[date, dat
     fired = previous_run(frequency, now=now)
     if fired is not None and timezone.localdate(fired) == timezone.localdate(now):
         status = (
-            Digest.objects.filter(frequency=frequency, edition_date=timezone.localdate(fired))
+            Digest.objects.filter(
+                frequency=frequency, edition_date=timezone.localdate(fired), number=1, utc_offset__isnull=True
+            )
             .values_list("status", flat=True)
             .first()
         )
@@ -95,6 +97,21 @@ def next_draft(frequency: str, *, now: datetime | None = None) -> Digest:
     return _compose_at(frequency, edition_date, run_at, now=now, skip_if_too_few=False)
 
 
+WENT_OUT_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT)
+
+
+def sent_today(frequency: str, *, now: datetime | None = None) -> Digest | None:
+    """An edition of `frequency` dated today that went out (or is going out), itself or in waves.
+    `send_digest` sends nothing more then: a cron retry or a second run never mails the list
+    twice in a day. (An editor may send a second edition deliberately, from the edition page.)"""
+    today = timezone.localdate(now or timezone.now())
+    return (
+        Digest.objects.filter(frequency=frequency, edition_date=today, status__in=WENT_OUT_STATUSES)
+        .order_by("-number", "utc_offset")
+        .first()
+    )
+
+
 def compose_next(frequency: str, *, now: datetime | None = None) -> Digest:
     """The next edition, composed for sending now (`send_digest`): marked skipped when too few."""
     frequency = Frequency(frequency)
@@ -140,10 +157,47 @@ def release(digest: Digest, *, now: datetime | None = None) -> RunOutcome:
         return RunOutcome(digest, RunResult.WAITING)
     if is_waiting_for_time(digest, now=now):
         return RunOutcome(digest, RunResult.SCHEDULED)
-    result = dispatch.dispatch(digest_id=digest.pk)
+    with transaction.atomic():
+        # Dated and dispatched under one row lock: of two clicks (or a click and the beat) the
+        # second waits here, then finds the edition sending and does nothing.
+        if date_for_sending(digest_id=digest.pk, now=now or timezone.now()):
+            result = dispatch.dispatch(digest_id=digest.pk)
+        else:
+            result = dispatch.DispatchResult(dispatched=False)
     digest.refresh_from_db()
     # Another run (a second beat, an editor's click) may have dispatched it meanwhile.
     return RunOutcome(digest, RunResult.DISPATCHED if result.dispatched else RunResult.ALREADY)
+
+
+def sending_day(digest: Digest, *, now: datetime) -> tuple[date, int]:
+    """(date, number) the edition goes out with when it is sent at `now` (see date_for_sending)."""
+    today = timezone.localdate(now)
+    if digest.utc_offset is not None or digest.edition_date == today:
+        return digest.edition_date, digest.number
+    taken = Digest.objects.filter(frequency=digest.frequency, edition_date=today, utc_offset__isnull=True).values_list(
+        "number", flat=True
+    )
+    return today, max(taken, default=0) + 1
+
+
+def date_for_sending(*, digest_id: int, now: datetime) -> bool:
+    """Lock the edition about to be dispatched and give it the day it is sent on. Call inside a
+    transaction; False when it is no longer draft or approved.
+
+    An edition goes out dated the newsroom's local day of its send: an editor who sends the
+    next edition early ("send now", "schedule at", `send_digest` on Thursday afternoon for
+    Friday's run) sends Thursday's edition, numbered after the editions Thursday already has
+    (none: 1, the day's own; after the 07:00 edition: 2). The edition of the run it was composed
+    for is then composed afresh at that run, leaving out what this one sent (editions.history),
+    so the schedule keeps its day. Scheduled runs send editions dated their own day: unchanged."""
+    digest = Digest.objects.select_for_update().filter(pk=digest_id).first()
+    if digest is None or digest.status not in state.EDITABLE_STATUSES:
+        return False
+    day, number = sending_day(digest, now=now)
+    if (day, number) != (digest.edition_date, digest.number):
+        Digest.objects.filter(pk=digest_id).update(edition_date=day, number=number, updated_at=now)
+        logger.info("digest %s sent on another day than its own: dated %s, number %s", digest_id, day, number)
+    return True
 
 
 def release_if_due(digest: Digest, *, now: datetime | None = None) -> RunOutcome | None:

@@ -5,7 +5,7 @@ List-Unsubscribe-Post), metadata for tracking and tags, for both ways of sending
   anymail's merge_data / merge_headers / merge_metadata (ESPs with a batch API).
 - `personal_message`: one message for one recipient, values already substituted (SMTP, the
   outbox, ESPs without batch merge).
-- `test_message`: the edition as a subscriber sees it, marked as a test, for an editor.
+- `test_message`: a segment's email as its subscribers see it, marked as a test, for an editor.
 
 Every digest carries a `List-Id` (RFC 2919) per frequency, so readers can filter it.
 Both give every recipient their own `List-Unsubscribe` URL and the same metadata keys
@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from ..models import Digest
-from .render import RenderedEmail, Segment, editor_links, merge, render_digest
+from .render import RenderedEmail
 
 LIST_UNSUBSCRIBE_POST = "List-Unsubscribe=One-Click"
 TEST_SUBJECT_PREFIX = "[تجربة] "
@@ -121,19 +121,12 @@ def personal_message(
     return message
 
 
-def editor_preview(digest: Digest, *, language: str) -> RenderedEmail | None:
-    """The edition as a subscriber of `language` sees it, with links to the public signup page."""
-    rendered = render_digest(digest, Segment(language=language))
-    return None if rendered is None else merge(rendered, editor_links())
-
-
-def test_message(digest: Digest, *, to: str, language: str = "ar") -> EmailMultiAlternatives | None:
-    """The edition as a subscriber would see it, marked as a test, for the editor's inbox."""
-    rendered = editor_preview(digest, language=language)
-    if rendered is None:
-        return None
+def test_message(rendered: RenderedEmail, *, to: str, label: str = "") -> EmailMultiAlternatives:
+    """A segment's email as its subscribers see it (`rendered` with the editor's links, from
+    newsletter.editions.segments.preview), marked as a test and named by its segment, for an
+    editor's inbox."""
     message = EmailMultiAlternatives(
-        subject=TEST_SUBJECT_PREFIX + rendered.subject,
+        subject=TEST_SUBJECT_PREFIX + (f"({label}) " if label else "") + rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],

@@ -132,7 +132,8 @@ def default_subject(digest: Digest, top_title: str, *, language: str) -> str:
 
 
 def campaign_name(digest: Digest) -> str:
-    return f"{digest.frequency}-{digest.edition_date:%Y-%m-%d}"
+    suffix = f"-{digest.number}" if digest.number > 1 else ""
+    return f"{digest.frequency}-{digest.edition_date:%Y-%m-%d}{suffix}"
 
 
 def general_items(digest: Digest) -> list[DigestItem]:
@@ -209,7 +210,10 @@ def build_stories(
 
 
 def archive_url(digest: Digest) -> str:
-    return absolute_url(reverse("archive:detail", kwargs={"frequency": digest.frequency, "day": digest.edition_date}))
+    kwargs: dict[str, object] = {"frequency": digest.frequency, "day": digest.edition_date}
+    if digest.number > 1:  # a day's second edition, sent early by an editor
+        kwargs["number"] = digest.number
+    return absolute_url(reverse("archive:detail", kwargs=kwargs))
 
 
 def digest_context(

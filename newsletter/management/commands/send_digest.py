@@ -8,9 +8,11 @@ goes out as approved; a draft is first refilled from the most-read list of the w
            otherwise (a pipe, a log file, cron).
 --dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file;
            the database is left as it was (the composition runs in a transaction rolled back).
-The same guards as the beat apply: an edition is sent once (a second run finds it sent and sends
-nothing), an unapproved edition waits when DIGEST_REQUIRE_APPROVAL is on, an edition an editor
-scheduled for later waits for its time, and fewer than DIGEST_MIN_STORIES stories send nothing."""
+An edition sent before its date takes today's (newsletter.editions.schedule.date_for_sending), and
+the command sends at most one edition of a frequency a day: a second run, or a run after the beat
+sent today's, finds it and sends nothing. The same guards as the beat apply: an unapproved
+edition waits when DIGEST_REQUIRE_APPROVAL is on, an edition an editor scheduled for later waits
+for its time, and fewer than DIGEST_MIN_STORIES stories send nothing."""
 
 from __future__ import annotations
 
@@ -50,6 +52,12 @@ class Command(BaseCommand):
                 self._dry_run(digest)
                 transaction.set_rollback(True)
             return
+        went_out = schedule.sent_today(frequency)
+        if went_out is not None:
+            self.stdout.write(
+                f"already sent today: edition {went_out.pk}: {went_out} [{went_out.status}]; nothing more sent"
+            )
+            return
         digest = schedule.compose_next(frequency)
         self._print_composition(digest)
         if sync:
@@ -74,7 +82,7 @@ class Command(BaseCommand):
         if rendered is None:
             self.stdout.write(f"too few stories (minimum {settings.DIGEST_MIN_STORIES}): nothing would be sent")
             return
-        path = settings.VAR_DIR / f"digest-{digest.frequency}-{digest.edition_date:%Y-%m-%d}.html"
+        path = settings.VAR_DIR / f"digest-{render.campaign_name(digest)}.html"
         path.write_text(rendered.html, encoding="utf-8")
         self.stdout.write(f"subject: {rendered.subject}")
         self.stdout.write(f"html ({len(rendered.html.encode())} bytes) written to {path}")
@@ -90,6 +98,8 @@ class Command(BaseCommand):
         if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED, Digest.Status.SENT):
             self._print_outcome(schedule.release(digest))
             return
+        with transaction.atomic():
+            schedule.date_for_sending(digest_id=digest.pk, now=timezone.now())  # sent today: dated today
         with self._progress(digest.pk) as after_batch:
             report = dispatch.send_all_sync(digest_id=digest.pk, after_batch=after_batch)
         self.stdout.write(
