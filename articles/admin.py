@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from config import admin_display as display
 from config.dates import grouped
+from config.mail_merge import reject_mail_merge
 
 from . import images, services
 from .models import Article, ArticleDailyStats, Section, Tag
@@ -33,6 +34,20 @@ def _views_since(day):  # type: ignore[no-untyped-def]
         .values("total")
     )
     return Coalesce(Subquery(stats, output_field=IntegerField()), 0)
+
+
+# The fields of an article that reach the digest: none may hold mail-merge syntax, or each
+# reader's own links would be filled into it (config.mail_merge; the rendering makes them inert too).
+MAIL_MERGE_CHECKED = ("title", "summary", "image_url", "image_alt", "canonical_url")
+
+
+def refuse_mail_merge(form: type[forms.ModelForm], names: tuple[str, ...]) -> type[forms.ModelForm]:
+    """Add the mail-merge check to these fields of an admin form class (made per request)."""
+    for name in names:
+        field = form.base_fields.get(name)
+        if field is not None:
+            field.validators = [*field.validators, reject_mail_merge]
+    return form
 
 
 @admin.register(Article)
@@ -91,7 +106,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
         form = super().get_form(request, obj, change, **kwargs)
         form.base_fields["slug"].required = False
-        return form
+        return refuse_mail_merge(form, MAIL_MERGE_CHECKED)
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         # Tags are synced after the form's own m2m save (save_related), else it would undo them.
@@ -142,6 +157,9 @@ class SectionAdmin(admin.ModelAdmin):
     list_editable = ["position"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        return refuse_mail_merge(super().get_form(request, obj, change, **kwargs), ("name",))
 
 
 class MergeForm(forms.Form):

@@ -308,6 +308,8 @@ SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 60)
 # SEND_RETRY_BASE_SECONDS, capped, with jitter; always far below the broker visibility_timeout.
 SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 5)
 SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 300)
+# Test sends one editor may make per hour, in messages (newsletter.editions.test_sends); 0: no limit.
+TEST_SENDS_PER_USER_PER_HOUR = env_int("TEST_SENDS_PER_USER_PER_HOUR", 50)
 
 # Analytics and list hygiene (newsletter.analytics; README "Configuration").
 ANALYTICS_CLICK_TRACKING = env_bool("ANALYTICS_CLICK_TRACKING", True)  # off: ESP click events

@@ -28,9 +28,8 @@ from articles.models import Section
 from config import zones
 from config.dates import digits, format_date, format_datetime, grouped
 
-from ..editions import audience, schedule, segments, timetable
+from ..editions import audience, schedule, test_sends, timetable
 from ..editions.state import EDITABLE_STATUSES, DigestError
-from ..email import message
 from ..email.render import Segment
 from ..models import Digest, Frequency, Language
 
@@ -250,36 +249,47 @@ class EditionSendingViews(admin.ModelAdmin):
         return TemplateResponse(request, "admin/newsletter/digest/send.html", context)
 
     def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """A test of the edition as one segment (or each segment) of the audience receives it."""
+        """A test of the edition as one segment (or each segment) of the audience receives it
+        (newsletter.editions.test_sends: who may receive one, and how many an hour)."""
         digest = self._get(request, pk, change=False)
+        if not admin.ModelAdmin.has_change_permission(self, request):
+            raise PermissionDenied  # a test mails people: viewing editions is not enough
         form = TestSendForm(request.POST, frequency=digest.frequency)
         if not form.is_valid():
             for error in [*form.errors.get("addresses", []), *form.errors.get("segment", [])]:
                 self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(self._change_url(digest))
         addresses = form.cleaned_data["addresses"]
-        stories = segments.EditionStories(digest)  # shared by every segment of the test
-        sent, too_few = [], []
-        for segment, label in form.chosen():
-            rendered = segments.preview(stories, segment)
-            if rendered is None:
-                too_few.append(label)
-                continue
-            for address in addresses:
-                message.test_message(rendered, to=address, label=label).send()
-            sent.append(label)
-        if too_few:
+        result = test_sends.send_tests(
+            digest=digest, user_id=request.user.pk, addresses=addresses, chosen=form.chosen()
+        )
+        if result.refused:
+            self.message_user(
+                request,
+                _("لا تُرسل نسخ تجريبية إلى عناوين ألغت اشتراكها أو ارتدّت أو اشتكت أو حُذفت: %(list)s")
+                % {"list": "، ".join(result.refused)},
+                messages.ERROR,
+            )
+        if result.over_limit:
+            self.message_user(
+                request,
+                _("بلغت حد النسخ التجريبية في الساعة (%(limit)s رسالة)؛ لم يُرسل شيء. حاول بعد قليل.")
+                % {"limit": digits(settings.TEST_SENDS_PER_USER_PER_HOUR)},
+                messages.ERROR,
+            )
+        if result.too_few:
             self.message_user(
                 request,
                 _("قصص هذه الشرائح أقل من الحد الأدنى (%(minimum)s)، فلم تُرسل: %(segments)s")
-                % {"minimum": digits(settings.DIGEST_MIN_STORIES), "segments": "؛ ".join(too_few)},
+                % {"minimum": digits(settings.DIGEST_MIN_STORIES), "segments": "؛ ".join(result.too_few)},
                 messages.ERROR,
             )
-        if sent:
+        if result.sent:
+            allowed = [a for a in addresses if a not in result.refused]
             self.message_user(
                 request,
                 _("أُرسلت نسخة تجريبية إلى %(email)s: %(segments)s")
-                % {"email": "، ".join(addresses), "segments": "؛ ".join(sent)},
+                % {"email": "، ".join(allowed), "segments": "؛ ".join(result.sent)},
                 messages.SUCCESS,
             )
         return HttpResponseRedirect(self._change_url(digest))

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from config import admin_display as display
 from config.dates import format_date
+from config.mail_merge import reject_mail_merge
 
 from ..delivery import controls
 from ..editions import compose, curation, schedule, waves
@@ -44,6 +45,11 @@ class DigestForm(forms.ModelForm):
     class Meta:
         model = Digest
         fields = ["subject", "preheader", "intro"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # each reader's links are filled in the footer only
+            field.validators = [*field.validators, reject_mail_merge]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -222,6 +228,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             if rows is not None:
                 active = sorted((row for row in rows if not row.removed), key=lambda row: (row.position, row.pk))
                 digest.first_story_title = active[0].article.title if active else ""
+            context["may_test_send"] = admin.ModelAdmin.has_change_permission(self, request)
             context["test_form"] = TestSendForm(
                 initial={"addresses": getattr(request.user, "email", "")}, frequency=digest.frequency
             )

@@ -36,6 +36,7 @@ from django.utils.safestring import SafeString
 
 from articles.models import Article
 from articles.urls_safety import safe_http_url
+from config.mail_merge import inert_text, inert_url
 
 from ..analytics.links import PREVIEW_RECIPIENT, remember_targets, tracked_link
 from ..models import Digest, DigestItem, Frequency
@@ -175,9 +176,10 @@ def build_stories(
         image_src, image_height = email_image(article)
         # A stored URL is checked again here: only http(s) ever becomes a link in an email.
         url = safe_http_url(article.canonical_url) or absolute_url(article.get_absolute_url())
-        title = " ".join(article.title.split())
-        summary = " ".join(article.summary.split())
-        link = with_utm(url, campaign=campaign)
+        # Editors' and feeds' text and links carry no mail-merge placeholder (config.mail_merge).
+        title = inert_text(" ".join(article.title.split()))
+        summary = inert_text(" ".join(article.summary.split()))
+        link = inert_url(with_utm(url, campaign=campaign))
         if tracked_field is not None:
             targets[article.pk] = link
             link = tracked_link(
@@ -195,11 +197,13 @@ def build_stories(
                 summary=summary,
                 summary_html=ltr_runs(summary, language=language),
                 url=link,
-                image_src=absolute_url(image_src),
-                image_alt=article.image_alt or title,
-                section=article.section.name if article.section else "",
+                image_src=inert_url(absolute_url(image_src)),
+                image_alt=inert_text(article.image_alt) or title,
+                section=inert_text(article.section.name) if article.section else "",
                 hashtags=tuple(
-                    Hashtag(name=tag.name.replace("_", " "), url=absolute_url(tag.get_absolute_url()))
+                    Hashtag(
+                        name=inert_text(tag.name.replace("_", " ")), url=inert_url(absolute_url(tag.get_absolute_url()))
+                    )
                     for tag in article.tags.all()
                 ),
                 image_height=image_height,
@@ -222,9 +226,13 @@ def digest_context(
     """Everything the digest templates need except per-recipient values. The first story is the
     lead (shown with its image); `top_up` are the general list's stories shown under their own
     heading after a topic segment's own."""
-    subject = digest.subject.strip() or default_subject(digest, stories[0].title if stories else "", language=language)
-    intro = digest.intro.strip()
-    preheader = digest.preheader.strip() or " · ".join(story.title for story in stories[1:4]) or subject
+    # The editor's texts carry no mail-merge placeholder (config.mail_merge); story titles
+    # are inert already.
+    subject = inert_text(digest.subject.strip()) or default_subject(
+        digest, stories[0].title if stories else "", language=language
+    )
+    intro = inert_text(digest.intro.strip())
+    preheader = inert_text(digest.preheader.strip()) or " · ".join(story.title for story in stories[1:4]) or subject
     return {
         "digest": digest,
         "stories": stories,

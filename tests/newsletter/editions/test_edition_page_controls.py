@@ -157,3 +157,36 @@ def test_a_test_send_covers_the_segment_the_editor_picks(editor_client: Client, 
     assert len(every) == 2  # one per segment of the audience: sport readers, all-sections readers
     assert sorted("رياضة" in m["Subject"] for m in every) == [False, True]
     assert all(m["X-Newsletter-Test"] == "1" for m in every)
+
+
+def test_a_test_send_needs_the_change_permission_skips_who_left_and_is_limited(
+    editor_client: Client, outbox, settings
+) -> None:
+    from newsletter.models import Subscriber, Suppression
+    from newsletter.subscribers.addresses import suppress
+
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    viewer = get_user_model().objects.create_user("viewer2", "v2@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_digest"))
+    viewing = Client()
+    viewing.force_login(viewer)
+    assert "digest-test-send" not in viewing.get(url("change", digest.pk)).content.decode()
+    response = viewing.post(url("send_test", digest.pk), {"addresses": "anyone@example.com"})
+    assert response.status_code == 403 and outbox() == []
+
+    suppress("erased@example.com", reason=Suppression.Reason.ERASED)
+    Subscriber.objects.create(email="complained@example.com", status=Subscriber.Status.COMPLAINED)
+    shown = posted(
+        editor_client,
+        url("send_test", digest.pk),
+        {"addresses": "erased@example.com, complained@example.com, ed@example.com"},
+    )
+    assert [m["To"] for m in outbox()] == ["ed@example.com"]
+    assert any("erased@example.com" in text and "complained@example.com" in text for text in shown)
+
+    settings.TEST_SENDS_PER_USER_PER_HOUR = 3  # one used above
+    editor_client.post(url("send_test", digest.pk), {"addresses": "a@example.com, b@example.com"})
+    assert len(outbox()) == 3
+    shown = posted(editor_client, url("send_test", digest.pk), {"addresses": "c@example.com"})
+    assert len(outbox()) == 3 and any("حد النسخ التجريبية" in text for text in shown)
