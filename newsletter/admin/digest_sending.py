@@ -261,7 +261,7 @@ class EditionSendingViews(admin.ModelAdmin):
             return HttpResponseRedirect(self._change_url(digest))
         addresses = form.cleaned_data["addresses"]
         result = test_sends.send_tests(
-            digest=digest, user_id=request.user.pk, addresses=addresses, chosen=form.chosen()
+            digest=digest, user_id=request.user.pk or 0, addresses=addresses, chosen=form.chosen()
         )
         if result.refused:
             self.message_user(
