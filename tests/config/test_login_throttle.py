@@ -63,3 +63,32 @@ def test_a_success_before_the_limit_resets_the_count(chief: User) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         attempt("wrong")
     assert attempt(PASSWORD)[0].status_code == 302
+
+
+@pytest.mark.django_db
+def test_guesses_rotating_inside_one_ipv6_64_are_one_client(chief: User, settings) -> None:
+    # Issue 23: keyed on the full address, 55 wrong guesses from 2001:db8:1:2::1 .. ::37 were
+    # never blocked and the right password then logged in. (The per-username rule, which 55
+    # failures also trip, is off here: the next test is about it.)
+    settings.AXES_USERNAME_FAILURE_LIMIT = 0
+    for n in range(1, 56):
+        attempt("wrong", remote=f"2001:db8:1:2::{n:x}")
+    response, client = attempt(PASSWORD, remote="2001:db8:1:2::ffff")
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    # Another /64 (another subscriber line) is another client.
+    response, client = attempt(PASSWORD, remote="2001:db8:1:3::1")
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(chief.pk)
+
+
+@pytest.mark.django_db
+def test_a_username_guessed_from_many_networks_is_locked_everywhere(chief: User, settings) -> None:
+    settings.AXES_USERNAME_FAILURE_LIMIT = 12
+    for n in range(12):  # two or three guesses from each of five networks: under the per-network limit
+        attempt("wrong", remote=f"198.51.100.{100 + n % 5}")
+    response, client = attempt(PASSWORD, remote="203.0.113.9")  # a network that never failed
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    assert "محاولات دخول فاشلة كثيرة" in response.content.decode()
+    # Another username is not affected.
+    User.objects.create_superuser("deputy", "deputy@example.com", PASSWORD)
+    response, client = attempt(PASSWORD, remote="203.0.113.9", username="deputy")
+    assert response.status_code == 302
