@@ -1,9 +1,14 @@
-"""Request and task ids on every log line, so an operator can grep one request or one task."""
+"""Request and task ids on every log line, so an operator can grep one request or one task, and
+no secret token in any line: the signed tokens in the subscriber links (confirm, preferences,
+unsubscribe) and the click links are replaced by `[token]` (`TokenRedactingFilter`). Django
+logs the path of every 4xx response (`django.request`): a 400 or 410 on a preferences link wrote
+a valid token to the log, which anyone reading the logs could use (issue 23)."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
@@ -49,4 +54,27 @@ class RequestIdFilter(logging.Filter):
             except Exception:  # noqa: BLE001 - logging must never fail because Celery is absent
                 pass
         record.request_id = request_id
+        return True
+
+
+# A path segment after one of the token-carrying prefixes; the click link's two parts.
+_TOKEN_PATH = re.compile(r"(/newsletter/(?:confirm|preferences|unsubscribe)/)[^/\s?\"']+")
+_CLICK_PATH = re.compile(r"(/c/)[^/\s?\"']+/[^/\s?\"']+")
+
+
+def redact(text: str) -> str:
+    """`text` with every subscriber-link token and click-link part replaced by [token]."""
+    if "/newsletter/" not in text and "/c/" not in text:
+        return text
+    return _CLICK_PATH.sub(r"\1[token]/[token]", _TOKEN_PATH.sub(r"\1[token]", text))
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Redacts tokens in a record's message and its string arguments (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
         return True

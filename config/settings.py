@@ -426,7 +426,10 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.logging.RequestIdFilter"},
+        "redact_tokens": {"()": "config.logging.TokenRedactingFilter"},
+    },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
@@ -435,7 +438,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": sys.stdout,
             "formatter": "line",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_tokens"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
