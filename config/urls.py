@@ -7,6 +7,9 @@ from django.views.generic import RedirectView
 
 from . import health
 
+# A 403 in the user's language, inside the admin's frame there (config/errors.py).
+handler403 = "config.errors.permission_denied"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on every page whatever the HTML says: answer with the icon.

@@ -296,6 +296,10 @@ class Delivery(models.Model):
     complained_at = models.DateTimeField(_("وقت الشكوى"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("وقت إلغاء الاشتراك"), null=True, blank=True)
     rejected_at = models.DateTimeField(_("وقت الرفض"), null=True, blank=True)
+    # The EditionSegment (language, topics) whose email this row was sent, written by the
+    # claimed -> sending UPDATE (newsletter.delivery.rows.to_sending): no key, no index, so that
+    # update stays HOT and costs nothing more; the roll-up counts per segment from it.
+    segment = models.PositiveIntegerField(_("الشريحة"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("تسليم")
@@ -374,6 +378,7 @@ class DeliveryEvent(models.Model):
 # this app: re-exported here so `newsletter.models` names every model of the app.
 from .analytics.models import (  # noqa: E402
     DailyGrowth,
+    EditionSegment,
     EditionStats,
     Engagement,
     StoryClick,
@@ -387,6 +392,7 @@ __all__ = [
     "DeliveryEvent",
     "Digest",
     "DigestItem",
+    "EditionSegment",
     "EditionStats",
     "Engagement",
     "Frequency",

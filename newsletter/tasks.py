@@ -14,7 +14,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from . import jobs
-from .analytics import hygiene, hygiene_emails, retention, rollup
+from .analytics import growth, hygiene, hygiene_emails, retention, rollup
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
@@ -120,7 +120,7 @@ def rollup_analytics() -> dict[str, int]:
 @shared_task(name=jobs.ROLLUP_GROWTH)
 def rollup_growth() -> int:
     """Periodic (hourly): DailyGrowth of the last days."""
-    return rollup.rollup_growth()
+    return growth.rollup_growth()
 
 
 @shared_task(name=jobs.LIST_HYGIENE)

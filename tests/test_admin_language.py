@@ -160,6 +160,8 @@ def custom_views(digest_id: int) -> list[str]:
         reverse("admin:newsletter_digest_preview", args=[digest_id]),
         reverse("admin:newsletter_digest_send", args=[digest_id]),
         reverse("admin:newsletter_digest_schedule"),
+        reverse("admin:newsletter_digest_report", args=[digest_id]),
+        reverse("admin:newsletter_digest_dashboard"),
     ]
 
 

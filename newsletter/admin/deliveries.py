@@ -80,10 +80,13 @@ def delivery_counts(obj: Digest) -> str:
     rows = format_html_join(
         "", "<tr><th>{}</th><td>{}</td></tr>", ((label, digits(counts.get(key, "-"))) for key, label in COUNT_LABELS)
     )
+    table = format_html('<table dir="rtl">{}</table>', rows)
+    # The list shows subscribers' addresses: linked only for those who may open it (the digest
+    # admin sets this from the request; editors would get a 403).
+    if not getattr(obj, "may_view_deliveries", False):
+        return table
     link = reverse("admin:newsletter_delivery_changelist") + f"?digest__id__exact={obj.pk}"
-    return format_html(
-        '<table dir="rtl">{}</table><p><a href="{}">{}</a></p>', rows, link, _("قائمة التسليمات (بحث وتصفية)")
-    )
+    return format_html('{}<p><a href="{}">{}</a></p>', table, link, _("قائمة التسليمات (بحث وتصفية)"))
 
 
 DIGEST_SENDING_ACTIONS = [pause_sending, resume_sending, cancel_sending]

@@ -103,6 +103,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
         "shown_audience_count",
         "shown_sent_count",
         "shown_failed_count",
+        "figures",
         "approved_by",
     ]
     list_filter = ["status", "frequency"]

@@ -1,11 +1,17 @@
 """Edition reports and the growth dashboard in the admin, as a mixin of the digest ModelAdmin:
 
-    admin/newsletter/digest/<id>/report/       per-edition figures and the story table
-    admin/newsletter/digest/<id>/report.csv    the story table as CSV
+    admin/newsletter/digest/<id>/report/       per-edition figures and the story rows per segment
+    admin/newsletter/digest/<id>/report.csv    the story rows as CSV (with a segment column)
     admin/newsletter/digest/dashboard/         growth per day, rates per edition, hygiene stages
 
 Editors may open them (the digest view permission): they show counts, titles and URLs, no
-personal data. Everything comes from newsletter.analytics.reports (pre-aggregated tables).
+personal data. Everything comes from newsletter.analytics.reports (pre-aggregated tables), the
+editions list's figures column too, so every screen shows an edition's figures alike.
+
+Where an editor finds them: the admin index (a "reports" module), the editions list (the
+dashboard in its tools, each sent edition's figures linking to its report) and the edition page
+(its report and the dashboard in its tools). The edition page links the delivery list only for
+those who may open it (it shows addresses: administrators).
 """
 
 from __future__ import annotations
@@ -13,21 +19,32 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.dates import percent
 
 from ..analytics import charts, hygiene, reports
 from ..models import Digest
 
 DASHBOARD_DAYS = 90
+# Editions that have (or had) deliveries, hence figures: the report is worth a link.
+REPORTED_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT, Digest.Status.CANCELLED)
+
+
+def may_view_deliveries(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm("newsletter.view_delivery"))
 
 
 class DigestReportsMixin:
-    """Adds the report and dashboard views to a ModelAdmin of Digest."""
+    """Adds the report and dashboard views to a ModelAdmin of Digest, and their links."""
 
     admin_site: Any
     model: Any
@@ -45,6 +62,52 @@ class DigestReportsMixin:
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
 
+    # --- Links ----------------------------------------------------------------------------------
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """The page's editions get their figures in one query (the `figures` column)."""
+        changelist = super().get_changelist_instance(request)  # type: ignore[misc]
+        page = list(changelist.result_list)  # evaluated once; the template iterates these objects
+        found = reports.figures_for(digest.pk for digest in page)
+        for digest in page:
+            digest.report_figures = found.get(digest.pk)
+        return changelist
+
+    @admin.display(description=gettext_lazy("الأرقام"))
+    def figures(self, obj: Digest) -> str:
+        figures: reports.EditionFigures | None = getattr(obj, "report_figures", None)
+        if figures is None and obj.status not in REPORTED_STATUSES:
+            return "—"
+        url = reverse("admin:newsletter_digest_report", args=[obj.pk])
+        if figures is None:
+            return format_html('<a href="{}">{}</a>', url, _("التقرير (لم تُحسب الأرقام بعد)"))
+        rate = figures.click_rate
+        shown = "—" if rate is None else percent(rate)
+        if figures.deliveries_reported:
+            label = _("نقر %(rate)s من الواصلة") % {"rate": shown}
+        else:
+            label = _("نقر %(rate)s من المُرسلة") % {"rate": shown}
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any | None = None,
+    ) -> HttpResponse:
+        digest = context.get("original")
+        if digest is not None:
+            context["report_available"] = digest.status in REPORTED_STATUSES
+            # Read by the sending box (newsletter.admin.deliveries.delivery_counts), which only
+            # gets the edition: the delivery list is a link only for those who may open it.
+            digest.may_view_deliveries = may_view_deliveries(request)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+
+    # --- Views ----------------------------------------------------------------------------------
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._may_view(request)
         report = reports.edition_report(digest=get_object_or_404(Digest, pk=pk))
@@ -54,7 +117,8 @@ class DigestReportsMixin:
             "original": report.digest,
             "title": _("تقرير العدد: %(digest)s") % {"digest": report.digest},
             "report": report,
-            "stats": report.stats,
+            "figures": report.figures,
+            "timing": report.timing,
         }
         return TemplateResponse(request, "admin/newsletter/digest/report.html", context)
 
@@ -70,7 +134,8 @@ class DigestReportsMixin:
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         self._may_view(request)
-        days = reports.growth(days=DASHBOARD_DAYS)
+        growth = reports.growth(days=DASHBOARD_DAYS)
+        days = growth.days
         rates = reports.edition_rates(days=DASHBOARD_DAYS)
         growth_chart = charts.bars(
             [
@@ -82,15 +147,16 @@ class DigestReportsMixin:
         )
         rates_chart = charts.bars(
             [
-                (_("نسبة الفتح"), [100 * (r.open_rate or 0) for r in rates]),
-                (_("نسبة النقر"), [100 * (r.click_rate or 0) for r in rates]),
+                (_("نسبة الفتح"), [r.figures.human_open_rate or 0 for r in rates]),
+                (_("نسبة النقر"), [r.figures.click_rate or 0 for r in rates]),
             ]
         )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("نمو القائمة والتفاعل"),
-            "days": [d for d in days if d.signups or d.confirmations or d.unsubscribes or d.bounces or d.complaints],
+            "days": [d for d in days if d.moved],
+            "growth_timing": growth.timing,
             "rates": rates,
             "growth_chart": growth_chart,
             "rates_chart": rates_chart,

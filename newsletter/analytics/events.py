@@ -24,10 +24,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from articles import reads
+from articles.models import Article
 
 from ..delivery.tracking import find_delivery
 from ..email.site import absolute_url
-from ..models import Delivery, DigestItem, Engagement, SubscriberActivity
+from ..models import Delivery, DigestItem, EditionSegment, Engagement, SubscriberActivity
 from . import changes, clicklog, heuristics
 
 
@@ -93,9 +94,21 @@ def record_esp_click(*, event: AnymailTrackingEvent) -> bool:
     delivery = find_delivery(event) if clicked else None
     if delivery is None:
         return False
-    items = DigestItem.objects.filter(digest_id=delivery.digest_id, removed=False).select_related("article")
-    for position, item in enumerate(items.order_by("position", "id"), start=1):
-        article = item.article
+    # The stories of the email this recipient got: their segment's (newsletter.editions.segments
+    # .record), else the edition's general list (editions sent before segments were recorded).
+    segment = None
+    if delivery.segment is not None:
+        segment = EditionSegment.objects.filter(pk=delivery.segment, digest_id=delivery.digest_id).first()
+    if segment is not None:
+        article_ids = list(segment.stories)
+    else:
+        items = DigestItem.objects.filter(digest_id=delivery.digest_id, removed=False).order_by("position", "id")
+        article_ids = list(items.values_list("article_id", flat=True))
+    articles = Article.objects.in_bulk(article_ids)
+    for position, article_id in enumerate(article_ids, start=1):
+        article = articles.get(article_id)
+        if article is None:
+            continue
         urls = {
             reads.normalise_url(article.canonical_url or ""),
             reads.normalise_url(absolute_url(article.get_absolute_url())),

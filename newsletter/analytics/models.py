@@ -14,7 +14,10 @@ class StoryClick(models.Model):
     digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
     subscriber = models.ForeignKey("newsletter.Subscriber", on_delete=models.CASCADE, related_name="+")
     article_id = models.PositiveIntegerField()
-    position = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField()  # in the email the recipient's segment received
+    # The recipient's EditionSegment (from their Delivery row when the click was rolled up);
+    # NULL for editions sent before segments were recorded.
+    segment = models.PositiveIntegerField(null=True, blank=True)
     clicked_at = models.DateTimeField()
 
     class Meta:
@@ -95,10 +98,39 @@ class EditionStats(models.Model):
         return str(self.digest_id)
 
 
-class StoryClickStats(models.Model):
-    """Unique clicks per story of an edition, with the story as it was sent."""
+class EditionSegment(models.Model):
+    """One segment (language, topics) of an edition as it was sent. The send writes it when a
+    batch first renders the segment (newsletter.editions.segments.record): who it is for and its
+    stories in the email's order; the roll-up writes its figures (sent, delivered). Delivery
+    and StoryClick rows name it by id, so the report gives each segment its own story rows."""
 
     digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    language = models.CharField(max_length=2)
+    sections = models.CharField(max_length=500, blank=True)  # sorted section ids, "3,7"; empty: all
+    stories = models.JSONField(default=list)  # article ids; a story's position is its index + 1
+    own_stories = models.PositiveSmallIntegerField(default=0)  # the rest: the general list's top-up
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "language", "sections"], name="editionsegment_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}:{self.language}:{self.sections or '*'}"
+
+    @property
+    def section_ids(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.sections.split(",") if part)
+
+
+class StoryClickStats(models.Model):
+    """Unique clicks per story of an edition and segment, with the story as it was sent. Rows
+    of an edition sent before segments were recorded have no segment (its general list)."""
+
+    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    segment = models.ForeignKey(EditionSegment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveSmallIntegerField()
     article_id = models.PositiveIntegerField(null=True, blank=True)
     title = models.CharField(max_length=300)
@@ -108,7 +140,14 @@ class StoryClickStats(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.UniqueConstraint(fields=["digest", "position"], name="storyclickstats_once"),
+            models.UniqueConstraint(
+                fields=["digest", "position"], condition=models.Q(segment__isnull=True), name="storyclickstats_once"
+            ),
+            models.UniqueConstraint(  # leads with the edition: the roll-up's and the report's look-up
+                fields=["digest", "segment", "position"],
+                condition=models.Q(segment__isnull=False),
+                name="storyclickstats_once_per_segment",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -124,6 +163,7 @@ class DailyGrowth(models.Model):
     unsubscribes = models.PositiveIntegerField(default=0)
     bounces = models.PositiveIntegerField(default=0)
     complaints = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)  # the roll-up that last counted this day
 
     class Meta:
         ordering = ["day"]

@@ -8,13 +8,14 @@ pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth 
   Engagement.clicked_at and SubscriberActivity.last_click_at, and count as a read of the article
   by that reader on the click's day (articles.reads, once per reader and day), only for rows
   that are new, so a re-run never counts a read twice.
-- `rollup_edition`: absolute figures of one edition from Delivery (one aggregate), Engagement
-  and StoryClick; editions without Delivery rows or whose figures retention froze
-  (newsletter.analytics.retention) are left as they are. `rollup` runs it for the editions of
-  the last ANALYTICS_ROLLUP_DAYS that may have moved (`editions_to_roll_up`): every run in
-  their first FRESH_FOR, then only when changed (newsletter.analytics.changes), and daily.
-- `rollup_growth`: signups, confirmations, unsubscribes, bounces and complaints of the last
-  days, per local day, kept at their highest value (purged or erased rows never lower a day).
+- `rollup_edition`: absolute figures of one edition from Delivery (one aggregate grouped by the
+  segment each row was sent, newsletter.editions.segments.record), Engagement and StoryClick,
+  and its story rows per segment (newsletter.analytics.story_stats); editions without Delivery
+  rows or whose figures retention froze (newsletter.analytics.retention) are left as they are.
+  `rollup` runs it for the editions of the last ANALYTICS_ROLLUP_DAYS that may have moved
+  (`editions_to_roll_up`): every run in their first FRESH_FOR, then only when changed
+  (newsletter.analytics.changes), and daily; then the growth of the last days, today included
+  (newsletter.analytics.growth), so the dashboard is as fresh as the report.
 """
 
 from __future__ import annotations
@@ -23,32 +24,26 @@ import logging
 import time as clock
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from articles import reads
-from articles.models import Article
 
-from ..email.render import campaign_name
-from ..email.site import absolute_url, with_utm
 from ..models import (
-    DailyGrowth,
     Delivery,
     Digest,
-    DigestItem,
     EditionStats,
     Engagement,
     StoryClick,
-    StoryClickStats,
     Subscriber,
     SubscriberActivity,
 )
-from . import changes, clicklog, heuristics
+from . import changes, clicklog, growth, heuristics, story_stats
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +54,7 @@ UNSUBSCRIBE_WINDOW = timedelta(hours=72)
 # once a day whatever happens (newsletter.analytics.changes explains why).
 FRESH_FOR = UNSUBSCRIBE_WINDOW + timedelta(hours=1)
 FULL_ROLLUP_EVERY = timedelta(days=1)
-GROWTH_FIELDS = {
-    "signups": "created_at",
-    "confirmations": "confirmed_at",
-    "unsubscribes": "unsubscribed_at",
-    "bounces": "bounced_at",
-    "complaints": "complained_at",
-}
+DELIVERY_FIGURES = ("audience", "sent", "delivered", "bounced", "complaints")
 
 
 @dataclass
@@ -96,11 +85,14 @@ def ingest_clicks(*, now: float | None = None, result: RollupResult | None = Non
     for digest_id, subscriber_id in groups:
         recipients[digest_id].add(subscriber_id)
     deliveries: dict[tuple[int, int], datetime | None] = {}
+    segments: dict[tuple[int, int], int | None] = {}  # the segment whose email the recipient got
     for digest_id, subscriber_ids in recipients.items():
         found = Delivery.objects.filter(digest_id=digest_id, subscriber_id__in=subscriber_ids).values_list(
-            "subscriber_id", "delivered_at", "sent_at"
+            "subscriber_id", "delivered_at", "sent_at", "segment"
         )
-        deliveries.update({(digest_id, s): delivered or sent for s, delivered, sent in found})
+        for s, delivered, sent, segment in found:
+            deliveries[(digest_id, s)] = delivered or sent
+            segments[(digest_id, s)] = segment
     first: dict[tuple[int, int, int], clicklog.LoggedClick] = {}
     for key, group in groups.items():
         if key not in deliveries:
@@ -111,12 +103,16 @@ def ingest_clicks(*, now: float | None = None, result: RollupResult | None = Non
             story = (key[0], key[1], click.article_id)
             if index not in scanned and (story not in first or click.at < first[story].at):
                 first[story] = click
-    _store_human_clicks(first, result)
+    _store_human_clicks(first, segments, result)
     clicklog.forget(until=until if len(clicks) < 50_000 else clicks[-1].at.timestamp() - 0.001)
     return result
 
 
-def _store_human_clicks(first: dict[tuple[int, int, int], clicklog.LoggedClick], result: RollupResult) -> None:
+def _store_human_clicks(
+    first: dict[tuple[int, int, int], clicklog.LoggedClick],
+    segments: dict[tuple[int, int], int | None],
+    result: RollupResult,
+) -> None:
     if not first:
         return
     by_digest: dict[int, set[int]] = defaultdict(set)
@@ -133,7 +129,14 @@ def _store_human_clicks(first: dict[tuple[int, int, int], clicklog.LoggedClick],
     with transaction.atomic():
         StoryClick.objects.bulk_create(
             [
-                StoryClick(digest_id=d, subscriber_id=s, article_id=a, position=c.position, clicked_at=c.at)
+                StoryClick(
+                    digest_id=d,
+                    subscriber_id=s,
+                    article_id=a,
+                    position=c.position,
+                    segment=segments.get((d, s)),
+                    clicked_at=c.at,
+                )
                 for (d, s, a), c in new.items()
             ],
             ignore_conflicts=True,
@@ -164,19 +167,6 @@ def _store_human_clicks(first: dict[tuple[int, int, int], clicklog.LoggedClick],
     result.human_clicks += len(new)
 
 
-def story_rows(digest: Digest) -> list[tuple[int, int, str, str]]:
-    """(position, article id, title, url) of the edition's stories as the full edition sends them."""
-    items = DigestItem.objects.filter(digest=digest, removed=False).select_related("article").order_by("position", "id")
-    rows = []
-    for position, item in enumerate(items[: settings.DIGEST_TOP_N], start=1):
-        article = item.article
-        url = with_utm(
-            article.canonical_url or absolute_url(article.get_absolute_url()), campaign=campaign_name(digest)
-        )
-        rows.append((position, article.pk, " ".join(article.title.split())[:300], url[:1000]))
-    return rows
-
-
 def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
     """Write the edition's EditionStats and StoryClickStats; False when it has no Delivery rows."""
     digest = Digest.objects.filter(id=digest_id).first()
@@ -185,13 +175,23 @@ def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
         return False
     if EditionStats.objects.filter(digest_id=digest_id, pruned_at__isnull=False).exists():
         return False  # retention froze its figures; the rows left may be a pruning's remainder
-    figures = deliveries.aggregate(
-        audience=Count("id"),
-        sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
-        delivered=Count("id", filter=Q(delivered_at__isnull=False)),
-        bounced=Count("id", filter=Q(bounced_at__isnull=False)),
-        complaints=Count("id", filter=Q(complained_at__isnull=False)),
+    # One pass over the rows, grouped by segment; the edition's figures are the groups' sums.
+    rows = (
+        deliveries.values("segment")
+        .annotate(
+            audience=Count("id"),
+            sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
+            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+            bounced=Count("id", filter=Q(bounced_at__isnull=False)),
+            complaints=Count("id", filter=Q(complained_at__isnull=False)),
+        )
+        .order_by()
+        .values_list("segment", *DELIVERY_FIGURES)
     )
+    groups: dict[int | None, tuple[int, ...]] = {row[0]: tuple(row[1:]) for row in rows}
+    figures: dict[str, Any] = {
+        name: sum(counts[index] for counts in groups.values()) for index, name in enumerate(DELIVERY_FIGURES)
+    }
     start = digest.sending_started_at or digest.sent_at or digest.period_end
     window = (start, start + UNSUBSCRIBE_WINDOW)
     figures["unsubscribes_72h"] = deliveries.filter(
@@ -204,28 +204,11 @@ def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
             unique_clicks=Count("id", filter=Q(clicked_at__isnull=False)),
         )
     )
-    clicks = dict(
-        StoryClick.objects.filter(digest_id=digest_id)
-        .values("article_id")
-        .annotate(n=Count("id"))
-        .values_list("article_id", "n")
-    )
-    rows = story_rows(digest)
-    listed = {article_id for _, article_id, _, _ in rows}
-    extra = Article.objects.filter(id__in=[a for a in clicks if a not in listed]).order_by("id")
-    for offset, article in enumerate(extra, start=len(rows) + 1):  # clicked but no longer an item
-        rows.append((offset, article.pk, article.title[:300], absolute_url(article.get_absolute_url())[:1000]))
     with transaction.atomic():
         EditionStats.objects.update_or_create(
             digest_id=digest_id, defaults={**figures, "updated_at": now or timezone.now()}
         )
-        StoryClickStats.objects.filter(digest_id=digest_id).delete()
-        StoryClickStats.objects.bulk_create(
-            StoryClickStats(
-                digest_id=digest_id, position=p, article_id=a, title=t, url=u, unique_clicks=clicks.get(a, 0)
-            )
-            for p, a, t, u in rows
-        )
+        story_stats.write(digest, per_segment={segment: (c[1], c[2]) for segment, c in groups.items()})
     return True
 
 
@@ -263,32 +246,6 @@ def rollup(*, now: datetime | None = None) -> RollupResult:
     for digest_id in editions_to_roll_up(now=now, marked=marked):
         result.editions += rollup_edition(digest_id=digest_id, now=now)
     changes.forget(marked, before=started)
+    growth.rollup_growth(now=now)
     log.info("analytics roll-up %s", result.as_dict())
     return result
-
-
-def rollup_growth(*, now: datetime | None = None, days: int = 3) -> int:
-    """DailyGrowth for the last `days` local days; returns the number of days written."""
-    zone = timezone.get_current_timezone()
-    today = timezone.localdate(now or timezone.now())
-    first_day = today - timedelta(days=days - 1)
-    start = timezone.make_aware(datetime.combine(first_day, time.min), zone)
-    counts: dict[date, dict[str, int]] = {first_day + timedelta(days=i): {} for i in range(days)}
-    for metric, field in GROWTH_FIELDS.items():
-        per_day = (
-            Subscriber.objects.filter(**{f"{field}__gte": start})
-            .annotate(day=TruncDate(field, tzinfo=zone))
-            .values("day")
-            .annotate(n=Count("id"))
-            .values_list("day", "n")
-        )
-        for day, n in per_day:
-            if day in counts:
-                counts[day][metric] = n
-    with transaction.atomic():
-        for day, values in counts.items():
-            row, _ = DailyGrowth.objects.select_for_update().get_or_create(day=day)
-            for metric in GROWTH_FIELDS:
-                setattr(row, metric, max(getattr(row, metric), values.get(metric, 0)))
-            row.save()
-    return len(counts)

@@ -51,13 +51,20 @@ def _stories(edition: _Edition) -> segments.EditionStories:
 
 
 @functools.lru_cache(maxsize=128)
-def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
+def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
-    return _stories(edition).render(segment, merge_field=merge_field)
+    rendered = _stories(edition).render(segment, merge_field=merge_field)
+    # The segment as sent (its stories in this email's order), once per process like the render.
+    return rendered, (segments.record(_stories(edition), segment) if rendered is not None else 0)
 
 
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
     """Render once per (edition version, segment, ESP profile) per process."""
+    return _render_cached(_Edition(digest), segment, profile)[0]
+
+
+def render_segment(digest: Digest, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
+    """`render`, with the id of the segment's EditionSegment row (0 when too few stories)."""
     return _render_cached(_Edition(digest), segment, profile)
 
 
@@ -87,21 +94,21 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
     result.skipped += sum(len(ids) for ids in skipped.values())
     rendered_groups: transport.Groups = []
     for segment, recipients in groups.items():
-        rendered = render(digest, segment, profile)
+        rendered, segment_id = render_segment(digest, segment, profile)
         if rendered is None:
             rows.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
             result.skipped += len(recipients)
         else:
-            rendered_groups.append((rendered, recipients))
+            rendered_groups.append(transport.Group(rendered, recipients, segment_id))
     result.timings["render"] += time.perf_counter() - clock
 
     try:
         clock = time.perf_counter()
-        sendable = sum(len(recipients) for _, recipients in rendered_groups)
+        sendable = sum(len(group.recipients) for group in rendered_groups)
         try:
             throttle.reserve(sendable)
         except throttle.RateLimited as exc:
-            rows.requeue([r.delivery_id for _, rs in rendered_groups for r in rs], token=token, delay=exc.wait)
+            rows.requeue([r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait)
             raise RetryLater(exc.wait, "send rate limit") from exc
         result.timings["throttle"] += time.perf_counter() - clock
         transport.send_groups(digest, profile, rendered_groups, token=token, result=result)

@@ -58,10 +58,11 @@ def mark_skipped(skipped: Mapping[str, list[int]]) -> None:
             Delivery.objects.filter(id__in=id_set(ids), status=D.CLAIMED).update(status=D.SKIPPED, error=reason[:500])
 
 
-def to_sending(ids: Sequence[int], *, token: datetime) -> list[int]:
-    """claimed -> sending for rows still under our claim; returns the ids we may send."""
+def to_sending(ids: Sequence[int], *, token: datetime, segment: int | None = None) -> list[int]:
+    """claimed -> sending for rows still under our claim; returns the ids we may send. The rows
+    are marked with the segment whose email they get (EditionSegment) in the same UPDATE."""
     moved = Delivery.objects.filter(id__in=id_set(ids), status=D.CLAIMED, claimed_at=token).update(
-        status=D.SENDING, attempts=F("attempts") + 1, sending_at=timezone.now()
+        status=D.SENDING, attempts=F("attempts") + 1, sending_at=timezone.now(), segment=segment
     )
     if moved == len(ids):
         return list(ids)

@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.mail import get_connection
 from django.core.mail.message import make_msgid
@@ -31,7 +31,17 @@ D = rows.D
 PER_RECIPIENT_CHUNK = 25
 # ESP statuses that mean the recipient was accepted (anymail's normalised names).
 ACCEPTED = frozenset({"queued", "sent", "scheduled", "unknown"})
-Groups = list[tuple[RenderedEmail, list[Recipient]]]
+
+
+class Group(NamedTuple):
+    """The recipients of one segment's email."""
+
+    rendered: RenderedEmail
+    recipients: list[Recipient]
+    segment: int | None = None  # its EditionSegment: every row sent is marked with it
+
+
+Groups = list[Group]
 
 
 def send_groups(
@@ -43,17 +53,17 @@ def send_groups(
         connection_.open()
     except Exception as exc:  # noqa: BLE001  (classified: only "not connected" errors retry)
         outcome = esp.classify_error(exc, connected=False)
-        pending = [r.delivery_id for _, rs in groups for r in rs]
+        pending = [r.delivery_id for group in groups for r in group.recipients]
         if outcome in (esp.Outcome.RETRY, esp.Outcome.THROTTLED):
             give_up_or_retry(pending, token=token, reason=f"connect: {exc}", result=result)
         record(pending, status=D.FAILED, error=f"connect: {exc}", result=result)
         return
     result.timings["api"] += time.perf_counter() - clock
     try:
-        for index, (rendered, recipients) in enumerate(groups):
-            later = [r.delivery_id for _, rs in groups[index + 1 :] for r in rs]
+        for index, group in enumerate(groups):
+            later = [r.delivery_id for g in groups[index + 1 :] for r in g.recipients]
             send = _send_one_call if profile.batches_api_calls else _send_per_recipient
-            send(digest, profile, rendered, recipients, connection_, token=token, result=result, later=later)
+            send(digest, profile, group, connection_, token=token, result=result, later=later)
     finally:
         try:
             connection_.close()
@@ -98,8 +108,7 @@ def on_send_error(
 def _send_one_call(
     digest: Digest,
     profile: esp.EspProfile,
-    rendered: RenderedEmail,
-    recipients: list[Recipient],
+    group: Group,
     connection_: Any,
     *,
     token: datetime,
@@ -109,9 +118,10 @@ def _send_one_call(
     """One ESP API call for the whole segment group: merge_data for the body, merge_headers for
     each recipient's own List-Unsubscribe, merge_metadata for tracking."""
     clock = time.perf_counter()
-    ids = rows.to_sending([r.delivery_id for r in recipients], token=token)
+    rendered = group.rendered
+    ids = rows.to_sending([r.delivery_id for r in group.recipients], token=token, segment=group.segment)
     ours = set(ids)
-    recipients = [r for r in recipients if r.delivery_id in ours]
+    recipients = [r for r in group.recipients if r.delivery_id in ours]
     if not recipients:
         return
     merge_keys = {name: profile.merge_key(name) for name in MERGE_FIELDS}
@@ -153,8 +163,7 @@ def _record_statuses(statuses: Any, recipients: Sequence[Recipient], *, result: 
 def _send_per_recipient(
     digest: Digest,
     profile: esp.EspProfile,
-    rendered: RenderedEmail,
-    recipients: list[Recipient],
+    group: Group,
     connection_: Any,
     *,
     token: datetime,
@@ -163,11 +172,12 @@ def _send_per_recipient(
 ) -> None:
     """Backends without batch merge (SMTP, outbox, Postmark/SES): one personalised message per
     recipient over the one open connection, `sending` marked in small chunks."""
+    rendered, recipients = group.rendered, group.recipients
     for start in range(0, len(recipients), PER_RECIPIENT_CHUNK):
         chunk = recipients[start : start + PER_RECIPIENT_CHUNK]
         rest = [r.delivery_id for r in recipients[start + PER_RECIPIENT_CHUNK :]] + later
         clock = time.perf_counter()
-        ours = set(rows.to_sending([r.delivery_id for r in chunk], token=token))
+        ours = set(rows.to_sending([r.delivery_id for r in chunk], token=token, segment=group.segment))
         result.timings["bookkeeping"] += time.perf_counter() - clock
         sent: list[Delivery] = []
         for position, r in enumerate(chunk):

@@ -17,6 +17,10 @@ are fixed: two per edition for the items and their tags (EditionStories loads th
 segments), two for the previous edition once any topic segment is selected, and per distinct
 choice of sections most_read's (at most four) and one for the ranked stories' tags. Rendering
 stays once per segment (newsletter.delivery.batch caches it).
+
+`record` writes down a segment as it is sent (EditionSegment: language, topics, its stories in
+the email's order), the first time a batch renders it; the send marks each delivery with it and
+the report gives every segment its own story rows (newsletter.analytics.story_stats).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from ..email.render import (
     neutral_merge_field,
     render_digest,
 )
-from ..models import Digest, DigestItem
+from ..models import Digest, DigestItem, EditionSegment
 from . import history
 
 
@@ -137,3 +141,21 @@ def preview(stories: EditionStories, segment: Segment) -> RenderedEmail | None:
     any language and topic choice, before approving."""
     rendered = stories.render(segment)
     return None if rendered is None else merge(rendered, editor_links())
+
+
+def record(stories: EditionStories, segment: Segment) -> int:
+    """The id of the segment's EditionSegment row, created the first time it is sent: its own
+    stories then the top-up, in the email's order (a story's position is its index + 1, as in the
+    click links, newsletter.analytics.links). The first record stays: every batch of the edition
+    ranks the same window, and rendering is cached per process."""
+    selection = stories.select(segment.section_ids)
+    row, _ = EditionSegment.objects.get_or_create(
+        digest_id=stories.digest.pk,
+        language=segment.language,
+        sections=",".join(str(pk) for pk in segment.section_ids),
+        defaults={
+            "stories": [article.pk for article in (*selection.stories, *selection.top_up)],
+            "own_stories": len(selection.stories),
+        },
+    )
+    return row.pk

@@ -130,7 +130,9 @@ def test_report_and_csv_after_send_clicks_and_opens(client, mailgun) -> None:
     response = editor.get(reverse("admin:newsletter_digest_report_csv", args=[digest.id]))
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["position", "title", "url", "unique_clicks", "clicks_per_1000_delivered"]
+    # The original five columns first and in order, then the segment the row belongs to.
+    assert rows[0] == ["position", "title", "url", "unique_clicks", "clicks_per_1000_delivered", "segment"]
+    assert {row[5] for row in rows[1:]} == {"العربية · كل الأقسام"}  # one segment: Arabic, every section
     items = list(DigestItem.objects.filter(digest=digest).select_related("article").order_by("position"))
     assert [row[1] for row in rows[1:]] == [item.article.title for item in items]
     assert [(row[0], row[3], row[4]) for row in rows[1:]] == [

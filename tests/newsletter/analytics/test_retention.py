@@ -59,10 +59,20 @@ def sent_edition(count: int = 12, *, facts: bool = True) -> Digest:
     for row in rows[:3]:
         Engagement.objects.create(digest=digest, subscriber_id=row.subscriber_id, human_open_at=now, clicked_at=now)
         StoryClick.objects.create(
-            digest=digest, subscriber_id=row.subscriber_id, article_id=items[0].article_id, position=1, clicked_at=now
+            digest=digest,
+            subscriber_id=row.subscriber_id,
+            article_id=items[0].article_id,
+            position=1,
+            segment=row.segment,  # the segment the send marked the row with, as the roll-up takes it
+            clicked_at=now,
         )
     StoryClick.objects.create(
-        digest=digest, subscriber_id=rows[0].subscriber_id, article_id=items[1].article_id, position=2, clicked_at=now
+        digest=digest,
+        subscriber_id=rows[0].subscriber_id,
+        article_id=items[1].article_id,
+        position=2,
+        segment=rows[0].segment,
+        clicked_at=now,
     )
     DeliveryEvent.objects.create(
         esp="mailgun", event_id="ev-1", event_type="bounced", delivery=rows[9], timestamp=now, recipient_hash="h"
@@ -81,8 +91,8 @@ def age(digest: Digest, days: int = DAYS + 1) -> None:
     assert rollup.rollup_edition(digest_id=digest.id)
 
 
-def table(html: str, marker: str) -> str:
-    found = re.search(rf"<table {marker}.*?</table>", html, re.S)
+def table(html: str, marker: str, tag: str = "table") -> str:
+    found = re.search(rf"<{tag} {marker}.*?</{tag}>", html, re.S)
     assert found, marker
     return found.group(0)
 
@@ -96,7 +106,7 @@ def shown(admin: Client, digest: Digest) -> dict[str, Any]:
         "send report": reports.report(digest_id=digest.id),
         "admin counts": table(change, 'dir="rtl"'),
         "edition figures": table(report, 'id="edition-figures"'),
-        "story clicks": table(report, 'id="story-clicks"'),
+        "story clicks": table(report, 'id="story-clicks"', tag="div"),
         "csv": csv,
     }
 
