@@ -252,3 +252,55 @@ def test_a_reason_is_written_once_on_the_latest_unsubscribe():
 
 def test_csv_export_pins_its_columns():
     assert csv_io.EXPORT_COLUMNS[-1] == "consent_history" and set(csv_io.IMPORT_COLUMNS) <= set(csv_io.EXPORT_COLUMNS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0013_rebuilds_the_history_the_columns_tell():
+    """Subscribers from before the history get the rows their columns still tell."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = ("newsletter", "0012_snapshot_without_subscriber_fk_check"), ("newsletter", "0013_consent_history")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps
+    OldSubscriber = old.get_model("newsletter", "Subscriber")
+    t0 = timezone.now().replace(microsecond=0)
+    days = [t0 + timedelta(days=n) for n in range(4)]
+    came_back = OldSubscriber.objects.create(
+        email="old@example.com",
+        status="unsubscribed",
+        source="article_box",
+        consent_text_version="2026-11",
+        signup_ip_hash="i" * 64,
+        created_at=days[0],
+        confirmed_at=days[1],
+        confirm_ip_hash="c" * 64,
+        unsubscribed_at=days[2],
+    )
+    imported = OldSubscriber.objects.create(
+        email="imp@example.com", status="bounced", source="import", created_at=days[0], bounced_at=days[3]
+    )
+    quiet = OldSubscriber.objects.create(
+        email="quiet@example.com", status="unsubscribed", source="form", created_at=days[0], unsubscribed_at=days[3]
+    )
+    old.get_model("newsletter", "SubscriberActivity").objects.create(
+        subscriber_id=quiet.pk, unsubscribe_reason="inactive"
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+
+    def rows(pk):
+        events = ConsentEvent.objects.filter(subscriber_id=pk).order_by("at", "id")
+        return [(r.kind, r.at, r.source, r.reason, r.ip_hash[:1]) for r in events]
+
+    assert rows(came_back.pk) == [
+        (Kind.SIGNED_UP, days[0], "history", "", "i"),
+        (Kind.CONFIRMED, days[1], "history", "", "c"),
+        (Kind.UNSUBSCRIBED, days[2], "history", "", ""),
+    ]
+    assert rows(imported.pk) == [
+        (Kind.IMPORTED, days[0], "history", "", ""),
+        (Kind.BOUNCED, days[3], "history", "", ""),
+    ]
+    assert rows(quiet.pk)[-1] == (Kind.UNSUBSCRIBED, days[3], "history", "inactive", "")
