@@ -119,6 +119,14 @@ def resolve_tag(tag: Tag) -> Tag:
     return tag
 
 
+def tag_by_key(text: str) -> Tag | None:
+    """The tag whose normalised key matches `text` as typed in a URL or a hashtag (hyphens and
+    underscores as spaces; hamza, tashkeel, teh marbuta... folded as articles.arabic.normalise
+    does, docs/EMAIL.md rule 18), merged or not; None when there is none. One indexed query."""
+    key = tag_key(text.replace("-", " "))[:150]
+    return Tag.objects.select_related("merged_into").filter(key=key).first() if key else None
+
+
 def get_or_create_tag(name: str) -> Tag:
     """The live tag for a hashtag or category name (by normalised key; merged -> survivor)."""
     key = tag_key(name)[:150]

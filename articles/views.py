@@ -15,7 +15,7 @@ from typing import cast
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -135,7 +135,14 @@ def _page(request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
 
 
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    tag = get_object_or_404(Tag.objects.select_related("merged_into"), slug=slug)
+    tag = Tag.objects.select_related("merged_into").filter(slug=slug).first()
+    if tag is None:
+        # Typed another way (/tags/أميركا/ for the tag /tags/اميركا/): the tag with the same
+        # normalised key, at its own address.
+        found = services.tag_by_key(slug)
+        if found is None:
+            raise Http404
+        return HttpResponsePermanentRedirect(services.resolve_tag(found).get_absolute_url())
     if tag.merged_into_id:
         return HttpResponsePermanentRedirect(services.resolve_tag(tag).get_absolute_url())
     articles = Article.objects.published().filter(tags=tag).select_related("section")

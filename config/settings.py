@@ -277,6 +277,11 @@ DIGEST_REQUIRE_APPROVAL = env_bool("DIGEST_REQUIRE_APPROVAL", False)
 DIGEST_LOCAL_TIME = env_bool("DIGEST_LOCAL_TIME", True)
 DIGEST_UTM_PARAMS = os.environ.get("DIGEST_UTM_PARAMS", "utm_source=newsletter&utm_medium=email")
 CONSENT_TEXT_VERSION = os.environ.get("CONSENT_TEXT_VERSION", "2026-11")
+# The newsroom's privacy policy, linked beside every signup form and in every email's footer;
+# empty: no link. An absolute http(s) URL, or a path on this site ("/privacy/").
+PRIVACY_POLICY_URL = os.environ.get("PRIVACY_POLICY_URL", "").strip()
+if PRIVACY_POLICY_URL and not PRIVACY_POLICY_URL.startswith(("https://", "http://", "/")):
+    raise ImproperlyConfigured(f"PRIVACY_POLICY_URL: {PRIVACY_POLICY_URL!r} is not an http(s) URL or a path")
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)
 SIGNUP_ALLOWED_ORIGINS = env_list("SIGNUP_ALLOWED_ORIGINS")
 # Signup abuse limits (newsletter.subscribers.ratelimits): submissions per IP per hour; subscriber emails

@@ -4,6 +4,8 @@ several time zones, so the hourly waves (newsletter.editions.waves) have more th
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils import timezone
 from articles.models import Section
 
 from .models import Frequency, Language, Subscriber
+from .subscribers import consent
 
 DEMO_ACCOUNTS = [
     ("admin", "admin-demo-2026", "admin (superuser)"),
@@ -56,7 +59,7 @@ def seed_accounts() -> list[tuple[str, str, str]]:
 def seed_subscribers() -> int:
     now = timezone.now()
     for email, frequency in DEMO_SUBSCRIBERS:
-        Subscriber.objects.get_or_create(
+        subscriber, created = Subscriber.objects.get_or_create(
             email=email,
             defaults={
                 "status": Subscriber.Status.ACTIVE,
@@ -66,6 +69,8 @@ def seed_subscribers() -> int:
                 "time_zone": DEMO_TIME_ZONES.get(email, ""),
             },
         )
+        if created:
+            _added(subscriber, at=now)
     for email, frequency, language, slugs in DEMO_SUBSCRIBERS_WITH_TOPICS:
         subscriber, created = Subscriber.objects.get_or_create(
             email=email,
@@ -80,4 +85,16 @@ def seed_subscribers() -> int:
         )
         if created:
             subscriber.topics.set(Section.objects.filter(slug__in=slugs))
+            _added(subscriber, at=now)
     return Subscriber.objects.count()
+
+
+def _added(subscriber: Subscriber, *, at: datetime) -> None:
+    """The demo readers' consent history: added by an administrator, as the admin would write it."""
+    consent.append(
+        subscriber_id=subscriber.pk,
+        kind=consent.Kind.ADDED_BY_ADMIN,
+        source=consent.Source.ADMIN,
+        status=subscriber.status,
+        at=at,
+    )

@@ -374,8 +374,9 @@ class DeliveryEvent(models.Model):
         return f"{self.esp}:{self.event_type}:{self.event_id}"
 
 
-# The analytics tables live in their own module (newsletter.analytics.models) and are part of
-# this app: re-exported here so `newsletter.models` names every model of the app.
+# The analytics tables and the consent history live in their own modules
+# (newsletter.analytics.models, newsletter.subscribers.models) and are part of this app:
+# re-exported here so `newsletter.models` names every model of the app.
 from .analytics.models import (  # noqa: E402
     DailyGrowth,
     EditionSegment,
@@ -385,8 +386,10 @@ from .analytics.models import (  # noqa: E402
     StoryClickStats,
     SubscriberActivity,
 )
+from .subscribers.models import ConsentEvent  # noqa: E402
 
 __all__ = [
+    "ConsentEvent",
     "DailyGrowth",
     "Delivery",
     "DeliveryEvent",

@@ -6,14 +6,22 @@ Built for a million rows: searching uses the LOWER(email) indexes (exact match w
 contains "@", prefix otherwise), the topic filter is an EXISTS (no DISTINCT over the table),
 the paginator counts exactly only up to COUNT_CAP rows and then uses the planner's estimate,
 there is no full-table count (show_full_result_count = False), and the per-status counts are
-one GROUP BY cached for a minute. Import, export and erase call newsletter.subscriber_csv and
-newsletter.subscribers.lifecycle; the views here only move files and messages around.
+one GROUP BY cached for a minute. Import (newsletter.admin.subscriber_import), export and erase
+call newsletter.subscribers.csv_io and newsletter.subscribers.privacy; the views here only move
+files and messages around.
+
+No plain delete: Django's "delete selected" action and the change page's delete button would
+drop the row that says an address left, and the next import would add it back as active. Erase
+(the list action, or the change page's link) is the one way to remove a subscriber; it keeps the
+suppression hash. The old `<id>/delete/` address leads to the erase page. The add and change form
+refuse an address that is already a subscriber or suppressed (newsletter.subscribers.forms), and
+every save that adds a subscriber or changes a status appends its consent history row, with the
+administrator (newsletter.subscribers.consent), shown read-only on the change page.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -24,27 +32,29 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
 from config import admin_display as display
+from config.dates import format_datetime, grouped
 
 from ..models import Subscriber, Suppression
-from ..subscribers import csv_io, privacy
+from ..subscribers import consent, csv_io, privacy
 from ..subscribers.addresses import InvalidEmail, email_hash, normalise_email
-from ..subscribers.forms import ImportUploadForm
+from ..subscribers.forms import SubscriberAdminForm
+from .subscriber_import import SubscriberImportViews
 
 COUNT_CAP = 10_000
 STATUS_COUNTS_CACHE_KEY = "newsletter:subscriber-status-counts"
 STATUS_COUNTS_TTL = 60
-IMPORT_CACHE_PREFIX = "newsletter:subscriber-import:"
-IMPORT_CACHE_TTL = 3600
 
 
 class EstimatedCountPaginator(Paginator):
@@ -99,7 +109,9 @@ def _stream_csv(queryset: QuerySet[Subscriber] | None, filename: str) -> Streami
 
 @admin.register(Subscriber)
 @display.shown(Subscriber, "created_at", "confirmed_at")
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
+    form = SubscriberAdminForm
+    status_counts_cache_key = STATUS_COUNTS_CACHE_KEY
     list_display = ("email", "status", "frequency", "language", "source", "shown_created_at", "shown_confirmed_at")
     list_filter = ("status", "frequency", TopicFilter, "source", "language")
     search_fields = ("email",)  # shows the box; get_search_results does the index-friendly lookup
@@ -113,6 +125,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     actions = ("export_csv", "erase_selected")
     readonly_fields = (
         "uuid",
+        "source",
         "consent_text_version",
         "signup_ip_hash",
         "signup_user_agent_hash",
@@ -125,6 +138,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         "complained_at",
         "last_confirmation_sent_at",
         "data_export",
+        "erase_link",
+        "consent_history",
     )
     fieldsets = (
         (None, {"fields": ("email", "name", "status", "frequency", "language", "topics")}),
@@ -139,6 +154,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                     "signup_ip_hash",
                     "signup_user_agent_hash",
                     "confirm_ip_hash",
+                    "consent_history",
                 )
             },
         ),
@@ -153,6 +169,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                     "last_confirmation_sent_at",
                     "uuid",
                     "data_export",
+                    "erase_link",
                 )
             },
         ),
@@ -185,6 +202,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             path("import/", wrap(self.import_view), name="newsletter_subscriber_import"),
             path("export/", wrap(self.export_view), name="newsletter_subscriber_export"),
             path("<int:pk>/export-json/", wrap(self.export_json_view), name="newsletter_subscriber_export_json"),
+            path("<int:pk>/erase/", wrap(self.erase_view), name="newsletter_subscriber_erase"),
             *super().get_urls(),
         ]
 
@@ -194,6 +212,71 @@ class SubscriberAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("admin:newsletter_subscriber_export_json", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("تنزيل كل بيانات المشترك (JSON)"))
+
+    @admin.display(description=_("حذف البيانات"))
+    def erase_link(self, obj: Subscriber) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:newsletter_subscriber_erase", args=[obj.pk])
+        return format_html(
+            '<a href="{}" class="deletelink">{}</a>', url, _("حذف بيانات المشترك نهائيًا (الحق في النسيان)")
+        )
+
+    @admin.display(description=_("سجل الموافقة"))
+    def consent_history(self, obj: Subscriber) -> SafeString | str:
+        rows = consent.history(obj) if obj.pk else []
+        if not rows:
+            return "-"
+        head = format_html_join(
+            "",
+            "<th>{}</th>",
+            ((label,) for label in (_("الحدث"), _("الوقت"), _("المصدر"), _("الحالة بعده"), _("السبب"), _("المدير"))),
+        )
+        statuses = dict(Subscriber.Status.choices)
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.get_kind_display(),
+                    format_datetime(row.at),
+                    row.get_source_display(),
+                    statuses.get(row.status, "-"),
+                    row.get_reason_display() or "-",
+                    row.actor.get_username() if row.actor else "-",
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            '<table class="consent-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body
+        )
+
+    # --- no plain delete: erase only ------------------------------------------------------------
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "show_delete": False})
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not object_id.isdigit():
+            return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
+        return HttpResponseRedirect(reverse("admin:newsletter_subscriber_erase", args=[int(object_id)]))
+
+    def save_model(self, request: HttpRequest, obj: Subscriber, form: ModelForm, change: bool) -> None:
+        previous = Subscriber.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        if not change:
+            obj.source = Subscriber.Source.ADMIN
+        super().save_model(request, obj, form, change)
+        consent.admin_saved(subscriber=obj, previous_status=previous, actor_id=request.user.pk)
+        cache.delete(STATUS_COUNTS_CACHE_KEY)
 
     # --- export -------------------------------------------------------------------------------
     @admin.action(description=_("تصدير المحدَّدين إلى CSV"), permissions=["view"])
@@ -219,90 +302,48 @@ class SubscriberAdmin(admin.ModelAdmin):
         return response
 
     # --- erase --------------------------------------------------------------------------------
-    @admin.action(description=_("حذف بيانات المحدَّدين نهائيًا (الحق في النسيان)"), permissions=["delete"])
-    def erase_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> HttpResponse | None:
-        if request.POST.get("confirm_erase") == "yes":
-            erased = privacy.erase_many(subscribers=queryset)
-            cache.delete(STATUS_COUNTS_CACHE_KEY)
-            self.message_user(
-                request,
-                _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)d.") % {"n": erased},
-                messages.SUCCESS,
-            )
-            return None
+    def _erase_confirmation(
+        self, request: HttpRequest, queryset: QuerySet[Subscriber], *, action: bool
+    ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
             "title": _("تأكيد حذف البيانات"),
             "opts": self.model._meta,
             "count": queryset.count(),
             "sample": list(queryset.values_list("email", flat=True)[:20]),
+            "action": action,
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/newsletter/subscriber/erase_confirmation.html", context)
 
-    # --- import -------------------------------------------------------------------------------
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        context: dict[str, Any] = {
-            **self.admin_site.each_context(request),
-            "title": _("استيراد مشتركين من CSV"),
-            "opts": self.model._meta,
-        }
-        if request.method == "POST" and request.POST.get("import_key"):
-            return self._import_confirm(request)
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            content = form.cleaned_data["file"].read()
-            preview = csv_io.parse_import(content)
-            key = uuid.uuid4().hex
-            # The upload waits in the cache between preview and confirmation (not in the session).
-            cache.set(IMPORT_CACHE_PREFIX + key, content, IMPORT_CACHE_TTL)
-            context.update(
-                preview=preview,
-                import_key=key,
-                counts=preview.counts(),
-                error_rows=preview.error_rows[:500],
-                send_confirmation=form.cleaned_data["send_confirmation"],
-            )
-            return TemplateResponse(request, "admin/newsletter/subscriber/import_preview.html", context)
-        context["form"] = form
-        return TemplateResponse(request, "admin/newsletter/subscriber/import.html", context)
-
-    def _import_confirm(self, request: HttpRequest) -> HttpResponse:
-        key = request.POST.get("import_key", "")
-        content = cache.get(IMPORT_CACHE_PREFIX + key) if key.isalnum() else None
-        if content is None:
-            self.message_user(request, _("انتهت مهلة المعاينة؛ ارفع الملف من جديد."), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:newsletter_subscriber_import"))
-        try:
-            result = csv_io.apply_import(
-                content,
-                send_confirmation=request.POST.get("send_confirmation") == "1",
-                only_valid_rows=request.POST.get("only_valid_rows") == "1",
-            )
-        except ValueError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:newsletter_subscriber_import"))
-        cache.delete(IMPORT_CACHE_PREFIX + key)
+    def _erased(self, request: HttpRequest, erased: int) -> None:
         cache.delete(STATUS_COUNTS_CACHE_KEY)
         self.message_user(
             request,
-            _(
-                "أُنشئ %(created)d مشترك، وتُخطّي %(skipped)d مكرر أو موجود أو محظور، و%(invalid)d سطر غير صالح؛ "
-                "%(emails)d رسالة تأكيد في الطابور."
-            )
-            % {
-                "created": result.created,
-                "skipped": result.skipped,
-                "invalid": result.invalid,
-                "emails": result.emails_queued,
-            },
+            _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)s.") % {"n": grouped(erased)},
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
+
+    @admin.action(description=_("حذف بيانات المحدَّدين نهائيًا (الحق في النسيان)"), permissions=["delete"])
+    def erase_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> HttpResponse | None:
+        if request.POST.get("confirm_erase") == "yes":
+            self._erased(request, privacy.erase_many(subscribers=queryset))
+            return None
+        return self._erase_confirmation(request, queryset, action=True)
+
+    def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """One subscriber's erase, from the change page (GET asks, POST erases)."""
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        queryset = Subscriber.objects.filter(pk=pk)
+        if not queryset.exists():
+            return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
+        if request.method == "POST" and request.POST.get("confirm_erase") == "yes":
+            self._erased(request, privacy.erase_many(subscribers=queryset))
+            return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
+        return self._erase_confirmation(request, queryset, action=False)
 
 
 @admin.register(Suppression)

@@ -4,10 +4,14 @@ drive a controlled clock):
 - `remind_pending`: ONE reminder to a subscriber still pending HYGIENE_REMINDER_HOURS (48) after
   signing up (SubscriberActivity.reminded_at is claimed in SQL before the email is enqueued).
 - `purge_pending`: pending signups older than HYGIENE_PENDING_PURGE_DAYS (30) are deleted
-  (they never consented; DailyGrowth has already counted them).
+  (they never consented; DailyGrowth has already counted them), except a reader who had left
+  and signed up again without confirming: deleting that row would forget that they left (an
+  import could then add them), so they go back to unsubscribed ("expired" in their history).
 - `suppress_soft_bounces`: an address whose messages soft-bounced (ESP `deferred` events) in
   HYGIENE_SOFT_BOUNCE_LIMIT (3) different deliveries within HYGIENE_SOFT_BOUNCE_DAYS (30) is
   marked bounced and added to the suppression list, like a hard bounce.
+Every status change here appends its consent history row (newsletter.subscribers.consent) in
+the transaction of the change.
 - `run_sunset` (off with SUNSET_ENABLED=0): an active subscriber with no human open and no click
   for SUNSET_INACTIVE_DAYS (180), counted from confirmation for newcomers, gets one "still want
   this?" email; a click since then (the stay link or any story) keeps them; without one within
@@ -30,6 +34,7 @@ from django.utils import timezone
 
 from .. import jobs
 from ..models import DeliveryEvent, Subscriber, SubscriberActivity, Suppression
+from ..subscribers import consent
 from ..subscribers.addresses import suppress
 from .hygiene_emails import HygieneEmail
 
@@ -75,13 +80,33 @@ def remind_pending(*, now: datetime | None = None) -> int:
 
 
 def purge_pending(*, now: datetime | None = None) -> int:
+    """Stale pending signups: deleted, or back to unsubscribed for a reader who had left (their
+    `unsubscribed_at` stays set while a re-signup waits for confirmation). Returns how many rows
+    it settled either way."""
     now = now or timezone.now()
     stale = Subscriber.objects.filter(
         status=Status.PENDING, created_at__lt=now - timedelta(days=settings.HYGIENE_PENDING_PURGE_DAYS)
     )
     total = 0
     while ids := list(stale.order_by("id").values_list("id", flat=True)[:CHUNK]):
-        Subscriber.objects.filter(id__in=ids, status=Status.PENDING).delete()
+        with transaction.atomic():
+            returning = list(
+                Subscriber.objects.select_for_update()
+                .filter(id__in=ids, status=Status.PENDING, unsubscribed_at__isnull=False)
+                .values_list("id", flat=True)
+            )
+            Subscriber.objects.filter(id__in=returning).update(status=Status.UNSUBSCRIBED, updated_at=now)
+            consent.append_many(
+                consent.event(
+                    subscriber_id=pk,
+                    kind=consent.Kind.EXPIRED,
+                    source=consent.Source.HYGIENE,
+                    status=Status.UNSUBSCRIBED,
+                    at=now,
+                )
+                for pk in returning
+            )
+            Subscriber.objects.filter(id__in=ids, status=Status.PENDING).delete()
         total += len(ids)
     return total
 
@@ -108,6 +133,13 @@ def suppress_soft_bounces(*, now: datetime | None = None) -> int:
             )
             if changed:
                 suppress(subscriber.email, reason=Suppression.Reason.BOUNCED)
+                consent.append(
+                    subscriber_id=subscriber.id,
+                    kind=consent.Kind.BOUNCED,
+                    source=consent.Source.HYGIENE,
+                    status=Status.BOUNCED,
+                    at=now,
+                )
                 total += 1
     return total
 
@@ -165,6 +197,17 @@ def run_sunset(*, now: datetime | None = None) -> SunsetResult:
             Subscriber.objects.filter(id__in=changed).update(status=Status.UNSUBSCRIBED, unsubscribed_at=now)
             SubscriberActivity.objects.filter(subscriber_id__in=changed).update(
                 reengage_sent_at=None, unsubscribe_reason=SubscriberActivity.Reason.INACTIVE
+            )
+            consent.append_many(
+                consent.event(
+                    subscriber_id=pk,
+                    kind=consent.Kind.UNSUBSCRIBED,
+                    source=consent.Source.HYGIENE,
+                    status=Status.UNSUBSCRIBED,
+                    reason=consent.Reason.INACTIVE,
+                    at=now,
+                )
+                for pk in changed
             )
         unsubscribed += len(changed)
         if not changed:  # the rest are locked by a concurrent run, which settles them

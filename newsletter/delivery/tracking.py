@@ -12,7 +12,8 @@ runs, so nothing is stored. `record_event()` then:
   of order change nothing);
 - suppresses at once on a hard bounce, on `rejected` for a bad mailbox, or on a complaint
   (subscriber status + timestamp + the hashed suppression list), and unsubscribes on an ESP-side
-  unsubscribe.
+  unsubscribe; each subscriber it changes gets its consent history row (bounced, complained,
+  unsubscribed at the ESP) in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,17 +21,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from django.conf import settings
 from django.core import checks
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
 from ..models import Delivery, DeliveryEvent, Subscriber, Suppression
+from ..subscribers import consent
 from ..subscribers.addresses import by_address, email_hash, suppress
 
 log = logging.getLogger(__name__)
@@ -152,17 +155,38 @@ def _apply_to_subscriber(
     else:
         return
     if hard_bounce:
-        subscribers.filter(status__in=_CHANGEABLE).update(status=Subscriber.Status.BOUNCED, bounced_at=when)
+        _change(subscribers, _CHANGEABLE, Subscriber.Status.BOUNCED, kind=consent.Kind.BOUNCED, when=when)
         suppress(address, reason=Suppression.Reason.BOUNCED)
         log.info("suppressed a bounced address (event %s)", event.event_id)
     elif kind == EventType.COMPLAINED:
-        subscribers.filter(status__in=_CHANGEABLE).update(status=Subscriber.Status.COMPLAINED, complained_at=when)
+        _change(subscribers, _CHANGEABLE, Subscriber.Status.COMPLAINED, kind=consent.Kind.COMPLAINED, when=when)
         suppress(address, reason=Suppression.Reason.COMPLAINED)
         log.info("suppressed a complaining address (event %s)", event.event_id)
     else:
-        subscribers.filter(status__in=[Subscriber.Status.PENDING, Subscriber.Status.ACTIVE]).update(
-            status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=when
-        )
+        leaving = [Subscriber.Status.PENDING, Subscriber.Status.ACTIVE]
+        _change(subscribers, leaving, Subscriber.Status.UNSUBSCRIBED, kind=consent.Kind.UNSUBSCRIBED, when=when)
+
+
+# The subscriber column each status the ESP reports is dated in.
+_DATED: dict[str, str] = {
+    Subscriber.Status.BOUNCED: "bounced_at",
+    Subscriber.Status.COMPLAINED: "complained_at",
+    Subscriber.Status.UNSUBSCRIBED: "unsubscribed_at",
+}
+
+
+def _change(
+    subscribers: QuerySet[Subscriber], from_statuses: Sequence[str], status: str, *, kind: str, when: datetime
+) -> None:
+    """Move the subscribers still in `from_statuses` to `status`, each with a history row
+    (inside record_event's transaction; the rows are locked so a concurrent change waits)."""
+    ids = list(subscribers.filter(status__in=from_statuses).select_for_update().values_list("id", flat=True))
+    if not ids:
+        return
+    Subscriber.objects.filter(id__in=ids).update(status=status, **{_DATED[status]: when})
+    consent.append_many(
+        consent.event(subscriber_id=pk, kind=kind, source=consent.Source.ESP, status=status, at=when) for pk in ids
+    )
 
 
 @checks.register(checks.Tags.security, deploy=True)

@@ -271,11 +271,13 @@ def _templates(name: str, part: str, language: str) -> list[str]:
 
 def render_email(name: str, context: Mapping[str, object], *, language: str) -> RenderedEmail:
     """Render `newsletter/email/<name>.{subject.txt,txt,html}` in `language`, CSS inlined.
-    The base template's footer reads `sender_name` and `sender_address` (set here by default)."""
+    The base template's footer reads `sender_name`, `sender_address` and `privacy_url` (the
+    absolute PRIVACY_POLICY_URL, empty for none), set here by default."""
     context = {
         "sender_name": settings.SENDER_NAME,
         "sender_address": settings.SENDER_POSTAL_ADDRESS,
         "site_url": settings.SITE_URL,
+        "privacy_url": absolute_url(settings.PRIVACY_POLICY_URL),
         **context,
     }
     with translation.override(language):

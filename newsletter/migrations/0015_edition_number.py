@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("newsletter", "0012_snapshot_without_subscriber_fk_check"),
+        ("newsletter", "0013_consent_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

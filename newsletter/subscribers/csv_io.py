@@ -8,13 +8,17 @@ then writes in one transaction. Policy (documented in the admin page):
 - duplicates are skipped: the same address twice in the file, an address already in the table
   (whatever its status: an import never reactivates unsubscribed, bounced or complained
   subscribers) and addresses on the suppression list (erased, bounced, complained);
-- new rows get source "import"; with confirmation emails they start pending and receive the
-  double opt-in email (per-address limits apply), without they are active at once (for lists
-  whose consent was collected elsewhere).
+- new rows get source "import" and an "imported" consent history row (with the administrator
+  who confirmed the import); with confirmation emails they start pending and receive the double
+  opt-in email (per-address limits apply), without they are active at once (for lists whose
+  consent was collected elsewhere);
+- a topic is a section's id, slug or name (Arabic or English), matched after Arabic
+  normalisation (articles.arabic.normalise: أ/ا, ة/ه, tashkeel, Arabic-Indic digits, case).
 
 Export streams rows in primary-key order, a few thousand at a time (keyset pagination, one
 topics query per chunk), so a million subscribers never sit in memory. Columns are a superset
-of the import columns, so an export can be imported again. Cells that a spreadsheet would run
+of the import columns, so an export can be imported again; `consent_history` lists the
+subscriber's consent events (newsletter.subscribers.consent), one more query per chunk. Cells that a spreadsheet would run
 as a formula are prefixed with an apostrophe (CSV injection) and the prefix is removed on import.
 """
 
@@ -34,10 +38,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from articles.arabic import normalise
 from articles.models import Section
 
 from ..models import Frequency, Language, Subscriber, Suppression
-from . import lifecycle
+from . import consent, lifecycle
 from .addresses import InvalidEmail, email_hash, normalise_email
 
 IMPORT_COLUMNS = ("email", "name", "frequency", "language", "topics")
@@ -52,6 +57,7 @@ EXPORT_COLUMNS = (
     "created_at",
     "confirmed_at",
     "unsubscribed_at",
+    "consent_history",
 )
 TOPIC_SEPARATOR = "|"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -98,6 +104,10 @@ class ImportPreview:
         return dict(counts)
 
 
+class ImportRefused(ValueError):
+    """The file has invalid rows and the administrator did not choose "valid rows only"."""
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int
@@ -127,7 +137,7 @@ def parse_import(content: bytes) -> ImportPreview:
     if "email" not in header:
         return ImportPreview(rows=[], file_errors=[_("لا يوجد عمود email في سطر العناوين.")])
     reader.fieldnames = header
-    sections = {section.slug: section.pk for section in Section.objects.all()}
+    sections = topic_keys()
     rows: list[ImportRow] = []
     seen: set[str] = set()
     try:
@@ -147,7 +157,19 @@ def parse_import(content: bytes) -> ImportPreview:
     return ImportPreview(rows=rows)
 
 
-def _parse_row(line: int, record: dict[str | None, object], sections: dict[str, int], seen: set[str]) -> ImportRow:
+def topic_keys() -> dict[str, int | None]:
+    """Each section under its id, slug and name, normalised; None for a key two sections share
+    (a name that is another section's slug): such a cell is refused rather than guessed."""
+    keys: dict[str, int | None] = {}
+    for pk, slug, name in Section.objects.values_list("pk", "slug", "name"):
+        for key in {str(pk), normalise(slug), normalise(name)}:
+            keys[key] = pk if keys.get(key, pk) == pk else None
+    return keys
+
+
+def _parse_row(
+    line: int, record: dict[str | None, object], sections: dict[str, int | None], seen: set[str]
+) -> ImportRow:
     def cell(name: str) -> str:
         value = record.get(name)
         return _unescape(value.strip()) if isinstance(value, str) else ""
@@ -168,11 +190,14 @@ def _parse_row(line: int, record: dict[str | None, object], sections: dict[str, 
     if language not in Language.values:
         row.errors.append(_("لغة غير معروفة: %(value)s") % {"value": language[:20]})
     row.language = language
-    for slug in filter(None, (part.strip() for part in cell("topics").split(TOPIC_SEPARATOR))):
-        if slug in sections:
-            row.topic_ids.append(sections[slug])
+    for topic in filter(None, (part.strip() for part in cell("topics").split(TOPIC_SEPARATOR))):
+        section_id = sections.get(normalise(topic), 0)
+        if section_id:
+            row.topic_ids.append(section_id)
+        elif section_id is None:
+            row.errors.append(_("اسم يطابق أكثر من قسم: %(value)s؛ استعمل رقم القسم") % {"value": topic[:50]})
         else:
-            row.errors.append(_("قسم غير معروف: %(value)s") % {"value": slug[:50]})
+            row.errors.append(_("قسم غير معروف: %(value)s") % {"value": topic[:50]})
     if row.errors:
         row.action = Action.ERROR
     elif row.email.lower() in seen:
@@ -205,14 +230,17 @@ def _mark_existing(rows: list[ImportRow]) -> None:
                 row.action = Action.SKIP_SUPPRESSED
 
 
-def apply_import(content: bytes, *, send_confirmation: bool, only_valid_rows: bool) -> ImportResult:
+def apply_import(
+    content: bytes, *, send_confirmation: bool, only_valid_rows: bool, actor_id: int | None = None
+) -> ImportResult:
     """Re-validate the uploaded file and create the new subscribers in one transaction.
-    Raises ValueError if the file has errors and only_valid_rows is False (nothing saved)."""
+    Raises ValueError if the file cannot be read, ImportRefused if it has invalid rows and
+    only_valid_rows is False (nothing saved either way)."""
     preview = parse_import(content)
     if preview.file_errors:
         raise ValueError("; ".join(preview.file_errors))
     if preview.error_rows and not only_valid_rows:
-        raise ValueError(_("في الملف أسطر غير صالحة؛ لم يُحفظ شيء."))
+        raise ImportRefused(_("في الملف أسطر غير صالحة؛ لم يُحفظ شيء. صحّحها أو اختر استيراد الأسطر الصالحة فقط."))
     now = timezone.now()
     status = Subscriber.Status.PENDING if send_confirmation else Subscriber.Status.ACTIVE
     emails_queued = 0
@@ -243,6 +271,18 @@ def apply_import(content: bytes, *, send_confirmation: bool, only_valid_rows: bo
             for section_id in by_uuid[subscriber.uuid].topic_ids
         ]
         through.objects.bulk_create(links, batch_size=_CHUNK, ignore_conflicts=True)
+        consent.append_many(
+            consent.event(
+                subscriber_id=subscriber.pk,
+                kind=consent.Kind.IMPORTED,
+                source=consent.Source.IMPORT,
+                status=status,
+                at=now,
+                consent_text_version=settings.CONSENT_TEXT_VERSION,
+                actor_id=actor_id,
+            )
+            for subscriber in created
+        )
         if send_confirmation:
             for subscriber in created:
                 emails_queued += lifecycle.enqueue_email(subscriber, lifecycle.EmailKind.CONFIRMATION)
@@ -292,6 +332,7 @@ def export_rows(queryset: QuerySet[Subscriber] | None = None, *, chunk_size: int
             return
         topics: dict[int, list[str]] = defaultdict(list)
         pks = [values[0] for values in chunk]
+        histories = consent.csv_cells(pks)
         for subscriber_id, section_id in Subscriber.topics.through.objects.filter(subscriber_id__in=pks).values_list(
             "subscriber_id", "section_id"
         ):
@@ -309,6 +350,7 @@ def export_rows(queryset: QuerySet[Subscriber] | None = None, *, chunk_size: int
                     created.isoformat() if created else "",
                     confirmed.isoformat() if confirmed else "",
                     unsubscribed.isoformat() if unsubscribed else "",
+                    histories.get(pk, ""),
                 ]
             )
         last_pk = chunk[-1][0]

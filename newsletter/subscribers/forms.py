@@ -1,4 +1,6 @@
-"""Forms for the subscriber pages (signup, preferences) and the admin CSV import upload.
+"""Forms for the subscriber pages (signup, preferences, the reason after unsubscribing), the
+admin's subscriber form (which refuses a known or suppressed address beside the field) and the
+admin CSV import upload.
 
 Validation only: the forms normalise the address (newsletter.subscribers.addresses) and bound every field,
 and the views hand cleaned data to newsletter.subscribers.lifecycle. Error messages never say whether
@@ -22,7 +24,8 @@ from config import zones
 from config.dates import digits
 
 from ..models import Frequency, Language, Subscriber
-from .addresses import MAX_EMAIL_LENGTH, InvalidEmail, normalise_email
+from . import consent
+from .addresses import MAX_EMAIL_LENGTH, InvalidEmail, by_address, is_suppressed, normalise_email
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -82,6 +85,15 @@ class HoneypotField(forms.CharField):
         return "" if value in self.empty_values else str(value)
 
 
+def _valid_address(raw: str) -> str:
+    try:
+        return normalise_email(raw)
+    except InvalidEmail:
+        raise forms.ValidationError(
+            _("أدخل عنوان بريد إلكتروني صحيحًا، مثل name@example.com."), code="invalid"
+        ) from None
+
+
 class SignupForm(forms.Form):
     email = forms.CharField(
         label=_("البريد الإلكتروني"),
@@ -110,12 +122,7 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        try:
-            return normalise_email(self.cleaned_data["email"])
-        except InvalidEmail:
-            raise forms.ValidationError(
-                _("أدخل عنوان بريد إلكتروني صحيحًا، مثل name@example.com."), code="invalid"
-            ) from None
+        return _valid_address(self.cleaned_data["email"])
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data.get("time_zone", "").strip()
@@ -141,12 +148,47 @@ class PreferencesForm(forms.Form):
     )
 
 
+class UnsubscribeReasonForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("لماذا ألغيت اشتراكك؟ (اختياري)"),
+        choices=[(reason.value, reason.label) for reason in consent.READER_REASONS],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("اختر سببًا واحدًا."), "invalid_choice": _("اختر سببًا من القائمة.")},
+    )
+
+
+class SubscriberAdminForm(forms.ModelForm):
+    """The admin's add and change form. An address that already has a row (any status, any
+    case) or is on the suppression list (erased, bounced, complained) is refused beside the
+    field: the admin never creates a second row for a reader, nor brings back one who left."""
+
+    class Meta:
+        model = Subscriber
+        fields = ("email", "name", "status", "frequency", "language", "topics")
+
+    def clean_email(self) -> str:
+        address = _valid_address(self.cleaned_data["email"])
+        unchanged = self.instance.pk is not None and self.instance.email.lower() == address.lower()
+        if unchanged:
+            return address
+        if by_address(address).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                _("هذا العنوان مشترك بالفعل: ابحث عنه في قائمة المشتركين وعدّل صفحته."), code="exists"
+            )
+        if is_suppressed(address):
+            raise forms.ValidationError(
+                _("هذا العنوان محظور (حُذفت بياناته أو ارتدّ بريده أو اشتكى صاحبه): لا يُضاف من جديد."),
+                code="suppressed",
+            )
+        return address
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("ملف CSV"),
         help_text=_(
             "ترميز UTF-8، سطر عناوين فيه العمود email على الأقل، "
-            "واختياريًا name وfrequency وlanguage وtopics (معرّفات الأقسام مفصولة بـ |)."
+            "واختياريًا name وfrequency وlanguage وtopics (الأقسام مفصولة بـ |: رقم القسم أو معرّفه أو اسمه)."
         ),
     )
     send_confirmation = forms.BooleanField(

@@ -11,6 +11,8 @@ Guarantees:
 - subscribe() returns an outcome for logs and tests only: callers must show the same response
   whatever it is (the form never reveals whether an address is known).
 - Bounced, complained and suppressed (erased) addresses are never mailed or reactivated here.
+- Every status change appends its consent history row (newsletter.subscribers.consent) in the
+  same statement or transaction; the new-address signup stays one statement on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -24,16 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.models import Section
 
 from .. import jobs
-from ..models import Frequency, Language, Subscriber, Suppression
-from . import ratelimits
+from ..models import ConsentEvent, Frequency, Language, Subscriber
+from . import consent, ratelimits
 from .addresses import by_address, email_hash, is_suppressed, keyed_hash, normalise_email
 from .emails import EmailKind
+from .signup_insert import insert_unless_known, needs_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +122,11 @@ def subscribe(
     (forms validate first, so a view only sees this for callers that skip the form).
 
     Hot path (a new address, measured in bench/README.md): one Redis round trip for both limits,
-    then one INSERT ... ON CONFLICT DO NOTHING that also checks the suppression list; with no
-    topics chosen it is a single autocommitted statement (atomic by itself), with topics it runs
-    in a transaction with the topic rows. A known or suppressed address inserts nothing and
-    takes the locked path below."""
+    then one INSERT ... ON CONFLICT DO NOTHING that also checks the suppression list and writes
+    the "signed up" history row (newsletter.subscribers.signup_insert); with no topics chosen it
+    is a single autocommitted statement on PostgreSQL (atomic by itself), with topics it runs in
+    a transaction with the topic rows. A known or suppressed address inserts nothing and takes
+    the locked path below."""
     if honeypot:
         return SignupResult(Outcome.HONEYPOT, email_sent=False)
     address = normalise_email(email)
@@ -136,7 +140,7 @@ def subscribe(
     if language not in Language.values:
         language = Language.ARABIC
     topic_list = list(topics) if topics is not None else []
-    consent = {
+    consent_fields = {
         "source": source,
         "consent_text_version": settings.CONSENT_TEXT_VERSION,
         "signup_ip_hash": hash_client_value(ip, purpose="consent-ip"),
@@ -152,11 +156,13 @@ def subscribe(
         time_zone=time_zone[:64],
         created_at=now,
         last_confirmation_sent_at=now if reserved else None,
-        **consent,
+        **consent_fields,
     )
-    # A transaction only when there are topic rows to write with the subscriber.
-    with transaction.atomic() if topic_list else nullcontext():
-        if _insert_unless_known(new, address_hash=address_hash):
+    signed_up = _signed_up_event(consent_fields, at=now)
+    # A transaction only when there are topic rows (or, off PostgreSQL, a history row) to write
+    # with the subscriber.
+    with transaction.atomic() if topic_list or needs_transaction() else nullcontext():
+        if insert_unless_known(new, address_hash=address_hash, signed_up=signed_up):
             _add_topics(new, topic_list)
             sent = enqueue_email(new, EmailKind.CONFIRMATION, reserved=reserved)
             return SignupResult(Outcome.CREATED, email_sent=sent, subscriber_id=new.pk)
@@ -169,51 +175,36 @@ def subscribe(
             try:
                 with transaction.atomic():  # savepoint: a concurrent insert must not poison the outer transaction
                     new.save(force_insert=True)
+                    consent.append(**_signed_up_fields(consent_fields, subscriber_id=new.pk, at=now))
             except IntegrityError:
                 # Another request created it between our SELECT and INSERT: treat as existing.
                 subscriber = by_address(address).select_for_update().first()
                 if subscriber is None:
                     raise
-                return _signup_existing(subscriber, frequency, topic_list, language, name, consent, now, reserved)
+                return _signup_existing(
+                    subscriber, frequency, topic_list, language, name, consent_fields, now, reserved
+                )
             _add_topics(new, topic_list)
             sent = enqueue_email(new, EmailKind.CONFIRMATION, reserved=reserved)
             return SignupResult(Outcome.CREATED, email_sent=sent, subscriber_id=new.pk)
-        return _signup_existing(subscriber, frequency, topic_list, language, name, consent, now, reserved)
+        return _signup_existing(subscriber, frequency, topic_list, language, name, consent_fields, now, reserved)
 
 
-def _insert_unless_known(subscriber: Subscriber, *, address_hash: str) -> bool:
-    """INSERT the unsaved `subscriber` unless its address already has a row (unique LOWER(email))
-    or is on the suppression list, in ONE statement; True (and pk set) if it was inserted.
+def _signed_up_fields(consent_fields: dict[str, str], *, subscriber_id: int, at: Any) -> dict[str, Any]:
+    return {
+        "subscriber_id": subscriber_id,
+        "kind": consent.Kind.SIGNED_UP,
+        "source": consent.channel_of(consent_fields["source"]),
+        "status": Status.PENDING,
+        "at": at,
+        "consent_text_version": consent_fields["consent_text_version"],
+        "ip_hash": consent_fields["signup_ip_hash"],
+        "user_agent_hash": consent_fields["signup_user_agent_hash"],
+    }
 
-    ON CONFLICT DO NOTHING (PostgreSQL, SQLite >= 3.35 for RETURNING) instead of
-    SELECT-then-INSERT-in-a-savepoint: a concurrent insert of the same address makes this one
-    insert nothing (PostgreSQL waits for the other transaction), never an error, so no savepoint
-    is needed. Values go through each field's pre_save/get_db_prep_save as in Model.save(), which
-    this bypasses (no model signals are connected to Subscriber)."""
-    meta = Subscriber._meta
-    connection = connections[router.db_for_write(Subscriber)]
 
-    def quote(name: str | None) -> str:
-        return connection.ops.quote_name(name or "")
-
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(subscriber, add=True), connection) for field in fields]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        f"SELECT {', '.join(['%s'] * len(fields))} "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(Suppression._meta.db_table)} "
-        f"WHERE {quote(Suppression._meta.get_field('email_hash').column)} = %s) "
-        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, address_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    subscriber.pk = row[0]
-    subscriber._state.adding = False
-    subscriber._state.db = connection.alias
-    return True
+def _signed_up_event(consent_fields: dict[str, str], *, at: Any) -> ConsentEvent:
+    return consent.event(**_signed_up_fields(consent_fields, subscriber_id=0, at=at))
 
 
 def _add_topics(subscriber: Subscriber, topics: list[Section | int]) -> None:
@@ -231,7 +222,7 @@ def _signup_existing(
     topics: list[Section | int],
     language: str,
     name: str,
-    consent: dict[str, str],
+    consent_fields: dict[str, str],
     now: Any,
     reserved: bool,
 ) -> SignupResult:
@@ -242,7 +233,8 @@ def _signup_existing(
     if subscriber.status in (Status.BOUNCED, Status.COMPLAINED):
         return SignupResult(Outcome.BLOCKED, email_sent=False, subscriber_id=subscriber.pk)
     outcome = Outcome.PENDING_AGAIN if subscriber.status == Status.PENDING else Outcome.REFRESHED
-    # Pending or unsubscribed: nothing is confirmed yet, so the newest choices and consent win.
+    # Pending or unsubscribed: nothing is confirmed yet, so the newest choices and consent win
+    # (the history keeps the earlier ones; `unsubscribed_at` stays until they confirm).
     subscriber.status = Status.PENDING
     subscriber.frequency = frequency
     subscriber.language = language
@@ -251,11 +243,12 @@ def _signup_existing(
     subscriber.confirmed_at = None
     subscriber.confirm_ip_hash = ""
     subscriber.created_at = now  # the signup time of the consent now on record
-    for field, value in consent.items():
+    for field, value in consent_fields.items():
         setattr(subscriber, field, value)
     if reserved:
         subscriber.last_confirmation_sent_at = now  # saved with the row: no separate UPDATE
     subscriber.save()
+    consent.append(**_signed_up_fields(consent_fields, subscriber_id=subscriber.pk, at=now))
     _set_topics(subscriber, topics)
     sent = enqueue_email(subscriber, EmailKind.CONFIRMATION, reserved=reserved)
     return SignupResult(outcome, email_sent=sent, subscriber_id=subscriber.pk)
@@ -264,17 +257,24 @@ def _signup_existing(
 def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
     """Confirm a pending subscriber (the POST behind the emailed link). Idempotent."""
     now = timezone.now()
-    updated = Subscriber.objects.filter(uuid=subscriber_uuid, status=Status.PENDING).update(
-        status=Status.ACTIVE,
-        confirmed_at=now,
-        updated_at=now,
-        confirm_ip_hash=hash_client_value(ip, purpose="consent-ip"),
-    )
-    if updated:
-        # Only the request whose UPDATE moved the row out of pending gets here: one welcome.
-        subscriber_id = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("pk", flat=True).first()
-        transaction.on_commit(lambda: jobs.enqueue(jobs.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
-        return ConfirmOutcome.CONFIRMED
+    ip_hash = hash_client_value(ip, purpose="consent-ip")
+    with transaction.atomic():
+        updated = Subscriber.objects.filter(uuid=subscriber_uuid, status=Status.PENDING).update(
+            status=Status.ACTIVE, confirmed_at=now, updated_at=now, confirm_ip_hash=ip_hash, unsubscribed_at=None
+        )
+        if updated:
+            # Only the request whose UPDATE moved the row out of pending gets here: one welcome.
+            subscriber_id = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("pk", flat=True).get()
+            consent.append(
+                subscriber_id=subscriber_id,
+                kind=consent.Kind.CONFIRMED,
+                source=consent.Source.LINK,
+                status=Status.ACTIVE,
+                at=now,
+                ip_hash=ip_hash,
+            )
+            transaction.on_commit(lambda: jobs.enqueue(jobs.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
+            return ConfirmOutcome.CONFIRMED
     status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
     if status is None:
         return ConfirmOutcome.UNKNOWN
@@ -330,38 +330,63 @@ def update_preferences(
     return subscriber
 
 
-def unsubscribe(*, subscriber: Subscriber) -> bool:
+def switch_to_weekly(*, subscriber: Subscriber) -> bool:
+    """A daily reader who would rather not leave: the weekly edition instead (the unsubscribe
+    page's offer). True if this call changed the frequency."""
+    updated = Subscriber.objects.filter(
+        pk=subscriber.pk, frequency=Frequency.DAILY, status__in=PREFERENCE_STATUSES
+    ).update(frequency=Frequency.WEEKLY, updated_at=timezone.now())
+    subscriber.refresh_from_db(fields=["frequency", "updated_at"])
+    return bool(updated)
+
+
+def unsubscribe(*, subscriber: Subscriber, source: str = consent.Source.LINK) -> bool:
     """Stop all mail to this subscriber. Idempotent; True if this call changed the status.
     Bounced and complained subscribers keep their (stronger) status."""
     now = timezone.now()
-    updated = Subscriber.objects.filter(pk=subscriber.pk, status__in=[Status.PENDING, Status.ACTIVE]).update(
-        status=Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        updated = Subscriber.objects.filter(pk=subscriber.pk, status__in=[Status.PENDING, Status.ACTIVE]).update(
+            status=Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+        )
+        if updated:
+            consent.append(
+                subscriber_id=subscriber.pk,
+                kind=consent.Kind.UNSUBSCRIBED,
+                source=source,
+                status=Status.UNSUBSCRIBED,
+                at=now,
+            )
     subscriber.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
     return bool(updated)
 
 
 def resubscribe(*, subscriber: Subscriber, ip: str = "", user_agent: str = "") -> ResubscribeOutcome:
-    """Undo an unsubscribe from the unsubscribed page (the signed link proves the mailbox)."""
+    """Undo an unsubscribe from the unsubscribed page (the signed link proves the mailbox).
+    The row keeps its signup's proof of consent and its confirmation time; the "resubscribed"
+    history row carries this request's consent text version and hashes."""
     with transaction.atomic():
         current = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if current.status in (Status.BOUNCED, Status.COMPLAINED) or is_suppressed(current.email):
             return ResubscribeOutcome.NOT_ALLOWED
         if current.status == Status.ACTIVE:
             return ResubscribeOutcome.ACTIVE
-        now = timezone.now()
-        current.consent_text_version = settings.CONSENT_TEXT_VERSION
-        current.signup_ip_hash = hash_client_value(ip, purpose="consent-ip")
-        current.signup_user_agent_hash = hash_client_value(user_agent[:1000], purpose="consent-ua")
-        if current.confirmed_at is not None:
-            current.status = Status.ACTIVE
-            current.confirmed_at = now
-            current.confirm_ip_hash = current.signup_ip_hash
-            current.save()
+        confirmed = current.confirmed_at is not None
+        current.status = Status.ACTIVE if confirmed else Status.PENDING
+        if confirmed:
+            current.unsubscribed_at = None  # back on the list: the history keeps when they left
+        current.save()
+        consent.append(
+            subscriber_id=current.pk,
+            kind=consent.Kind.RESUBSCRIBED,
+            source=consent.Source.LINK,
+            status=current.status,
+            consent_text_version=settings.CONSENT_TEXT_VERSION,
+            ip_hash=hash_client_value(ip, purpose="consent-ip"),
+            user_agent_hash=hash_client_value(user_agent[:1000], purpose="consent-ua"),
+        )
+        if confirmed:
             outcome = ResubscribeOutcome.ACTIVE
         else:
-            current.status = Status.PENDING
-            current.save()
             enqueue_email(current, EmailKind.CONFIRMATION)
             outcome = ResubscribeOutcome.CONFIRMATION_SENT
     subscriber.refresh_from_db()

@@ -1,5 +1,10 @@
 """Personal data rights: erase a subscriber (keeping only a keyed hash on the suppression list)
-and export everything held about one subscriber."""
+and export everything held about one subscriber, consent history included.
+
+Erase is the one way the product removes a subscriber who ever consented: the admin offers no
+plain delete (newsletter.admin.subscribers), and list hygiene deletes only pending signups that
+never consented (newsletter.analytics.hygiene). Whatever the subscriber's status, the address
+stays suppressed afterwards, so no import, signup or admin add brings it back."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from ..models import DeliveryEvent, Subscriber, Suppression
+from . import consent
 from .addresses import email_hash, suppress
 
 logger = logging.getLogger(__name__)
@@ -20,8 +26,9 @@ ERASED_REPR = "-"  # what the admin history shows for an erased subscriber
 
 
 def erase(*, subscriber: Subscriber) -> None:
-    """Right to be forgotten: delete the row (its deliveries cascade) and keep only a keyed hash
-    of the address in the suppression list so no import or signup can add it again.
+    """Right to be forgotten: delete the row (its deliveries and consent history cascade) and
+    keep only a keyed hash of the address in the suppression list so no import or signup can
+    add it again.
 
     What else held the address is scrubbed in the same transaction: the ESP events' descriptions
     (MTA bounce text quotes the address; the events themselves stay, counted, for the reports)
@@ -72,6 +79,7 @@ def export_subscriber_data(*, subscriber: Subscriber) -> dict[str, Any]:
         "unsubscribed_at": iso(subscriber.unsubscribed_at),
         "bounced_at": iso(subscriber.bounced_at),
         "complained_at": iso(subscriber.complained_at),
+        "consent_history": consent.as_export(subscriber),
         "deliveries": [
             {
                 "edition": str(delivery.digest),

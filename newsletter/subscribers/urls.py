@@ -4,7 +4,7 @@ newsletter.subscribers.links to build the links in emails."""
 
 from django.urls import path
 
-from . import views
+from . import unsubscribe_views, views
 
 app_name = "newsletter"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("confirm/<str:token>/resend/", views.confirm_resend, name="confirm-resend"),
     path("preferences/<str:token>/", views.preferences, name="preferences"),
-    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("unsubscribe/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
+    path("unsubscribe/<str:token>/", unsubscribe_views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/weekly/", unsubscribe_views.weekly_instead, name="weekly-instead"),
+    path("unsubscribe/<str:token>/reason/", unsubscribe_views.unsubscribe_reason, name="unsubscribe-reason"),
+    path("unsubscribe/<str:token>/resubscribe/", unsubscribe_views.resubscribe, name="resubscribe"),
 ]

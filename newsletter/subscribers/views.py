@@ -1,12 +1,12 @@
-"""Subscriber-facing views: signup (page, article box, embeddable iframe), confirmation,
-preferences, one-click unsubscribe and resubscribe.
+"""Subscriber-facing views: signup (page, article box, embeddable iframe), confirmation and
+preferences. The pages a reader reaches from an email's unsubscribe link live in
+newsletter.subscribers.unsubscribe_views.
 
 Thin: each view validates input (forms, signed tokens) and calls newsletter.lifecycle.
 Rules that matter here:
 - The signup response is the same page, status and message whatever happened to the address.
 - GET never changes anything (link scanners fetch every URL); changes are POSTs.
-- The unsubscribe POST (RFC 8058 one-click) needs no cookie, CSRF token or login, is answered
-  200 and never redirects; it is the only CSRF-exempt view besides the embed form, which runs
+- The embed form is CSRF-exempt (the other such view is the RFC 8058 unsubscribe POST): it runs
   inside another site's iframe where our cookies are third-party, and is protected by a signed,
   short-lived form token instead. The token is bound to the visitor (client network and browser,
   hashed): a token lifted from one visitor's form cannot drive submissions from elsewhere.
@@ -14,7 +14,6 @@ Rules that matter here:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -40,16 +39,11 @@ from ..models import Language, Subscriber
 from . import lifecycle
 from .addresses import keyed_hash
 from .forms import PreferencesForm, SignupForm
+from .pages import invalid_link, preferences_token, request_ip, with_subscriber
 from .tokens import Purpose, TokenError, TokenExpired, make_token, read_token
 
 EMBED_TOKEN_SALT = "newsletter.views.embed"
 EMBED_TOKEN_MAX_AGE = 6 * 3600
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # X-Forwarded-For is believed only from TRUSTED_PROXIES (config.client_ip): the same client
-    # IP feeds the signup limits, the consent hashes and read counting.
-    return client_ip(request.META)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -106,7 +100,7 @@ def _submit(request: HttpRequest, form: SignupForm, *, source: str) -> None:
         language=_request_language(),
         source=source,
         name=data.get("name", ""),
-        ip=_client_ip(request),
+        ip=request_ip(request),
         user_agent=request.headers.get("User-Agent", ""),
         honeypot=data.get("website", ""),
         time_zone=data.get("time_zone", ""),
@@ -172,20 +166,6 @@ def embed(request: HttpRequest) -> HttpResponse:
     return _embed_headers(render(request, "newsletter/embed.html", context))
 
 
-def _invalid_link(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "newsletter/message.html",
-        {"title": _("رابط غير صالح"), "body": _("هذا الرابط غير صالح. تأكد من نسخه كاملًا من الرسالة.")},
-        status=404,
-    )
-
-
-def _subscriber_for(token: str, purpose: Purpose) -> Subscriber | None:
-    """The subscriber a valid token names; raises TokenError/TokenExpired, None if erased."""
-    return Subscriber.objects.filter(uuid=read_token(token, purpose)).first()
-
-
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -193,29 +173,25 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     except TokenExpired:
         return render(request, "newsletter/confirm_expired.html", {"token": token}, status=410)
     except TokenError:
-        return _invalid_link(request)
+        return invalid_link(request)
     if request.method == "GET":
         # Show a button only: link scanners GET every URL and must not confirm anything.
         status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
         if status is None:
-            return _invalid_link(request)
+            return invalid_link(request)
         return render(request, "newsletter/confirm.html", {"token": token, "status": status})
-    outcome = lifecycle.confirm(subscriber_uuid=subscriber_uuid, ip=_client_ip(request))
+    outcome = lifecycle.confirm(subscriber_uuid=subscriber_uuid, ip=request_ip(request))
     if outcome is lifecycle.ConfirmOutcome.UNKNOWN:
-        return _invalid_link(request)
+        return invalid_link(request)
     subscriber = Subscriber.objects.get(uuid=subscriber_uuid)
     return render(
         request,
         "newsletter/confirmed.html",
         {
             "outcome": outcome.value,
-            "preferences_url": reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
+            "preferences_url": reverse("newsletter:preferences", kwargs={"token": preferences_token(subscriber)}),
         },
     )
-
-
-def _preferences_token(subscriber: Subscriber) -> str:
-    return make_token(subscriber.uuid, Purpose.PREFERENCES)
 
 
 @require_POST
@@ -224,7 +200,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subscriber_uuid = read_token(token, Purpose.CONFIRM, allow_expired=True)
     except TokenError:
-        return _invalid_link(request)
+        return invalid_link(request)
     lifecycle.resend_confirmation(subscriber_uuid=subscriber_uuid)
     return render(
         request,
@@ -236,28 +212,8 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _with_subscriber(purpose: Purpose) -> Callable[..., Any]:
-    """Resolve the token to a subscriber or answer 404 (tampered, cross-purpose, erased)."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        def wrapped(request: HttpRequest, token: str) -> HttpResponse:
-            try:
-                subscriber = _subscriber_for(token, purpose)
-            except TokenError:
-                return _invalid_link(request)
-            if subscriber is None:
-                return _invalid_link(request)
-            return view(request, token, subscriber)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
-
-
 @require_http_methods(["GET", "POST"])
-@_with_subscriber(Purpose.PREFERENCES)
+@with_subscriber(Purpose.PREFERENCES)
 def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> HttpResponse:
     saved = False
     initial = {
@@ -295,53 +251,3 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         },
         status=status,
     )
-
-
-@csrf_exempt  # RFC 8058: the one-click POST comes from a mail provider with no cookie or token.
-@require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber = _subscriber_for(token, Purpose.UNSUBSCRIBE)
-    except TokenError:
-        return _invalid_link(request)
-    if request.method == "GET":
-        if subscriber is not None and not subscriber.is_active and subscriber.status != Subscriber.Status.PENDING:
-            # An old link of an address that already left: say so instead of asking again.
-            can_resubscribe = subscriber.status == Subscriber.Status.UNSUBSCRIBED
-            context = {"token": token, "can_resubscribe": can_resubscribe, "already": True}
-            return render(request, "newsletter/unsubscribed.html", context)
-        return render(request, "newsletter/unsubscribe.html", {"token": token, "known": subscriber is not None})
-    # The body (List-Unsubscribe=One-Click, urlencoded or multipart) is deliberately not read:
-    # any POST to a valid unsubscribe URL unsubscribes, and nothing can fail while parsing it.
-    if subscriber is not None:
-        lifecycle.unsubscribe(subscriber=subscriber)
-    can_resubscribe = subscriber is not None and subscriber.status == Subscriber.Status.UNSUBSCRIBED
-    return render(request, "newsletter/unsubscribed.html", {"token": token, "can_resubscribe": can_resubscribe})
-
-
-@require_POST
-@_with_subscriber(Purpose.UNSUBSCRIBE)
-def resubscribe(request: HttpRequest, token: str, subscriber: Subscriber) -> HttpResponse:
-    outcome = lifecycle.resubscribe(
-        subscriber=subscriber, ip=_client_ip(request), user_agent=request.headers.get("User-Agent", "")
-    )
-    messages = {
-        lifecycle.ResubscribeOutcome.ACTIVE: (_("عدت إلى القائمة"), _("أهلًا بعودتك. ستصلك النشرة من جديد.")),
-        lifecycle.ResubscribeOutcome.CONFIRMATION_SENT: (
-            _("خطوة أخيرة"),
-            _("أرسلنا إليك رسالة تأكيد: اضغط الزر الذي فيها لإكمال الاشتراك."),
-        ),
-        lifecycle.ResubscribeOutcome.NOT_ALLOWED: (
-            _("تعذّر الاشتراك"),
-            _("لا يمكن إعادة الاشتراك بهذا العنوان من هنا. راسلنا إن كان ذلك خطأ."),
-        ),
-    }
-    title, body = messages[outcome]
-    context: dict[str, Any] = {"title": title, "body": body}
-    if outcome != lifecycle.ResubscribeOutcome.NOT_ALLOWED:
-        # Back on the list: the next step is their preferences, not the signup page.
-        context["link"] = (
-            reverse("newsletter:preferences", kwargs={"token": _preferences_token(subscriber)}),
-            _("إدارة اشتراكك"),
-        )
-    return render(request, "newsletter/message.html", context)

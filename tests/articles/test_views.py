@@ -4,6 +4,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.core.cache import cache
@@ -143,3 +144,26 @@ def test_a_body_that_quotes_the_csrf_marker_gets_no_visitors_token(make_article,
     assert token and token != CSRF_MARKER
     evil = re.search(r'src="(https://evil\.example/[^"]*)"', html)
     assert evil is not None and token not in evil.group(1)
+
+
+@pytest.mark.django_db
+def test_a_tag_typed_another_way_redirects_to_its_address(client: Client, django_assert_num_queries) -> None:
+    """/tags/أميركا/ (with hamza) was a 404 where the tag exists as /tags/اميركا/: a tag URL
+    matches by the normalised key (docs/EMAIL.md rule 18) and redirects permanently."""
+    tag = services.get_or_create_tag("اميركا")
+    assert unquote(tag.get_absolute_url()) == "/tags/اميركا/"
+    assert client.get(tag.get_absolute_url()).status_code == 200
+    for typed in ("أميركا", "إميركا", "أَمِيرْكَا", "امـيركا"):  # hamza, tashkeel, tatweel
+        with django_assert_num_queries(2):  # the slug (a miss), then the key
+            response = client.get(f"/tags/{typed}/")
+        assert response.status_code == 301, typed
+        assert response["Location"] == tag.get_absolute_url()
+    two_words = services.get_or_create_tag("الحوار_الاستراتيجي")
+    for typed in ("الحوار_الاستراتيجي", "الحوار-الإستراتيجي"):
+        response = client.get(f"/tags/{typed}/")
+        assert (response.status_code, response["Location"]) == (301, two_words.get_absolute_url())
+    # A merged tag typed another way lands on the tag it was merged into, in one hop.
+    survivor = services.get_or_create_tag("الولايات المتحدة")
+    Tag.objects.filter(pk=tag.pk).update(merged_into=survivor)
+    assert client.get("/tags/أميركا/")["Location"] == survivor.get_absolute_url()
+    assert client.get("/tags/كندا/").status_code == 404

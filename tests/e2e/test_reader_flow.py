@@ -129,16 +129,52 @@ def test_public_pages_read_right_to_left_and_fit_a_phone(site, context_factory) 
         assert all(shot.stat().st_size > 1000 for shot in shots)
 
 
-def test_signup_page_form_errors_are_shown_without_a_write(site, page, javascript) -> None:
-    """A bad address on the signup page: an error the reader can see, nothing stored."""
+def _error_beside_the_email_field(page, form) -> str:
+    """The email field's error: inside the field's own box, linked to the input with
+    aria-describedby (a screen reader reads it with the field), the input marked invalid; the
+    status line under the button carries no error. Returns the error text."""
+    email = form.locator("input[name=email]")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    described_by = (email.get_attribute("aria-describedby") or "").split()
+    assert described_by, "the email field names no description"
+    error = page.locator(f"[id='{described_by[-1]}']")
+    expect(error).to_have_text(re.compile(r"\S"))
+    field_box = form.locator(".field", has=page.locator("input[name=email]"))  # `has` is relative
+    assert field_box.locator(f"[id='{described_by[-1]}']").count() == 1, "the error is not beside the field"
+    assert error.locator("xpath=ancestor-or-self::*[@role='alert']").count() >= 1, "not announced"
+    status = form.locator(".signup-status")
+    assert status.count() == 0 or not status.inner_text().strip(), "the error is (also) under the button"
+    return error.inner_text()
+
+
+def test_signup_page_form_errors_are_shown_beside_the_field_without_a_write(site, page, javascript) -> None:
+    """A bad address on the signup page: the error beside the field, announced; nothing stored."""
     page.goto(site.url + "/newsletter/")
     page.locator("input[name=email]").fill("not-an-address")
     page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "name@example.com" in _error_beside_the_email_field(page, page.locator("main form"))
+    assert Subscriber.objects.count() == 0
+    # Corrected and sent again: the error goes, the generic answer comes.
     if javascript:
-        # A locator wait, not wait_for_function: the site's CSP forbids eval, as it should.
-        expect(page.locator(".signup-status")).to_have_text(re.compile(r"\S"))
-        assert "errorlist" in (page.locator(".signup-status").get_attribute("class") or "")
+        page.locator("main form input[name=email]").fill("fixed.e2e@example.com")
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator("main form .signup-status")).to_have_text(re.compile(r"\S"))
+        assert page.locator("main form [aria-invalid]").count() == 0
+        assert page.locator("main form .field-error").count() == 0
+
+
+def test_article_box_errors_are_shown_beside_the_field(site, page, javascript) -> None:
+    article = ranked_articles(1)[0]
+    page.goto(site.url + article.get_absolute_url())
+    box = page.locator("section.subscribe-box")
+    box.locator("input[name=email]").fill("still-not-an-address")
+    box.locator("button[type=submit]").click()
+    if javascript:
+        # Enhanced: the reader stays on the article, the error beside the box's field.
+        _error_beside_the_email_field(page, box.locator("form"))
+        assert page.url.endswith(article.get_absolute_url())
     else:
-        page.wait_for_load_state()
-        assert page.locator(".errorlist").count() >= 1
+        page.wait_for_url("**/newsletter/")
+        _error_beside_the_email_field(page, page.locator("main form"))
     assert Subscriber.objects.count() == 0

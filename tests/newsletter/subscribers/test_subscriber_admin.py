@@ -202,8 +202,14 @@ def test_import_shows_row_errors_and_saves_nothing_unless_asked(
         "suppressed": 1,
     }
     key = preview.context["import_key"]
+    # Confirmed without "valid rows only": refused, and the preview stays on the page with the
+    # error (it used to redirect to an empty upload form).
     refused = admin_client_.post(IMPORT, {"import_key": key, "send_confirmation": "1"})
-    assert refused.status_code == 302
+    assert refused.status_code == 200 and refused.context["import_key"] == key
+    page = refused.content.decode()
+    assert 'id="confirm-error"' in page and "لم يُحفظ شيء" in page
+    assert 'id="import-errors"' in page and 'name="only_valid_rows"' in page
+    assert refused.context["counts"] == preview.context["counts"]
     assert set(Subscriber.objects.values_list("email", flat=True)) == {"left@example.com", "bounced@example.com"}
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_.post(IMPORT, {"import_key": key, "send_confirmation": "1", "only_valid_rows": "1"})
@@ -303,7 +309,7 @@ def test_suppression_admin_read_only_and_search_by_address(admin_client_):
 def test_export_streams_in_chunks(django_assert_num_queries):
     Subscriber.objects.bulk_create([Subscriber(email=f"s{i}@example.com") for i in range(25)])
     lines = csv_io.export_rows(chunk_size=10)
-    # sections (1) + 3 full chunks x (rows + topics) + the final empty chunk (1)
-    with django_assert_num_queries(1 + 3 * 2 + 1):
+    # sections (1) + 3 full chunks x (rows + topics + consent history) + the final empty chunk (1)
+    with django_assert_num_queries(1 + 3 * 3 + 1):
         rows = list(lines)
     assert len(rows) == 26
