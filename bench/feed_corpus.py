@@ -11,6 +11,11 @@ were refused and why, how many entries were skipped and why (reasons grouped, wi
 file each), how many files a second import changed (created or updated anything, or changed an
 article row), and the slowest files.
 
+With --entity-bomb it first parses the entity-expansion feed of issue 23 (one 38,000-character
+entity referenced 8,000 times: 78 KB) and prints the time, the tracemalloc peak and the outcome;
+when that is refused in under a second, the same shape at the 10 MB cap too. On the code before
+issue 23 the 78 KB feed alone takes tens of seconds and close to 1 GB.
+
 The tests do not need this script; bench/README.md has its figures.
 """
 
@@ -21,6 +26,7 @@ import os
 import re
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
@@ -35,7 +41,7 @@ django.setup()
 from django.db import transaction  # noqa: E402
 from django.utils import translation  # noqa: E402
 
-from articles.feeds import FeedError, import_feed  # noqa: E402
+from articles.feeds import FeedError, import_feed, parse  # noqa: E402
 from articles.models import Article  # noqa: E402
 
 
@@ -66,11 +72,38 @@ def skipped_reasons(result, source: str) -> list[str]:
     return [reason_of(w, source) for w in result.warnings if w.startswith("skipped entry")]
 
 
+def entity_bomb(references: int) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE rss [\n<!ENTITY big "' + "x" * 38_000 + '">\n]>\n'
+        '<rss version="2.0"><channel><title>CMS</title><item><title>t</title><guid>bomb-1</guid><description>'
+        + "&big;" * references
+        + "</description></item></channel></rss>"
+    ).encode()
+
+
+def parse_bomb(data: bytes) -> float:
+    tracemalloc.start()
+    began = time.monotonic()
+    try:
+        parse(data, source="bomb")
+        outcome = "parsed"
+    except FeedError as error:
+        outcome = f"refused: {str(error)[:90]}"
+    seconds = time.monotonic() - began
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    print(f"entity-expansion feed, {len(data):,} bytes: {seconds * 1000:.1f} ms, peak {peak:.1f} MB, {outcome}")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path, help="directory of feed files (searched recursively)")
     parser.add_argument("--slowest", type=int, default=5, help="how many of the slowest files to list")
+    parser.add_argument("--entity-bomb", action="store_true", help="parse issue 23's entity-expansion feed first")
     options = parser.parse_args()
+    if options.entity_bomb and parse_bomb(entity_bomb(8_000)) < 1:
+        parse_bomb(entity_bomb(1_990_000))  # about 10 MB: the size cap of a fetched feed
     files = sorted(path for path in options.corpus.rglob("*") if path.is_file())
     imported = refused = changed_again = entries_created = 0
     refusals: Counter[str] = Counter()
