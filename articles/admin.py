@@ -1,6 +1,7 @@
 """Admin for editors: articles (reads in the last 24 h / 7 d, bulk publish and digest
-exclusion, normalised search), sections, and tags (with merge). Actions are thin: they call
-articles.services."""
+exclusion, normalised search), sections, tags (with merge), and the record of each feed's last
+import (read-only: what it created, updated, left and skipped, and why). Actions are thin: they
+call articles.services."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config import admin_display as display
-from config.dates import grouped
+from config.dates import digits, grouped
 from config.mail_merge import reject_mail_merge
 
-from . import images, services
-from .models import Article, ArticleDailyStats, Section, Tag
+from . import feed_reports, images, services
+from .models import Article, ArticleDailyStats, FeedImport, Section, Tag
 
 
 def _views_since(day):  # type: ignore[no-untyped-def]
@@ -218,3 +221,79 @@ class TagAdmin(admin.ModelAdmin):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+@admin.register(FeedImport)
+@display.shown(FeedImport, "imported_at", "created", "updated", "unchanged", "skipped")
+class FeedImportAdmin(admin.ModelAdmin):
+    """Written by every import (articles.feeds); nobody edits it here."""
+
+    list_display = [
+        "shown_source",
+        "shown_imported_at",
+        "outcome",
+        "shown_created",
+        "shown_updated",
+        "shown_unchanged",
+        "shown_skipped",
+    ]
+    list_filter = [("refusal", admin.EmptyFieldListFilter)]
+    fields = [
+        "shown_source",
+        "shown_imported_at",
+        "outcome",
+        ("shown_created", "shown_updated", "shown_unchanged", "shown_skipped"),
+        "skipped_list",
+        "technical",
+    ]
+    readonly_fields = [
+        "shown_source",
+        "shown_imported_at",
+        "outcome",
+        "shown_created",
+        "shown_updated",
+        "shown_unchanged",
+        "shown_skipped",
+        "skipped_list",
+        "technical",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: FeedImport | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("الخلاصة"), ordering="source")
+    def shown_source(self, obj: FeedImport) -> SafeString:
+        return format_html('<span dir="ltr">{}</span>', obj.source)
+
+    @admin.display(description=_("النتيجة"))
+    def outcome(self, obj: FeedImport) -> str:
+        return feed_reports.refusal_of(obj.refusal) if obj.refusal else str(_("استُوردت"))
+
+    @admin.display(description=_("المدخلات المتروكة وأسبابها"))
+    def skipped_list(self, obj: FeedImport) -> SafeString | str:
+        rows = [row for row in obj.skipped_entries if isinstance(row, dict)]
+        if not rows:
+            return "-"
+        items = format_html_join(
+            "",
+            "<li>{} <bdi>{}</bdi>: {}{}</li>",
+            (
+                (
+                    _("المدخل %(n)s") % {"n": digits(row.get("position", ""))},
+                    row.get("label", ""),
+                    feed_reports.reason_of(row),
+                    format_html(' <span dir="ltr">{}</span>', row["detail"]) if row.get("detail") else "",
+                )
+                for row in rows
+            ),
+        )
+        more = obj.skipped - len(rows)
+        tail = format_html("<li>{}</li>", _("و%(n)s غيرها") % {"n": grouped(more)}) if more > 0 else ""
+        return format_html("<ul>{}{}</ul>", items, tail)
+
+    @admin.display(description=_("التفاصيل التقنية"))
+    def technical(self, obj: FeedImport) -> SafeString | str:
+        return format_html('<span dir="ltr">{}</span>', obj.error) if obj.error else "-"

@@ -166,3 +166,33 @@ class ArticleDailyStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} {self.day}: {self.readers}/{self.views}"
+
+
+FEED_SOURCE_LENGTH = 1000
+
+
+class FeedImport(models.Model):
+    """The last import of one feed (a FEED_URLS address, or what `import_feed` was given): when,
+    what it did, and the entries it skipped with the reason of each (articles.feed_reports).
+    One row per feed, replaced by every import; editors read it in the admin."""
+
+    source = models.CharField(_("الخلاصة"), max_length=FEED_SOURCE_LENGTH, unique=True)
+    imported_at = models.DateTimeField(_("آخر استيراد"))
+    # Empty when the feed was imported; else FeedError.kind (articles.feed_reports.REFUSALS).
+    refusal = models.CharField(_("سبب الرفض"), max_length=20, blank=True)
+    error = models.TextField(_("التفاصيل التقنية"), blank=True)
+    created = models.PositiveIntegerField(_("جديدة"), default=0)
+    updated = models.PositiveIntegerField(_("محدّثة"), default=0)
+    unchanged = models.PositiveIntegerField(_("بلا تغيير"), default=0)
+    skipped = models.PositiveIntegerField(_("متروكة"), default=0)
+    # [{"position": 3, "label": "...", "reason": "no_title", "detail": ""}, ...], at most
+    # feed_reports.MAX_LISTED of them (`skipped` counts them all).
+    skipped_entries = models.JSONField(_("المدخلات المتروكة"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["source"]
+        verbose_name = _("استيراد خلاصة")
+        verbose_name_plural = _("استيراد الخلاصات")
+
+    def __str__(self) -> str:
+        return self.source

@@ -7,6 +7,7 @@ read beacon validates against and drops the cached article page.
 
 from __future__ import annotations
 
+import html
 import secrets
 from collections.abc import Iterable
 
@@ -87,6 +88,12 @@ def sanitise_html(markup: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+
+
+def plain_text(markup: str) -> str:
+    """The text of an HTML fragment, for fields shown as text (a feed's HTML title): tags,
+    comments and the content of script and style removed, references decoded."""
+    return html.unescape(nh3.clean(markup, tags=set()))
 
 
 def unique_slug(

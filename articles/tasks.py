@@ -20,7 +20,9 @@ def flush_reads() -> int:
 
 @shared_task(name="articles.tasks.import_configured_feeds")
 def import_configured_feeds() -> dict[str, str]:
-    """Import every feed in settings.FEED_URLS; one broken feed does not stop the others."""
+    """Import every feed in settings.FEED_URLS; one broken feed does not stop the others. Each
+    import is recorded in its FeedImport row (the admin's "استيراد الخلاصات")."""
+    from .feed_reports import describe_skip
     from .feeds import FeedError, import_feed
 
     outcome: dict[str, str] = {}
@@ -33,6 +35,8 @@ def import_configured_feeds() -> dict[str, str]:
         else:
             for warning in result.warnings:
                 log.warning("feed %s: %s", url, warning)
+            for skipped in result.skipped_entries:
+                log.warning("feed %s: %s", url, describe_skip(skipped))
             outcome[url] = (
                 f"created={result.created} updated={result.updated} unchanged={result.unchanged} skipped={result.skipped}"
             )

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 ALLOWED = {
     "Celery", "Mailgun", "RabbitMQ", "AMQP", "LDAP", "RSS", "Atom", "HTML", "CSV", "URL", "UTC", "ESP", "Asia", "Baghdad", "English",
-    "px", "Redis", "PostgreSQL", "ID", "UUID", "SQL", "JSON", "MIME",
+    "px", "Redis", "PostgreSQL", "ID", "UUID", "SQL", "JSON", "MIME", "XML",
     "JPEG", "PNG", "GIF", "WebP",  # image formats named in the image field's help and errors
     "Control", "Command",  # key names in Django's Arabic help text ("اضغط Control أو Command")
     "politics",  # the test section's slug (data, not a label)

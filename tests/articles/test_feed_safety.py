@@ -77,12 +77,14 @@ def test_javascript_links_never_become_canonical_urls(tmp_path: Path) -> None:
     assert not Article.objects.filter(canonical_url__icontains="javascript").exists()
     assert not Article.objects.filter(guid__icontains="javascript").exists()
     assert any("cms-7" in w and "not an http(s) URL" in w for w in result.warnings)
-    assert any(w.startswith("skipped entry") and "javascript:alert(2)" in w for w in result.warnings)
+    [skipped] = result.skipped_entries
+    assert (skipped.position, skipped.reason, skipped.detail) == (2, "unsafe_link", "javascript:alert(2)")
     # The command reports both and still succeeds for the rest.
     out, err = StringIO(), StringIO()
     call_command("import_feed", str(feed), stdout=out, stderr=err)
     assert out.getvalue().strip() == "created 0, updated 0, unchanged 2, skipped 1"
     assert "not an http(s) URL" in err.getvalue()
+    assert "skipped entry 2 'خبر رابطه هو معرّفه'" in err.getvalue() and "javascript:alert(2)" in err.getvalue()
 
 
 # --- Fetching over HTTP -----------------------------------------------------------------------
