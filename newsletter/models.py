@@ -388,21 +388,6 @@ from .analytics.models import (  # noqa: E402
 )
 from .subscribers.models import ConsentEvent  # noqa: E402
 
-__all__ = [
-    "ConsentEvent",
-    "DailyGrowth",
-    "Delivery",
-    "DeliveryEvent",
-    "Digest",
-    "DigestItem",
-    "EditionSegment",
-    "EditionStats",
-    "Engagement",
-    "Frequency",
-    "Language",
-    "StoryClick",
-    "StoryClickStats",
-    "Subscriber",
-    "SubscriberActivity",
-    "Suppression",
-]
+__all__ = ["ConsentEvent", "DailyGrowth", "Delivery", "DeliveryEvent", "Digest", "DigestItem", "EditionSegment"]
+__all__ += ["EditionStats", "Engagement", "Frequency", "Language", "StoryClick", "StoryClickStats", "Subscriber"]
+__all__ += ["SubscriberActivity", "Suppression"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -26,7 +25,6 @@ from django.views.decorators.http import require_POST
 
 from config import admin_display as display
 from config.dates import format_date
-from config.mail_merge import reject_mail_merge
 
 from ..delivery import controls
 from ..editions import compose, curation, schedule, waves
@@ -35,34 +33,11 @@ from ..email import render
 from ..models import Digest, Frequency
 from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
+from .digest_form import DigestForm
 from .digest_items import DigestItemInline
 from .digest_progress import EditionProgressViews
 from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm, sending_note
 from .reports import DigestReportsMixin
-
-
-class DigestForm(forms.ModelForm):
-    class Meta:
-        model = Digest
-        fields = ["subject", "preheader", "intro"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():  # each reader's links are filled in the footer only
-            field.validators = [*field.validators, reject_mail_merge]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.instance.pk:
-            # Lock the edition for the rest of this save (the admin wraps it in a transaction):
-            # sending's draft/approved -> sending UPDATE waits, and nothing changes once it left.
-            status = (
-                Digest.objects.select_for_update().filter(pk=self.instance.pk).values_list("status", flat=True).first()
-            )
-            if status not in EDITABLE_STATUSES:
-                raise ValidationError(_("لم يعد هذا العدد قابلًا للتعديل (حالته تغيّرت)."))
-        return cleaned or {}
-
 
 # The edition's sending section (shown once it left draft/approved), all read-only.
 SENDING_FIELDS = [

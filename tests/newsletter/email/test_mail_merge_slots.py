@@ -137,7 +137,7 @@ def test_the_editors_forms_refuse_mail_merge_syntax_in_arabic(syntax) -> None:
 
 
 def test_the_edition_texts_refuse_it_too(settings) -> None:
-    from newsletter.admin.digests import DigestForm
+    from newsletter.admin.digest_form import DigestForm
 
     ranked_articles(4)
     digest = compose.compose(frequency="daily")

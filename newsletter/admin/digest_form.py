@@ -1,0 +1,38 @@
+"""The edition page's own fields (subject, preheader, intro): refused when they hold mail-merge
+syntax (config.mail_merge), and saved only while the edition is still editable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from config.mail_merge import reject_mail_merge
+
+from ..editions.state import EDITABLE_STATUSES
+from ..models import Digest
+
+
+class DigestForm(forms.ModelForm):
+    class Meta:
+        model = Digest
+        fields = ["subject", "preheader", "intro"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # each reader's links are filled in the footer only
+            field.validators = [*field.validators, reject_mail_merge]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk:
+            # Lock the edition for the rest of this save (the admin wraps it in a transaction):
+            # sending's draft/approved -> sending UPDATE waits, and nothing changes once it left.
+            status = (
+                Digest.objects.select_for_update().filter(pk=self.instance.pk).values_list("status", flat=True).first()
+            )
+            if status not in EDITABLE_STATUSES:
+                raise ValidationError(_("لم يعد هذا العدد قابلًا للتعديل (حالته تغيّرت)."))
+        return cleaned or {}
