@@ -66,9 +66,29 @@ class _Deadline:
         return timer
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and reaches: IPv4-mapped (`::ffff:a.b.c.d`), 6to4
+    (`2002:AABB:CCDD::`, which Python counts as global even around 127.0.0.1: issue 23) or the
+    NAT64 well-known prefix (`64:ff9b::a.b.c.d`)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if address.ipv4_mapped is not None:
+            return _refused(address.ipv4_mapped)  # it is that IPv4 address
+        if embedded is not None and _refused(embedded):
+            return True  # it leads to that IPv4 address
     # is_global alone lets multicast through (224.0.0.0/4 is not "private"): list every class.
     return (
         not address.is_global

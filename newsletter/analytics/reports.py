@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
 from articles.models import Section
+from config.spreadsheet import safe_cell
 
 from .. import jobs
 from ..models import DailyGrowth, Digest, EditionSegment, EditionStats, Language, StoryClickStats
@@ -209,7 +210,15 @@ def csv_rows(report: EditionReport) -> Iterator[tuple[object, ...]]:
     for segment in report.segments:
         for story in segment.stories:
             rate = "" if story.per_1000 is None else f"{story.per_1000:.1f}"
-            yield (story.position, story.title, story.url, story.unique_clicks, rate, segment.name)
+            # Titles and URLs come from feeds: never a formula in the editor's spreadsheet.
+            yield (
+                story.position,
+                safe_cell(story.title),
+                safe_cell(story.url),
+                story.unique_clicks,
+                rate,
+                safe_cell(segment.name),
+            )
 
 
 def figures_for(digest_ids: Iterable[int]) -> dict[int, EditionFigures]:

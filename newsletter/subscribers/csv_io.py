@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from articles.arabic import normalise
 from articles.models import Section
+from config.spreadsheet import safe_cell, unescape_cell
 
 from ..models import Frequency, Language, Subscriber, Suppression
 from . import consent, lifecycle
@@ -60,7 +61,6 @@ EXPORT_COLUMNS = (
     "consent_history",
 )
 TOPIC_SEPARATOR = "|"
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 1000
 
 
@@ -117,13 +117,11 @@ class ImportResult:
 
 
 def _unescape(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_PREFIXES:
-        return value[1:]
-    return value
+    return unescape_cell(value)
 
 
 def _escape(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+    return str(safe_cell(value))
 
 
 def parse_import(content: bytes) -> ImportPreview:

