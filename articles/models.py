@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.dates import format_date, grouped
+
 from . import images
 from .urls_safety import safe_http_url
 
@@ -165,4 +167,9 @@ class ArticleDailyStats(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.article_id} {self.day}: {self.readers}/{self.views}"
+        # Shown in the admin (an article's delete page lists its statistics).
+        return _("%(day)s — القرّاء: %(readers)s، القراءات: %(views)s") % {
+            "day": format_date(self.day, with_weekday=False),
+            "readers": grouped(self.readers),
+            "views": grouped(self.views),
+        }

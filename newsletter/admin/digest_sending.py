@@ -21,10 +21,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config import zones
-from config.dates import format_datetime
+from config.dates import digits, format_datetime
 
 from ..editions import audience, schedule, timetable
 from ..editions.state import EDITABLE_STATUSES, DigestError
@@ -43,11 +45,16 @@ WEEKDAYS = [
 ]
 
 
+def _addresses_help() -> str:
+    # Written when shown, in the numerals of the page's language.
+    return gettext("حتى %(n)s عناوين، يفصل بينها سطر جديد أو فاصلة.") % {"n": digits(MAX_TEST_ADDRESSES)}
+
+
 class TestSendForm(forms.Form):
     addresses = forms.CharField(
         label=_("العناوين"),
         widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr", "cols": 40}),
-        help_text=_("حتى %(n)d عناوين، يفصل بينها سطر جديد أو فاصلة.") % {"n": MAX_TEST_ADDRESSES},
+        help_text=lazy(_addresses_help, str)(),
     )
     language = forms.ChoiceField(label=_("اللغة"), choices=Language.choices, initial=settings.LANGUAGE_CODE)
 
@@ -58,7 +65,8 @@ class TestSendForm(forms.Form):
             raise ValidationError(_("اكتب عنوانًا واحدًا على الأقل."))
         if len(addresses) > MAX_TEST_ADDRESSES:
             raise ValidationError(
-                _("عدد العناوين %(n)d، والحد %(max)d.") % {"n": len(addresses), "max": MAX_TEST_ADDRESSES}
+                _("عدد العناوين %(n)s، والحد %(max)s")
+                % {"n": digits(len(addresses)), "max": digits(MAX_TEST_ADDRESSES)}
             )
         invalid = []
         for address in addresses:
@@ -170,8 +178,8 @@ class EditionSendingViews(admin.ModelAdmin):
             if test is None:
                 self.message_user(
                     request,
-                    _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)d): لا شيء يُرسل.")
-                    % {"minimum": settings.DIGEST_MIN_STORIES},
+                    _("قصص هذا العدد أقل من الحد الأدنى (%(minimum)s): لا شيء يُرسل.")
+                    % {"minimum": digits(settings.DIGEST_MIN_STORIES)},
                     messages.ERROR,
                 )
                 return HttpResponseRedirect(self._change_url(digest))

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
 from config import admin_display as display
+from config.dates import grouped
 
 from ..models import Subscriber, Suppression
 from ..subscribers import csv_io, privacy
@@ -97,8 +98,24 @@ def _stream_csv(queryset: QuerySet[Subscriber] | None, filename: str) -> Streami
     return response
 
 
+SHOWN_TIMES = (
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "bounced_at",
+    "complained_at",
+    "last_confirmation_sent_at",
+)
+
+
+def _shown(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(display.PREFIX + name if name in SHOWN_TIMES else name for name in names)
+
+
 @admin.register(Subscriber)
-@display.shown(Subscriber, "created_at", "confirmed_at")
+# The consent record's times in the numeral and date style (config.dates), on the list and the page.
+@display.shown(Subscriber, *SHOWN_TIMES)
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = ("email", "status", "frequency", "language", "source", "shown_created_at", "shown_confirmed_at")
     list_filter = ("status", "frequency", TopicFilter, "source", "language")
@@ -117,13 +134,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "signup_ip_hash",
         "signup_user_agent_hash",
         "confirm_ip_hash",
-        "created_at",
-        "updated_at",
-        "confirmed_at",
-        "unsubscribed_at",
-        "bounced_at",
-        "complained_at",
-        "last_confirmation_sent_at",
+        *_shown(SHOWN_TIMES),
         "data_export",
     )
     fieldsets = (
@@ -131,28 +142,32 @@ class SubscriberAdmin(admin.ModelAdmin):
         (
             _("سجل الموافقة"),
             {
-                "fields": (
-                    "source",
-                    "consent_text_version",
-                    "created_at",
-                    "confirmed_at",
-                    "signup_ip_hash",
-                    "signup_user_agent_hash",
-                    "confirm_ip_hash",
+                "fields": _shown(
+                    (
+                        "source",
+                        "consent_text_version",
+                        "created_at",
+                        "confirmed_at",
+                        "signup_ip_hash",
+                        "signup_user_agent_hash",
+                        "confirm_ip_hash",
+                    )
                 )
             },
         ),
         (
             _("التواريخ"),
             {
-                "fields": (
-                    "updated_at",
-                    "unsubscribed_at",
-                    "bounced_at",
-                    "complained_at",
-                    "last_confirmation_sent_at",
-                    "uuid",
-                    "data_export",
+                "fields": _shown(
+                    (
+                        "updated_at",
+                        "unsubscribed_at",
+                        "bounced_at",
+                        "complained_at",
+                        "last_confirmation_sent_at",
+                        "uuid",
+                        "data_export",
+                    )
                 )
             },
         ),
@@ -226,7 +241,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             cache.delete(STATUS_COUNTS_CACHE_KEY)
             self.message_user(
                 request,
-                _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)d.") % {"n": erased},
+                _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)s") % {"n": grouped(erased)},
                 messages.SUCCESS,
             )
             return None
@@ -288,20 +303,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:newsletter_subscriber_import"))
         cache.delete(IMPORT_CACHE_PREFIX + key)
         cache.delete(STATUS_COUNTS_CACHE_KEY)
-        self.message_user(
-            request,
-            _(
-                "أُنشئ %(created)d مشترك، وتُخطّي %(skipped)d مكرر أو موجود أو محظور، و%(invalid)d سطر غير صالح؛ "
-                "%(emails)d رسالة تأكيد في الطابور."
-            )
-            % {
-                "created": result.created,
-                "skipped": result.skipped,
-                "invalid": result.invalid,
-                "emails": result.emails_queued,
-            },
-            messages.SUCCESS,
-        )
+        self.message_user(request, csv_io.import_summary(result), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
 
 

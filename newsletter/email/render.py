@@ -39,7 +39,7 @@ from articles.urls_safety import safe_http_url
 
 from ..analytics.links import PREVIEW_RECIPIENT, remember_targets, tracked_link
 from ..models import Digest, DigestItem, Frequency
-from .rtl import dateline, digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
+from .rtl import dateline, digits, format_date, is_rtl, ltr_runs, semicolon, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
 
 MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
@@ -220,7 +220,8 @@ def digest_context(
     heading after a topic segment's own."""
     subject = digest.subject.strip() or default_subject(digest, stories[0].title if stories else "", language=language)
     intro = digest.intro.strip()
-    preheader = digest.preheader.strip() or " · ".join(story.title for story in stories[1:4]) or subject
+    titles = semicolon(language=language).join(story.title for story in stories[1:4])
+    preheader = digest.preheader.strip() or titles or subject
     return {
         "digest": digest,
         "stories": stories,

@@ -151,7 +151,7 @@ def test_text_lines_starting_latin_get_rlm() -> None:
     lines = text.splitlines()
     assert RLM + "CNN تنقل عن مصادر" in lines
     assert all(not re.match(r"[A-Za-z0-9]", line) for line in lines if line.strip())
-    assert "١. 2025 عام الانتخابات" in lines
+    assert "(١) 2025 عام الانتخابات" in lines  # ranks in brackets: "١." reads "١٠" (issue 22)
 
 
 def test_script_in_title_is_escaped() -> None:
@@ -209,7 +209,7 @@ def test_stories_numbered_lead_has_image_and_hashtags_link_to_tag_pages() -> Non
     article("الخبر الثالث", readers=700)
     html = render_digest(compose.compose(frequency="daily"), Segment(language="ar")).html
     numbers = re.findall(r'<span class="rank"[^>]*>([^<]+)</span>', html)
-    assert numbers == ["١.", "٢.", "٣."]
+    assert numbers == ["(١)", "(٢)", "(٣)"]  # a full stop beside ١ reads ١٠ (issue 22)
     images = re.findall(r"<img [^>]*>", html)
     assert len(images) == 1 and "a.jpg" in images[0]  # only the lead shows its image
     assert 'width="552"' in images[0] and 'alt="الخبر الأول"' in images[0]
