@@ -146,6 +146,8 @@ class Digest(models.Model):
     subject = models.CharField(_("العنوان"), max_length=200, blank=True)
     preheader = models.CharField(_("النص التمهيدي"), max_length=200, blank=True)
     intro = models.TextField(_("مقدمة المحرر"), blank=True)
+    # The English segment's intro: English readers never get the Arabic one (empty: no intro).
+    intro_en = models.TextField(_("مقدمة المحرر بالإنجليزية"), blank=True)
     skip_reason = models.CharField(_("سبب عدم الإرسال"), max_length=300, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

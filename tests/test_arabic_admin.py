@@ -1,5 +1,6 @@
 """The admin's Arabic reads right (issue 22): words agree with our nouns, Django's messages say
-what happened, the scripts' texts are Arabic, and positions count from 1.
+what happened, the scripts' texts are Arabic, positions count from 1, and the editor can give the
+English edition its own texts (a section's English name, the edition's English intro).
 
 - The story rows' "add another" link agrees with مادة (feminine): "أضِف مادة أخرى", not Django's
   masculine "أضِف مادة آخر".
@@ -73,9 +74,44 @@ def test_the_story_rows_add_another_link_agrees_with_its_noun(editor: Client) ->
 def test_the_message_after_an_edit_says_it_was_changed(editor: Client) -> None:
     section = Section.objects.create(name="سياسة", slug="siyasa")
     change = reverse("admin:articles_section_change", args=[section.pk])
-    form = {"name": "سياسة", "slug": "siyasa", "position": 0}
+    form = {"name": "سياسة", "name_en": "Politics", "slug": "siyasa", "position": 0}
     [message] = messages_after(editor, change, form)
     assert message.startswith("تم تعديل") and "نجحت إضافة" not in message
+
+
+def test_editors_give_a_section_its_english_name(editor: Client) -> None:
+    section = Section.objects.create(name="رياضة", slug="riyada")
+    change = reverse("admin:articles_section_change", args=[section.pk])
+    assert 'name="name_en"' in editor.get(change).content.decode()
+    messages_after(editor, change, {"name": "رياضة", "name_en": "Sport", "slug": "riyada", "position": 0})
+    section.refresh_from_db()
+    assert section.name_en == "Sport" and section.name_in("en") == "Sport" and section.name_in("ar") == "رياضة"
+
+
+def test_the_editor_writes_the_english_intro_on_the_edition_page(editor: Client) -> None:
+    ranked_articles(4)
+    digest = schedule.next_draft("daily")
+    change = reverse("admin:newsletter_digest_change", args=[digest.pk])
+    assert 'name="intro_en"' in editor.get(change).content.decode()
+    items = list(DigestItem.objects.filter(digest=digest).order_by("position"))
+    form: dict[str, object] = {
+        "subject": "",
+        "preheader": "",
+        "intro": "صباح الخير.",
+        "intro_en": "Good morning.",
+        "items-TOTAL_FORMS": len(items),
+        "items-INITIAL_FORMS": len(items),
+        "items-MIN_NUM_FORMS": 0,
+        "items-MAX_NUM_FORMS": 1000,
+    }
+    for index, item in enumerate(items):
+        form.update({f"items-{index}-id": item.pk, f"items-{index}-digest": digest.pk})
+        form.update({f"items-{index}-article": item.article_id, f"items-{index}-position": item.position})
+    messages_after(editor, change, form)
+    digest.refresh_from_db()
+    assert (digest.intro, digest.intro_en) == ("صباح الخير.", "Good morning.")
+    preview = editor.get(reverse("admin:newsletter_digest_preview", args=[digest.pk]) + "?language=en")
+    assert "Good morning." in preview.content.decode()
 
 
 def test_delete_actions_name_our_models_in_a_form_that_agrees(administrator: Client) -> None:

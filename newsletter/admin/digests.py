@@ -43,7 +43,8 @@ from .reports import DigestReportsMixin
 class DigestForm(forms.ModelForm):
     class Meta:
         model = Digest
-        fields = ["subject", "preheader", "intro"]
+        fields = ["subject", "preheader", "intro", "intro_en"]
+        help_texts = {"intro_en": _("لمشتركي النشرة الإنجليزية؛ إن تُركت فارغة فلا مقدمة في نشرتهم.")}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -126,7 +127,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             (
                 _("النص"),
                 {
-                    "fields": ["effective_subject", "subject", "preheader", "intro"],
+                    "fields": ["effective_subject", "subject", "preheader", "intro", "intro_en"],
                     "description": _("اترك العنوان فارغًا ليُولَّد من تاريخ العدد وأول قصة."),
                 },
             ),
@@ -233,7 +234,8 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     # --- Saving: through newsletter.editions.curation ----------------------------------------
     def save_model(self, request: HttpRequest, obj: Digest, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        curation.set_texts(digest_id=obj.pk, subject=data["subject"], preheader=data["preheader"], intro=data["intro"])
+        texts = {name: data[name] for name in ("subject", "preheader", "intro", "intro_en")}
+        curation.set_texts(digest_id=obj.pk, **texts)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Apply the item rows: added articles (pinned, so a recomposition keeps them), removals,

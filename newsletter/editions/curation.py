@@ -106,11 +106,18 @@ def set_positions(*, digest_id: int, item_ids: Sequence[int]) -> None:
 
 
 def set_texts(
-    *, digest_id: int, subject: str | None = None, preheader: str | None = None, intro: str | None = None
+    *,
+    digest_id: int,
+    subject: str | None = None,
+    preheader: str | None = None,
+    intro: str | None = None,
+    intro_en: str | None = None,
 ) -> None:
+    """The edition's texts; an intro (Arabic, or the English segment's) keeps its paragraphs."""
+    texts = (("subject", subject), ("preheader", preheader), ("intro", intro), ("intro_en", intro_en))
     changes: dict[str, Any] = {
-        name: " ".join(value.split()) if name != "intro" else value.strip()
-        for name, value in (("subject", subject), ("preheader", preheader), ("intro", intro))
+        name: value.strip() if name.startswith("intro") else " ".join(value.split())
+        for name, value in texts
         if value is not None
     }
     with transaction.atomic():

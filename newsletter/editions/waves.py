@@ -160,6 +160,7 @@ def _copy_edition(edition: Digest, wave_digest: Digest, *, locked: bool, start: 
         subject=edition.subject,
         preheader=edition.preheader,
         intro=edition.intro,
+        intro_en=edition.intro_en,
         period_start=start,
         period_end=end,
         updated_at=timezone.now(),

@@ -7,6 +7,8 @@ Arabic sentence's full stop land on screen, which no HTML text check can see.
 - The confirmation email's copy-this-link address reads left to right with its closing "/" at
   its end, in the HTML part also where a client keeps the inline styles but drops the `dir`
   attributes (EMAIL.md rules 1-3), and in the plain-text part shown right to left.
+- In the English edition the Arabic summary's full stop is at the sentence's end (its left) and
+  a hashtag's "#" at the tag's start (its right): the stories are Arabic blocks.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import re
 
 import pytest
 
+from articles.models import Section
 from newsletter.editions import compose
-from newsletter.email.render import archive_url
+from newsletter.email.render import Segment, archive_url, render_digest
 from newsletter.models import Digest, Subscriber
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
-from tests.newsletter.digest_helpers import ranked_articles
+from tests.newsletter.digest_helpers import article, ranked_articles
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,3 +89,17 @@ def test_the_confirmation_address_reads_left_to_right(page, drop_dir: bool) -> N
     page.locator("#text").evaluate("(pre, text) => { pre.textContent = text; }", message.body)
     found = places(page, url, -2, -1)
     assert found["last"] > found["first"], found
+
+
+def test_full_stops_and_hashtags_keep_their_arabic_side_in_the_english_email(page, settings) -> None:
+    settings.DIGEST_MIN_STORIES = 1
+    culture = Section.objects.create(name="ثقافة", slug="thaqafa", name_en="Culture")
+    article("معرض الكتاب يفتح أبوابه", readers=100, sec=culture, summary="افتتح المعرض اليوم.", tags=("معرض_الكتاب",))
+    rendered = render_digest(compose.compose(frequency="daily"), Segment(language="en"))
+    page.set_content(rendered.html)
+    # The full stop ends the sentence: in Arabic, to the left of its last letter.
+    found = places(page, "افتتح المعرض اليوم.", -2, -1)
+    assert found["last"] < found["first"], found
+    # The "#" opens the tag: in Arabic, to the right of its first letter.
+    found = places(page, "#معرض الكتاب", 0, 1)
+    assert found["first"] > found["last"], found
