@@ -18,8 +18,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from config import admin_display as display
 from config.dates import digits, grouped
@@ -27,6 +28,21 @@ from config.mail_merge import reject_mail_merge
 
 from . import feed_reports, images, services
 from .models import Article, ArticleDailyStats, FeedImport, Section, Tag
+
+
+# Labels holding a number are written when shown, in the numerals of the page's language.
+def _reads_in_hours(hours: int) -> str:
+    return ngettext("القراءات في ساعة", "القراءات في %(n)s ساعة", hours) % {"n": digits(hours)}
+
+
+def _reads_in_days(days: int) -> str:
+    return ngettext("القراءات في يوم", "القراءات في %(n)s أيام", days) % {"n": digits(days)}
+
+
+def _image_help() -> str:
+    return gettext("JPEG أو PNG أو WebP أو GIF. تُصنع منها نسخة للنشرة بعرض %(width)s بكسل على الأكثر.") % {
+        "width": digits(images.EMAIL_MAX_WIDTH)
+    }
 
 
 def _views_since(day):  # type: ignore[no-untyped-def]
@@ -54,7 +70,7 @@ def refuse_mail_merge(form: type[forms.ModelForm], names: tuple[str, ...]) -> ty
 
 
 @admin.register(Article)
-@display.shown(Article, "published_at")
+@display.shown(Article, "published_at", "updated_at")
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "section", "status", "shown_published_at", "reads_24h", "reads_7d", "exclude_from_digests"]
     list_filter = ["status", "section", "exclude_from_digests", ("published_at", admin.DateFieldListFilter)]
@@ -66,7 +82,7 @@ class ArticleAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     actions = ["publish", "unpublish", "exclude_selected", "include_selected"]
-    readonly_fields = ["updated_at"]
+    readonly_fields = ["shown_updated_at"]
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         # Say what is accepted instead of Django's generic "not an image" (articles.images).
@@ -77,7 +93,7 @@ class ArticleAdmin(admin.ModelAdmin):
         (_("الصورة"), {"fields": ["image", "image_url", "image_alt"]}),
         (
             _("النشر"),
-            {"fields": ["status", "published_at", "exclude_from_digests", "canonical_url", "guid", "updated_at"]},
+            {"fields": ["status", "published_at", "exclude_from_digests", "canonical_url", "guid", "shown_updated_at"]},
         ),
     ]
 
@@ -93,11 +109,11 @@ class ArticleAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(description=_("قراءات 24 ساعة"), ordering="_reads_24h")
+    @admin.display(description=lazy(_reads_in_hours, str)(24), ordering="_reads_24h")
     def reads_24h(self, obj: Article) -> str:
         return grouped(obj._reads_24h)  # type: ignore[attr-defined]
 
-    @admin.display(description=_("قراءات 7 أيام"), ordering="_reads_7d")
+    @admin.display(description=lazy(_reads_in_days, str)(7), ordering="_reads_7d")
     def reads_7d(self, obj: Article) -> str:
         return grouped(obj._reads_7d)  # type: ignore[attr-defined]
 
@@ -109,6 +125,8 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
         form = super().get_form(request, obj, change, **kwargs)
         form.base_fields["slug"].required = False
+        if "image" in form.base_fields:
+            form.base_fields["image"].help_text = _image_help()
         return refuse_mail_merge(form, MAIL_MERGE_CHECKED)
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
@@ -123,7 +141,9 @@ class ArticleAdmin(admin.ModelAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = services.set_status(queryset, status=Article.Status.PUBLISHED)
         self.message_user(
-            request, ngettext("نُشر %(count)d مقال.", "نُشر %(count)d مقالًا.", count) % {"count": count}, messages.SUCCESS
+            request,
+            ngettext("نُشر %(count)s مقال.", "نُشر %(count)s مقالًا.", count) % {"count": grouped(count)},
+            messages.SUCCESS,
         )
 
     @admin.action(description=_("إلغاء نشر المقالات المحددة"), permissions=["change"])
@@ -131,7 +151,7 @@ class ArticleAdmin(admin.ModelAdmin):
         count = services.set_status(queryset, status=Article.Status.DRAFT)
         self.message_user(
             request,
-            ngettext("أُلغي نشر %(count)d مقال.", "أُلغي نشر %(count)d مقالًا.", count) % {"count": count},
+            ngettext("أُلغي نشر %(count)s مقال.", "أُلغي نشر %(count)s مقالًا.", count) % {"count": grouped(count)},
             messages.SUCCESS,
         )
 
@@ -140,7 +160,7 @@ class ArticleAdmin(admin.ModelAdmin):
         count = services.set_excluded(queryset, excluded=True)
         self.message_user(
             request,
-            ngettext("استُبعد %(count)d مقال.", "استُبعد %(count)d مقالًا.", count) % {"count": count},
+            ngettext("استُبعد %(count)s مقال.", "استُبعد %(count)s مقالًا.", count) % {"count": grouped(count)},
             messages.SUCCESS,
         )
 
@@ -149,14 +169,14 @@ class ArticleAdmin(admin.ModelAdmin):
         count = services.set_excluded(queryset, excluded=False)
         self.message_user(
             request,
-            ngettext("أُعيد %(count)d مقال.", "أُعيد %(count)d مقالًا.", count) % {"count": count},
+            ngettext("أُعيد %(count)s مقال.", "أُعيد %(count)s مقالًا.", count) % {"count": grouped(count)},
             messages.SUCCESS,
         )
 
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "position"]
+    list_display = ["name", "name_en", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -205,7 +225,8 @@ class TagAdmin(admin.ModelAdmin):
             if form.is_valid():
                 into = form.cleaned_data["into"]
                 moved = sum(services.merge_tags(source=tag, into=into) for tag in queryset if tag.pk != into.pk)
-                self.message_user(request, _("دُمجت الوسوم؛ نُقلت %(n)d روابط مقالات.") % {"n": moved}, messages.SUCCESS)
+                message = ngettext("دُمجت الوسوم؛ نُقل رابط مقال واحد.", "دُمجت الوسوم؛ نُقلت %(n)s روابط مقالات.", moved)
+                self.message_user(request, message % {"n": grouped(moved)}, messages.SUCCESS)
                 return None
         else:
             form = MergeForm()

@@ -17,12 +17,13 @@ from config.redis_client import get_redis
 from . import reads, services
 from .models import Article, ArticleDailyStats, Section
 
+# name, slug, English name (what English readers see)
 DEMO_SECTIONS = [
-    ("سياسة", "politics"),
-    ("اقتصاد", "economy"),
-    ("رياضة", "sport"),
-    ("ثقافة", "culture"),
-    ("تقنية", "tech"),
+    ("سياسة", "politics", "Politics"),
+    ("اقتصاد", "economy", "Economy"),
+    ("رياضة", "sport", "Sport"),
+    ("ثقافة", "culture", "Culture"),
+    ("تقنية", "tech", "Technology"),
 ]
 
 # section, title, summary, body (hashtags inline)
@@ -213,8 +214,10 @@ DEMO_ARTICLES: list[tuple[str, str, str, str]] = [
 def seed_articles() -> int:
     now = timezone.now()
     sections = {}
-    for position, (name, slug) in enumerate(DEMO_SECTIONS):
-        sections[slug], _ = Section.objects.get_or_create(slug=slug, defaults={"name": name, "position": position})
+    for position, (name, slug, name_en) in enumerate(DEMO_SECTIONS):
+        sections[slug], _ = Section.objects.get_or_create(
+            slug=slug, defaults={"name": name, "name_en": name_en, "position": position}
+        )
     for index, (section, title, summary, body) in enumerate(DEMO_ARTICLES):
         guid = f"demo:{index + 1}"
         if Article.objects.filter(guid=guid).exists() or Article.objects.filter(title=title).exists():

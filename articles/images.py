@@ -22,6 +22,8 @@ from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from config.dates import digits
+
 EMAIL_MAX_WIDTH = 600
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 megapixels: any camera photo; far below what exhausts memory
@@ -42,7 +44,7 @@ def validate_article_image(value: File) -> None:
     """Model-field validator: raises ValidationError unless `value` is an allowed raster image."""
     if value.size is not None and value.size > MAX_UPLOAD_BYTES:
         raise ValidationError(
-            _("الصورة أكبر من %(mb)d ميغابايت.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}, code="too_large"
+            _("الصورة أكبر من %(mb)s ميغابايت.") % {"mb": digits(MAX_UPLOAD_BYTES // (1024 * 1024))}, code="too_large"
         )
     extension = PurePath(value.name or "").suffix.lower().lstrip(".")
     position = value.tell() if hasattr(value, "tell") else 0

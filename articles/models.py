@@ -6,18 +6,30 @@ feeds, services) so views, admin and tasks stay thin.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+
+from config.dates import format_date, grouped
 
 from . import images
 from .urls_safety import safe_http_url
 
 
 class Section(models.Model):
+    """A section of the site. Its English name is what English readers see (the English email
+    and the English site); left empty, they see the Arabic one."""
+
     name = models.CharField(_("الاسم"), max_length=100, unique=True)
+    name_en = models.CharField(
+        _("الاسم بالإنجليزية"),
+        max_length=100,
+        blank=True,
+        help_text=_("يظهر في النشرة الإنجليزية وفي الموقع بالإنجليزية؛ إن تُرك فارغًا ظهر الاسم العربي."),
+    )
     slug = models.SlugField(_("المعرّف"), max_length=100, unique=True, allow_unicode=True)
     position = models.PositiveSmallIntegerField(_("الترتيب"), default=0)
 
@@ -27,7 +39,17 @@ class Section(models.Model):
         verbose_name_plural = _("الأقسام")
 
     def __str__(self) -> str:
+        return self.name_in(translation.get_language() or settings.LANGUAGE_CODE)
+
+    def name_in(self, language: str) -> str:
+        """The name readers of `language` see: the English name in English when one is set."""
+        if self.name_en and not language.startswith("ar"):
+            return self.name_en
         return self.name
+
+    def language_of_name(self, language: str) -> str:
+        """The language the name shown to `language` readers is written in ("ar" or "en")."""
+        return "en" if self.name_en and not language.startswith("ar") else "ar"
 
     def get_absolute_url(self) -> str:
         return reverse("articles:section", kwargs={"slug": self.slug})
@@ -165,7 +187,12 @@ class ArticleDailyStats(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.article_id} {self.day}: {self.readers}/{self.views}"
+        # Shown in the admin (an article's delete page lists its statistics).
+        return _("%(day)s — القرّاء: %(readers)s، القراءات: %(views)s") % {
+            "day": format_date(self.day, with_weekday=False),
+            "readers": grouped(self.readers),
+            "views": grouped(self.views),
+        }
 
 
 FEED_SOURCE_LENGTH = 1000

@@ -164,7 +164,7 @@ def section_detail(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "articles/list.html",
         {
-            "heading": section.name,
+            "heading": str(section),  # its English name on the English site, when it has one
             "page_obj": _page(request, articles),
             "kind": "section",
         },

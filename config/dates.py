@@ -2,6 +2,11 @@
 the email (newsletter.email.rtl re-exports these), the site (articles' `site_dates` template
 filters) and the admin pages we render ourselves.
 
+Separators: a byline's or a list's parts are joined with `comma` ("سياسة، ٣ ديسمبر"), titles
+that may hold commas of their own with `semicolon`, and the two calendars of the dateline with
+"الموافق". Never a middle dot (·, •) nor a full stop between them: the Arabic-Indic zero is a dot,
+so "سياسة · ٣ ديسمبر" reads "٣٠ ديسمبر" and "١." in a list reads "١٠".
+
 Settings: NUMERALS chooses the digits of Arabic text ("arabic": ٠١٢٣, "latin": 0123; empty: by
 language, Arabic-Indic in Arabic, Western otherwise); ARABIC_MONTHS chooses the month names
 ("egyptian": يناير … سبتمبر, "levantine": كانون الثاني … أيلول); DIGEST_HIJRI_DATE adds an
@@ -118,6 +123,16 @@ def percent(value: object, *, language: str | None = None) -> str:
     return f"{decimal(value, language=language)}\u066a"
 
 
+def comma(*, language: str | None = None) -> str:
+    """Between the parts of a byline or a list: the Arabic comma in Arabic, a comma otherwise."""
+    return "، " if _arabic(language) else ", "
+
+
+def semicolon(*, language: str | None = None) -> str:
+    """Between parts that may hold commas themselves (headlines, labelled figures)."""
+    return "؛ " if _arabic(language) else "; "
+
+
 def month_name(month: int, *, language: str | None = None) -> str:
     if not _arabic(language):
         return ENGLISH_MONTHS[month - 1]
@@ -180,8 +195,12 @@ def hijri_date(day: date, *, language: str | None = None) -> str:
 
 def dateline(day: date, *, language: str | None = None) -> str:
     """The email's dateline: the Gregorian date, and the Hijri one beside it when
-    DIGEST_HIJRI_DATE is on."""
+    DIGEST_HIJRI_DATE is on, joined the way Arabic writes two calendars' dates ("الموافق")."""
     text = format_date(day, language=language)
     if settings.DIGEST_HIJRI_DATE:
-        text = f"{text} · {hijri_date(day, language=language)}"
+        with translation.override("ar" if _arabic(language) else "en"):
+            text = _("%(gregorian)s الموافق %(hijri)s") % {
+                "gregorian": text,
+                "hijri": hijri_date(day, language=language),
+            }
     return text

@@ -95,7 +95,7 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         # Never the address: Django's admin history copies this text into its log, which would
         # keep the address after an erase. The admin shows the address in its own column.
-        return _("مشترك %(number)s") % {"number": self.pk or "-"}
+        return _("مشترك %(number)s") % {"number": digits(self.pk) if self.pk else "-"}
 
     @property
     def is_active(self) -> bool:
@@ -120,7 +120,7 @@ class Suppression(models.Model):
         verbose_name_plural = _("العناوين المحظورة")
 
     def __str__(self) -> str:
-        return f"{self.reason}:{self.email_hash[:12]}"
+        return f"{self.get_reason_display()}: {self.email_hash[:12]}"
 
 
 class Digest(models.Model):
@@ -150,6 +150,8 @@ class Digest(models.Model):
     subject = models.CharField(_("العنوان"), max_length=200, blank=True)
     preheader = models.CharField(_("النص التمهيدي"), max_length=200, blank=True)
     intro = models.TextField(_("مقدمة المحرر"), blank=True)
+    # The English segment's intro: English readers never get the Arabic one (empty: no intro).
+    intro_en = models.TextField(_("مقدمة المحرر بالإنجليزية"), blank=True)
     skip_reason = models.CharField(_("سبب عدم الإرسال"), max_length=300, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -235,7 +237,8 @@ class DigestItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.position}: {self.article_id}"
+        # Named in the admin's history ("changed the position of …") and on delete pages.
+        return _("القصة %(position)s: %(title)s") % {"position": digits(self.position), "title": self.article.title}
 
 
 class Delivery(models.Model):
@@ -315,7 +318,11 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.digest_id}/{self.subscriber_id}: {self.status}"
+        numbers = {"digest": digits(self.digest_id), "subscriber": digits(self.subscriber_id)}
+        return _("العدد %(digest)s إلى المشترك %(subscriber)s: %(status)s") % {
+            **numbers,
+            "status": self.get_status_display(),
+        }
 
 
 class Receipt(models.Model):
@@ -345,7 +352,11 @@ class Receipt(models.Model):
         indexes = [models.Index(fields=["digest"], name="receipt_digest")]
 
     def __str__(self) -> str:
-        return f"{self.subscriber_id} {self.frequency} {self.edition_date}"
+        return _("المشترك %(subscriber)s: %(frequency)s %(day)s") % {
+            "subscriber": digits(self.subscriber_id),
+            "frequency": self.get_frequency_display(),
+            "day": format_date(self.edition_date, with_weekday=False),
+        }
 
 
 class DeliveryEvent(models.Model):

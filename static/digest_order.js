@@ -14,7 +14,7 @@
 
   function renumber(tbody) {
     storyRows(tbody).forEach(function (row, index) {
-      row.querySelector("input.digest-position").value = index;
+      row.querySelector("input.digest-position").value = index + 1;  // editors count from 1
     });
   }
 

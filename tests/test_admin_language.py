@@ -12,7 +12,6 @@ newsletter.admin.accounts: there is no exempted page."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
@@ -24,6 +23,7 @@ from django_celery_beat.models import PeriodicTask
 
 from newsletter.editions import schedule
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
+from tests.visible_text import VisibleText
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +35,6 @@ ALLOWED = {
     "politics",  # the test section's slug (data, not a label)
     "Editors",  # the group's name (data a migration created; code looks it up by it)
 }  # fmt: skip
-# <bdi> is where Django's admin isolates a value (the password hash summary's algorithm and
-# digits), like a dir="ltr" run.
-SKIP_TAGS = {"script", "style", "svg", "noscript", "template", "textarea", "option", "bdi"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 IGNORED = re.compile(
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+"  # email addresses
@@ -45,43 +42,6 @@ IGNORED = re.compile(
     r"|\b[A-Z][a-z]+/[A-Za-z_]+\b"  # time zones
     r"|\b[0-9a-f]*[0-9][0-9a-f-]*\b"  # hex identifiers (UUIDs, hashes)
 )
-
-
-class VisibleText(HTMLParser):
-    """Collect visible text and user-facing attributes, outside script/style and dir="ltr" runs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[tuple[str, bool]] = []
-        self.texts: list[str] = []
-
-    def _skipping(self) -> bool:
-        return any(skip for _, skip in self.stack)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        skip = tag in SKIP_TAGS or values.get("dir") == "ltr" or "hidden" in values
-        if tag not in {"br", "img", "input", "meta", "link", "hr", "col", "source"}:
-            self.stack.append((tag, skip))
-        if not self._skipping() and not skip:
-            # Django's boolean icons carry alt="True"/"False" from Python (not translatable);
-            # the icon itself is the label sighted readers see.
-            boolean_icon = tag == "img" and "/admin/img/icon-" in (values.get("src") or "")
-            for name in ("title", "placeholder", "aria-label", "alt"):
-                if values.get(name) and not (boolean_icon and name == "alt"):
-                    self.texts.append(values[name] or "")
-            if tag == "input" and values.get("type") in {"submit", "button"} and values.get("value"):
-                self.texts.append(values["value"] or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.stack:
-            open_tag, _ = self.stack.pop()
-            if open_tag == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping():
-            self.texts.append(data)
 
 
 def latin_words(html: str, data: tuple[str, ...] = ()) -> set[str]:

@@ -20,7 +20,7 @@ def let_editors_view(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0004_article_image_checked_email_copy"),
+        ("articles", "0005_section_english_name"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

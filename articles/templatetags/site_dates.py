@@ -1,6 +1,7 @@
 """Template filters that show dates and numbers in the one style config/dates.py owns
 (NUMERALS, ARABIC_MONTHS), in the active language: the site's and our admin pages' dates read
-like the email's."""
+like the email's. `{% comma %}` and `{% semicolon %}` write that module's separators (the Arabic
+comma and semicolon in Arabic), never a middle dot beside a digit."""
 
 from __future__ import annotations
 
@@ -29,12 +30,32 @@ def long_datetime(value: datetime | None) -> str:
     return dates.format_datetime(value)
 
 
+@register.simple_tag
+def comma() -> str:
+    """Between a byline's parts: "سياسة، ٣ ديسمبر" / "Politics, 3 December"."""
+    return dates.comma()
+
+
+@register.simple_tag
+def semicolon() -> str:
+    """Between parts that may hold commas themselves."""
+    return dates.semicolon()
+
+
 @register.filter
 def numerals(value: object) -> str:
     """A number (or any text with digits) in the configured numeral style."""
     if value is None:
         return ""
     return dates.digits(value)
+
+
+@register.filter
+def grouped(value: int | None) -> str:
+    """A count with its thousands grouped: "12,500" / "١٢٬٥٠٠", by the settings."""
+    if value is None or value == "":
+        return ""
+    return dates.grouped(int(value))
 
 
 @register.filter

@@ -11,6 +11,7 @@ Delivery, so only admins see the list; the digest page shows editors counts only
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config import admin_display as display
-from config.dates import digits
+from config.dates import digits, grouped
 
 from ..delivery import controls, reports
 from ..delivery.sweeper import LIVE_EDITIONS
@@ -28,7 +29,7 @@ from ..models import Delivery, Digest
 @admin.action(description=_("إيقاف الإرسال مؤقتًا"), permissions=["change"])
 def pause_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
     done = sum(controls.pause(digest_id=pk) for pk in queryset.values_list("pk", flat=True))
-    modeladmin.message_user(request, _("الأعداد التي أُوقف إرسالها: %(n)d.") % {"n": done}, messages.SUCCESS)
+    modeladmin.message_user(request, _("الأعداد التي أُوقف إرسالها: %(n)s") % {"n": digits(done)}, messages.SUCCESS)
 
 
 @admin.action(description=_("استئناف الإرسال"), permissions=["change"])
@@ -38,7 +39,7 @@ def resume_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
         if Digest.objects.filter(pk=pk, status=Digest.Status.PAUSED).exists():
             controls.resume(digest_id=pk)
             resumed += 1
-    modeladmin.message_user(request, _("الأعداد التي استؤنف إرسالها: %(n)d.") % {"n": resumed}, messages.SUCCESS)
+    modeladmin.message_user(request, _("الأعداد التي استؤنف إرسالها: %(n)s") % {"n": digits(resumed)}, messages.SUCCESS)
 
 
 @admin.action(description=_("إلغاء الإرسال (لا يُرسل للباقين)"), permissions=["change"])
@@ -47,7 +48,7 @@ def cancel_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     for pk in queryset.filter(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]).values_list("pk", flat=True):
         skipped += controls.cancel(digest_id=pk).skipped
     modeladmin.message_user(
-        request, _("أُلغي الإرسال؛ المشتركون الذين لن يصلهم: %(n)d.") % {"n": skipped}, messages.WARNING
+        request, _("أُلغي الإرسال؛ المشتركون الذين لن يصلهم: %(n)s") % {"n": grouped(skipped)}, messages.WARNING
     )
 
 
@@ -93,11 +94,15 @@ DIGEST_SENDING_ACTIONS = [pause_sending, resume_sending, cancel_sending]
 DIGEST_SENDING_READONLY = [delivery_counts]
 
 
+# Times and counts on the list and the read-only page in the numeral and date style (config.dates).
+SHOWN = [f.name for f in Delivery._meta.concrete_fields if isinstance(f, models.DateTimeField | models.IntegerField)]
+
+
 @admin.register(Delivery)
-@display.shown(Delivery, "batch", "attempts", "sent_at", "delivered_at", "opened_at", "bounced_at")
+@display.shown(Delivery, *SHOWN)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "id",
+        "shown_id",
         "digest",
         "subscriber_email",
         "status",
@@ -116,7 +121,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 100
     ordering = ["-id"]
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+    fields = readonly_fields = tuple(
+        f"{display.PREFIX}{f.name}" if f.name in SHOWN else f.name for f in Delivery._meta.fields
+    )
 
     @admin.display(description=_("البريد"), ordering="subscriber__email")
     def subscriber_email(self, obj: Delivery) -> str:

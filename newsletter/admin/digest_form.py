@@ -18,7 +18,8 @@ from ..models import Digest
 class DigestForm(forms.ModelForm):
     class Meta:
         model = Digest
-        fields = ["subject", "preheader", "intro"]
+        fields = ["subject", "preheader", "intro", "intro_en"]
+        help_texts = {"intro_en": _("لمشتركي النشرة الإنجليزية؛ إن تُركت فارغة فلا مقدمة في نشرتهم.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

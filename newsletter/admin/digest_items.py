@@ -13,16 +13,20 @@ costs a permission check and URL lookups per row); the rows' plain inputs are re
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.dates import grouped
+from config import admin_display as display
+from config.dates import grouped, semicolon
 
 from ..editions import curation
 from ..editions.state import EDITABLE_STATUSES
@@ -43,8 +47,11 @@ class DigestItemForm(forms.ModelForm):
             self.fields["article"].widget = row_widgets.FixedValueInput()
             self.fields["article"].disabled = True
         if "position" in self.fields:
-            self.fields["position"].widget.attrs.update({"class": "digest-position", "min": 0, "style": "width:4em"})
-            if self.instance.pk and self.instance.removed:
+            # Positions shown to editors count from 1, like the email's; a new row starts there too.
+            self.fields["position"].widget.attrs.update({"class": "digest-position", "min": 1, "style": "width:4em"})
+            if self.instance.pk is None:
+                self.initial["position"] = 1
+            elif self.instance.removed:
                 # A removed story has no place in the edition: no number that a kept row also shows.
                 self.fields["position"].widget = row_widgets.FixedValueInput(attrs={"class": "digest-position"})
 
@@ -61,6 +68,27 @@ class DigestItemFormSet(forms.BaseInlineFormSet):
         row_widgets.speed_up(form)
 
 
+class StoryRows(helpers.InlineAdminFormSet):
+    """The story rows as the admin template draws them, with an "add another" link that agrees
+    with مادة: Django's Arabic "أضِف %(verbose_name)s آخر" is masculine ("أضِف مادة آخر")."""
+
+    def inline_formset_data(self) -> str:
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = gettext("أضِف مادة أخرى")
+        return json.dumps(data)
+
+
+def story_rows(inline_admin_formsets: list[helpers.InlineAdminFormSet]) -> list[helpers.InlineAdminFormSet]:
+    """DigestAdmin.get_inline_formsets' result with the story rows drawn by StoryRows. Django
+    builds its InlineAdminFormSet inside get_inline_formsets with no hook for the class, and the
+    wording is all that differs, so the rows' object takes StoryRows' class."""
+    for inline_admin_formset in inline_admin_formsets:
+        if isinstance(inline_admin_formset.opts, DigestItemInline):
+            inline_admin_formset.__class__ = StoryRows
+    return inline_admin_formsets
+
+
+@display.shown(DigestItem, "position")
 class DigestItemInline(admin.TabularInline):
     model = DigestItem
     form = DigestItemForm
@@ -88,6 +116,13 @@ class DigestItemInline(admin.TabularInline):
 
     def _editable(self, obj: Digest | None) -> bool:
         return obj is None or obj.status in EDITABLE_STATUSES
+
+    def get_fields(self, request: HttpRequest, obj: Digest | None = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if self._editable(obj):
+            return fields
+        # Read-only (sending, sent): the position as a number in the page's numerals.
+        return [display.PREFIX + name if name == "position" else name for name in fields]
 
     def has_add_permission(self, request: HttpRequest, obj: Digest | None = None) -> bool:
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -122,7 +157,9 @@ class DigestItemInline(admin.TabularInline):
         repeat = ""
         if fact.in_previous:
             css = "color:#8a6d00" if obj.pinned else "color:#ba2121;font-weight:bold"
-            repeat = format_html(' · <span class="digest-repeat" style="{}">{}</span>', css, _("في العدد السابق"))
+            repeat = format_html(
+                '{}<span class="digest-repeat" style="{}">{}</span>', semicolon(), css, _("في العدد السابق")
+            )
         title = format_html('<strong class="digest-title">{}</strong>', article.title)
         if obj.removed:
             title = format_html(
@@ -132,10 +169,11 @@ class DigestItemInline(admin.TabularInline):
             )
         return format_html(
             '<span class="digest-handle" aria-hidden="true" style="cursor:move;float:right;margin-left:6px">⠿</span>'
-            "{}{}<br><small>{} · {}{}</small>",
+            "{}{}<br><small>{}{}{}{}</small>",
             thumbnail,
             title,
-            article.section.name if article.section is not None else _("بلا قسم"),
+            article.section if article.section is not None else _("بلا قسم"),
+            semicolon(),
             _("القرّاء في فترة العدد: %(readers)s") % {"readers": grouped(fact.readers)},
             repeat,
         )

@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
@@ -45,11 +47,16 @@ WEEKDAYS = [
 ]
 
 
+def _addresses_help() -> str:
+    # Written when shown, in the numerals of the page's language.
+    return gettext("حتى %(n)s عناوين، يفصل بينها سطر جديد أو فاصلة.") % {"n": digits(MAX_TEST_ADDRESSES)}
+
+
 class TestSendForm(forms.Form):
     addresses = forms.CharField(
         label=_("العناوين"),
         widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr", "cols": 40}),
-        help_text=_("حتى %(n)d عناوين، يفصل بينها سطر جديد أو فاصلة.") % {"n": MAX_TEST_ADDRESSES},
+        help_text=lazy(_addresses_help, str)(),
     )
     # Not posted (an older page): the site's language with every section, as tests always were.
     segment = forms.ChoiceField(label=_("الشريحة"), initial=f"{settings.LANGUAGE_CODE}:", required=False)
@@ -79,7 +86,8 @@ class TestSendForm(forms.Form):
             raise ValidationError(_("اكتب عنوانًا واحدًا على الأقل."))
         if len(addresses) > MAX_TEST_ADDRESSES:
             raise ValidationError(
-                _("عدد العناوين %(n)d، والحد %(max)d.") % {"n": len(addresses), "max": MAX_TEST_ADDRESSES}
+                _("عدد العناوين %(n)s، والحد %(max)s")
+                % {"n": digits(len(addresses)), "max": digits(MAX_TEST_ADDRESSES)}
             )
         invalid = []
         for address in addresses:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from config import admin_display as display
-from config.dates import format_date
+from config.dates import digits, format_date
 
 from ..delivery import controls
 from ..editions import compose, curation, schedule, waves
@@ -34,7 +34,7 @@ from ..models import Digest, Frequency
 from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_form import DigestForm
-from .digest_items import DigestItemInline
+from .digest_items import DigestItemInline, story_rows
 from .digest_progress import EditionProgressViews
 from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm, sending_note
 from .reports import DigestReportsMixin
@@ -108,7 +108,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             (
                 _("النص"),
                 {
-                    "fields": ["effective_subject", "subject", "preheader", "intro"],
+                    "fields": ["effective_subject", "subject", "preheader", "intro", "intro_en"],
                     "description": _("اترك العنوان فارغًا ليُولَّد من تاريخ العدد وأول قصة."),
                 },
             ),
@@ -165,8 +165,8 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
         return format_date(obj.edition_date, with_weekday=False)
 
     @admin.display(description=_("القصص"), ordering="_stories")
-    def story_count(self, obj: Digest) -> int:
-        return getattr(obj, "_stories", 0)
+    def story_count(self, obj: Digest) -> str:
+        return digits(getattr(obj, "_stories", 0))
 
     @admin.display(description=_("العنوان كما سيُرسل"))
     def effective_subject(self, obj: Digest) -> str:
@@ -213,10 +213,14 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             context["sending_note"] = sending_note(digest)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
+    def get_inline_formsets(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return story_rows(super().get_inline_formsets(request, *args, **kwargs))
+
     # --- Saving: through newsletter.editions.curation ----------------------------------------
     def save_model(self, request: HttpRequest, obj: Digest, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        curation.set_texts(digest_id=obj.pk, subject=data["subject"], preheader=data["preheader"], intro=data["intro"])
+        texts = {name: data[name] for name in ("subject", "preheader", "intro", "intro_en")}
+        curation.set_texts(digest_id=obj.pk, **texts)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Apply the item rows: added articles (pinned, so a recomposition keeps them), removals,
@@ -268,7 +272,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
         editable = queryset.filter(status__in=EDITABLE_STATUSES).values_list("pk", flat=True)
         done = sum(controls.cancel(digest_id=pk).cancelled for pk in editable)
-        self.message_user(request, _("الأعداد التي أُلغيت: %(count)d.") % {"count": done}, messages.SUCCESS)
+        self.message_user(request, _("الأعداد التي أُلغيت: %(count)s") % {"count": digits(done)}, messages.SUCCESS)
 
     def _approve(self, request: HttpRequest, digest: Digest) -> None:
         try:

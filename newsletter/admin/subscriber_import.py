@@ -98,18 +98,5 @@ class SubscriberImportViews(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:newsletter_subscriber_import"))
         cache.delete(IMPORT_CACHE_PREFIX + key)
         cache.delete(self.status_counts_cache_key)
-        self.message_user(
-            request,
-            _(
-                "أُنشئ %(created)s مشترك، وتُخطّي %(skipped)s مكرر أو موجود أو محظور، و%(invalid)s سطر غير صالح؛ "
-                "%(emails)s رسالة تأكيد في الطابور."
-            )
-            % {
-                "created": grouped(result.created),
-                "skipped": grouped(result.skipped),
-                "invalid": grouped(result.invalid),
-                "emails": grouped(result.emails_queued),
-            },
-            messages.SUCCESS,
-        )
+        self.message_user(request, csv_io.import_summary(result), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))

@@ -107,8 +107,24 @@ def _stream_csv(queryset: QuerySet[Subscriber] | None, filename: str) -> Streami
     return response
 
 
+SHOWN_TIMES = (
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "bounced_at",
+    "complained_at",
+    "last_confirmation_sent_at",
+)
+
+
+def _shown(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(display.PREFIX + name if name in SHOWN_TIMES else name for name in names)
+
+
 @admin.register(Subscriber)
-@display.shown(Subscriber, "created_at", "confirmed_at")
+# The consent record's times in the numeral and date style (config.dates), on the list and the page.
+@display.shown(Subscriber, *SHOWN_TIMES)
 class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
     form = SubscriberAdminForm
     status_counts_cache_key = STATUS_COUNTS_CACHE_KEY
@@ -130,13 +146,7 @@ class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
         "signup_ip_hash",
         "signup_user_agent_hash",
         "confirm_ip_hash",
-        "created_at",
-        "updated_at",
-        "confirmed_at",
-        "unsubscribed_at",
-        "bounced_at",
-        "complained_at",
-        "last_confirmation_sent_at",
+        *_shown(SHOWN_TIMES),
         "data_export",
         "erase_link",
         "consent_history",
@@ -146,30 +156,34 @@ class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
         (
             _("سجل الموافقة"),
             {
-                "fields": (
-                    "source",
-                    "consent_text_version",
-                    "created_at",
-                    "confirmed_at",
-                    "signup_ip_hash",
-                    "signup_user_agent_hash",
-                    "confirm_ip_hash",
-                    "consent_history",
+                "fields": _shown(
+                    (
+                        "source",
+                        "consent_text_version",
+                        "created_at",
+                        "confirmed_at",
+                        "signup_ip_hash",
+                        "signup_user_agent_hash",
+                        "confirm_ip_hash",
+                        "consent_history",
+                    )
                 )
             },
         ),
         (
             _("التواريخ"),
             {
-                "fields": (
-                    "updated_at",
-                    "unsubscribed_at",
-                    "bounced_at",
-                    "complained_at",
-                    "last_confirmation_sent_at",
-                    "uuid",
-                    "data_export",
-                    "erase_link",
+                "fields": _shown(
+                    (
+                        "updated_at",
+                        "unsubscribed_at",
+                        "bounced_at",
+                        "complained_at",
+                        "last_confirmation_sent_at",
+                        "uuid",
+                        "data_export",
+                        "erase_link",
+                    )
                 )
             },
         ),
@@ -322,7 +336,7 @@ class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
         cache.delete(STATUS_COUNTS_CACHE_KEY)
         self.message_user(
             request,
-            _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)s.") % {"n": grouped(erased)},
+            _("حُذفت البيانات وأضيفت العناوين إلى قائمة الحظر. عدد المشتركين: %(n)s") % {"n": grouped(erased)},
             messages.SUCCESS,
         )
 

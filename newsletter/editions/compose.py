@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from articles.models import Article
 from articles.ranking import most_read
+from config.dates import digits
 
 from ..models import Digest, DigestItem, Frequency
 from . import history, state
@@ -72,12 +73,13 @@ def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
             if len(chosen) == slots:
                 break
     digest.items.filter(pinned=False, removed=False).delete()
-    for position, item in enumerate(pinned):
+    # Positions count from 1, as editors see them.
+    for position, item in enumerate(pinned, start=1):
         item.position = position
     DigestItem.objects.bulk_update(pinned, ["position"])
     DigestItem.objects.bulk_create(
         DigestItem(digest=digest, article=article, position=len(pinned) + offset)
-        for offset, article in enumerate(chosen)
+        for offset, article in enumerate(chosen, start=1)
     )
     return len(pinned) + len(chosen)
 
@@ -85,9 +87,9 @@ def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
 def too_few_reason(count: int) -> str:
     """The skip reason editors read; stored in the site's language whatever the caller's."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _("%(count)d قصص فقط في الفترة، والحد الأدنى %(minimum)d.") % {
-            "count": count,
-            "minimum": settings.DIGEST_MIN_STORIES,
+        return _("قصص الفترة أقل من الحد الأدنى: %(count)s من %(minimum)s") % {
+            "count": digits(count),
+            "minimum": digits(settings.DIGEST_MIN_STORIES),
         }
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from articles.models import Article
 from articles.ranking import readers_in_window
+from config.dates import digits
 
 from ..models import Digest, DigestItem
 from . import history, state
@@ -28,7 +29,8 @@ def active_items(digest: Digest) -> list[DigestItem]:
 
 
 def _renumber(digest: Digest, ordered: Sequence[DigestItem]) -> None:
-    for position, item in enumerate(ordered):
+    # Positions count from 1: they are what editors see and type on the edition page.
+    for position, item in enumerate(ordered, start=1):
         item.position = position
     DigestItem.objects.bulk_update(list(ordered), ["position"])
     Digest.objects.filter(pk=digest.pk).update(updated_at=timezone.now())
@@ -83,7 +85,7 @@ def add_article(*, digest_id: int, article_id: int) -> DigestItem:
         item, _created = DigestItem.objects.update_or_create(
             digest=digest,
             article_id=article_id,
-            defaults={"pinned": True, "removed": False, "position": 0 if end is None else end + 1},
+            defaults={"pinned": True, "removed": False, "position": 1 if end is None else end + 1},
         )
         Digest.objects.filter(pk=digest.pk).update(updated_at=timezone.now())
         return item
@@ -116,11 +118,18 @@ def set_positions(*, digest_id: int, item_ids: Sequence[int]) -> None:
 
 
 def set_texts(
-    *, digest_id: int, subject: str | None = None, preheader: str | None = None, intro: str | None = None
+    *,
+    digest_id: int,
+    subject: str | None = None,
+    preheader: str | None = None,
+    intro: str | None = None,
+    intro_en: str | None = None,
 ) -> None:
+    """The edition's texts; an intro (Arabic, or the English segment's) keeps its paragraphs."""
+    texts = (("subject", subject), ("preheader", preheader), ("intro", intro), ("intro_en", intro_en))
     changes: dict[str, Any] = {
-        name: " ".join(value.split()) if name != "intro" else value.strip()
-        for name, value in (("subject", subject), ("preheader", preheader), ("intro", intro))
+        name: value.strip() if name.startswith("intro") else " ".join(value.split())
+        for name, value in texts
         if value is not None
     }
     with transaction.atomic():
@@ -133,11 +142,8 @@ def approve(digest: Digest, user: Any) -> bool:
     count = digest.items.filter(removed=False).count()
     if count < settings.DIGEST_MIN_STORIES:
         raise state.DigestError(
-            _("لا يمكن اعتماد عدد فيه %(count)d قصص؛ الحد الأدنى %(minimum)d.")
-            % {
-                "count": count,
-                "minimum": settings.DIGEST_MIN_STORIES,
-            }
+            _("لا يمكن اعتماد العدد: قصصه %(count)s والحد الأدنى %(minimum)s")
+            % {"count": digits(count), "minimum": digits(settings.DIGEST_MIN_STORIES)}
         )
     changed = state.apply(state.Transition.APPROVE, digest_id=digest.pk, approved_by=user, approved_at=timezone.now())
     digest.refresh_from_db()

@@ -37,6 +37,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.dates import digits
+
 from ..delivery import dispatch
 from ..models import Digest, DigestItem, Frequency, Subscriber
 from . import compose, state
@@ -158,6 +160,7 @@ def _copy_edition(edition: Digest, wave_digest: Digest, *, locked: bool, start: 
         subject=edition.subject,
         preheader=edition.preheader,
         intro=edition.intro,
+        intro_en=edition.intro_en,
         period_start=start,
         period_end=end,
         updated_at=timezone.now(),
@@ -191,7 +194,7 @@ def run_wave(*, frequency: str, wave: Wave, now: datetime) -> WaveOutcome:
         if edition.status == Digest.Status.DRAFT and edition.items.filter(removed=False).count() < (
             settings.DIGEST_MIN_STORIES
         ):
-            reason = _("أقل من %(minimum)d قصص في الفترة.") % {"minimum": settings.DIGEST_MIN_STORIES}
+            reason = _("قصص الفترة أقل من الحد الأدنى (%(minimum)s)") % {"minimum": digits(settings.DIGEST_MIN_STORIES)}
             state.apply(state.Transition.SKIP, digest_id=edition.pk, skip_reason=reason)
             edition.refresh_from_db()
         if edition.status in NOT_SENT_STATUSES:
@@ -218,7 +221,7 @@ def run_wave(*, frequency: str, wave: Wave, now: datetime) -> WaveOutcome:
         locked = edition.status != Digest.Status.DRAFT
         count = _copy_edition(edition, wave_digest, locked=locked, start=start, end=end)
         if count < settings.DIGEST_MIN_STORIES:
-            reason = _("أقل من %(minimum)d قصص في الفترة.") % {"minimum": settings.DIGEST_MIN_STORIES}
+            reason = _("قصص الفترة أقل من الحد الأدنى (%(minimum)s)") % {"minimum": digits(settings.DIGEST_MIN_STORIES)}
             state.apply(state.Transition.SKIP, digest_id=wave_digest.pk, skip_reason=reason)
             return WaveOutcome(wave, WaveResult.SKIPPED, wave_digest.pk)
         result = dispatch.dispatch(digest_id=wave_digest.pk, zones=wave.zones)

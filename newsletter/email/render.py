@@ -16,9 +16,12 @@ renders `newsletter/email/<name>.{subject.txt,txt,html}` with the same rules (CS
 css-inline with only @media rules left in <style>, RLM before Latin-led lines of RTL text).
 
 Email rules applied here (docs/EMAIL.md): an English segment gets its own templates
-(`digest.en.*`, "their language's template") rendered left to right; Latin runs inside Arabic
-text are wrapped in `<span dir="ltr">`; a subject or text line that starts with a Latin letter,
-a digit or a URL gets a leading RLM (U+200F).
+(`digest.en.*`, "their language's template") rendered left to right, with its own intro
+(`Digest.intro_en`; empty: none) and the sections' English names; the stories' own text is
+Arabic (STORY_LANGUAGE) whatever the segment, so in an English email each title, summary and
+hashtag line is an Arabic block (dir, lang, alignment) and in its text part a line held right to
+left by RLMs; Latin runs inside Arabic text are wrapped in `<span dir="ltr">`; a subject or text
+line that starts with a Latin letter, a digit or a URL gets a leading RLM (U+200F).
 """
 
 from __future__ import annotations
@@ -40,10 +43,14 @@ from config.mail_merge import inert_text, inert_url
 
 from ..analytics.links import PREVIEW_RECIPIENT, remember_targets, tracked_link
 from ..models import Digest, DigestItem, Frequency
-from .rtl import dateline, digits, format_date, is_rtl, ltr_runs, text_with_rlm, with_rlm
+from .rtl import RLM, dateline, digits, format_date, is_rtl, ltr_runs, semicolon, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
 
 MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
+# The language the stories are written in (titles, summaries, hashtags): the site's.
+STORY_LANGUAGE = settings.LANGUAGE_CODE
+# Where an email's own direction is not the stories': what makes an element an Arabic block.
+ARABIC_BLOCK = SafeString(' dir="rtl" lang="ar" style="direction:rtl;text-align:right"')
 
 # Only @media rules (small screens, prefers-color-scheme) survive in <style>; everything else is
 # inlined because Gmail and others drop or cap <style>. One inliner instance is reused: building it
@@ -97,12 +104,13 @@ class Story:
     url: str  # absolute, with the configured UTM parameters
     image_src: str  # absolute, or "" when the article has no image
     image_alt: str
-    section: str
+    section: str  # in the reader's language when the section has a name in it
     hashtags: tuple[Hashtag, ...]
     # The lead story's image box: width is the column's; height only when the image's size is
     # known (set both and the email keeps its layout while images load).
     image_width: int = 552
     image_height: int | None = None
+    section_lang: str = STORY_LANGUAGE  # the language `section` is written in
 
 
 def neutral_merge_field(name: str) -> str:
@@ -193,13 +201,14 @@ def build_stories(
                 position=number,
                 number=digits(number, language=language),
                 title=title,
-                title_html=ltr_runs(title, language=language),
+                title_html=ltr_runs(title, language=STORY_LANGUAGE),
                 summary=summary,
-                summary_html=ltr_runs(summary, language=language),
+                summary_html=ltr_runs(summary, language=STORY_LANGUAGE),
                 url=link,
                 image_src=inert_url(absolute_url(image_src)),
                 image_alt=inert_text(article.image_alt) or title,
-                section=inert_text(article.section.name) if article.section else "",
+                section=inert_text(article.section.name_in(language)) if article.section else "",
+                section_lang=article.section.language_of_name(language) if article.section else STORY_LANGUAGE,
                 hashtags=tuple(
                     Hashtag(
                         name=inert_text(tag.name.replace("_", " ")), url=inert_url(absolute_url(tag.get_absolute_url()))
@@ -231,8 +240,10 @@ def digest_context(
     subject = inert_text(digest.subject.strip()) or default_subject(
         digest, stories[0].title if stories else "", language=language
     )
-    intro = inert_text(digest.intro.strip())
-    preheader = inert_text(digest.preheader.strip()) or " · ".join(story.title for story in stories[1:4]) or subject
+    intro = inert_text((digest.intro if language.startswith("ar") else digest.intro_en).strip())
+    titles = semicolon(language=language).join(story.title for story in stories[1:4])
+    preheader = inert_text(digest.preheader.strip()) or titles or subject
+    stories_read_as_email = is_rtl(language) == is_rtl(STORY_LANGUAGE)
     return {
         "digest": digest,
         "stories": stories,
@@ -252,6 +263,10 @@ def digest_context(
         "sender_name": settings.SENDER_NAME,
         "sender_address": settings.SENDER_POSTAL_ADDRESS,
         "rtl": is_rtl(language),
+        "language": language,
+        # The stories' Arabic inside an English email: blocks of their own (HTML), RLM-held lines (text).
+        "arabic_block": "" if stories_read_as_email else ARABIC_BLOCK,
+        "rlm": "" if stories_read_as_email else RLM,
     }
 
 

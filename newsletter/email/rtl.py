@@ -1,6 +1,6 @@
-"""Right-to-left text in emails: RLM marks and `dir="ltr"` spans around Latin runs (digits and
-dates come from config/dates.py, re-exported here). The rules come from docs/EMAIL.md (why
-<bdi> is not used, where RLM goes)."""
+"""Right-to-left text in emails: RLM marks, `dir="ltr"` spans around Latin runs and an LRM after a
+link that closes a line of text (digits, dates and separators come from config/dates.py,
+re-exported here). The rules come from docs/EMAIL.md (why <bdi> is not used, where RLM goes)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from config.dates import dateline, digits, format_date
+from config.dates import dateline, digits, format_date, semicolon
 
 RLM = "\u200f"
+LRM = "\u200e"
 # Languages written right to left that get RLM marks and dir="ltr" spans around Latin runs.
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/:@%+&?=#'’]*(?: [A-Za-z0-9][A-Za-z0-9._\-/:@%+&?=#'’]*)*")
 _HAS_LATIN_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_LEAD = re.compile(r"^\s*(?:[A-Za-z0-9]|\[\[|%|\*\|)")
+# A link closing a line, or the merge field an ESP replaces with one ("%recipient.unsubscribe_url%",
+# "[[preferences_url]]": every merge field of a link is named "..._url").
+_TRAILING_LINK = re.compile(r"(?:https?://\S*|\S*_url\b\S*)$")
 
 
 def is_rtl(language: str) -> bool:
@@ -51,13 +55,35 @@ def with_rlm(line: str, *, language: str) -> str:
 
 
 def text_with_rlm(text: str, *, language: str) -> str:
+    """Each line of RTL text that starts Latin gets its RLM; each line that ends with a link gets
+    a space and an LRM after it, which hold the link's closing "/" at its end: in a right-to-left
+    line a trailing "/" takes the line's direction and is drawn at the link's other end. The
+    space keeps the mark out of the link when a mail client turns the address into one."""
     if not is_rtl(language):
         return text
-    return "\n".join(with_rlm(line, language=language) if line.strip() else line for line in text.split("\n"))
+    return "\n".join(_line_with_marks(line, language=language) for line in text.split("\n"))
+
+
+def _line_with_marks(line: str, *, language: str) -> str:
+    if not line.strip():
+        return line
+    line = with_rlm(line, language=language)
+    return f"{line} {LRM}" if _TRAILING_LINK.search(line) else line
 
 
 # --- Dates and numerals ----------------------------------------------------------------------
 # One style for the email, the site and the admin: config/dates.py owns it (NUMERALS,
 # ARABIC_MONTHS, DIGEST_HIJRI_DATE); the email's callers keep importing these names from here.
 
-__all__ = ["RLM", "dateline", "digits", "format_date", "is_rtl", "ltr_runs", "text_with_rlm", "with_rlm"]
+__all__ = [
+    "LRM",
+    "RLM",
+    "dateline",
+    "digits",
+    "format_date",
+    "is_rtl",
+    "ltr_runs",
+    "semicolon",
+    "text_with_rlm",
+    "with_rlm",
+]

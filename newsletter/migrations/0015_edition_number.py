@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("newsletter", "0013_consent_history"),
+        ("newsletter", "0014_english_edition_texts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -37,10 +37,12 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from articles.arabic import normalise
 from articles.models import Section
 from config.spreadsheet import safe_cell, unescape_cell
+from config.dates import grouped, semicolon
 
 from ..models import Frequency, Language, Subscriber, Suppression
 from . import consent, lifecycle
@@ -144,8 +146,8 @@ def parse_import(content: bytes) -> ImportPreview:
                 return ImportPreview(
                     rows=[],
                     file_errors=[
-                        _("الملف يتجاوز الحد الأقصى لعدد الأسطر (%(max)d).")
-                        % {"max": settings.SUBSCRIBER_IMPORT_MAX_ROWS}
+                        _("الملف يتجاوز الحد الأقصى لعدد الأسطر (%(max)s).")
+                        % {"max": grouped(settings.SUBSCRIBER_IMPORT_MAX_ROWS)}
                     ],
                 )
             rows.append(_parse_row(reader.line_num, record, sections, seen))
@@ -226,6 +228,21 @@ def _mark_existing(rows: list[ImportRow]) -> None:
                 row.action = Action.SKIP_EXISTING
             elif hashes[row.email] in suppressed:
                 row.action = Action.SKIP_SUPPRESSED
+
+
+def import_summary(result: ImportResult) -> str:
+    """What an import did, for the administrator: each count in the page's numerals with its
+    Arabic plural ("أُنشئ مشتركان", "١١ سطرًا")."""
+    parts = [
+        ngettext("أُنشئ مشترك واحد", "أُنشئ %(n)s مشترك", result.created),
+        ngettext(
+            "تُخطّي عنوان واحد (مكرر أو موجود أو محظور)", "تُخطّي %(n)s عنوان (مكرر أو موجود أو محظور)", result.skipped
+        ),
+        ngettext("سطر واحد غير صالح", "%(n)s سطر غير صالح", result.invalid),
+        ngettext("رسالة تأكيد واحدة في الطابور", "%(n)s رسالة تأكيد في الطابور", result.emails_queued),
+    ]
+    counts = (result.created, result.skipped, result.invalid, result.emails_queued)
+    return semicolon().join(part % {"n": grouped(count)} for part, count in zip(parts, counts, strict=True)) + "."
 
 
 def apply_import(

@@ -87,7 +87,7 @@ def latest_edition_url(subscriber: Subscriber) -> str:
 def build_welcome_email(subscriber: Subscriber, *, now: datetime | None = None) -> EmailMultiAlternatives:
     language = subscriber.language
     with translation.override(language):
-        topics = [section.name for section in subscriber.topics.order_by("name")]
+        topics = [section.name_in(language) for section in subscriber.topics.order_by("name")]
         frequency = Frequency(subscriber.frequency).label
         context = {
             "timing": timing(subscriber, now=now or timezone.now()),

@@ -128,5 +128,6 @@ def test_hijri_date_beside_the_gregorian_one_only_when_asked(settings) -> None:
     assert "هـ" not in render_digest(digest, Segment(language="ar")).html
     settings.DIGEST_HIJRI_DATE = True
     rendered = render_digest(digest, Segment(language="ar"))
-    assert "الاثنين ٣٠ نوفمبر ٢٠٢٦ · ٢٠ جمادى الآخرة ١٤٤٨ هـ (تقريبًا)" in rendered.html
+    # Joined as Arabic joins two calendars' dates, never with a dot beside a digit (issue 22).
+    assert "الاثنين ٣٠ نوفمبر ٢٠٢٦ الموافق ٢٠ جمادى الآخرة ١٤٤٨ هـ (تقريبًا)" in rendered.html
     assert "(تقريبًا)" in rendered.text

@@ -84,12 +84,12 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
         )
         assert page.locator("tr.has_original").first.get_attribute("id") == row.get_attribute("id")
         positions = page.locator("input.digest-position")
-        assert [positions.nth(i).input_value() for i in range(4)] == ["0", "1", "2", "3"]
+        assert [positions.nth(i).input_value() for i in range(4)] == ["1", "2", "3", "4"]  # counted from 1
         assert page.locator("#id_intro").input_value() == "مقدمة المحرر: أبرز ما قرأتم اليوم"
         assert row.locator("input[name$='-pinned']").is_checked()
     else:
         for item in items:
-            position = 0 if item.pk == chosen.pk else item.position + 1
+            position = 1 if item.pk == chosen.pk else item.position + 1
             page.locator(f"tr:has(input[name$='-id'][value='{item.pk}'])").locator("input.digest-position").fill(
                 str(position)
             )
@@ -97,7 +97,7 @@ def test_editor_pins_reorders_previews_tests_approves_and_the_send_keeps_the_ord
     page.wait_for_load_state()
     chosen.refresh_from_db()
     digest.refresh_from_db()
-    assert chosen.pinned and chosen.position == 0
+    assert chosen.pinned and chosen.position == 1
     assert digest.intro == "مقدمة المحرر: أبرز ما قرأتم اليوم"
     assert page.locator("#id_intro").input_value() == digest.intro
     expected = [

@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from newsletter.admin.accounts import permission_label
-from newsletter.admin.beat import describe_crontab
+from newsletter.admin.beat import describe_crontab, describe_interval
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +23,32 @@ def crontab(minute: str, hour: str, day_of_week: str = "*", day_of_month: str = 
 
 
 def test_crontab_descriptions_are_arabic() -> None:
-    assert describe_crontab(crontab("0", "7")) == "يوميًا الساعة 07:00 (Asia/Baghdad)"
-    assert describe_crontab(crontab("5", "8", "6")) == "أيام السبت الساعة 08:05 (Asia/Baghdad)"
-    assert describe_crontab(crontab("30", "4", "0,5")) == "أيام الأحد، الجمعة الساعة 04:30 (Asia/Baghdad)"
-    assert describe_crontab(crontab("15", "*")) == "كل ساعة عند الدقيقة 15 (Asia/Baghdad)"
+    # The numbers in the configured numerals (NUMERALS empty: Arabic-Indic in Arabic, issue 22).
+    assert describe_crontab(crontab("0", "7")) == "يوميًا الساعة ٠٧:٠٠ (Asia/Baghdad)"
+    assert describe_crontab(crontab("5", "8", "6")) == "أيام السبت الساعة ٠٨:٠٥ (Asia/Baghdad)"
+    assert describe_crontab(crontab("30", "4", "0,5")) == "أيام الأحد، الجمعة الساعة ٠٤:٣٠ (Asia/Baghdad)"
+    assert describe_crontab(crontab("15", "*")) == "كل ساعة عند الدقيقة ١٥ (Asia/Baghdad)"
     assert describe_crontab(crontab("*", "*")) == "كل دقيقة (Asia/Baghdad)"
-    # Anything richer is shown field by field rather than guessed at.
+    # Anything richer is shown field by field, as crontab writes it, rather than guessed at.
     assert describe_crontab(crontab("*/5", "8-17", "1-5", "1")) == (
         "الدقيقة: */5؛ الساعة: 8-17؛ يوم الشهر: 1؛ الشهر: *؛ يوم الأسبوع: 1-5 (Asia/Baghdad)"
     )
+
+
+@pytest.mark.parametrize(
+    ("every", "period", "expected"),
+    [
+        (1, IntervalSchedule.SECONDS, "كل ثانية"),
+        (2, IntervalSchedule.MINUTES, "كل دقيقتين"),
+        (5, IntervalSchedule.MINUTES, "كل ٥ دقائق"),
+        (60, IntervalSchedule.SECONDS, "كل ٦٠ ثانية"),
+        (300, IntervalSchedule.SECONDS, "كل ٣٠٠ ثانية"),
+        (3, IntervalSchedule.DAYS, "كل ٣ أيام"),
+    ],
+)
+def test_interval_descriptions_count_in_arabic(every: int, period: str, expected: str) -> None:
+    """The periodic tasks' schedule column: the library wrote "كل 300 ثانية" (issue 22)."""
+    assert describe_interval(IntervalSchedule(every=every, period=period)) == expected
 
 
 @pytest.fixture
@@ -48,7 +65,7 @@ def test_beat_screens_describe_schedules_in_arabic(admin_client_ar: Client) -> N
     form = admin_client_ar.get(f"/admin/django_celery_beat/periodictask/{daily.pk}/change/").content.decode()
     crontabs = admin_client_ar.get("/admin/django_celery_beat/crontabschedule/").content.decode()
     for page in (listing, form, crontabs):
-        assert "يوميًا الساعة 07:00" in page
+        assert "يوميًا الساعة ٠٧:٠٠" in page
         assert "At 07:00 AM" not in page
 
 

@@ -28,5 +28,5 @@ def test_demo_sport_follower_receives_a_daily_digest_of_sport_stories(
     message = next(m for m in outbox() if m["To"] == "sports.fan@example.com")
     text = message.get_body(preferencelist=("plain",)).get_content()
     sport_titles = Article.objects.filter(section__slug="sport").values_list("title", flat=True)
-    first_story = text.split("١. ", 1)[1].split("\n", 1)[0]
+    first_story = text.split("(١) ", 1)[1].split("\n", 1)[0]
     assert first_story in sport_titles

@@ -14,6 +14,7 @@ from newsletter.email import rtl
 from newsletter.email.render import Segment, merge, neutral_merge_field, render_digest
 from newsletter.email.rtl import RLM
 from newsletter.models import Digest
+from tests.config.test_i18n import ARABIC
 from tests.newsletter.digest_helpers import article, ranked_articles, section
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +152,7 @@ def test_text_lines_starting_latin_get_rlm() -> None:
     lines = text.splitlines()
     assert RLM + "CNN تنقل عن مصادر" in lines
     assert all(not re.match(r"[A-Za-z0-9]", line) for line in lines if line.strip())
-    assert "١. 2025 عام الانتخابات" in lines
+    assert "(١) 2025 عام الانتخابات" in lines  # ranks in brackets: "١." reads "١٠" (issue 22)
 
 
 def test_script_in_title_is_escaped() -> None:
@@ -182,7 +183,9 @@ def test_english_segment_left_to_right() -> None:
     wrapper = re.search(r'<div[^>]*role="article"[^>]*>', rendered.html).group(0)
     assert 'dir="ltr"' in wrapper and "text-align: left" in wrapper.replace("text-align:left", "text-align: left")
     assert "Unsubscribe" in rendered.html and "Most read:" in rendered.subject
-    assert RLM not in rendered.subject + rendered.text
+    assert RLM not in rendered.subject
+    # RLMs hold only the stories' Arabic lines right to left, never the English text around them.
+    assert all(ARABIC.search(line) for line in rendered.text.splitlines() if RLM in line)
 
 
 def test_topic_segment_gets_its_sections_most_read_and_a_labelled_top_up(settings) -> None:
@@ -209,7 +212,7 @@ def test_stories_numbered_lead_has_image_and_hashtags_link_to_tag_pages() -> Non
     article("الخبر الثالث", readers=700)
     html = render_digest(compose.compose(frequency="daily"), Segment(language="ar")).html
     numbers = re.findall(r'<span class="rank"[^>]*>([^<]+)</span>', html)
-    assert numbers == ["١.", "٢.", "٣."]
+    assert numbers == ["(١)", "(٢)", "(٣)"]  # a full stop beside ١ reads ١٠ (issue 22)
     images = re.findall(r"<img [^>]*>", html)
     assert len(images) == 1 and "a.jpg" in images[0]  # only the lead shows its image
     assert 'width="552"' in images[0] and 'alt="الخبر الأول"' in images[0]

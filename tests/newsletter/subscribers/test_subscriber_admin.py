@@ -256,7 +256,7 @@ def test_import_row_limit_is_a_clear_error_and_saves_nothing(admin_client_, sett
     assert admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", three)}).context["counts"]["create"] == 3
     four = three + b"d@example.com\n"
     response = admin_client_.post(IMPORT, {"file": SimpleUploadedFile("s.csv", four)})
-    assert response.context["preview"].file_errors == ["الملف يتجاوز الحد الأقصى لعدد الأسطر (3)."]
+    assert response.context["preview"].file_errors == ["الملف يتجاوز الحد الأقصى لعدد الأسطر (٣)."]
     assert csv_io.parse_import(four).file_errors and not csv_io.parse_import(three).file_errors
     # The upload form also refuses a file far larger than that many rows could be (400 bytes a row).
     huge = b"email\n" + b"x" * 1200 + b"@example.com\n"
