@@ -168,7 +168,11 @@ def emails(newsroom: dict[str, Any], *, language: str) -> dict[str, str]:
         "welcome": build_welcome_email(reader),
         "reminder": build_hygiene_email(pending, HygieneEmail.REMINDER),
         "still want this": build_hygiene_email(reader, HygieneEmail.REENGAGE),
-        "test send": email_message.test_message(newsroom["draft"], to="muharrir@example.com", language=language),
+        "test send": email_message.test_message(
+            segments.preview(segments.EditionStories(newsroom["draft"]), Segment(language=language)),
+            to="muharrir@example.com",
+            label=f"{language} test",
+        ),
     }
     rendered = {name: (m.subject, m.body, m.alternatives[0][0]) for name, m in messages.items() if m}
     politics, sport = newsroom["sections"]

@@ -72,11 +72,3 @@ def percent(value: object) -> str:
     if value is None or value == "":
         return ""
     return dates.percent(value)
-
-
-@register.filter
-def grouped(value: int | None) -> str:
-    """A count with its thousands grouped: "12,500" / "١٢٬٥٠٠", by the settings."""
-    if value is None or value == "":
-        return ""
-    return dates.grouped(int(value))

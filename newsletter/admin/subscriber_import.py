@@ -20,8 +20,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.dates import grouped
-
 from ..models import Subscriber
 from ..subscribers import csv_io
 from ..subscribers.forms import ImportUploadForm

@@ -41,8 +41,8 @@ from django.utils.translation import ngettext
 
 from articles.arabic import normalise
 from articles.models import Section
-from config.spreadsheet import safe_cell, unescape_cell
 from config.dates import grouped, semicolon
+from config.spreadsheet import safe_cell, unescape_cell
 
 from ..models import Frequency, Language, Subscriber, Suppression
 from . import consent, lifecycle
