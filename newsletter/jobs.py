@@ -14,6 +14,7 @@ from celery import current_app
 
 SEND_SUBSCRIBER_EMAIL = "newsletter.tasks.send_subscriber_email"
 SEND_WELCOME_EMAIL = "newsletter.tasks.send_welcome_email"
+SETTLE_KNOWN_SIGNUP = "newsletter.tasks.settle_known_signup"
 SEND_BATCH = "newsletter.tasks.send_batch"
 SWEEP_DELIVERIES = "newsletter.tasks.sweep_deliveries"
 RUN_SCHEDULED_DIGEST = "newsletter.tasks.run_scheduled_digest"

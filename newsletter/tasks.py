@@ -20,7 +20,7 @@ from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
 from .editions import schedule
 from .models import Frequency
-from .subscribers import emails, welcome
+from .subscribers import emails, signup, welcome
 
 # Subscriber emails: 30 s, 60 s, ... up to 10 minutes between attempts, 5 retries.
 EMAIL_RETRY_FACTOR = 30
@@ -36,6 +36,12 @@ def _retry_if_not_taken(task: Task, exc: Exception) -> None:
             factor=EMAIL_RETRY_FACTOR, retries=task.request.retries, maximum=EMAIL_RETRY_MAX_SECONDS, full_jitter=True
         )
         raise task.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name=jobs.SETTLE_KNOWN_SIGNUP)
+def settle_known_signup(known: dict[str, Any]) -> str:
+    """A signup of an address we already know, off the request path (signup.subscribe)."""
+    return signup.settle_known_signup(known).outcome.value
 
 
 @shared_task(bind=True, name=jobs.SEND_SUBSCRIBER_EMAIL, max_retries=5)

@@ -37,6 +37,7 @@ from config.client_ip import client_ip, limit_key
 
 from ..models import Language, Subscriber
 from . import lifecycle
+from . import signup as signups
 from .addresses import keyed_hash
 from .forms import PreferencesForm, SignupForm
 from .pages import invalid_link, preferences_token, request_ip, with_subscriber
@@ -93,7 +94,7 @@ def _chosen_topics(topics: QuerySet[Section]) -> list[Section]:
 
 def _submit(request: HttpRequest, form: SignupForm, *, source: str) -> None:
     data = form.cleaned_data
-    lifecycle.subscribe(
+    signups.subscribe(
         email=data["email"],
         frequency=data["frequency"],
         topics=_chosen_topics(data["topics"]),
@@ -104,6 +105,7 @@ def _submit(request: HttpRequest, form: SignupForm, *, source: str) -> None:
         user_agent=request.headers.get("User-Agent", ""),
         honeypot=data.get("website", ""),
         time_zone=data.get("time_zone", ""),
+        defer_known=True,  # a known address costs the request what a new one costs (issue 23)
     )
 
 

@@ -21,7 +21,7 @@ from articles.models import Section
 from newsletter.editions import compose
 from newsletter.email.render import Segment, render_digest
 from newsletter.models import Digest
-from newsletter.subscribers import lifecycle
+from newsletter.subscribers import signup
 from tests.newsletter.digest_helpers import article
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
@@ -226,8 +226,8 @@ def test_confirmation_email_follows_the_subscriber_language(
     settings.SENDER_NAME = "Example News"
     settings.SENDER_POSTAL_ADDRESS = "1 Example Street, Baghdad"
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.subscribe(email="reader@example.com", language="en", ip="10.0.0.1")
-        lifecycle.subscribe(email="qari@example.com", language="ar", ip="10.0.0.2")
+        signup.subscribe(email="reader@example.com", language="en", ip="10.0.0.1")
+        signup.subscribe(email="qari@example.com", language="ar", ip="10.0.0.2")
     by_recipient = {message["To"]: message for message in outbox()}
     english, arabic = by_recipient["reader@example.com"], by_recipient["qari@example.com"]
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from config.dates import format_date, format_datetime
 from newsletter.analytics import rollup
 from newsletter.models import DailyGrowth, Subscriber
-from newsletter.subscribers import csv_io, lifecycle
+from newsletter.subscribers import csv_io, lifecycle, signup
 from tests.newsletter.analytics.report_pages import editor_client
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_todays_signup_unsubscribe_and_import_show_after_the_next_rollup(time_ma
     time_machine.move_to(NOON - timedelta(days=1), tick=False)
     leaving = Subscriber.objects.create(email="leaving@example.com", status="active", confirmed_at=timezone.now())
     time_machine.move_to(NOON, tick=False)
-    assert lifecycle.subscribe(email="newcomer@example.com").subscriber_id is not None  # pending
+    assert signup.subscribe(email="newcomer@example.com").subscriber_id is not None  # pending
     lifecycle.unsubscribe(subscriber=leaving)
     imported = csv_io.apply_import(
         b"email\na@example.com\nb@example.com\n", send_confirmation=False, only_valid_rows=True
@@ -67,7 +67,7 @@ def test_the_growth_rollup_reads_the_subscribers_once_and_never_lowers_a_day(tim
     from newsletter.analytics import growth  # (imported here: the defect test above runs on older code too)
 
     time_machine.move_to(NOON, tick=False)
-    pending = lifecycle.subscribe(email="pending@example.com").subscriber_id
+    pending = signup.subscribe(email="pending@example.com").subscriber_id
     with CaptureQueriesContext(connection) as captured:
         assert growth.rollup_growth() == 3
     scans = [q["sql"] for q in captured.captured_queries if 'FROM "newsletter_subscriber"' in q["sql"]]

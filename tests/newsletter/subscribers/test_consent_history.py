@@ -19,7 +19,7 @@ from django.utils import timezone
 from newsletter.analytics import hygiene
 from newsletter.delivery import dispatch, tracking
 from newsletter.models import ConsentEvent, Delivery, DeliveryEvent, Subscriber, SubscriberActivity, Suppression
-from newsletter.subscribers import addresses, consent, csv_io, lifecycle, links, privacy
+from newsletter.subscribers import addresses, consent, csv_io, lifecycle, links, privacy, signup
 from tests.integration.helpers import make_digest
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_every_signup_channel_writes_its_row_and_the_new_address_stays_one_state
     [row] = ConsentEvent.objects.all()
     assert (row.kind, row.source, row.status) == (Kind.SIGNED_UP, "article_box", "pending")
     # The same address again (pending): a second signed-up row, the consent now on record.
-    lifecycle.subscribe(email="fast@example.com", source="embed", ip=IP)
+    signup.subscribe(email="fast@example.com", source="embed", ip=IP)
     assert [(row.kind, row.source) for row in ConsentEvent.objects.order_by("id")] == [
         (Kind.SIGNED_UP, "article_box"),
         (Kind.SIGNED_UP, "embed"),
@@ -132,7 +132,7 @@ def test_every_signup_channel_writes_its_row_and_the_new_address_stays_one_state
     # An active reader signing up again changes nothing, so nothing is written.
     subscriber = Subscriber.objects.get()
     lifecycle.confirm(subscriber_uuid=subscriber.uuid)
-    lifecycle.subscribe(email="fast@example.com", ip=IP)
+    signup.subscribe(email="fast@example.com", ip=IP)
     assert kinds(subscriber) == [Kind.SIGNED_UP, Kind.SIGNED_UP, Kind.CONFIRMED]
 
 
@@ -142,7 +142,7 @@ def test_a_failed_signup_leaves_no_history_row(monkeypatch):
 
     monkeypatch.setattr(Subscriber.topics.through.objects, "bulk_create", fail)
     with pytest.raises(RuntimeError):
-        lifecycle.subscribe(email="half@example.com", topics=[1], ip=IP)
+        signup.subscribe(email="half@example.com", topics=[1], ip=IP)
     assert not ConsentEvent.objects.exists() and not Subscriber.objects.exists()
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from newsletter.analytics import hygiene
 from newsletter.models import Subscriber
-from newsletter.subscribers import addresses, csv_io, lifecycle, privacy
+from newsletter.subscribers import addresses, csv_io, lifecycle, privacy, signup
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ def test_the_admin_offers_erase_and_no_plain_delete(boss):
     # After the erase, import, the signup form and the add form all keep the address out.
     preview = _import(boss, f"email\n{ADDRESS}\n".encode())
     assert [row.action for row in preview.context["preview"].rows] == [csv_io.Action.SKIP_SUPPRESSED]
-    assert lifecycle.subscribe(email=ADDRESS, ip="10.1.1.1").outcome is lifecycle.Outcome.BLOCKED
+    assert signup.subscribe(email=ADDRESS, ip="10.1.1.1").outcome is signup.Outcome.BLOCKED
     added = boss.post(f"{CHANGELIST}add/", _add_form(ADDRESS))
     assert added.status_code == 200 and "محظور" in _email_errors(added)
     assert not Subscriber.objects.exists()
@@ -145,8 +145,8 @@ def test_purging_stale_pending_signups_keeps_a_reader_who_had_left(time_machine)
         email=ADDRESS, status=Subscriber.Status.ACTIVE, confirmed_at=start - timedelta(days=90)
     )
     lifecycle.unsubscribe(subscriber=left)
-    assert lifecycle.subscribe(email=ADDRESS, ip="10.1.1.2").outcome is lifecycle.Outcome.REFRESHED
-    never = lifecycle.subscribe(email="never@example.com", ip="10.1.1.3").subscriber_id
+    assert signup.subscribe(email=ADDRESS, ip="10.1.1.2").outcome is signup.Outcome.REFRESHED
+    never = signup.subscribe(email="never@example.com", ip="10.1.1.3").subscriber_id
     later = start + timedelta(days=40)
     time_machine.move_to(later, tick=False)
     assert hygiene.purge_pending(now=later) == 2

@@ -9,11 +9,12 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Section
 from config.redis_client import get_redis
 from newsletter.models import Subscriber, Suppression
-from newsletter.subscribers import lifecycle, links, privacy
+from newsletter.subscribers import lifecycle, links, privacy, signup
 from newsletter.subscribers.addresses import suppress
 from tests.requirements import require_postgres
 
@@ -102,7 +103,7 @@ def test_rollback_enqueues_nothing(outbox, django_capture_on_commit_callbacks):
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
         with transaction.atomic():
-            lifecycle.subscribe(email="rollback@example.com", ip="10.0.0.1")
+            signup.subscribe(email="rollback@example.com", ip="10.0.0.1")
             raise RuntimeError
     assert callbacks == [] and outbox() == [] and not Subscriber.objects.exists()
 
@@ -148,14 +149,14 @@ def test_outcomes_per_status(outbox, django_capture_on_commit_callbacks):
     Subscriber.objects.create(email="c@example.com", status=Subscriber.Status.COMPLAINED)
     suppress("erased@example.com", reason=Suppression.Reason.ERASED)
     with django_capture_on_commit_callbacks(execute=True):
-        active = lifecycle.subscribe(email="active@example.com", ip="1.1.1.1")
-        refreshed = lifecycle.subscribe(email="gone@example.com", ip="1.1.1.2", frequency="weekly")
-        complained = lifecycle.subscribe(email="c@example.com", ip="1.1.1.3")
-        erased = lifecycle.subscribe(email="erased@example.com", ip="1.1.1.4")
-    assert active.outcome is lifecycle.Outcome.ALREADY_ACTIVE
-    assert refreshed.outcome is lifecycle.Outcome.REFRESHED
-    assert complained.outcome is lifecycle.Outcome.BLOCKED
-    assert erased.outcome is lifecycle.Outcome.BLOCKED
+        active = signup.subscribe(email="active@example.com", ip="1.1.1.1")
+        refreshed = signup.subscribe(email="gone@example.com", ip="1.1.1.2", frequency="weekly")
+        complained = signup.subscribe(email="c@example.com", ip="1.1.1.3")
+        erased = signup.subscribe(email="erased@example.com", ip="1.1.1.4")
+    assert active.outcome is signup.Outcome.ALREADY_ACTIVE
+    assert refreshed.outcome is signup.Outcome.REFRESHED
+    assert complained.outcome is signup.Outcome.BLOCKED
+    assert erased.outcome is signup.Outcome.BLOCKED
     gone.refresh_from_db()
     assert gone.status == Subscriber.Status.PENDING and gone.frequency == "weekly"
     assert not Subscriber.objects.filter(email="erased@example.com").exists()
@@ -260,7 +261,7 @@ def test_concurrent_double_submission_makes_one_row(is_postgres, outbox):
     def submit(ip: str) -> None:
         try:
             barrier.wait()
-            lifecycle.subscribe(email="race@example.com", ip=ip)
+            signup.subscribe(email="race@example.com", ip=ip)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -279,7 +280,7 @@ def test_concurrent_double_submission_makes_one_row(is_postgres, outbox):
 def test_integrity_error_path_treated_as_existing(monkeypatch, django_capture_on_commit_callbacks):
     """The unique-violation path (a concurrent insert between our SELECT and INSERT)."""
     Subscriber.objects.create(email="race@example.com", status=Subscriber.Status.ACTIVE)
-    real_by_address = lifecycle.by_address
+    real_by_address = signup.by_address
     calls = {"n": 0}
 
     def first_miss(address: str):
@@ -288,10 +289,10 @@ def test_integrity_error_path_treated_as_existing(monkeypatch, django_capture_on
             return Subscriber.objects.none()
         return real_by_address(address)
 
-    monkeypatch.setattr(lifecycle, "by_address", first_miss)
+    monkeypatch.setattr(signup, "by_address", first_miss)
     with django_capture_on_commit_callbacks(execute=True):
-        result = lifecycle.subscribe(email="race@example.com", ip="1.2.3.4")
-    assert result.outcome is lifecycle.Outcome.ALREADY_ACTIVE
+        result = signup.subscribe(email="race@example.com", ip="1.2.3.4")
+    assert result.outcome is signup.Outcome.ALREADY_ACTIVE
     assert Subscriber.objects.count() == 1
 
 
@@ -464,12 +465,12 @@ def test_topics_are_written_with_the_subscriber_or_not_at_all(monkeypatch, djang
 
     monkeypatch.setattr(through.objects, "bulk_create", fail)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
-        lifecycle.subscribe(email="half@example.com", topics=[politics, sport.pk], ip="10.0.0.9")
+        signup.subscribe(email="half@example.com", topics=[politics, sport.pk], ip="10.0.0.9")
     assert callbacks == [] and not Subscriber.objects.exists()  # nothing half-saved, nothing sent
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        result = lifecycle.subscribe(email="half@example.com", topics=[politics, sport.pk, politics.pk], ip="10.0.0.9")
-    assert result.outcome is lifecycle.Outcome.CREATED
+        result = signup.subscribe(email="half@example.com", topics=[politics, sport.pk, politics.pk], ip="10.0.0.9")
+    assert result.outcome is signup.Outcome.CREATED
     assert set(Subscriber.objects.get().topics.all()) == {politics, sport}
 
 
@@ -478,8 +479,8 @@ def test_blocked_address_never_gets_an_email_even_with_room(outbox, django_captu
     its slot but is still neither changed nor mailed."""
     Subscriber.objects.create(email="gone@example.com", status=Subscriber.Status.BOUNCED)
     with django_capture_on_commit_callbacks(execute=True):
-        result = lifecycle.subscribe(email="gone@example.com", ip="10.0.0.8")
-    assert result.outcome is lifecycle.Outcome.BLOCKED and not result.email_sent
+        result = signup.subscribe(email="gone@example.com", ip="10.0.0.8")
+    assert result.outcome is signup.Outcome.BLOCKED and not result.email_sent
     assert Subscriber.objects.get().status == Subscriber.Status.BOUNCED and outbox() == []
 
 
@@ -501,3 +502,32 @@ def test_done_page_is_reused_but_carries_each_visitors_csrf_token(settings, djan
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post(SIGNUP, {"email": "v9@example.com", "frequency": "daily"})
     assert "Another Name" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "status", [Subscriber.Status.ACTIVE, Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED]
+)
+def test_a_known_address_costs_the_request_what_a_new_one_costs(
+    client, outbox, django_assert_num_queries, django_capture_on_commit_callbacks, status
+):
+    """Issue 23: signup timing told known addresses apart (1.8 ms new, 3.7 ms active: the
+    locked path ran in the request). Now the request runs the same one statement and one
+    enqueue for both; what a known address calls for happens in a task."""
+    Subscriber.objects.create(email="known@example.com", status=status, confirmed_at=timezone.now())
+    client.get(SIGNUP)
+    answers = []
+    for address in ("fresh@example.com", "known@example.com"):
+        with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1) as captured:
+            answers.append(client.post(SIGNUP, {"email": address, "frequency": "weekly"}))
+        assert len(callbacks) == 1 and "FOR UPDATE" not in captured.captured_queries[0]["sql"]
+        with django_capture_on_commit_callbacks(execute=True):
+            callbacks[0]()  # the confirmation email, or the known address's task (eager in tests)
+    assert {answer.status_code for answer in answers} == {200}
+    assert masked(answers[0].content) == masked(answers[1].content)
+    known = Subscriber.objects.get(email="known@example.com")
+    sent = [m for m in outbox() if m["To"] == "known@example.com"]
+    assert len(sent) == 1  # "already subscribed" for an active one, a confirmation otherwise
+    if status == Subscriber.Status.ACTIVE:
+        assert known.status == Subscriber.Status.ACTIVE and known.frequency == "daily"  # unchanged
+    else:
+        assert known.status == Subscriber.Status.PENDING and known.frequency == "weekly"
