@@ -19,8 +19,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+# axe-core for the browser tests' accessibility checks (tests/e2e/package.json, pinned in its lock).
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/e2e --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility checks (tests/e2e/test_accessibility.py) will skip"; fi
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(AXE)
 
 run: $(VENV)/.installed
 	$(PY) -m config.devrun run
@@ -39,7 +45,7 @@ lint: $(VENV)/.installed-dev
 MOMENTS ?= $$($(PY) -m tests.clock)
 FAST_TESTS := --ignore=tests/e2e --ignore=tests/integration -m "not integration and not browser"
 
-test: lint
+test: lint $(AXE)
 	$(PY) -m config.devrun test -- $(PYTEST_ARGS)
 	@for moment in $(MOMENTS); do \
 	  echo "[make test] the fast tests with the clock at $$moment (TEST_NOW, tests/clock.py)"; \

@@ -256,13 +256,10 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("تُخطّيت")
 
     # digest_id needs no index of its own: the (digest, subscriber) unique index leads with it.
-    # No foreign-key constraints in the database: rows are inserted only by the dispatch
-    # snapshot (an INSERT ... SELECT of active subscribers, inside the transaction that holds
-    # the edition's row lock), so the per-row checks only re-proved what that statement had just
-    # read, and cost a quarter to a third of a 1,000,000-row snapshot (bench/README.md). Worse, the
-    # subscriber check ran at commit: a reader erased during the snapshot failed the whole
-    # dispatch. Now their row stays behind and the batch skips it ("subscriber no longer
-    # exists"); deleting an edition or a subscriber still deletes its rows (the ORM's CASCADE).
+    # No foreign-key constraints in the database: only the dispatch snapshot inserts rows (under
+    # the edition's lock), the checks cost a quarter to a third of a 1,000,000-row snapshot
+    # (bench/README.md) and, run at commit, failed a dispatch when a reader was erased meanwhile
+    # (the batch now skips such a row); the ORM's CASCADE still deletes the rows.
     digest = models.ForeignKey(
         Digest,
         verbose_name=_("العدد"),
@@ -385,9 +382,7 @@ class DeliveryEvent(models.Model):
         return f"{self.esp}:{self.event_type}:{self.event_id}"
 
 
-# The analytics tables and the consent history live in their own modules
-# (newsletter.analytics.models, newsletter.subscribers.models) and are part of this app:
-# re-exported here so `newsletter.models` names every model of the app.
+# The analytics tables and the consent history (their own modules) re-exported: this app's models.
 from .analytics.models import (  # noqa: E402
     DailyGrowth,
     EditionSegment,

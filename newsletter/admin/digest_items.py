@@ -46,6 +46,13 @@ class DigestItemForm(forms.ModelForm):
             # stays under the "article" header, which the add row's search fills.
             self.fields["article"].widget = row_widgets.FixedValueInput()
             self.fields["article"].disabled = True
+        # Each row's inputs named for screen readers: the column and the story (the table's
+        # cells have no <label> of their own; axe-core: label).
+        story = self.instance.article.title if self.instance.pk else ""
+        for name in ("position", "pinned", "for_everyone", "removed"):
+            if name in self.fields:
+                label = str(self.fields[name].label)
+                self.fields[name].widget.attrs["aria-label"] = f"{label}: {story}" if story else label
         if "position" in self.fields:
             # Positions shown to editors count from 1, like the email's; a new row starts there too.
             self.fields["position"].widget.attrs.update({"class": "digest-position", "min": 1, "style": "width:4em"})
@@ -96,8 +103,9 @@ class DigestItemInline(admin.TabularInline):
     # No blank row rendered: adding a story needs the article search (a script) anyway, and the
     # "add another" link renders the empty row from its template.
     extra = 0
+    template = "admin/newsletter/digest/story_rows.html"
     fields = ["story", "article", "position", "pinned", "for_everyone", "removed"]
-    readonly_fields = ["story"]
+    readonly_fields = ["story", "shown_position"]  # shown_position: a sent edition's rows (get_fields)
     autocomplete_fields = ["article"]
     ordering = ["removed", "position", "id"]
     verbose_name = _("مادة")

@@ -79,11 +79,12 @@ def site(live_server, settings):
 def context_factory(browser):
     contexts = []
 
-    def make(*, javascript: bool = True, width: int = 600, height: int = SCREENSHOT_HEIGHT):
+    def make(*, javascript: bool = True, width: int = 600, height: int = SCREENSHOT_HEIGHT, bypass_csp: bool = False):
         context = browser.new_context(
             java_script_enabled=javascript,
             viewport={"width": width, "height": height},
             locale="ar",
+            bypass_csp=bypass_csp,  # only the accessibility checks (tests/e2e/accessibility.py)
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from articles.models import Section
 from config.redis_client import get_redis
 from newsletter.models import Subscriber, Suppression
-from newsletter.subscribers import lifecycle, links, privacy, signup
+from newsletter.subscribers import links, privacy, signup
 from newsletter.subscribers.addresses import suppress
 from tests.requirements import require_postgres
 
