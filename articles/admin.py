@@ -100,6 +100,7 @@ class ArticleAdmin(admin.ModelAdmin):
         # Say what is accepted instead of Django's generic "not an image" (articles.images).
         models.ImageField: {"error_messages": {"invalid_image": images.NOT_AN_IMAGE}},
     }
+
     class Media:
         js = ["admin_select2_labels.js"]
 
