@@ -198,7 +198,7 @@ def sending_note(digest: Digest, *, now: datetime | None = None) -> str | None:
     if number > 1:
         sent_as = _("%(day)s (العدد %(number)s لهذا اليوم)") % {"day": sent_as, "number": digits(number)}
     return _(
-        "هذا عدد %(edition)s المقرر في %(run)s. «أرسل الآن» يرسله اليوم عددًا بتاريخ %(today)s، "
+        "هذا عدد %(edition)s المقرر في %(run)s، و«أرسل الآن» يرسله اليوم عددًا بتاريخ %(today)s، "
         "ثم يُركَّب عدد %(edition)s من جديد في موعده بقصص غير التي أُرسلت."
     ) % {"edition": own, "run": run, "today": sent_as}
 
