@@ -172,7 +172,10 @@ def release(digest: Digest, *, now: datetime | None = None) -> RunOutcome:
 def sending_day(digest: Digest, *, now: datetime) -> tuple[date, int]:
     """(date, number) the edition goes out with when it is sent at `now` (see date_for_sending)."""
     today = timezone.localdate(now)
-    if digest.utc_offset is not None or digest.edition_date == today:
+    # Only an edition sent before its own day is redated. One sent on or after its day keeps its
+    # date: a run that fired at 07:00 and dispatches after midnight (a late worker) must find
+    # its own edition again on the next beat, not compose a second one for the same run.
+    if digest.utc_offset is not None or digest.edition_date <= today:
         return digest.edition_date, digest.number
     taken = Digest.objects.filter(frequency=digest.frequency, edition_date=today, utc_offset__isnull=True).values_list(
         "number", flat=True
