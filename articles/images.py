@@ -1,7 +1,8 @@
 """Article images: what an upload may be, and the copy made for emails.
 
-Uploaded files are served from the site's own origin, so an upload that is really HTML or SVG
-(which can carry script) would run as the site. An upload is accepted only when Pillow reads it
+Uploaded files are served from the site's own origin or a media host beside it (the bucket or
+the proxy's MEDIA_URL, config.settings), so an upload that is really HTML or SVG (which can carry
+script) would run as the site or as that host. An upload is accepted only when Pillow reads it
 as JPEG, PNG, WebP or GIF, its extension names that same format (the extension decides the
 Content-Type it is served with), and it is not a decompression bomb. The check is on content:
 a renamed HTML file fails however it is named.

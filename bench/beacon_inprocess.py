@@ -23,10 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("HASH_KEY", "bench-hash-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "bench:not-for-production")
+from bench.production_env import THROWAWAY
+
+os.environ.update({**THROWAWAY, **os.environ})  # what DEBUG off requires; the environment's own values win
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
 os.environ.setdefault("LOG_LEVEL", "WARNING")

@@ -10,8 +10,9 @@ REDIS_URL, both wiped of bench rows first):
   With --dense, every article gets a stats row on every day (1.5 million rows): the worst case.
 
 Usage (repo root):
-    DEBUG=0 SECRET_KEY=x DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_articles \
-    REDIS_URL=redis://127.0.0.1:6379/11 .venv/bin/python bench/most_read_bench.py [--dense]
+    (source bench/common.sh  # DEBUG=0 and its throw-away production settings
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_articles \
+    REDIS_URL=redis://127.0.0.1:6379/11 .venv/bin/python bench/most_read_bench.py [--dense])
 """
 
 from __future__ import annotations

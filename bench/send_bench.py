@@ -36,6 +36,9 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 # Production configuration: with DEBUG on, Django also records every SQL statement the workers run.
 os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "send-bench-only-" + "x" * 40)
+from bench.production_env import THROWAWAY  # noqa: E402
+
+os.environ.update({**THROWAWAY, **os.environ})  # the rest of what DEBUG off requires; EMAIL_BACKEND: per mode below
 
 
 def setup_django(backend: str, extra: dict[str, str]) -> None:

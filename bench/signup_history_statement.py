@@ -4,8 +4,8 @@ writes the "signed up" row (newsletter.subscribers.signup_insert), alternating i
 addresses, autocommitted like a signup without topics (`IN_TRANSACTION=1`: all inside one
 transaction, rolled back, which leaves out the commit's WAL flush).
 
-    DEBUG=0 SECRET_KEY=x HASH_KEY=x ANYMAIL_WEBHOOK_SECRET=u:p DATABASE_URL=postgres://.../h_bench \\
-        .venv/bin/python bench/signup_history_statement.py [ROUNDS] [PER_ROUND]
+    (source bench/common.sh  # DEBUG=0 and its throw-away production settings
+     DATABASE_URL=postgres://.../h_bench .venv/bin/python bench/signup_history_statement.py [ROUNDS] [PER_ROUND])
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@ through Django's test client (CSRF enforced, distinct new addresses, Celery not 
 signup publishes its task to the broker). `PROFILE=1` adds a pyinstrument profile (pyinstrument
 is a profiling tool: install it into .venv by hand, it is not a requirement).
 
-    DEBUG=0 SECRET_KEY=x ALLOWED_HOSTS=testserver SECURE_SSL_REDIRECT=0 CELERY_TASK_ALWAYS_EAGER=0 \\
+    (source bench/common.sh  # DEBUG=0 and its throw-away production settings
+     ALLOWED_HOSTS=testserver SECURE_SSL_REDIRECT=0 CELERY_TASK_ALWAYS_EAGER=0 \\
         SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR=100000000 DATABASE_URL=postgres://.../h_subs \\
-        REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/signup_inprocess.py [N]
+        REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/signup_inprocess.py [N])
 """
 
 from __future__ import annotations

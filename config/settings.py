@@ -1,8 +1,12 @@
 """All settings, read from the environment in this one place.
 
-Defaults serve development (SQLite in var/, Redis on localhost, .eml outbox); production sets
-DEBUG=0, SECRET_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS, SITE_URL and an anymail backend.
-The README's configuration table lists every variable read here.
+Defaults serve development (SQLite in var/, Redis on localhost, .eml outbox, images under
+var/media/); production sets DEBUG=0, SECRET_KEY, HASH_KEY, DATABASE_URL, REDIS_URL, ALLOWED_HOSTS,
+SITE_URL, an ESP backend, DEFAULT_FROM_EMAIL, SENDER_POSTAL_ADDRESS and where article images live
+(AWS_STORAGE_BUCKET_NAME, or an absolute MEDIA_URL). With DEBUG off a development default that
+would fail silently (mail to .eml files, an example.com sender, the demo's postal address, images
+nobody can load) refuses to start instead. The README's configuration table lists every variable
+read here.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import secrets
 import sys
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +97,14 @@ def _required_in_production(name: str, *, why: str) -> str:
             f"{name} is not set. With DEBUG off the application refuses to start without it: {why}"
         )
     return value
+
+
+def _refuse_in_production(name: str, *, problem: str, fix: str) -> ImproperlyConfigured:
+    """The refusal of a value that would let production fail silently (mail nobody receives,
+    images nobody can load): said the way SECRET_KEY's is, naming the variable and the fix."""
+    return ImproperlyConfigured(
+        f"{name} {problem}. With DEBUG off the application refuses to start with this setting: {fix}"
+    )
 
 
 SECRET_KEY = _secret_key()
@@ -230,12 +243,54 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "newsletter.backends.outbox.OutboxEmailBackend"
+OUTBOX_EMAIL_BACKEND = "newsletter.backends.outbox.OutboxEmailBackend"
+# Backends that deliver nothing: the development outbox and Django's own test/debug backends.
+UNDELIVERING_EMAIL_BACKENDS = frozenset(
+    {
+        OUTBOX_EMAIL_BACKEND,
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+    }
+)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or OUTBOX_EMAIL_BACKEND
+if not DEBUG and EMAIL_BACKEND in UNDELIVERING_EMAIL_BACKENDS:
+    raise _refuse_in_production(
+        "EMAIL_BACKEND",
+        problem="is not set"
+        if not os.environ.get("EMAIL_BACKEND")
+        else f"is {EMAIL_BACKEND!r}, which delivers nothing",
+        fix="every email would be written to files on this machine (or nowhere) and no reader would get it; "
+        "set EMAIL_BACKEND to your ESP's backend, e.g. anymail.backends.mailgun.EmailBackend with its ANYMAIL_* "
+        "settings, or django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.",
+    )
 # The ESP whose tracking webhooks answer at /anymail/<esp>/tracking/ (every other ESP's URL is a
 # 404). Empty: the ESP of EMAIL_BACKEND (none for SMTP and the outbox). newsletter.delivery.webhooks
 WEBHOOK_ESP = os.environ.get("WEBHOOK_ESP", "")
 EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_OUTBOX_DIR") or VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "النشرة الإخبارية <newsletter@example.com>")
+# example.com, .org and .net are reserved for documentation (RFC 2606): mail from them fails
+# SPF/DKIM/DMARC everywhere, and the development default is one of them.
+RESERVED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+
+
+def _sender_domain(value: str) -> str:
+    """The domain of a From header's address, "" when it holds no address."""
+    local, at, domain = parseaddr(value)[1].rpartition("@")
+    return domain.strip().rstrip(".").lower() if local and at else ""
+
+
+if not DEBUG:
+    _domain = _sender_domain(os.environ.get("DEFAULT_FROM_EMAIL", ""))
+    if not _domain or any(_domain == d or _domain.endswith(f".{d}") for d in RESERVED_EMAIL_DOMAINS):
+        raise _refuse_in_production(
+            "DEFAULT_FROM_EMAIL",
+            problem="is not set" if not os.environ.get("DEFAULT_FROM_EMAIL") else f"is {DEFAULT_FROM_EMAIL!r}",
+            fix="every email would come from no address or an example.* one (reserved for documentation), which "
+            "no mailbox provider accepts; set DEFAULT_FROM_EMAIL to an address at your own sending domain, whose SPF and "
+            "DKIM the ESP signs, e.g. 'النشرة الإخبارية <newsletter@news.your-site.com>'.",
+        )
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -268,7 +323,15 @@ ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
 
 # --- Newsletter product settings ------------------------------------------------------------
 SENDER_NAME = os.environ.get("SENDER_NAME", "النشرة الإخبارية")
-SENDER_POSTAL_ADDRESS = os.environ.get("SENDER_POSTAL_ADDRESS", "شارع أبي نواس، بغداد، العراق")
+DEMO_POSTAL_ADDRESS = "شارع أبي نواس، بغداد، العراق"
+SENDER_POSTAL_ADDRESS = os.environ.get("SENDER_POSTAL_ADDRESS", DEMO_POSTAL_ADDRESS)
+if not DEBUG and " ".join(os.environ.get("SENDER_POSTAL_ADDRESS", "").split()) in {"", DEMO_POSTAL_ADDRESS}:
+    raise _refuse_in_production(
+        "SENDER_POSTAL_ADDRESS",
+        problem="is not set" if not os.environ.get("SENDER_POSTAL_ADDRESS", "").strip() else "is the demo's address",
+        fix="every digest footer would carry the demo's Baghdad address, and anti-spam laws (CAN-SPAM and "
+        "others) require the sender's real one; set SENDER_POSTAL_ADDRESS to the newsroom's postal address.",
+    )
 DIGEST_TOP_N = env_int("DIGEST_TOP_N", 10)
 DIGEST_MIN_STORIES = env_int("DIGEST_MIN_STORIES", 3)
 DIGEST_REQUIRE_APPROVAL = env_bool("DIGEST_REQUIRE_APPROVAL", False)
@@ -359,10 +422,47 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG  # development serves app static files without collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
-MEDIA_URL = "/media/"
+# Article images (uploads and their email copies) are linked from every digest email, so in
+# production they must be reachable from a reader's mail client: an S3-compatible bucket (AWS,
+# MinIO, Cloudflare R2...) when AWS_STORAGE_BUCKET_NAME is set, else MEDIA_ROOT shared by the web
+# machines and served by the reverse proxy at an absolute MEDIA_URL. config.urls serves /media/
+# only with DEBUG on. Public-read style: URLs carry no signature, so an emailed link never expires.
+MEDIA_URL = os.environ.get("MEDIA_URL") or "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty: AWS itself; MinIO, R2 and other S3-compatible stores give their URL.
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # A CDN (or the bucket's public host) in front of it: the host the emails link to.
+            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            "addressing_style": env_choice("AWS_S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")),
+            # Empty: boto3's own chain (an instance or pod role, ~/.aws).
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            # Names are never reused (file_overwrite off, email copies get a fresh token): cache for a year.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+elif not DEBUG and not MEDIA_URL.startswith(("https://", "http://")):
+    raise _refuse_in_production(
+        "AWS_STORAGE_BUCKET_NAME",
+        problem=f"is not set and MEDIA_URL is {MEDIA_URL!r}, not an absolute URL",
+        fix="article images would be stored on this machine's disk under /media/, which the application "
+        "serves only with DEBUG on, and every digest email's images would be broken; set AWS_STORAGE_BUCKET_NAME "
+        "(with AWS_S3_ENDPOINT_URL for MinIO or R2, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to a bucket "
+        "readers can read, or share MEDIA_ROOT between the web machines, serve it from the reverse proxy and set "
+        "MEDIA_URL to its absolute URL, e.g. https://news.your-site.com/media/ (README, Deploying).",
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -1,4 +1,5 @@
-"""Configuration read from the environment: deploy checks, secret key, ANYMAIL_*, outbox."""
+"""Configuration read from the environment: deploy checks, secret key, ANYMAIL_*, outbox, and the
+refusals of development defaults (mail backend, sender, postal address, media) with DEBUG off."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("ANYMAIL_", "EMAIL_", "DJANGO_"))}
-    base.pop("SECRET_KEY", None)
-    base.pop("DEBUG", None)
+    prefixes = ("ANYMAIL_", "EMAIL_", "DJANGO_", "AWS_", "MEDIA_")
+    base = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    for name in ("SECRET_KEY", "DEBUG", "DEFAULT_FROM_EMAIL", "SENDER_POSTAL_ADDRESS"):
+        base.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
@@ -37,6 +39,13 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://news.example.com",
     "TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1",
     "ANYMAIL_WEBHOOK_SECRET": "tracker:a-long-random-webhook-password",
+    "EMAIL_BACKEND": "anymail.backends.mailgun.EmailBackend",
+    "ANYMAIL_MAILGUN_API_KEY": "key-a-production-mailgun-api-key",
+    "DEFAULT_FROM_EMAIL": "النشرة الإخبارية <newsletter@news.alwatan-news.iq>",
+    "SENDER_POSTAL_ADDRESS": "جريدة الوطن، شارع السعدون، بناية ١٢، بغداد ١٠٠١١، العراق",
+    "AWS_STORAGE_BUCKET_NAME": "alwatan-news-media",
+    "AWS_S3_REGION_NAME": "eu-central-1",
+    "AWS_S3_CUSTOM_DOMAIN": "media.news.example.com",
     "FEED_URLS": "https://cms.example.com/feed/",
 }
 
@@ -79,6 +88,81 @@ def test_debug_off_without_a_required_secret_refuses_to_start(missing: str, mess
     if missing == "ANYMAIL_WEBHOOK_SECRET":
         result = run_manage("check", env={**env, "ANYMAIL_WEBHOOK_SECRET": "tracker"})
         assert result.returncode != 0 and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        # Every email written to .eml files on the web machine: nobody receives anything.
+        ("EMAIL_BACKEND", None, "EMAIL_BACKEND is not set"),
+        ("EMAIL_BACKEND", "newsletter.backends.outbox.OutboxEmailBackend", "which delivers nothing"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", "which delivers nothing"),
+        # Mail from a documentation domain fails SPF/DKIM/DMARC at every mailbox provider.
+        ("DEFAULT_FROM_EMAIL", None, "DEFAULT_FROM_EMAIL is not set"),
+        ("DEFAULT_FROM_EMAIL", "النشرة الإخبارية <newsletter@example.com>", "DEFAULT_FROM_EMAIL is 'النشرة"),
+        ("DEFAULT_FROM_EMAIL", "news@mail.EXAMPLE.org", "DEFAULT_FROM_EMAIL is 'news@mail.EXAMPLE.org'"),
+        ("DEFAULT_FROM_EMAIL", "Newsroom <news@example.net>", "DEFAULT_FROM_EMAIL is"),
+        ("DEFAULT_FROM_EMAIL", "not an address", "DEFAULT_FROM_EMAIL is 'not an address'"),
+        # The demo's Baghdad address in every footer, where the law wants the sender's own.
+        ("SENDER_POSTAL_ADDRESS", None, "SENDER_POSTAL_ADDRESS is not set"),
+        ("SENDER_POSTAL_ADDRESS", "  ", "SENDER_POSTAL_ADDRESS is not set"),
+        ("SENDER_POSTAL_ADDRESS", "شارع أبي نواس،  بغداد، العراق", "SENDER_POSTAL_ADDRESS is the demo's address"),
+    ],
+)
+def test_debug_off_with_a_development_mail_default_refuses_to_start(name: str, value: str | None, message: str) -> None:
+    env = {key: val for key, val in PRODUCTION_ENV.items() if key != name}
+    if value is not None:
+        env[name] = value
+    result = run_manage("check", env=env)
+    assert result.returncode != 0, result.stdout
+    assert message in result.stderr and "refuses to start" in result.stderr, result.stderr[-2000:]
+    assert f"set {name} to" in result.stderr  # it says what to set
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EMAIL_BACKEND", "newsletter.backends.mailgun.EmailBackend"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        ("DEFAULT_FROM_EMAIL", "news@bench.invalid"),  # only example.* is refused
+        ("DEFAULT_FROM_EMAIL", "news@example.com.iq"),
+    ],
+)
+def test_debug_off_starts_with_a_real_mail_configuration(name: str, value: str) -> None:
+    result = run_manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode == 0, result.stderr
+
+
+MEDIA_URL_CODE = "from django.core.files.storage import storages; s = storages['default']; print(type(s).__name__, s.url('articles/email/a.jpg'))"
+
+
+@pytest.mark.parametrize("media_url", [None, "/media/", "media.news.example.com/"])
+def test_debug_off_without_a_bucket_or_an_absolute_media_url_refuses_to_start(media_url: str | None) -> None:
+    # Images on this machine's disk at /media/, served only with DEBUG on: every email's images broken.
+    env = {key: value for key, value in PRODUCTION_ENV.items() if not key.startswith("AWS_")}
+    if media_url is not None:
+        env["MEDIA_URL"] = media_url
+    result = run_manage("check", env=env)
+    assert result.returncode != 0, result.stdout
+    assert "AWS_STORAGE_BUCKET_NAME is not set" in result.stderr and "refuses to start" in result.stderr
+    assert "set AWS_STORAGE_BUCKET_NAME" in result.stderr and "MEDIA_URL to its absolute URL" in result.stderr
+
+
+def test_debug_off_serves_media_from_the_proxy_at_an_absolute_media_url() -> None:
+    # The documented alternative to a bucket: a shared MEDIA_ROOT that nginx serves.
+    env = {key: value for key, value in PRODUCTION_ENV.items() if not key.startswith("AWS_")}
+    env["MEDIA_URL"] = "https://news.example.com/media/"
+    assert run_manage("check", "--deploy", "--fail-level", "WARNING", env=env).returncode == 0
+    result = run_manage("shell", "--no-imports", "-c", MEDIA_URL_CODE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FileSystemStorage", "https://news.example.com/media/articles/email/a.jpg"]
+
+
+def test_debug_off_with_a_bucket_stores_media_in_it_behind_unsigned_urls() -> None:
+    result = run_manage("shell", "--no-imports", "-c", MEDIA_URL_CODE, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    # No signature, no expiry: the link in an email sent today still loads next year.
+    assert result.stdout.split() == ["S3Storage", "https://media.news.example.com/articles/email/a.jpg"]
 
 
 def test_debug_on_still_starts_without_them() -> None:
