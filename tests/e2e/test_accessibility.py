@@ -5,6 +5,8 @@ body were told apart from the text by colour alone."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -39,7 +41,11 @@ def content():
     services.save_article(lead)  # as an editor's save: the body's hashtags become links
     article("مباراة الأمس", readers=800, sec=sport, body="<p>فاز الفريق #كرة_القدم</p>")
     digest = compose.compose(frequency="daily")
-    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
+    # Sent yesterday: between midnight and the 07:00 run, today's edition is the next one, and
+    # the editor's screens below need a draft of their own (the test passes at any hour).
+    Digest.objects.filter(pk=digest.pk).update(
+        status=Digest.Status.SENT, edition_date=digest.edition_date - timedelta(days=1)
+    )
     digest.refresh_from_db()
     reader = Subscriber.objects.create(email="reader@example.com", status=Subscriber.Status.ACTIVE)
     pending = Subscriber.objects.create(email="pending@example.com", status=Subscriber.Status.PENDING)
