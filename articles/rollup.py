@@ -35,13 +35,22 @@ def retained_days(*, now: datetime | None = None) -> list[date]:
     return [current - timedelta(days=i) for i in range(settings.READS_RETENTION_DAYS)]
 
 
-def _restore_after_restart(days: list[date]) -> None:
-    """Redis lost its data (no epoch marker): load rolled-up figures back as counters/offsets."""
+RESTORING = "restoring"
+# How long a restore may hold the other roll-ups back; after it (the restoring process died) the
+# next roll-up restores again.
+RESTORE_HOLD_SECONDS = 300
+
+
+def _restore_after_restart(days: list[date]) -> bool:
+    """Redis lost its data (no epoch marker): load rolled-up figures back as counters/offsets.
+    False while another roll-up is restoring: this one must not write then, or the restore would
+    read rows it had just written and add them to the counters a second time (double counts)."""
     from .models import ArticleDailyStats
 
     client = get_redis()
-    if not client.set(EPOCH_KEY, secrets.token_hex(8), nx=True):
-        return
+    if not client.set(EPOCH_KEY, RESTORING, nx=True, ex=RESTORE_HOLD_SECONDS):
+        marker = client.get(EPOCH_KEY)
+        return marker not in (RESTORING, RESTORING.encode())
     rows = ArticleDailyStats.objects.filter(day__in=days).values_list("article_id", "day", "views", "readers")
     pipe = client.pipeline(transaction=False)
     ttl = key_ttl_seconds()
@@ -54,12 +63,14 @@ def _restore_after_restart(days: list[date]) -> None:
         pipe.expire(views_key(day), ttl)
         pipe.expire(offsets_key(day), ttl)
     pipe.execute()
+    client.set(EPOCH_KEY, secrets.token_hex(8))  # restored: the other roll-ups may write again
     if touched:
         log.warning(
             "no read-counter epoch in Redis (first roll-up, or Redis lost its data): "
             "restored %d day(s) of counters from the database",
             len(touched),
         )
+    return True
 
 
 def read_day(day: date) -> dict[int, tuple[int, int]]:
@@ -126,7 +137,9 @@ def flush_to_database(*, now: datetime | None = None) -> int:
     from .models import Article
 
     days = retained_days(now=now)
-    _restore_after_restart(days)
+    if not _restore_after_restart(days):
+        log.info("read roll-up skipped: another roll-up is restoring the counters")
+        return 0
     collected: list[tuple[int, date, int, int]] = []
     for day in days:
         for article_id, (views, readers) in read_day(day).items():
