@@ -3,8 +3,9 @@ the list clean without an operator.
 
 Modules (each owns one concern):
 - `models`: the tables below.
-- `links`: the first-party click URL put on every story of a digest (`click_url`), its
-  signatures and the Redis map of click targets.
+- `links`: the first-party click URL put on every story of a digest and its signatures (pure).
+- `targets`: the Redis map of where those links lead, stored by whoever sends or shows a
+  rendered email (rendering returns the targets with the email).
 - `heuristics`: which opens are machine opens and which clicks come from link scanners.
 - `clicks`: the `/c/` redirect (framework-free, Redis only) and `click_wsgi`, its fast path.
 - `events`: the ESP tracking receiver for opens (human or machine) and ESP-reported clicks.

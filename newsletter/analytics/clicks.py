@@ -28,7 +28,7 @@ from ..email.render import campaign_name
 from ..email.site import absolute_url, with_utm
 from ..models import DigestItem
 from ..subscribers import tokens
-from . import clicklog, links
+from . import clicklog, links, targets
 
 VISITOR_COOKIE_AGE = 365 * 86400
 
@@ -57,7 +57,7 @@ def target_from_database(digest_id: int, article_id: int) -> str | None:
     url = with_utm(
         article.canonical_url or absolute_url(article.get_absolute_url()), campaign=campaign_name(item.digest)
     )
-    links.remember_targets(digest_id, {article_id: url})
+    targets.remember_targets(digest_id, {article_id: url})
     return url
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from django.db.models import F
 from django.utils import timezone
 
+from ..analytics import targets
 from ..editions import segments
 from ..email.render import RenderedEmail, Segment, neutral_merge_field
 from ..models import Digest, Subscriber
@@ -54,8 +55,12 @@ def _stories(edition: _Edition) -> segments.EditionStories:
 def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
     rendered = _stories(edition).render(segment, merge_field=merge_field)
-    # The segment as sent (its stories in this email's order), once per process like the render.
-    return rendered, (segments.record(_stories(edition), segment) if rendered is not None else 0)
+    if rendered is None:
+        return None, 0
+    # Its links' targets are stored before any of its emails can leave, once per process like
+    # the render; then the segment as sent (its stories in this email's order).
+    targets.remember_targets(edition.digest.pk, rendered.click_targets)
+    return rendered, segments.record(_stories(edition), segment)
 
 
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
