@@ -11,7 +11,6 @@ only from TRUSTED_PROXIES).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,7 +19,6 @@ from config.wsgi import application as django_application
 from . import beacon, visitors
 
 BEACON_PATH = "/r/"
-_COOKIE_RE = re.compile(rf"(?:^|;\s*){visitors.VISITOR_COOKIE}=({visitors.COOKIE_VALUE_PATTERN})(?:;|$)")
 _STATUS = {
     200: "200 OK",
     204: "204 No Content",
@@ -39,12 +37,11 @@ class BeaconFastPath:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != BEACON_PATH:
             return self.app(environ, start_response)
-        match = _COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
         stream = environ["wsgi.input"]
         result = beacon.handle(
             method=environ.get("REQUEST_METHOD", "GET"),
             meta=environ,
-            cookie=match.group(1) if match else "",
+            cookie=visitors.cookie_from_header(environ.get("HTTP_COOKIE", "")),
             query_string=environ.get("QUERY_STRING", ""),
             content_length=environ.get("CONTENT_LENGTH", ""),
             read_body=lambda size: stream.read(min(size, beacon.MAX_BEACON_BYTES + 1)),

@@ -33,7 +33,6 @@ PAGE_SIZE = 20
 PAGE_CACHE_SECONDS = 60
 MOST_READ_CACHE_SECONDS = 60
 MOST_READ_SIZE = 10
-VISITOR_COOKIE_AGE = 365 * 86400
 
 
 def most_read_list() -> list[dict[str, object]]:
@@ -64,14 +63,7 @@ def _with_visitor_cookie(request: HttpRequest, response: HttpResponse) -> HttpRe
         # IP+UA hash) becomes the signed cookie, so the reader's next view is the same reader;
         # it is random-looking and carries no IP.
         visitor = visitors.identify_request(request)
-        response.set_cookie(
-            visitors.VISITOR_COOKIE,
-            visitors.sign_cookie(visitor.id),
-            max_age=VISITOR_COOKIE_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
+        visitors.set_cookie(response, visitors.sign_cookie(visitor.id), secure=request.is_secure())
     return response
 
 

@@ -29,16 +29,19 @@ from datetime import date
 from functools import lru_cache
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from config.client_ip import client_ip, limit_key
 from config.redis_client import get_redis
 
 VISITOR_COOKIE = "rid"
-# Shared with the WSGI fast path, which finds the cookie in the raw header with one regex.
+VISITOR_COOKIE_AGE = 365 * 86400
 COOKIE_VALUE_PATTERN = r"[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{22}"
 _COOKIE_VALUE_RE = re.compile(rf"^{COOKIE_VALUE_PATTERN}$")
+# The WSGI fast paths (articles.beacon_wsgi, newsletter.analytics.click_wsgi) find the cookie in
+# the raw Cookie header with this one regex.
+_COOKIE_IN_HEADER_RE = re.compile(rf"(?:^|;\s*){VISITOR_COOKIE}=({COOKIE_VALUE_PATTERN})(?:;|$)")
 SALT_KEY_PREFIX = "reads:salt"
 
 
@@ -70,6 +73,24 @@ def read_cookie(value: str) -> str | None:
         return None
     visitor_id, _, mac = value.partition(".")
     return visitor_id if hmac.compare_digest(mac, _mac(visitor_id)) else None
+
+
+def cookie_from_header(header: str) -> str:
+    """The `rid` cookie's value in a raw Cookie header, "" when there is none of its shape."""
+    match = _COOKIE_IN_HEADER_RE.search(header)
+    return match.group(1) if match else ""
+
+
+def set_cookie(response: HttpResponseBase, value: str, *, secure: bool) -> None:
+    """Set the `rid` cookie (a signed value, `sign_cookie`) on a Django response: the one place
+    its attributes are chosen; `cookie_header` writes the same for the WSGI fast path."""
+    response.set_cookie(VISITOR_COOKIE, value, max_age=VISITOR_COOKIE_AGE, httponly=True, samesite="Lax", secure=secure)
+
+
+def cookie_header(value: str, *, secure: bool) -> str:
+    """The Set-Cookie header value of `set_cookie`, for a response written without Django."""
+    header = f"{VISITOR_COOKIE}={value}; Max-Age={VISITOR_COOKIE_AGE}; Path=/; HttpOnly; SameSite=Lax"
+    return header + "; Secure" if secure else header
 
 
 _salt_cache: tuple[date, bytes] | None = None

@@ -18,9 +18,9 @@ export VAR_DIR=${VAR_DIR:-/tmp/click-bench-var} LOG_LEVEL=WARNING
 PY=.venv/bin/python
 CLICK_PATH=$($PY manage.py shell --no-imports -c "
 import uuid
-from newsletter.analytics import links
+from newsletter.analytics import targets
 from newsletter.subscribers.tokens import Purpose, make_token
-url = links.click_url(digest_id=1, article_id=1, position=1, url='http://127.0.0.1:$PORT/articles/x/?utm_source=newsletter', merge_field=lambda n: '[[' + n + ']]')
+url = targets.click_url(digest_id=1, article_id=1, position=1, url='http://127.0.0.1:$PORT/articles/x/?utm_source=newsletter', merge_field=lambda n: '[[' + n + ']]')
 print(url.split('$PORT', 1)[1].replace('[[click_token]]', make_token(uuid.uuid4(), Purpose.CLICK)))")
 .venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT \
   --worker-connections "$(worker_connections)" --error-logfile "${ERROR_LOG:--}" \

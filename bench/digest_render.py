@@ -42,6 +42,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from articles.models import Article, ArticleDailyStats, Section, Tag  # noqa: E402
+from newsletter.analytics import targets  # noqa: E402
 from newsletter.editions import compose  # noqa: E402
 from newsletter.editions import segments as segment_stories  # noqa: E402
 from newsletter.email import render  # noqa: E402
@@ -102,7 +103,9 @@ def main() -> None:
         Digest.objects.filter(frequency="daily", edition_date=timezone.localdate(RUN_AT)).delete()
         digest = compose.compose(frequency="daily", now=RUN_AT)
         assert digest.items.count() == 10, digest.items.count()
-        assert render.render_digest(digest, render.Segment(language="ar")) is not None
+        rendered = render.render_digest(digest, render.Segment(language="ar"))
+        assert rendered is not None
+        targets.remember_targets(digest.pk, rendered.click_targets)  # as a sending worker stores them
 
     compose_median, compose_max = timed(compose_and_render, args.runs)
     digest = Digest.objects.get(frequency="daily", edition_date=timezone.localdate(RUN_AT))
@@ -115,10 +118,12 @@ def main() -> None:
 
     def render_segments() -> None:
         # As a sending worker does for an edition: one EditionStories (items, previous edition,
-        # one ranking per choice of sections), then one render per segment.
+        # one ranking per choice of sections), then one render per segment, its click targets stored.
         stories = segment_stories.EditionStories(digest)
         for segment in segments:
-            assert stories.render(segment) is not None
+            rendered = stories.render(segment)
+            assert rendered is not None
+            targets.remember_targets(digest.pk, rendered.click_targets)
 
     segments_median, segments_max = timed(render_segments, args.runs)
     with CaptureQueriesContext(connection) as queries:

@@ -87,12 +87,6 @@ def uses_arabic_digits(language: str | None = None) -> bool:
     return style != "latin"  # "arabic", or empty: by language
 
 
-def arabic_digits(value: object) -> str:
-    """`value` with Arabic-Indic digits, whatever the setting (callers that must follow the
-    setting use `digits`)."""
-    return str(value).translate(_ARABIC_DIGITS)
-
-
 def digits(value: object, *, language: str | None = None) -> str:
     """`value` as text in the configured numeral style for `language`."""
     text = str(value)

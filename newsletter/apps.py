@@ -7,6 +7,7 @@ class NewsletterConfig(AppConfig):
     verbose_name = _("النشرة الإخبارية")
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers the Celery tasks for newsletter.jobs)
-        from .analytics import events  # noqa: F401  (connects the opens/clicks receiver)
-        from .delivery import tracking  # noqa: F401  (connects the ESP tracking receiver)
+        from . import (
+            esp_tracking,  # noqa: F401  (connects the one ESP tracking receiver)
+            tasks,  # noqa: F401  (registers the Celery tasks for newsletter.jobs)
+        )

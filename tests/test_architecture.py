@@ -1,5 +1,7 @@
 """The layout the README describes holds: no import cycles between modules, no module longer
-than 400 lines, and the import-linter contracts in pyproject.toml kept (layering)."""
+than 400 lines, and the import-linter contracts in pyproject.toml kept (layering). Between
+rooms (the subpackages of newsletter/ and articles/) there are still cycles: an expected failure
+lists them until issue 24 has made the arrows one way."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("newsletter", "articles", "config")
@@ -64,16 +67,79 @@ def test_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_import_cycle_between_modules() -> None:
-    """Every import counts, at module level or inside a function: a function-level import that
-    only dodges a cycle is a cycle all the same."""
+def _module_edges() -> dict[str, set[str]]:
     graph = grimp.build_graph(*PACKAGES, exclude_type_checking_imports=True)
-    edges = {
+    return {
         module: {imported for imported in graph.find_modules_directly_imported_by(module) if imported != module}
         for module in graph.modules
         if ".migrations." not in module
     }
-    assert _cycles(edges) == []
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """Every import counts, at module level or inside a function: a function-level import that
+    only dodges a cycle is a cycle all the same."""
+    assert _cycles(_module_edges()) == []
+
+
+def room_of(module: str, packages: set[str]) -> str:
+    """The room a module belongs to: the subpackage of newsletter/ or articles/ it sits in
+    (`newsletter.delivery.batch` -> `newsletter.delivery`); a module directly in one of them,
+    or in config/, is a room of its own."""
+    parts = module.split(".")
+    if parts[0] in ("newsletter", "articles") and len(parts) >= 2 and ".".join(parts[:2]) in packages:
+        return ".".join(parts[:2])
+    return module
+
+
+def room_edges(edges: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph collapsed into rooms: an arrow between two rooms for every import
+    from a module of one into a module of the other."""
+    packages = {module.rsplit(".", 1)[0] for module in edges if module.count(".") >= 2}
+    rooms: dict[str, set[str]] = {}
+    for module, imported in edges.items():
+        room = room_of(module, packages)
+        rooms.setdefault(room, set()).update(room_of(other, packages) for other in imported)
+        rooms[room].discard(room)
+    return rooms
+
+
+def test_rooms_are_collapsed_from_their_modules() -> None:
+    edges = {
+        "newsletter.models": set(),
+        "newsletter.delivery": set(),
+        "newsletter.delivery.batch": {"newsletter.editions.segments", "newsletter.models", "newsletter.delivery.rows"},
+        "newsletter.delivery.rows": set(),
+        "newsletter.editions.segments": {"newsletter.email.render"},
+        "newsletter.email.render": {"newsletter.models"},
+        "articles.models": set(),
+    }
+    assert room_edges(edges) == {
+        "newsletter.models": set(),
+        "newsletter.delivery": {"newsletter.editions", "newsletter.models"},
+        "newsletter.editions": {"newsletter.email"},
+        "newsletter.email": {"newsletter.models"},
+        "articles.models": set(),
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "issue 24: the rooms newsletter.analytics, delivery, editions, email, models and subscribers are "
+        "one cycle today. Its back-arrows: editions -> delivery (schedule, waves -> dispatch); email -> "
+        "analytics (render -> links); models -> analytics and subscribers (models.py re-exports their "
+        "tables); subscribers -> editions (welcome -> timetable); analytics -> delivery (events -> "
+        "tracking, retention -> reports) against delivery and editions -> analytics (batch, test_sends "
+        "-> targets). Remove this mark when the test passes."
+    ),
+)
+def test_no_import_cycle_between_rooms() -> None:
+    rooms = room_edges(_module_edges())
+    cycles = _cycles(rooms)
+    arrows = {room: sorted(rooms[room] & set(cycle)) for cycle in cycles for room in cycle}
+    assert cycles == [], arrows
 
 
 def test_no_module_is_longer_than_400_lines() -> None:

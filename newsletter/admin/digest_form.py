@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.mail_merge import reject_mail_merge
 
-from ..editions.state import EDITABLE_STATUSES
+from ..editions.state import DigestError, lock_editable
 from ..models import Digest
 
 
@@ -31,9 +31,8 @@ class DigestForm(forms.ModelForm):
         if self.instance.pk:
             # Lock the edition for the rest of this save (the admin wraps it in a transaction):
             # sending's draft/approved -> sending UPDATE waits, and nothing changes once it left.
-            status = (
-                Digest.objects.select_for_update().filter(pk=self.instance.pk).values_list("status", flat=True).first()
-            )
-            if status not in EDITABLE_STATUSES:
-                raise ValidationError(_("لم يعد هذا العدد قابلًا للتعديل (حالته تغيّرت)."))
+            try:
+                lock_editable(self.instance.pk)
+            except DigestError as error:  # gone, or no longer draft/approved
+                raise ValidationError(_("لم يعد هذا العدد قابلًا للتعديل (حالته تغيّرت).")) from error
         return cleaned or {}

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from articles.models import Section
 
+from ..analytics import targets
 from ..editions import audience, segments, waves
 from ..email.render import RenderedEmail, Segment
 from ..models import Digest, Language
@@ -92,6 +93,8 @@ def preview_context(digest: Digest, chosen: ChosenSegment) -> dict[str, Any]:
     stories = segments.EditionStories(digest)  # shared by the chosen segment and every row
     selection = stories.select(segment.section_ids)
     rendered: RenderedEmail | None = segments.preview(stories, segment)
+    if rendered is not None:  # the preview's story links redirect through these
+        targets.remember_targets(digest.pk, rendered.click_targets)
     names = dict(Section.objects.filter(pk__in=segment.section_ids).values_list("pk", "name"))
     return {
         "rendered": rendered,

@@ -3,11 +3,13 @@ the list clean without an operator.
 
 Modules (each owns one concern):
 - `models`: the tables below.
-- `links`: the first-party click URL put on every story of a digest (`click_url`), its
-  signatures and the Redis map of click targets.
+- `links`: the first-party click URL put on every story of a digest and its signatures (pure).
+- `targets`: the Redis map of where those links lead, stored by whoever sends or shows a
+  rendered email (rendering returns the targets with the email).
 - `heuristics`: which opens are machine opens and which clicks come from link scanners.
 - `clicks`: the `/c/` redirect (framework-free, Redis only) and `click_wsgi`, its fast path.
-- `events`: the ESP tracking receiver for opens (human or machine) and ESP-reported clicks.
+- `events`: ESP tracking events for opens (human or machine) and ESP-reported clicks (called by
+  newsletter.esp_tracking after newsletter.delivery.tracking).
 - `rollup`: Redis clicks into StoryClick, then the pre-aggregated EditionStats, StoryClickStats
   and DailyGrowth (a beat task every 5 minutes; growth hourly).
 - `changes`: which editions changed since the roll-up last aggregated them (a Redis sorted set

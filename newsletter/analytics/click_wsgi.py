@@ -13,13 +13,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from articles import visitors
 from articles.beacon_wsgi import application as beacon_application
-from articles.visitors import COOKIE_VALUE_PATTERN, VISITOR_COOKIE
 
 from . import clicks
 
 _PATH_RE = re.compile(r"^/c/([A-Za-z0-9]{1,80})/([A-Za-z0-9:_-]{1,200})/?$")
-_COOKIE_RE = re.compile(rf"(?:^|;\s*){VISITOR_COOKIE}=({COOKIE_VALUE_PATTERN})(?:;|$)")
 
 
 class ClickFastPath:
@@ -31,13 +30,12 @@ class ClickFastPath:
         match = _PATH_RE.match(path) if path.startswith("/c/") else None
         if match is None:
             return self.app(environ, start_response)
-        cookie = _COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
         result = clicks.handle(
             method=environ.get("REQUEST_METHOD", "GET"),
             story=match.group(1),
             token=match.group(2),
             meta=environ,
-            cookie=cookie.group(1) if cookie else "",
+            cookie=visitors.cookie_from_header(environ.get("HTTP_COOKIE", "")),
         )
         headers = [
             ("Location", result.location),
@@ -47,7 +45,7 @@ class ClickFastPath:
         ]
         if result.set_visitor:
             secure = environ.get("wsgi.url_scheme") == "https" or environ.get("HTTP_X_FORWARDED_PROTO") == "https"
-            headers.append(("Set-Cookie", clicks.cookie_header(result.set_visitor, secure=secure)))
+            headers.append(("Set-Cookie", visitors.cookie_header(result.set_visitor, secure=secure)))
         start_response("302 Found", headers)
         return [b""]
 

@@ -28,9 +28,7 @@ from ..email.render import campaign_name
 from ..email.site import absolute_url, with_utm
 from ..models import DigestItem
 from ..subscribers import tokens
-from . import clicklog, links
-
-VISITOR_COOKIE_AGE = 365 * 86400
+from . import clicklog, links, targets
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def target_from_database(digest_id: int, article_id: int) -> str | None:
     url = with_utm(
         article.canonical_url or absolute_url(article.get_absolute_url()), campaign=campaign_name(item.digest)
     )
-    links.remember_targets(digest_id, {article_id: url})
+    targets.remember_targets(digest_id, {article_id: url})
     return url
 
 
@@ -106,11 +104,6 @@ def handle(
     )
 
 
-def cookie_header(value: str, *, secure: bool) -> str:
-    header = f"{visitors.VISITOR_COOKIE}={value}; Max-Age={VISITOR_COOKIE_AGE}; Path=/; HttpOnly; SameSite=Lax"
-    return header + "; Secure" if secure else header
-
-
 def click(request: HttpRequest, story: str, token: str) -> HttpResponse:
     result = handle(
         method=request.method or "GET",
@@ -124,12 +117,5 @@ def click(request: HttpRequest, story: str, token: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     if result.set_visitor:
-        response.set_cookie(
-            visitors.VISITOR_COOKIE,
-            result.set_visitor,
-            max_age=VISITOR_COOKIE_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
+        visitors.set_cookie(response, result.set_visitor, secure=request.is_secure())
     return response

@@ -1,5 +1,6 @@
-"""ESP tracking events for analytics (a second receiver of anymail's `tracking` signal, beside
-newsletter.delivery.tracking, which stores the event and suppresses bounces):
+"""ESP tracking events for analytics (`record_event`, called by the one receiver of anymail's
+`tracking` signal, newsletter.esp_tracking, after newsletter.delivery.tracking stored the event
+and suppressed bounces):
 
 - an open is classified human or machine (newsletter.analytics.heuristics) and recorded as the
   first human / first machine open of the recipient's Engagement row; a human open also moves
@@ -17,10 +18,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from anymail.signals import AnymailTrackingEvent, EventType, tracking
+from anymail.signals import AnymailTrackingEvent, EventType
 from django.conf import settings
 from django.db.models import Q
-from django.dispatch import receiver
 from django.utils import timezone
 
 from articles import reads
@@ -32,8 +32,7 @@ from ..models import Delivery, DigestItem, EditionSegment, Engagement, Subscribe
 from . import changes, clicklog, heuristics
 
 
-@receiver(tracking, dispatch_uid="newsletter.analytics.events.handle_tracking")
-def handle_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
+def record_event(*, event: AnymailTrackingEvent) -> None:
     digest_id = str((event.metadata or {}).get("digest_id", "")).strip()
     if digest_id.isdigit() and len(digest_id) < 19:
         changes.mark(int(digest_id))  # its figures may move: the roll-up looks at it again

@@ -1,4 +1,4 @@
-"""The first-party click URL of a story in a digest, and the Redis map of where it leads.
+"""The first-party click URL of a story in a digest (pure: no Redis, no SQL).
 
     {SITE_URL}/c/<story part>/<recipient part>/
 
@@ -17,10 +17,10 @@ Delivery row), so nobody can add clicks to an edition for someone else.
 Each word of the URL is a letter followed by digits/hex, or longer than 35 characters, so no
 part looks like a Bitcoin address to spam filters (see newsletter.subscribers.tokens).
 
-The redirect target is looked up in Redis (`an:t:<edition>`: article id -> URL with UTM), so the
-redirect runs no SQL; rendering a segment writes it, one Redis round trip per rendered email (once
-per segment per worker process: rendering is cached). After Redis lost it, the Django view refills it from one
-query.
+The redirect target is looked up in Redis (`targets_key`: article id -> URL with UTM), so the
+redirect runs no SQL. Rendering builds the links and returns the targets with the email
+(newsletter.email.render); whoever sends or shows the email stores them first
+(newsletter.analytics.targets).
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from config.redis_client import get_redis
-
-TARGETS_TTL_SECONDS = 400 * 86400
 # The recipient part of links in an editor's preview or test email: the link leads to the story
 # and records nothing (an editor is not a subscriber).
 PREVIEW_RECIPIENT = "preview"
@@ -64,27 +61,8 @@ def read_story_part(part: str) -> tuple[int, int, int] | None:
     return digest_id, article_id, position
 
 
-def remember_targets(digest_id: int, targets: dict[int, str]) -> None:
-    if not targets:
-        return
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.hset(targets_key(digest_id), mapping={str(k): v for k, v in targets.items()})
-    pipe.expire(targets_key(digest_id), TARGETS_TTL_SECONDS)
-    pipe.execute()
-
-
 def tracked_link(*, digest_id: int, article_id: int, position: int, merge_field: Callable[[str], str]) -> str:
     """The tracked link of one story (no side effect: the caller records the redirect targets
-    of a whole email with one `remember_targets`)."""
+    of a whole email with one newsletter.analytics.targets.remember_targets)."""
     base = settings.SITE_URL.rstrip("/")
     return f"{base}/c/{story_part(digest_id, article_id, position)}/{merge_field('click_token')}/"
-
-
-def click_url(*, digest_id: int, article_id: int, position: int, url: str, merge_field: Callable[[str], str]) -> str:
-    """The tracked link of one story (`url` when first-party tracking is off), recording `url`
-    as its redirect target. An email's stories use `tracked_link` and record their targets
-    together (newsletter.email.render)."""
-    if not settings.ANALYTICS_CLICK_TRACKING:
-        return url
-    remember_targets(digest_id, {article_id: url})
-    return tracked_link(digest_id=digest_id, article_id=article_id, position=position, merge_field=merge_field)

@@ -7,6 +7,7 @@ Modules (each owns one concern):
 - `transport`: the ESP connection, the batch-call and per-recipient paths, one error handler.
 - `recipients`: per-recipient merge values (unsubscribe/preferences links) for a whole batch.
 - `outcomes`: RetryLater, BatchResult, backoff, and giving up after SEND_MAX_ATTEMPTS.
+- `timing`: where a batch's time goes (the timings of its "batch done" log line).
 - `sweeper`: recovery without Redis or the original worker (point 6 below).
 - `controls`: pause, resume, cancel.
 - `reports`: per-edition counts for the admin and `send_digest --sync`.

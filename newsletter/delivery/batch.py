@@ -7,19 +7,20 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db.models import F
 from django.utils import timezone
 
+from ..analytics import targets
 from ..editions import segments
 from ..email.render import RenderedEmail, Segment, neutral_merge_field
 from ..models import Digest, Subscriber
 from . import esp, rows, throttle, transport
 from .outcomes import BatchResult, RetryLater
 from .recipients import LinkMaker, Recipient, link_templates
+from .timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,12 @@ def _stories(edition: _Edition) -> segments.EditionStories:
 def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
     rendered = _stories(edition).render(segment, merge_field=merge_field)
-    # The segment as sent (its stories in this email's order), once per process like the render.
-    return rendered, (segments.record(_stories(edition), segment) if rendered is not None else 0)
+    if rendered is None:
+        return None, 0
+    # Its links' targets are stored before any of its emails can leave, once per process like
+    # the render; then the segment as sent (its stories in this email's order).
+    targets.remember_targets(edition.digest.pk, rendered.click_targets)
+    return rendered, segments.record(_stories(edition), segment)
 
 
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
@@ -73,56 +78,54 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
 
     Raises RetryLater when the ESP clearly did not accept (rows are back in `queued`)."""
     result = BatchResult(digest_id=digest_id, batch=batch)
-    clock = time.perf_counter()
     digest = Digest.objects.filter(id=digest_id).first()
     if digest is None or digest.status != Digest.Status.SENDING:
         result.note = f"edition is {digest.status if digest else 'gone'}"
         return result
-    profile = esp.current_profile()
-    token = timezone.now()
-    claimed = rows.claim(digest_id=digest_id, batch=batch, token=token)
-    result.claimed = len(claimed)
-    result.timings["claim"] += time.perf_counter() - clock
+    with timed(result.timings, "claim"):
+        profile = esp.current_profile()
+        token = timezone.now()
+        claimed = rows.claim(digest_id=digest_id, batch=batch, token=token)
+        result.claimed = len(claimed)
     if not claimed:
         result.note = "nothing queued"
         rows.finish_if_settled(digest_id)
         return result
 
-    clock = time.perf_counter()
-    groups, skipped = _group_by_segment(claimed)
-    rows.mark_skipped(skipped)
-    result.skipped += sum(len(ids) for ids in skipped.values())
-    rendered_groups: transport.Groups = []
-    for segment, recipients in groups.items():
-        rendered, segment_id = render_segment(digest, segment, profile)
-        if rendered is None:
-            rows.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
-            result.skipped += len(recipients)
-        else:
-            rendered_groups.append(transport.Group(rendered, recipients, segment_id))
-    result.timings["render"] += time.perf_counter() - clock
+    with timed(result.timings, "render"):
+        groups, skipped = _group_by_segment(claimed)
+        rows.mark_skipped(skipped)
+        result.skipped += sum(len(ids) for ids in skipped.values())
+        rendered_groups: transport.Groups = []
+        for segment, recipients in groups.items():
+            rendered, segment_id = render_segment(digest, segment, profile)
+            if rendered is None:
+                rows.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
+                result.skipped += len(recipients)
+            else:
+                rendered_groups.append(transport.Group(rendered, recipients, segment_id))
 
     try:
-        clock = time.perf_counter()
-        sendable = sum(len(group.recipients) for group in rendered_groups)
-        try:
-            throttle.reserve(sendable)
-        except throttle.RateLimited as exc:
-            rows.requeue([r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait)
-            raise RetryLater(exc.wait, "send rate limit") from exc
-        result.timings["throttle"] += time.perf_counter() - clock
+        with timed(result.timings, "throttle"):
+            sendable = sum(len(group.recipients) for group in rendered_groups)
+            try:
+                throttle.reserve(sendable)
+            except throttle.RateLimited as exc:
+                rows.requeue(
+                    [r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait
+                )
+                raise RetryLater(exc.wait, "send rate limit") from exc
         transport.send_groups(digest, profile, rendered_groups, token=token, result=result)
     finally:
-        clock = time.perf_counter()
-        if result.sent or result.failed or result.unknown or result.skipped:
-            Digest.objects.filter(id=digest_id).update(
-                sent_count=F("sent_count") + result.sent,
-                failed_count=F("failed_count") + result.failed,
-                unknown_count=F("unknown_count") + result.unknown,
-                skipped_count=F("skipped_count") + result.skipped,
-            )
-        rows.finish_if_settled(digest_id)
-        result.timings["bookkeeping"] += time.perf_counter() - clock
+        with timed(result.timings, "bookkeeping"):
+            if result.sent or result.failed or result.unknown or result.skipped:
+                Digest.objects.filter(id=digest_id).update(
+                    sent_count=F("sent_count") + result.sent,
+                    failed_count=F("failed_count") + result.failed,
+                    unknown_count=F("unknown_count") + result.unknown,
+                    skipped_count=F("skipped_count") + result.skipped,
+                )
+            rows.finish_if_settled(digest_id)
         log.info("batch done %s", json.dumps(result.as_dict()))
     return result
 

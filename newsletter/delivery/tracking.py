@@ -1,9 +1,10 @@
-"""Anymail tracking receivers: record ESP events on deliveries and suppress bounces/complaints.
+"""ESP tracking events on deliveries: record them and suppress bounces/complaints.
 
 Anymail's webhook views (under /anymail/, basic auth from ANYMAIL["WEBHOOK_SECRET"] plus the
 ESP's own signature when it has one) validate the request, normalise the ESP payload and send
 the `tracking` signal; a request that fails validation is answered 400 before any receiver
-runs, so nothing is stored. `record_event()` then:
+runs, so nothing is stored. The signal's one receiver (newsletter.esp_tracking) calls
+`record_event()` first, which:
 
 - stores the event once per (esp, event id) in DeliveryEvent (a unique constraint, so a webhook
   delivered twice is stored once; an ESP without event ids gets a stable hash of the event);
@@ -24,12 +25,11 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from anymail.signals import AnymailTrackingEvent, EventType, tracking
+from anymail.signals import AnymailTrackingEvent, EventType
 from django.conf import settings
 from django.core import checks
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.dispatch import receiver
 from django.utils import timezone
 
 from ..models import Delivery, DeliveryEvent, Subscriber, Suppression
@@ -52,11 +52,6 @@ EVENT_FIELDS: dict[str, str] = {
 BAD_MAILBOX_REJECT_REASONS = {"bounced", "invalid"}
 # Statuses a tracking event may overwrite (an erased or already-suppressed row stays as is).
 _CHANGEABLE = [Subscriber.Status.PENDING, Subscriber.Status.ACTIVE, Subscriber.Status.UNSUBSCRIBED]
-
-
-@receiver(tracking, dispatch_uid="newsletter.tracking.handle_tracking")
-def handle_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
-    record_event(event=event, esp_name=esp_name)
 
 
 def event_id_for(event: AnymailTrackingEvent, *, esp_name: str) -> str:

@@ -7,7 +7,6 @@ which applies point 4 of the delivery guarantee (retry only what the ESP clearly
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +22,7 @@ from ..models import Delivery, Digest
 from . import esp, rows
 from .outcomes import BatchResult, give_up_or_retry, record
 from .recipients import Recipient
+from .timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ def send_groups(
     digest: Digest, profile: esp.EspProfile, groups: Groups, *, token: datetime, result: BatchResult
 ) -> None:
     connection_ = get_connection()
-    clock = time.perf_counter()
     try:
-        connection_.open()
+        with timed(result.timings, "api"):
+            connection_.open()
     except Exception as exc:  # noqa: BLE001  (classified: only "not connected" errors retry)
         outcome = esp.classify_error(exc, connected=False)
         pending = [r.delivery_id for group in groups for r in group.recipients]
@@ -58,7 +58,6 @@ def send_groups(
             give_up_or_retry(pending, token=token, reason=f"connect: {exc}", result=result)
         record(pending, status=D.FAILED, error=f"connect: {exc}", result=result)
         return
-    result.timings["api"] += time.perf_counter() - clock
     try:
         for index, group in enumerate(groups):
             later = [r.delivery_id for g in groups[index + 1 :] for r in g.recipients]
@@ -117,30 +116,26 @@ def _send_one_call(
 ) -> None:
     """One ESP API call for the whole segment group: merge_data for the body, merge_headers for
     each recipient's own List-Unsubscribe, merge_metadata for tracking."""
-    clock = time.perf_counter()
-    rendered = group.rendered
-    ids = rows.to_sending([r.delivery_id for r in group.recipients], token=token, segment=group.segment)
-    ours = set(ids)
-    recipients = [r for r in group.recipients if r.delivery_id in ours]
+    with timed(result.timings, "bookkeeping"):
+        ids = rows.to_sending([r.delivery_id for r in group.recipients], token=token, segment=group.segment)
+        ours = set(ids)
+        recipients = [r for r in group.recipients if r.delivery_id in ours]
     if not recipients:
         return
-    merge_keys = {name: profile.merge_key(name) for name in MERGE_FIELDS}
-    message = batch_message(
-        digest=digest, rendered=rendered, recipients=recipients, merge_keys=merge_keys, connection=connection_
-    )
-    result.timings["bookkeeping"] += time.perf_counter() - clock
-    clock = time.perf_counter()
+    with timed(result.timings, "bookkeeping"):
+        merge_keys = {name: profile.merge_key(name) for name in MERGE_FIELDS}
+        message = batch_message(
+            digest=digest, rendered=group.rendered, recipients=recipients, merge_keys=merge_keys, connection=connection_
+        )
     try:
-        result.api_calls += 1
-        message.send()
+        with timed(result.timings, "api", failures=True):
+            result.api_calls += 1
+            message.send()
     except Exception as exc:  # noqa: BLE001  (classified by esp.classify_error)
-        result.timings["api"] += time.perf_counter() - clock
         on_send_error(exc, ids, later, token=token, result=result, unknown_stops=False)
         return
-    result.timings["api"] += time.perf_counter() - clock
-    clock = time.perf_counter()
-    _record_statuses(message.anymail_status.recipients, recipients, result=result)
-    result.timings["bookkeeping"] += time.perf_counter() - clock
+    with timed(result.timings, "bookkeeping"):
+        _record_statuses(message.anymail_status.recipients, recipients, result=result)
 
 
 def _record_statuses(statuses: Any, recipients: Sequence[Recipient], *, result: BatchResult) -> None:
@@ -176,26 +171,23 @@ def _send_per_recipient(
     for start in range(0, len(recipients), PER_RECIPIENT_CHUNK):
         chunk = recipients[start : start + PER_RECIPIENT_CHUNK]
         rest = [r.delivery_id for r in recipients[start + PER_RECIPIENT_CHUNK :]] + later
-        clock = time.perf_counter()
-        ours = set(rows.to_sending([r.delivery_id for r in chunk], token=token, segment=group.segment))
-        result.timings["bookkeeping"] += time.perf_counter() - clock
+        with timed(result.timings, "bookkeeping"):
+            ours = set(rows.to_sending([r.delivery_id for r in chunk], token=token, segment=group.segment))
         sent: list[Delivery] = []
         for position, r in enumerate(chunk):
             if r.delivery_id not in ours:
                 continue
-            clock = time.perf_counter()
-            personal = merge(rendered, r.values, neutral_merge_field)
-            message_id = make_msgid(domain=DNS_NAME)
-            message = personal_message(
-                digest=digest, personal=personal, recipient=r, message_id=message_id, connection=connection_
-            )
-            result.timings["render"] += time.perf_counter() - clock
-            clock = time.perf_counter()
+            with timed(result.timings, "render"):
+                personal = merge(rendered, r.values, neutral_merge_field)
+                message_id = make_msgid(domain=DNS_NAME)
+                message = personal_message(
+                    digest=digest, personal=personal, recipient=r, message_id=message_id, connection=connection_
+                )
             try:
-                result.api_calls += 1
-                message.send()
+                with timed(result.timings, "api", failures=True):
+                    result.api_calls += 1
+                    message.send()
             except Exception as exc:  # noqa: BLE001  (classified by esp.classify_error)
-                result.timings["api"] += time.perf_counter() - clock
                 result.sent += rows.mark_sent(sent)
                 unattempted = [c.delivery_id for c in chunk[position + 1 :] if c.delivery_id in ours]
                 if on_send_error(
@@ -203,10 +195,8 @@ def _send_per_recipient(
                 ):
                     continue
                 return
-            result.timings["api"] += time.perf_counter() - clock
             status = getattr(message, "anymail_status", None)
             esp_id = status.message_id if status is not None and isinstance(status.message_id, str) else None
             sent.append(Delivery(id=r.delivery_id, esp_message_id=(esp_id or message_id)[:255]))
-        clock = time.perf_counter()
-        result.sent += rows.mark_sent(sent)
-        result.timings["bookkeeping"] += time.perf_counter() - clock
+        with timed(result.timings, "bookkeeping"):
+            result.sent += rows.mark_sent(sent)

@@ -62,7 +62,8 @@ def archive_detail(request: HttpRequest, frequency: str, day: str, number: int =
         raise Http404
     # The archive shows the edition as the Arabic, all-sections segment received it.
     language = settings.LANGUAGE_CODE
-    stories = build_stories(digest, [item.article for item in general_items(digest)], language=language)
+    # No merge field: story links lead straight to the story, so there are no click targets.
+    stories, _targets = build_stories(digest, [item.article for item in general_items(digest)], language=language)
     context = digest_context(digest, stories, language=language)
     return render(request, "newsletter/archive/detail.html", context)
 

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 
 from config.redis_client import get_redis
 
+from ..analytics import targets
 from ..email import message
 from ..email.render import Segment
 from ..models import Digest, Subscriber
@@ -80,6 +81,8 @@ def send_tests(
     rendered = [(label, segments.preview(stories, segment)) for segment, label in chosen]
     result.too_few = [label for label, email in rendered if email is None]
     ready = [(label, email) for label, email in rendered if email is not None]
+    for _label, email in ready:  # their links' targets, stored before any test can leave
+        targets.remember_targets(digest.pk, email.click_targets)
     if not allowed or not ready:
         return result
     if not _reserve(user_id=user_id, messages=len(allowed) * len(ready)):

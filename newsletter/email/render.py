@@ -10,6 +10,11 @@ CONTRACT (the sending pipeline relies on it):
 - Per-recipient values appear in subject/text/HTML only as `merge_field(name)` for the names in
   MERGE_FIELDS, so one rendering serves every recipient of the segment: an ESP batch substitutes
   them (anymail merge_data), the per-recipient path substitutes them with `merge()`.
+- Rendering is pure (no Redis, no writes): with first-party click tracking the story links go
+  through the click redirect, and the rendered email carries where they lead
+  (`RenderedEmail.click_targets`, article id -> URL). Whoever sends or shows the email stores
+  them first (newsletter.analytics.targets.remember_targets), so a link's target is known before
+  any email with it can leave.
 
 Also exposed for other emails (confirmation, ...): `render_email(name, context, language=...)`
 renders `newsletter/email/<name>.{subject.txt,txt,html}` with the same rules (CSS inlined by
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import css_inline
 from django.conf import settings
@@ -41,7 +46,7 @@ from articles.models import Article
 from articles.urls_safety import safe_http_url
 from config.mail_merge import inert_text, inert_url
 
-from ..analytics.links import PREVIEW_RECIPIENT, remember_targets, tracked_link
+from ..analytics.links import PREVIEW_RECIPIENT, tracked_link
 from ..models import Digest, DigestItem, Frequency
 from .rtl import RLM, dateline, digits, format_date, is_rtl, ltr_runs, semicolon, text_with_rlm, with_rlm
 from .site import absolute_url, with_utm
@@ -89,6 +94,9 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # The click redirect's targets of the story links in it (article id -> URL with UTM), for the
+    # caller to store before the email is sent or shown; empty without first-party click links.
+    click_targets: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,13 +180,15 @@ def build_stories(
     language: str,
     merge_field: Callable[[str], str] | None = None,
     first_position: int = 1,
-) -> list[Story]:
-    """With `merge_field` (an email), story links go through the first-party click redirect;
-    `first_position` keeps positions unique in an email whose top-up list follows its stories."""
+) -> tuple[list[Story], dict[int, str]]:
+    """The stories, and the click redirect's targets of their links (article id -> URL; empty
+    unless their links are tracked). With `merge_field` (an email), story links go through the
+    first-party click redirect; `first_position` keeps positions unique in an email whose top-up
+    list follows its stories."""
     campaign = campaign_name(digest)
     # With first-party tracking off, links lead straight to the story (ESP click events count).
     tracked_field = merge_field if settings.ANALYTICS_CLICK_TRACKING else None
-    targets: dict[int, str] = {}  # the click redirect's targets, recorded in one round trip below
+    targets: dict[int, str] = {}  # the click redirect's targets, returned for the caller to store
     stories = []
     for number, article in enumerate(articles, start=1):
         image_src, image_height = email_image(article)
@@ -218,8 +228,7 @@ def build_stories(
                 image_height=image_height,
             )
         )
-    remember_targets(digest.pk, targets)
-    return stories
+    return stories, targets
 
 
 def archive_url(digest: Digest) -> str:
@@ -319,15 +328,16 @@ def render_digest(
     if len(selection) < settings.DIGEST_MIN_STORIES:
         return None
     language = segment.language
-    stories = build_stories(digest, selection.stories, language=language, merge_field=merge_field)
-    top_up = build_stories(
+    stories, targets = build_stories(digest, selection.stories, language=language, merge_field=merge_field)
+    top_up, top_up_targets = build_stories(
         digest, selection.top_up, language=language, merge_field=merge_field, first_position=len(stories) + 1
     )
     context = {
         **digest_context(digest, stories, language=language, top_up=top_up),
         **{name: merge_field(name) for name in MERGE_FIELDS},
     }
-    return render_email("digest", context, language=segment.language)
+    rendered = render_email("digest", context, language=segment.language)
+    return replace(rendered, click_targets={**targets, **top_up_targets})
 
 
 def editor_links() -> dict[str, str]:
@@ -348,4 +358,9 @@ def merge(
             content = content.replace(merge_field(name), values[name])
         return content
 
-    return RenderedEmail(subject=fill(rendered.subject), text=fill(rendered.text), html=fill(rendered.html))
+    return RenderedEmail(
+        subject=fill(rendered.subject),
+        text=fill(rendered.text),
+        html=fill(rendered.html),
+        click_targets=rendered.click_targets,
+    )

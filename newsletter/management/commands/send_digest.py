@@ -27,6 +27,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from newsletter.analytics import targets
 from newsletter.delivery import dispatch, status
 from newsletter.editions import curation, schedule
 from newsletter.editions.state import EDITABLE_STATUSES
@@ -82,6 +83,8 @@ class Command(BaseCommand):
         if rendered is None:
             self.stdout.write(f"too few stories (minimum {settings.DIGEST_MIN_STORIES}): nothing would be sent")
             return
+        # The rendering's click targets are stored as a send stores them.
+        targets.remember_targets(digest.pk, rendered.click_targets)
         path = settings.VAR_DIR / f"digest-{render.campaign_name(digest)}.html"
         path.write_text(rendered.html, encoding="utf-8")
         self.stdout.write(f"subject: {rendered.subject}")

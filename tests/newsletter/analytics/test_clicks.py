@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from articles import visitors
 from config.redis_client import get_redis
-from newsletter.analytics import click_wsgi, clicklog, links
+from newsletter.analytics import click_wsgi, clicklog, links, targets
 from newsletter.subscribers.tokens import Purpose, make_token
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ TARGET = "https://news.example/articles/x/?utm_source=newsletter&utm_medium=emai
 @pytest.fixture
 def link(settings) -> tuple[str, str]:
     settings.SITE_URL = "http://testserver"
-    url = links.click_url(digest_id=7, article_id=42, position=3, url=TARGET, merge_field=lambda name: f"[[{name}]]")
+    url = targets.click_url(digest_id=7, article_id=42, position=3, url=TARGET, merge_field=lambda name: f"[[{name}]]")
     story = url.split("/c/")[1].split("/")[0]
     return story, make_token(uuid.UUID(int=5), Purpose.CLICK)
 
@@ -119,7 +119,7 @@ def test_fast_path_answers_like_the_view(link) -> None:
 
 def test_tracking_off_leaves_story_links_direct(settings) -> None:
     settings.ANALYTICS_CLICK_TRACKING = False
-    assert links.click_url(digest_id=1, article_id=2, position=1, url=TARGET, merge_field=str) == TARGET
+    assert targets.click_url(digest_id=1, article_id=2, position=1, url=TARGET, merge_field=str) == TARGET
 
 
 @pytest.mark.parametrize("purpose", [Purpose.UNSUBSCRIBE, Purpose.PREFERENCES, Purpose.CLICK, Purpose.STAY])

@@ -91,6 +91,31 @@ def test_each_segment_is_rendered_once_across_all_batches(emulator, settings, mo
     assert sorted(renders) == sorted([("ar", ()), ("en", ()), ("ar", (sport.pk,))])
 
 
+def test_a_segments_click_targets_are_stored_before_its_emails_leave(emulator, settings, monkeypatch) -> None:  # noqa: F811
+    """Rendering returns the targets; the batch stores them (newsletter.analytics.targets) before
+    it hands the emails to the ESP, so no link leaves before the redirect knows its target."""
+    from config.redis_client import get_redis
+    from newsletter.analytics import links
+
+    settings.ANALYTICS_CLICK_TRACKING = True
+    digest = make_digest(stories=5)
+    make_subscribers(3)
+    dispatch.dispatch(digest_id=digest.id, enqueue=False)
+    batch._render_cached.cache_clear()
+    get_redis().flushdb()
+    stored_at_send: list[dict[bytes, bytes]] = []
+    real = batch.transport.send_groups
+
+    def checking(*args, **kwargs):
+        stored_at_send.append(get_redis().hgetall(links.targets_key(digest.id)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch.transport, "send_groups", checking)
+    assert batch.send_batch(digest_id=digest.id, batch=0).sent == 3
+    expected = {str(item.article_id).encode() for item in digest.items.filter(removed=False)}
+    assert [set(targets) for targets in stored_at_send] == [expected]
+
+
 def test_the_sweeper_task_runs_the_sweep_and_reports(settings, django_capture_on_commit_callbacks) -> None:
     settings.SEND_BATCH_SIZE = 5
     digest = make_digest()

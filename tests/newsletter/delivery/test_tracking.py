@@ -214,3 +214,18 @@ def test_rejected_bad_mailbox_suppresses_but_policy_rejection_does_not(sent_deli
     assert not record_event(event=invalid, esp_name="Test")  # derived event id: stored once
     sub.refresh_from_db()
     assert sub.status == Subscriber.Status.BOUNCED and addresses.is_suppressed(sub.email)
+
+
+def test_one_receiver_stores_the_delivery_event_before_analytics_sees_it(monkeypatch) -> None:
+    """anymail's tracking signal has one receiver of ours (newsletter.esp_tracking), which calls
+    delivery first and analytics second, in that order, also for a duplicate event."""
+    from anymail.signals import AnymailTrackingEvent, EventType, tracking
+
+    from newsletter import esp_tracking
+
+    calls: list[str] = []
+    monkeypatch.setattr(esp_tracking.delivery_tracking, "record_event", lambda **kw: calls.append("delivery") or False)
+    monkeypatch.setattr(esp_tracking.events, "record_event", lambda **kw: calls.append("analytics"))
+    event = AnymailTrackingEvent(event_type=EventType.OPENED, message_id="m1", recipient="a@example.com")
+    tracking.send(sender=object, event=event, esp_name="Mailgun")
+    assert calls == ["delivery", "analytics"]

@@ -269,3 +269,25 @@ def test_render_query_count_is_fixed(django_assert_num_queries) -> None:
 def test_format_date_arabic() -> None:
     assert rtl.format_date(date(2026, 1, 3), language="ar") == "السبت ٣ يناير ٢٠٢٦"
     assert rtl.format_date(date(2026, 1, 3), language="en") == "Saturday 3 January 2026"
+
+
+def test_rendering_writes_nothing_and_returns_its_links_targets(settings) -> None:
+    """Rendering is pure: the click redirect's targets come back with the email, for the caller
+    to store (newsletter.analytics.targets); Redis is left alone."""
+    from config.redis_client import get_redis
+    from newsletter.analytics import links
+
+    settings.ANALYTICS_CLICK_TRACKING = True
+    digest = composed()
+    get_redis().flushdb()
+    rendered = render_digest(digest, Segment(language="ar"))
+    assert get_redis().exists(links.targets_key(digest.pk)) == 0
+    items = list(digest.items.filter(removed=False).select_related("article"))
+    assert set(rendered.click_targets) == {item.article_id for item in items}
+    for item in items:
+        story_url = item.article.canonical_url or item.article.get_absolute_url()
+        assert story_url.split("?")[0] in rendered.click_targets[item.article_id]
+    # The per-recipient copy keeps them; an untracked rendering has none.
+    assert merge(rendered, dict.fromkeys(("unsubscribe_url", "preferences_url", "click_token"), "x")).click_targets
+    settings.ANALYTICS_CLICK_TRACKING = False
+    assert render_digest(digest, Segment(language="ar")).click_targets == {}
