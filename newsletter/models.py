@@ -140,10 +140,10 @@ class Digest(models.Model):
 
     frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices)
     edition_date = models.DateField(_("تاريخ العدد"))
-    # 1: the day's scheduled edition. An edition an editor sends before its date (send now,
-    # schedule at) takes the day it is sent on, as the next number of that day when the day's
-    # own edition went out already (newsletter.editions.schedule.date_for_sending).
+    # An edition sent before its run (send now, schedule at) is `extra`, dated the day it is sent
+    # on with that day's next number (newsletter.editions.schedule.date_for_sending).
     number = models.PositiveSmallIntegerField(_("رقم العدد في اليوم"), default=1)
+    extra = models.BooleanField(_("عدد إضافي"), default=False)
     period_start = models.DateTimeField(_("بداية الفترة"))
     period_end = models.DateTimeField(_("نهاية الفترة"))
     status = models.CharField(_("الحالة"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -174,12 +174,10 @@ class Digest(models.Model):
     sent_count = models.PositiveIntegerField(_("أُرسل"), default=0)
     failed_count = models.PositiveIntegerField(_("فشل"), default=0)
     unknown_count = models.PositiveIntegerField(_("غير معروف"), default=0)
-    # Rows skipped by the batch run (left, too few stories): with the three counts above it tells a
-    # batch, without scanning the edition's rows, whether the edition may be finished.
+    # Rows skipped by the batch run (left, too few stories): with the counts above, whether it may finish.
     skipped_count = models.PositiveIntegerField(_("تُخطّي"), default=0)
-    # A wave (newsletter.editions.waves) is the edition for subscribers whose zone is `utc_offset`
-    # minutes east of UTC, copied from `wave_of` (the edition editors curate) at the wave's time.
-    # The edition itself has both NULL.
+    # A wave (newsletter.editions.waves): the edition, copied from `wave_of` at the wave's time, for
+    # subscribers whose zone is `utc_offset` minutes east of UTC. The edition itself has both NULL.
     wave_of = models.ForeignKey(
         "self", verbose_name=_("موجة من"), null=True, blank=True, on_delete=models.CASCADE, related_name="waves"
     )
@@ -194,6 +192,11 @@ class Digest(models.Model):
                 fields=["frequency", "edition_date", "number"],
                 condition=models.Q(utc_offset__isnull=True),
                 name="digest_one_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["frequency", "edition_date"],
+                condition=models.Q(utc_offset__isnull=True, extra=False),
+                name="digest_one_scheduled_per_day",
             ),
             models.UniqueConstraint(
                 fields=["frequency", "edition_date", "utc_offset"],
@@ -327,12 +330,10 @@ class Receipt(models.Model):
     edition's waves or explicit sends reaches them first: written in the same statement as the
     Delivery rows (newsletter.delivery.dispatch), so concurrent waves never both take one."""
 
-    # A ledger written only by dispatch's INSERT ... SELECT from the subscriber table, inside the
-    # dispatch transaction (which holds the edition's row lock), and deleted with its edition
-    # (retention) or subscriber (the ORM's CASCADE). No foreign-key constraints in the database:
-    # their per-row checks cost about 9 s of a 1,000,000-recipient snapshot (bench/README.md),
-    # like the Delivery row's (see there). No index of its own on
-    # subscriber: the unique (subscriber, frequency, edition_date) index leads with it.
+    # Written only by dispatch's INSERT ... SELECT (under the edition's row lock), deleted with its
+    # edition (retention) or subscriber (CASCADE). No database foreign keys: their checks cost about
+    # 9 s of a 1,000,000-recipient snapshot (bench/README.md). No index of its own on subscriber:
+    # the unique (subscriber, frequency, edition_date) index leads with it.
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )

@@ -186,10 +186,11 @@ def sending_note(digest: Digest, *, now: datetime | None = None) -> str | None:
     if digest.status not in EDITABLE_STATUSES or digest.utc_offset is not None:
         return None
     now = now or timezone.now()
-    day, number = schedule.sending_day(digest, now=now)
+    sending = schedule.sending_day(digest, now=now)
+    day, number = sending.edition_date, sending.number
     own = str(digest)
     run = format_datetime(digest.scheduled_for, with_weekday=True) if digest.scheduled_for else ""
-    if (day, number) == (digest.edition_date, digest.number):
+    if sending.of(digest):
         return _("تعمل أزرار هذه الصفحة على عدد %(edition)s، ويُرسل في موعده %(run)s ما لم ترسله قبله.") % {
             "edition": own,
             "run": run or _("الذي يحدده المحرر"),

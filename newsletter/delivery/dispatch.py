@@ -50,7 +50,7 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
     with transaction.atomic():
         if not state.apply(state.Transition.DISPATCH, digest_id=digest_id, sending_started_at=now):
             return DispatchResult(dispatched=False)
-        frequency, edition_date, number = Digest.objects.values_list("frequency", "edition_date", "number").get(
+        frequency, edition_date, extra = Digest.objects.values_list("frequency", "edition_date", "extra").get(
             id=digest_id
         )
         audience = _snapshot_audience(
@@ -60,7 +60,7 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
             size=size,
             now=now,
             zones=zones,
-            receipts=number == 1,
+            receipts=not extra,
         )
         Digest.objects.filter(id=digest_id).update(audience_count=audience)
         batches = list(range((audience + size - 1) // size))
@@ -90,8 +90,8 @@ def _snapshot_audience(
     Delivery per receipt of this edition; batch numbers come from ROW_NUMBER() in subscriber id
     order, so each batch is `size` consecutive subscribers.
 
-    Without `receipts` (a second edition of a day that an editor sent early, number above 1:
-    every reader gets it besides the day's own), one statement: a Delivery per active subscriber
+    Without `receipts` (an extra edition an editor sent before its run: every reader gets it
+    besides the day's scheduled one), one statement: a Delivery per active subscriber
     of the frequency; (edition, subscriber) is unique, so still one each."""
     receipt, delivery, subscriber = Receipt._meta.db_table, Delivery._meta.db_table, Subscriber._meta.db_table
     params: list[Any] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]

@@ -3,9 +3,10 @@ date), its window, and filling a draft's slots around the editor's pins and remo
 
 Guarantees (each has a test in tests/newsletter/editions/test_digests.py):
 - One scheduled edition per (frequency, edition_date): the unique constraint
-  `digest_one_per_period` (with `number` 1); the edition date is the local date (TIME_ZONE) of the
-  run, the period the window ending at the run (daily: last 24 hours, weekly: last 7 days). An
-  edition an editor sends early takes the day it is sent on (editions.schedule.date_for_sending).
+  `digest_one_scheduled_per_day` (the edition that is not `extra`); the edition date is the local
+  date (TIME_ZONE) of the run, the period the window ending at the run (daily: last 24 hours,
+  weekly: last 7 days). An edition an editor sends before its run becomes an extra edition of the
+  day it is sent on (editions.schedule.date_for_sending), and the run composes its own.
 - Composition only touches a `draft`: an approved edition is sent as the editor approved it, a
   sending/sent/cancelled/skipped one is never recomposed. Pinned items come first in the editor's
   order and survive recomposition; removed items (`DigestItem.removed`) and articles marked
@@ -93,15 +94,28 @@ def too_few_reason(count: int) -> str:
         }
 
 
+def next_number(frequency: str, edition_date: date) -> int:
+    """The number the day's next edition takes: 1, or one after those the day already has."""
+    taken = Digest.objects.filter(frequency=frequency, edition_date=edition_date, utc_offset__isnull=True)
+    return max(taken.values_list("number", flat=True), default=0) + 1
+
+
 def get_locked(
     frequency: str, edition_date: date, *, start: datetime, end: datetime, scheduled_for: datetime
 ) -> Digest:
+    """The day's scheduled edition (not an extra one an editor sent early), created if missing,
+    under its row lock. Two creators at once: the unique constraint lets one in, the other gets it."""
     digest, _created = Digest.objects.get_or_create(
         frequency=frequency,
         edition_date=edition_date,
-        number=1,  # the day's scheduled edition (an early send takes the next number of its day)
+        extra=False,
         utc_offset=None,  # the edition itself, not one of its waves
-        defaults={"period_start": start, "period_end": end, "scheduled_for": scheduled_for},
+        defaults={
+            "number": next_number(frequency, edition_date),
+            "period_start": start,
+            "period_end": end,
+            "scheduled_for": scheduled_for,
+        },
     )
     # The row lock serialises concurrent composers (two beats, an editor refreshing).
     return Digest.objects.select_for_update().get(pk=digest.pk)

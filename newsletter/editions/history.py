@@ -1,10 +1,10 @@
 """What readers of a frequency already received: the articles of the previous day's editions that
-went out. Composition leaves them out unless pinned (editions.compose); the editor's page marks them
+went out, and of the day's extra editions. Composition leaves them out unless pinned (editions.compose); the editor's page marks them
 so an approved edition does not repeat stories unnoticed (newsletter.admin.digest_items)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ..models import Digest, DigestItem
 
@@ -13,13 +13,16 @@ NOT_DELIVERED_STATUSES = (Digest.Status.CANCELLED, Digest.Status.SKIPPED)
 
 
 def previous_editions(digest: Digest) -> QuerySet[Digest]:
-    """The editions of the last day before `digest`'s that readers got: the day's scheduled
-    edition (or its waves) and any edition an editor sent early that day (`number` above 1)."""
-    earlier = Digest.objects.filter(frequency=digest.frequency, edition_date__lt=digest.edition_date).exclude(
-        status__in=NOT_DELIVERED_STATUSES
-    )
+    """The editions readers got before `digest`: those of the last day before its own (the day's
+    scheduled edition or its waves, and any extra edition an editor sent that day), and the extra
+    editions of its own day (sent before its run, e.g. "send now" at 00:10 for the 07:00 edition)."""
+    went_out = Digest.objects.filter(frequency=digest.frequency).exclude(status__in=NOT_DELIVERED_STATUSES)
+    earlier = went_out.filter(edition_date__lt=digest.edition_date)
     day = earlier.order_by("-edition_date").values_list("edition_date", flat=True).first()
-    return earlier.filter(edition_date=day) if day is not None else Digest.objects.none()
+    same_day_extras = Q(edition_date=digest.edition_date, extra=True) & ~Q(pk=digest.pk)
+    return (
+        went_out.filter(Q(edition_date=day) | same_day_extras) if day is not None else went_out.filter(same_day_extras)
+    )
 
 
 def previous_edition_articles(digest: Digest) -> set[int]:

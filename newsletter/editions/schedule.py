@@ -45,7 +45,7 @@ def next_slot(frequency: str, *, now: datetime | None = None) -> tuple[date, dat
     if fired is not None and timezone.localdate(fired) == timezone.localdate(now):
         status = (
             Digest.objects.filter(
-                frequency=frequency, edition_date=timezone.localdate(fired), number=1, utc_offset__isnull=True
+                frequency=frequency, edition_date=timezone.localdate(fired), extra=False, utc_offset__isnull=True
             )
             .values_list("status", flat=True)
             .first()
@@ -169,37 +169,64 @@ def release(digest: Digest, *, now: datetime | None = None) -> RunOutcome:
     return RunOutcome(digest, RunResult.DISPATCHED if result.dispatched else RunResult.ALREADY)
 
 
-def sending_day(digest: Digest, *, now: datetime) -> tuple[date, int]:
-    """(date, number) the edition goes out with when it is sent at `now` (see date_for_sending)."""
+@dataclass(frozen=True)
+class SendingDay:
+    """How an edition goes out when sent at a given moment (see date_for_sending)."""
+
+    edition_date: date
+    number: int
+    extra: bool
+
+    def of(self, digest: Digest) -> bool:
+        """The edition goes out as it is: same date, number and kind."""
+        return (self.edition_date, self.number, self.extra) == (digest.edition_date, digest.number, digest.extra)
+
+
+def sending_day(digest: Digest, *, now: datetime) -> SendingDay:
+    """The date, number and kind the edition goes out with when it is sent at `now`."""
     today = timezone.localdate(now)
-    # Only an edition sent before its own day is redated. One sent on or after its day keeps its
-    # date: a run that fired at 07:00 and dispatches after midnight (a late worker) must find
-    # its own edition again on the next beat, not compose a second one for the same run.
-    if digest.utc_offset is not None or digest.edition_date <= today:
-        return digest.edition_date, digest.number
-    taken = Digest.objects.filter(frequency=digest.frequency, edition_date=today, utc_offset__isnull=True).values_list(
-        "number", flat=True
-    )
-    return today, max(taken, default=0) + 1
+    unchanged = SendingDay(digest.edition_date, digest.number, digest.extra)
+    if digest.utc_offset is not None or digest.extra:
+        return unchanged
+    if digest.edition_date > today:
+        return SendingDay(today, compose.next_number(digest.frequency, today), True)
+    # Today's own edition sent before its run (send now at 00:10 for the 07:00 run) is an extra
+    # edition of today: the run then composes and sends its own. One sent at or after its run, or
+    # after its day (a run that fired at 07:00 and dispatches after midnight: a late worker) keeps
+    # what it is, so the next beat finds it again instead of composing a second one; so does one
+    # whose local-time waves already began going out (sending it completes the day's waves).
+    if (
+        digest.edition_date == today
+        and digest.scheduled_for is not None
+        and now < digest.scheduled_for
+        and not digest.waves.exists()
+    ):
+        return SendingDay(today, digest.number, True)
+    return unchanged
 
 
 def date_for_sending(*, digest_id: int, now: datetime) -> bool:
     """Lock the edition about to be dispatched and give it the day it is sent on. Call inside a
     transaction; False when it is no longer draft or approved.
 
-    An edition goes out dated the newsroom's local day of its send: an editor who sends the
-    next edition early ("send now", "schedule at", `send_digest` on Thursday afternoon for
-    Friday's run) sends Thursday's edition, numbered after the editions Thursday already has
-    (none: 1, the day's own; after the 07:00 edition: 2). The edition of the run it was composed
-    for is then composed afresh at that run, leaving out what this one sent (editions.history),
-    so the schedule keeps its day. Scheduled runs send editions dated their own day: unchanged."""
+    An edition goes out dated the newsroom's local day of its send. One an editor sends before its
+    run ("send now", "schedule at", `send_digest` on Thursday afternoon for Friday's run, or at
+    00:10 for Thursday's 07:00 run) becomes an extra edition of the day it is sent on, numbered
+    after the editions that day already has (none: 1; after the 07:00 edition: 2). The edition
+    of the run it was composed for is then composed afresh at that run, leaving out what this one
+    sent (editions.history), so the schedule keeps its day. Scheduled runs send editions dated
+    their own day: unchanged."""
     digest = Digest.objects.select_for_update().filter(pk=digest_id).first()
     if digest is None or digest.status not in state.EDITABLE_STATUSES:
         return False
-    day, number = sending_day(digest, now=now)
-    if (day, number) != (digest.edition_date, digest.number):
-        Digest.objects.filter(pk=digest_id).update(edition_date=day, number=number, updated_at=now)
-        logger.info("digest %s sent on another day than its own: dated %s, number %s", digest_id, day, number)
+    day = sending_day(digest, now=now)
+    if not day.of(digest):
+        Digest.objects.filter(pk=digest_id).update(
+            edition_date=day.edition_date, number=day.number, extra=day.extra, updated_at=now
+        )
+        logger.info(
+            "digest %s sent before its run: an extra edition of %s, number %s", digest_id, day.edition_date, day.number
+        )
     return True
 
 

@@ -144,3 +144,80 @@ def test_the_edition_page_says_which_edition_its_buttons_act_on(newsroom, time_m
         assert note, url
         text = note.group(1)
         assert "٤ ديسمبر" in text and "الخميس ٣ ديسمبر" in text and "من جديد في موعده" in text, text
+
+
+THURSDAY_0010 = datetime(2026, 12, 3, 0, 10, tzinfo=BAGHDAD)
+
+
+def send_now_after_midnight(time_machine, capture) -> Digest:
+    """What the editor does at 00:10 on Thursday, before Thursday's 07:00 run: the next edition is
+    already Thursday's own; send it now."""
+    at(time_machine, THURSDAY_0010)
+    ranked_articles(12, at=THURSDAY_0010 - timedelta(minutes=30), prefix="منتصف الليل")
+    draft = schedule.next_draft("daily")
+    assert (draft.edition_date, draft.scheduled_for) == (date(2026, 12, 3), THURSDAY_0700)
+    editor = get_user_model().objects.create_user("night", "night@example.com", "pw", is_staff=True)
+    with capture(execute=True):
+        assert schedule.send_now(digest_id=draft.pk, user=editor).result == schedule.RunResult.DISPATCHED
+    draft.refresh_from_db()
+    return draft
+
+
+def test_send_now_after_midnight_keeps_the_mornings_scheduled_edition(
+    newsroom, time_machine, django_capture_on_commit_callbacks, outbox
+) -> None:
+    """Between the newsroom's midnight and the 07:00 run the next edition is today's own: sent now it
+    went out dated today (right), but it was the very edition the 07:00 run looked up, so the run
+    found it sent and nothing fresh went out that morning."""
+    early = send_now_after_midnight(time_machine, django_capture_on_commit_callbacks)
+    assert (early.edition_date, early.number, early.extra) == (date(2026, 12, 3), 1, True)
+    assert len(outbox()) == 3 and all("الخميس ٣ ديسمبر" in m["Subject"] for m in outbox())
+
+    at(time_machine, THURSDAY_0700)
+    ranked_articles(12, at=THURSDAY_0700 - timedelta(hours=1), prefix="الصباح")
+    with django_capture_on_commit_callbacks(execute=True):
+        morning = schedule.run_scheduled(frequency="daily")
+    assert morning.result == schedule.RunResult.DISPATCHED
+    assert morning.digest.pk != early.pk
+    assert (morning.digest.edition_date, morning.digest.number, morning.digest.extra) == (date(2026, 12, 3), 2, False)
+    early_stories = set(early.items.filter(removed=False).values_list("article_id", flat=True))
+    morning_stories = set(morning.digest.items.filter(removed=False).values_list("article_id", flat=True))
+    assert morning_stories and early_stories.isdisjoint(morning_stories)
+    assert len(outbox()) == 6
+    assert all("الخميس ٣ ديسمبر" in m["Subject"] for m in outbox()[3:])
+
+    # A second beat, or the next hour's, finds the morning's edition gone out: nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = schedule.run_scheduled(frequency="daily")
+    assert again.result == schedule.RunResult.ALREADY and again.digest.pk == morning.digest.pk
+    assert len(outbox()) == 6
+
+
+def test_send_now_after_midnight_in_local_time_waves(
+    newsroom, settings, time_machine, django_capture_on_commit_callbacks, outbox
+) -> None:
+    """The same with the default local-time waves: the readers' 07:00 wave still gets a fresh edition."""
+    settings.DIGEST_LOCAL_TIME = True
+    early = send_now_after_midnight(time_machine, django_capture_on_commit_callbacks)
+    assert early.extra and len(outbox()) == 3
+
+    at(time_machine, THURSDAY_0700)
+    ranked_articles(12, at=THURSDAY_0700 - timedelta(hours=1), prefix="الصباح")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = schedule.run_waves(frequency="daily")
+    assert [o.result.value for o in outcomes] == ["dispatched"]
+    wave = Digest.objects.get(pk=outcomes[0].digest_id)
+    assert wave.wave_of_id != early.pk and wave.edition_date == date(2026, 12, 3)
+    early_stories = set(early.items.filter(removed=False).values_list("article_id", flat=True))
+    assert early_stories.isdisjoint(wave.items.filter(removed=False).values_list("article_id", flat=True))
+    assert len(outbox()) == 6
+
+
+def test_the_edition_page_says_an_early_send_leaves_the_mornings_edition(newsroom, time_machine) -> None:
+    at(time_machine, THURSDAY_0010)
+    ranked_articles(12, at=THURSDAY_0010 - timedelta(minutes=30), prefix="منتصف الليل")
+    draft = schedule.next_draft("daily")
+    from newsletter.admin.digest_sending import sending_note
+
+    note = sending_note(draft)
+    assert note and "من جديد في موعده" in note, note
