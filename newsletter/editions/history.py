@@ -4,7 +4,7 @@ so an approved edition does not repeat stories unnoticed (newsletter.admin.diges
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from ..models import Digest, DigestItem
 
@@ -17,12 +17,10 @@ def previous_editions(digest: Digest) -> QuerySet[Digest]:
     scheduled edition or its waves, and any extra edition an editor sent that day), and the extra
     editions of its own day (sent before its run, e.g. "send now" at 00:10 for the 07:00 edition)."""
     went_out = Digest.objects.filter(frequency=digest.frequency).exclude(status__in=NOT_DELIVERED_STATUSES)
-    earlier = went_out.filter(edition_date__lt=digest.edition_date)
-    day = earlier.order_by("-edition_date").values_list("edition_date", flat=True).first()
+    # The last earlier day as a subquery: the caller's one query finds the editions and their items.
+    last_day = went_out.filter(edition_date__lt=digest.edition_date).order_by("-edition_date").values("edition_date")
     same_day_extras = Q(edition_date=digest.edition_date, extra=True) & ~Q(pk=digest.pk)
-    return (
-        went_out.filter(Q(edition_date=day) | same_day_extras) if day is not None else went_out.filter(same_day_extras)
-    )
+    return went_out.filter(Q(edition_date=Subquery(last_day[:1])) | same_day_extras)
 
 
 def previous_edition_articles(digest: Digest) -> set[int]:

@@ -32,8 +32,7 @@ EXPECTED = [
     "auth_permission",  # the editor's group permissions
     "newsletter_digestitem",  # the story rows with their articles and sections (one query)
     "articles_articledailystats",  # reads in the edition's window, all stories at once
-    "newsletter_digest",  # the previous edition of the frequency
-    "newsletter_digestitem",  # its stories (the "in the previous edition" marks)
+    "newsletter_digestitem",  # the previous editions' stories (the "in the previous edition" marks)
     "articles_section",  # the test send's segments (each language, every section or one: issue 22)
     "newsletter_digest",  # the edition's waves (local delivery time: newsletter.editions.waves)
     "newsletter_digest",  # today's editions' numbers: what "send now" dates it (the sending note)
