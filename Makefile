@@ -36,7 +36,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy newsletter articles config tests
+	$(VENV)/bin/mypy newsletter articles config sitewide tests
 
 # After the whole suite, the fast tests again with the clock at each awkward moment of
 # tests/clock.py (a new year begun in Baghdad but not in UTC, the night Europe puts its clocks

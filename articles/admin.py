@@ -23,9 +23,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from config import admin_display as display
-from config.dates import digits, grouped
-from config.mail_merge import reject_mail_merge
+from sitewide import admin_display as display
+from sitewide.dates import digits, grouped
+from sitewide.mail_merge import reject_mail_merge
 
 from . import feed_reports, images, services
 from .models import Article, ArticleDailyStats, FeedImport, Section, Tag
@@ -57,7 +57,7 @@ def _views_since(day):  # type: ignore[no-untyped-def]
 
 
 # The fields of an article that reach the digest: none may hold mail-merge syntax, or each
-# reader's own links would be filled into it (config.mail_merge; the rendering makes them inert too).
+# reader's own links would be filled into it (sitewide.mail_merge; the rendering makes them inert too).
 MAIL_MERGE_CHECKED = ("title", "summary", "image_url", "image_alt", "canonical_url")
 
 

@@ -5,7 +5,7 @@ the wrapped application. Run it as the server's entry point:
     gunicorn articles.beacon_wsgi:application
 
 It serves the same logic as the Django view (articles.beacon.handle) and runs no SQL. The client
-IP is read from the environ with the same rule as everywhere (config.client_ip: X-Forwarded-For
+IP is read from the environ with the same rule as everywhere (sitewide.client_ip: X-Forwarded-For
 only from TRUSTED_PROXIES).
 """
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 from . import reads, services
 from .models import Article, ArticleDailyStats, Section

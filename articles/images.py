@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from config.dates import digits
+from sitewide.dates import digits
 
 EMAIL_MAX_WIDTH = 600
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from config.dates import format_date, grouped
+from sitewide.dates import format_date, grouped
 
 from . import images
 from .urls_safety import safe_http_url

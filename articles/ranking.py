@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 from . import reads
 from .models import Article, ArticleDailyStats, Section, Tag

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from config.redis_client import get_redis, script
+from sitewide.redis_client import get_redis, script
 
 from . import visitors
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 from .reads import EPOCH_KEY, key_ttl_seconds, offsets_key, readers_key, rebuild_index, today, views_key
 

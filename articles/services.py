@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 from . import images, reads
 from .arabic import display_name, extract_hashtags, html_to_text, normalise, tag_key

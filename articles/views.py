@@ -20,8 +20,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from config.cached_pages import render_shared, respond
-from config.redis_client import get_redis
+from sitewide.cached_pages import render_shared, respond
+from sitewide.redis_client import get_redis
 
 from . import beacon as beacon_module
 from . import reads, services, visitors

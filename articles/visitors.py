@@ -2,7 +2,7 @@
 contribution of new readers is capped (articles.reads counts both in one Redis script).
 
 * The reader id is our first-party cookie `rid` when it carries a valid signature, else an HMAC
-  of the client IP (config.client_ip) and User-Agent under a random salt that rotates daily (the
+  of the client IP (sitewide.client_ip) and User-Agent under a random salt that rotates daily (the
   salt lives in Redis for two days, then yesterday's hashes cannot be recomputed). No raw IP is
   ever stored.
 * The cookie is `<id>.<mac>`: the MAC is HMAC-SHA256 under a key derived from HASH_KEY (kept
@@ -12,7 +12,7 @@ contribution of new readers is capped (articles.reads counts both in one Redis s
   cookie. Without the signature any string of the right shape was a new distinct reader, so one
   client could buy a place in the ranking.
 * Signed cookies can still be collected by fetching pages, so each client network (the IP, or
-  the /64 for IPv6: config.client_ip.limit_key) may add at most READS_MAX_READERS_PER_IP_PER_DAY
+  the /64 for IPv6: sitewide.client_ip.limit_key) may add at most READS_MAX_READERS_PER_IP_PER_DAY
   new readers to one article per day. The network is kept only as an HMAC under the daily salt.
 """
 
@@ -32,8 +32,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
-from config.client_ip import client_ip, limit_key
-from config.redis_client import get_redis
+from sitewide.client_ip import client_ip, limit_key
+from sitewide.redis_client import get_redis
 
 VISITOR_COOKIE = "rid"
 VISITOR_COOKIE_AGE = 365 * 86400

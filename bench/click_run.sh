@@ -38,6 +38,6 @@ if [[ -n ${COMPARE:-} ]]; then
     "http://127.0.0.1:$PORT/r/?id=1" | grep -E "Requests/sec|  50%|  99%|requests in"
 fi
 $PY manage.py shell --no-imports -c "
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 from newsletter.analytics.clicklog import CLICKS_KEY
 print('clicks logged in Redis:', get_redis().zcard(CLICKS_KEY)); get_redis().delete(CLICKS_KEY)"

@@ -39,7 +39,7 @@ from django.utils import timezone  # noqa: E402
 from articles import reads  # noqa: E402
 from articles.models import Article, ArticleDailyStats, Section  # noqa: E402
 from articles.ranking import most_read  # noqa: E402
-from config.redis_client import get_redis  # noqa: E402
+from sitewide.redis_client import get_redis  # noqa: E402
 
 N_ARTICLES = 50_000
 DAYS = 30

@@ -124,7 +124,7 @@ HASH_KEY = (
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Reverse proxies whose X-Forwarded-For is believed (config.client_ip): the addresses the app
+# Reverse proxies whose X-Forwarded-For is believed (sitewide.client_ip): the addresses the app
 # server sees connections from (the load balancer, nginx), e.g. "10.0.0.0/8,127.0.0.1".
 # Empty: REMOTE_ADDR is the client, as when the app is reached directly.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
@@ -141,12 +141,13 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_celery_beat",
+    "sitewide",
     "articles",
     "newsletter",
 ]
 
 MIDDLEWARE = [
-    "config.logging.RequestIdMiddleware",
+    "sitewide.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,7 +157,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.csp.ContentSecurityPolicyMiddleware",
+    "sitewide.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during login into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -175,7 +176,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.context_processors.site",
+                "sitewide.context_processors.site",
             ],
         },
     },
@@ -407,7 +408,7 @@ LANGUAGES = [("ar", _("العربية")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Baghdad")
 USE_I18N = True
-# One numeral and month style for the email, the site and our admin pages (config/dates.py).
+# One numeral and month style for the email, the site and our admin pages (sitewide/dates.py).
 # NUMERALS: "arabic" (٠١٢٣) or "latin" (0123) in Arabic text; empty: Arabic-Indic in Arabic,
 # Western in other languages. ARABIC_MONTHS: "egyptian" (يناير … سبتمبر) or "levantine"
 # (كانون الثاني … أيلول). DIGEST_HIJRI_DATE: an approximate Umm al-Qura date in the dateline.
@@ -481,7 +482,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy (django-csp, config.csp): scripts, styles, fonts and connections from
+# Content-Security-Policy (django-csp, sitewide.csp): scripts, styles, fonts and connections from
 # this origin only; the templates have no inline script or style (the signup box loads
 # static/newsletter.js). Images may come from the CMS (Article.image_url: https). The admin also
 # allows inline styles (Django's change list and our email previews use them); a view that sets
@@ -500,20 +501,20 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Admin login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from
-# one client network (config.client_ip: behind a proxy the reader's, not the proxy's; an IPv6
+# one client network (sitewide.client_ip: behind a proxy the reader's, not the proxy's; an IPv6
 # /64 counts as one) lock that pair out for AXES_COOLOFF_MINUTES, even with the right password. Attempts are stored in
 # the database (visible and resettable in the admin, `manage.py axes_reset`).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "config.login_limits.UsernameLockoutBackend",
+    "sitewide.login_limits.UsernameLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 # The client network, as every other limit counts it: an IPv4 address, an IPv6 /64.
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.request_limit_address"
-# One username, from every network (config.login_limits): far above the per-network limit.
+AXES_CLIENT_IP_CALLABLE = "sitewide.client_ip.request_limit_address"
+# One username, from every network (sitewide.login_limits): far above the per-network limit.
 AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 30)
 AXES_RESET_ON_SUCCESS = True
 # Its admin screens are English-only: lockouts are lifted with `manage.py axes_reset` (README).
@@ -532,8 +533,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "config.logging.RequestIdFilter"},
-        "redact_tokens": {"()": "config.logging.TokenRedactingFilter"},
+        "request_id": {"()": "sitewide.logging.RequestIdFilter"},
+        "redact_tokens": {"()": "sitewide.logging.TokenRedactingFilter"},
     },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},

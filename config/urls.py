@@ -5,10 +5,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import health
+from sitewide import health
 
-# A 403 in the user's language, inside the admin's frame there (config/errors.py).
-handler403 = "config.errors.permission_denied"
+# A 403 in the user's language, inside the admin's frame there (sitewide/errors.py).
+handler403 = "sitewide.errors.permission_denied"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.dates import digits, format_date
+from sitewide.dates import digits, format_date
 
 
 class Frequency(models.TextChoices):

@@ -15,7 +15,7 @@ import hypothesis
 import pytest
 from django.conf import settings
 
-from config.redis_client import get_redis, reset_redis
+from sitewide.redis_client import get_redis, reset_redis
 from tests import clock
 from tests.requirements import under_ci
 

@@ -1,7 +1,7 @@
 """Our own Arabic plurals read correctly for every count: the source strings are Arabic with only
 two forms, and the Arabic catalog (locale/ar) gives them Arabic's six (zero, one, two, 3-10,
 11-99, 100 and up). Before it, "2 أيام", "11 أيام" and "5 مقالًا" were what readers and editors saw.
-The number itself follows NUMERALS (config/dates.py): a count is passed to the catalog as text
+The number itself follows NUMERALS (sitewide/dates.py): a count is passed to the catalog as text
 in the reader's digits (issue 22: "بعد 7 أيام" sat beside "٣ ديسمبر"), and every plural msgid of
 ours has its six Arabic forms."""
 
@@ -12,7 +12,7 @@ from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation import ngettext
 
-from config.dates import grouped
+from sitewide.dates import grouped
 from tests.config.test_i18n import PO_FILE, parse_po
 
 # The confirmation email's sentence as its template writes it: the plural is chosen by the count,

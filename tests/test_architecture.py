@@ -13,7 +13,7 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("newsletter", "articles", "config")
+PACKAGES = ("newsletter", "articles", "config", "sitewide")
 MAX_LINES = 400
 
 

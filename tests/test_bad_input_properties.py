@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 
 from articles.models import ArticleDailyStats
 from articles.reads import today, views_key
-from config.redis_client import get_redis
 from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber, Suppression
 from newsletter.subscribers.addresses import normalise_email
 from newsletter.subscribers.tokens import Purpose, make_token
+from sitewide.redis_client import get_redis
 from tests.newsletter.digest_helpers import article, section, subscriber
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("config", "newsletter", "articles")
+PRODUCT = ("config", "newsletter", "articles", "sitewide")
 # Helpers in config/settings.py that read one variable (its name is the first argument).
 READERS = {"env_bool", "env_int", "env_float", "env_choice", "env_list", "env_networks", "_required_in_production"}
 # Read only by the process that starts everything (Django itself picks its settings module).
@@ -123,7 +123,7 @@ def test_the_table_gives_the_default_the_code_uses() -> None:
     assert not wrong, wrong
 
 
-PATH = re.compile(r"`((?:config|newsletter|articles|tests|bench|templates|static|docs|locale)/[\w./-]*)`")
+PATH = re.compile(r"`((?:config|sitewide|newsletter|articles|tests|bench|templates|static|docs|locale)/[\w./-]*)`")
 
 
 def test_every_path_the_readme_names_exists() -> None:

@@ -1,10 +1,10 @@
-"""config.zones: time zones named as readers name them, in their language."""
+"""sitewide.zones: time zones named as readers name them, in their language."""
 
 from __future__ import annotations
 
 from django.utils import translation
 
-from config import zones
+from sitewide import zones
 
 
 def test_a_zone_is_its_city_and_country_in_the_readers_language() -> None:

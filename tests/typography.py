@@ -8,7 +8,7 @@
    Western digit used as a list marker ("1. ", "1.–10.") or a spaced separator ("3 . 5"). An
    English decimal ("3.5") and an English sentence ending with a year ("… 2026.") are fine.
 2. A Western digit in Arabic text (`western_digits`) when NUMERALS asks for Arabic-Indic ones:
-   every number we write in Arabic follows config/dates.py. Left out: URLs, email addresses
+   every number we write in Arabic follows sitewide/dates.py. Left out: URLs, email addresses
    and message ids, Latin words that carry digits ("UTF-8", "GMT+3": names, not numbers), hex
    identifiers (UUIDs), and what the page itself marks as a left-to-right run
    (tests/visible_text.py).

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from config.dates import digits
+from sitewide.dates import digits
 
 # crontab's day_of_week counts from Sunday = 0 (7 is Sunday again).
 CRON_DAYS = [_("الأحد"), _("الاثنين"), _("الثلاثاء"), _("الأربعاء"), _("الخميس"), _("الجمعة"), _("السبت"), _("الأحد")]

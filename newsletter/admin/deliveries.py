@@ -18,12 +18,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from config import admin_display as display
-from config.dates import digits, grouped
-
-from ..delivery import controls, reports
-from ..delivery.sweeper import LIVE_EDITIONS
-from ..models import Delivery, Digest
+from newsletter.delivery import controls, reports
+from newsletter.delivery.sweeper import LIVE_EDITIONS
+from newsletter.models import Delivery, Digest
+from sitewide import admin_display as display
+from sitewide.dates import digits, grouped
 
 
 @admin.action(description=_("إيقاف الإرسال مؤقتًا"), permissions=["change"])
@@ -94,7 +93,7 @@ DIGEST_SENDING_ACTIONS = [pause_sending, resume_sending, cancel_sending]
 DIGEST_SENDING_READONLY = [delivery_counts]
 
 
-# Times and counts on the list and the read-only page in the numeral and date style (config.dates).
+# Times and counts on the list and the read-only page in the numeral and date style (sitewide.dates).
 SHOWN = [f.name for f in Delivery._meta.concrete_fields if isinstance(f, models.DateTimeField | models.IntegerField)]
 
 

@@ -1,5 +1,5 @@
 """The edition page's own fields (subject, preheader, intro): refused when they hold mail-merge
-syntax (config.mail_merge), and saved only while the edition is still editable."""
+syntax (sitewide.mail_merge), and saved only while the edition is still editable."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from config.mail_merge import reject_mail_merge
-
-from ..editions.state import DigestError, lock_editable
-from ..models import Digest
+from newsletter.editions.state import DigestError, lock_editable
+from newsletter.models import Digest
+from sitewide.mail_merge import reject_mail_merge
 
 
 class DigestForm(forms.ModelForm):

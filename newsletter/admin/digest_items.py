@@ -25,12 +25,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config import admin_display as display
-from config.dates import grouped, semicolon
+from newsletter.editions import curation
+from newsletter.editions.state import EDITABLE_STATUSES
+from newsletter.models import Digest, DigestItem
+from sitewide import admin_display as display
+from sitewide.dates import grouped, semicolon
 
-from ..editions import curation
-from ..editions.state import EDITABLE_STATUSES
-from ..models import Digest, DigestItem
 from . import row_widgets
 
 

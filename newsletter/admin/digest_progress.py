@@ -23,11 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.dates import grouped
-
-from ..delivery import controls, status
-from ..delivery.sweeper import LIVE_EDITIONS
-from ..models import Digest
+from newsletter.delivery import controls, status
+from newsletter.delivery.sweeper import LIVE_EDITIONS
+from newsletter.models import Digest
+from sitewide.dates import grouped
 
 PROGRESS_EVERY_SECONDS = 5
 

@@ -27,13 +27,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
-from config import zones
-from config.dates import digits, format_date, format_datetime, grouped
-
-from ..editions import audience, schedule, test_sends, timetable
-from ..editions.state import EDITABLE_STATUSES, DigestError
-from ..email.render import Segment
-from ..models import Digest, Frequency, Language
+from newsletter.editions import audience, schedule, test_sends, timetable
+from newsletter.editions.state import EDITABLE_STATUSES, DigestError
+from newsletter.email.render import Segment
+from newsletter.models import Digest, Frequency, Language
+from sitewide import zones
+from sitewide.dates import digits, format_date, format_datetime, grouped
 
 MAX_TEST_ADDRESSES = 10
 WEEKDAYS = [

@@ -23,14 +23,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from config import admin_display as display
-from config.dates import digits, format_date
+from newsletter.delivery import controls
+from newsletter.editions import compose, curation, schedule, waves
+from newsletter.editions.state import EDITABLE_STATUSES, DigestError
+from newsletter.email import render
+from newsletter.models import Digest, Frequency
+from sitewide import admin_display as display
+from sitewide.dates import digits, format_date
 
-from ..delivery import controls
-from ..editions import compose, curation, schedule, waves
-from ..editions.state import EDITABLE_STATUSES, DigestError
-from ..email import render
-from ..models import Digest, Frequency
 from . import segment_preview
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_form import DigestForm
@@ -52,7 +52,7 @@ SENDING_FIELDS = [
 
 
 @admin.register(Digest)
-# Dates, times and counts in the email's numeral and date style (config.admin_display).
+# Dates, times and counts in the email's numeral and date style (sitewide.admin_display).
 @display.shown(
     Digest,
     "period_start",
@@ -161,7 +161,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
 
     @admin.display(description=_("تاريخ العدد"), ordering="edition_date")
     def edition_day(self, obj: Digest) -> str:
-        # The email's style (config/dates.py), not Django's: one numeral style everywhere.
+        # The email's style (sitewide/dates.py), not Django's: one numeral style everywhere.
         return format_date(obj.edition_date, with_weekday=False)
 
     @admin.display(description=_("القصص"), ordering="_stories")

@@ -29,10 +29,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.dates import percent
-
-from ..analytics import charts, hygiene, reports
-from ..models import Digest
+from newsletter.analytics import charts, hygiene, reports
+from newsletter.models import Digest
+from sitewide.dates import percent
 
 DASHBOARD_DAYS = 90
 # Editions that have (or had) deliveries, hence figures: the report is worth a link.

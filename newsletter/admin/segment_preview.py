@@ -14,11 +14,10 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from articles.models import Section
-
-from ..analytics import targets
-from ..editions import audience, segments, waves
-from ..email.render import RenderedEmail, Segment
-from ..models import Digest, Language
+from newsletter.analytics import targets
+from newsletter.editions import audience, segments, waves
+from newsletter.email.render import RenderedEmail, Segment
+from newsletter.models import Digest, Language
 
 
 @dataclass(frozen=True)

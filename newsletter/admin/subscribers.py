@@ -43,13 +43,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
-from config import admin_display as display
-from config.dates import format_datetime, grouped
+from newsletter.models import Subscriber, Suppression
+from newsletter.subscribers import consent, csv_io, privacy
+from newsletter.subscribers.addresses import InvalidEmail, email_hash, normalise_email
+from newsletter.subscribers.forms import SubscriberAdminForm
+from sitewide import admin_display as display
+from sitewide.dates import format_datetime, grouped
 
-from ..models import Subscriber, Suppression
-from ..subscribers import consent, csv_io, privacy
-from ..subscribers.addresses import InvalidEmail, email_hash, normalise_email
-from ..subscribers.forms import SubscriberAdminForm
 from .subscriber_import import SubscriberImportViews
 
 COUNT_CAP = 10_000
@@ -123,7 +123,7 @@ def _shown(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @admin.register(Subscriber)
-# The consent record's times in the numeral and date style (config.dates), on the list and the page.
+# The consent record's times in the numeral and date style (sitewide.dates), on the list and the page.
 @display.shown(Subscriber, *SHOWN_TIMES)
 class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
     form = SubscriberAdminForm

@@ -18,7 +18,7 @@ from typing import cast
 
 from django.db import transaction
 
-from config.redis_client import get_redis, script
+from sitewide.redis_client import get_redis, script
 
 CHANGED_KEY = "an:changed"
 

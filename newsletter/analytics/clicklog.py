@@ -17,7 +17,7 @@ from typing import cast
 
 from django.utils.crypto import salted_hmac
 
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 CLICKS_KEY = "an:clicks"
 

@@ -22,12 +22,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from articles import reads, visitors
-from config.redis_client import get_redis
+from newsletter.email.render import campaign_name
+from newsletter.email.site import absolute_url, with_utm
+from newsletter.models import DigestItem
+from newsletter.subscribers import tokens
+from sitewide.redis_client import get_redis
 
-from ..email.render import campaign_name
-from ..email.site import absolute_url, with_utm
-from ..models import DigestItem
-from ..subscribers import tokens
 from . import clicklog, links, targets
 
 

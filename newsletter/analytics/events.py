@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from articles import reads
 from articles.models import Article
+from newsletter.delivery.tracking import find_delivery
+from newsletter.email.site import absolute_url
+from newsletter.models import Delivery, DigestItem, EditionSegment, Engagement, SubscriberActivity
 
-from ..delivery.tracking import find_delivery
-from ..email.site import absolute_url
-from ..models import Delivery, DigestItem, EditionSegment, Engagement, SubscriberActivity
 from . import changes, clicklog, heuristics
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from ..models import DailyGrowth, Subscriber
+from newsletter.models import DailyGrowth, Subscriber
 
 GROWTH_FIELDS = {
     "signups": "created_at",

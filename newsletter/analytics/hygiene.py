@@ -32,10 +32,11 @@ from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from .. import jobs
-from ..models import DeliveryEvent, Subscriber, SubscriberActivity, Suppression
-from ..subscribers import consent
-from ..subscribers.addresses import suppress
+from newsletter import jobs
+from newsletter.models import DeliveryEvent, Subscriber, SubscriberActivity, Suppression
+from newsletter.subscribers import consent
+from newsletter.subscribers.addresses import suppress
+
 from .hygiene_emails import HygieneEmail
 
 CHUNK = 1000

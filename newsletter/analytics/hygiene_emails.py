@@ -11,12 +11,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from ..email.render import render_email
-from ..email.site import absolute_url
-from ..models import Subscriber, SubscriberActivity
-from ..subscribers import links
-from ..subscribers.addresses import is_suppressed
-from ..subscribers.tokens import Purpose, make_token
+from newsletter.email.render import render_email
+from newsletter.email.site import absolute_url
+from newsletter.models import Subscriber, SubscriberActivity
+from newsletter.subscribers import links
+from newsletter.subscribers.addresses import is_suppressed
+from newsletter.subscribers.tokens import Purpose, make_token
 
 
 class HygieneEmail(enum.StrEnum):

@@ -26,10 +26,9 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
 from articles.models import Section
-from config.spreadsheet import safe_cell
-
-from .. import jobs
-from ..models import DailyGrowth, Digest, EditionSegment, EditionStats, Language, StoryClickStats
+from newsletter import jobs
+from newsletter.models import DailyGrowth, Digest, EditionSegment, EditionStats, Language, StoryClickStats
+from sitewide.spreadsheet import safe_cell
 
 # The first five columns and their order are a contract (scripts read them); new ones go after.
 CSV_HEADER = ("position", "title", "url", "unique_clicks", "clicks_per_1000_delivered", "segment")

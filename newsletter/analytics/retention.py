@@ -37,8 +37,9 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ..delivery import reports
-from ..models import Delivery, DeliveryEvent, Digest, EditionStats, Receipt
+from newsletter.delivery import reports
+from newsletter.models import Delivery, DeliveryEvent, Digest, EditionStats, Receipt
+
 from . import rollup
 
 log = logging.getLogger(__name__)

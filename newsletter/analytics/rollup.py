@@ -33,16 +33,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from articles import reads
+from newsletter.models import Delivery, Digest, EditionStats, Engagement, StoryClick, Subscriber, SubscriberActivity
 
-from ..models import (
-    Delivery,
-    Digest,
-    EditionStats,
-    Engagement,
-    StoryClick,
-    Subscriber,
-    SubscriberActivity,
-)
 from . import changes, clicklog, growth, heuristics, story_stats
 
 log = logging.getLogger(__name__)

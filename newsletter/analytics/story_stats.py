@@ -23,10 +23,9 @@ from django.conf import settings
 from django.db.models import Count
 
 from articles.models import Article
-
-from ..email.render import campaign_name
-from ..email.site import absolute_url, with_utm
-from ..models import Digest, DigestItem, EditionSegment, StoryClick, StoryClickStats
+from newsletter.email.render import campaign_name
+from newsletter.email.site import absolute_url, with_utm
+from newsletter.models import Digest, DigestItem, EditionSegment, StoryClick, StoryClickStats
 
 Row = tuple[int, int, str, str]  # (position, article id, title, url)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from django.conf import settings
 
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 from .links import targets_key, tracked_link
 

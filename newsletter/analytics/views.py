@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from articles import reads
+from newsletter.subscribers.tokens import Purpose, TokenError, read_token
 
-from ..subscribers.tokens import Purpose, TokenError, read_token
 from . import hygiene
 
 

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from django.db.models import F
 from django.utils import timezone
 
-from ..analytics import targets
-from ..editions import segments
-from ..email.render import RenderedEmail, Segment, neutral_merge_field
-from ..models import Digest, Subscriber
+from newsletter.analytics import targets
+from newsletter.editions import segments
+from newsletter.email.render import RenderedEmail, Segment, neutral_merge_field
+from newsletter.models import Digest, Subscriber
+
 from . import esp, rows, throttle, transport
 from .outcomes import BatchResult, RetryLater
 from .recipients import LinkMaker, Recipient, link_templates

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from ..editions import state
-from ..models import Delivery
+from newsletter.editions import state
+from newsletter.models import Delivery
+
 from . import rows
 from .dispatch import enqueue_batches
 

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import jobs
-from ..editions import state
-from ..models import Delivery, Digest, Receipt, Subscriber
+from newsletter import jobs
+from newsletter.editions import state
+from newsletter.models import Delivery, Digest, Receipt, Subscriber
+
 from . import esp, reports, rows
 from .batch import send_batch
 from .outcomes import RetryLater

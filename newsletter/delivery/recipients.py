@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..email.render import MERGE_FIELDS
-from ..models import Subscriber
-from ..subscribers import tokens
-from ..subscribers.links import preferences_url, unsubscribe_url
-from ..subscribers.tokens import Purpose
+from newsletter.email.render import MERGE_FIELDS
+from newsletter.models import Subscriber
+from newsletter.subscribers import tokens
+from newsletter.subscribers.links import preferences_url, unsubscribe_url
+from newsletter.subscribers.tokens import Purpose
 
 LinkTemplates = dict[str, tuple[str, str]]
 

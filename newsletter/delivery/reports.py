@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import Count, Q
 
-from ..models import Delivery, Digest, EditionStats
+from newsletter.models import Delivery, Digest, EditionStats
+
 from .rows import PENDING, D
 
 

@@ -20,8 +20,8 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from ..editions import state
-from ..models import Delivery, Digest
+from newsletter.editions import state
+from newsletter.models import Delivery, Digest
 
 D = Delivery.Status
 PENDING = (D.QUEUED, D.CLAIMED, D.SENDING)

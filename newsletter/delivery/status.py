@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
-from ..models import Delivery, Digest
+from newsletter.models import Delivery, Digest
+
 from .rows import D
 from .sweeper import LIVE_EDITIONS
 

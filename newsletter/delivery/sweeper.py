@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from ..models import Delivery, Digest
+from newsletter.models import Delivery, Digest
+
 from . import rows
 from .dispatch import enqueue_batches
 

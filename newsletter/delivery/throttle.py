@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from config.redis_client import get_redis, script
+from sitewide.redis_client import get_redis, script
 
 BUCKET_KEY = "send:throttle:bucket"
 PENALTY_KEY = "send:throttle:penalty"

@@ -32,9 +32,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ..models import Delivery, DeliveryEvent, Subscriber, Suppression
-from ..subscribers import consent
-from ..subscribers.addresses import by_address, email_hash, suppress
+from newsletter.models import Delivery, DeliveryEvent, Subscriber, Suppression
+from newsletter.subscribers import consent
+from newsletter.subscribers.addresses import by_address, email_hash, suppress
 
 log = logging.getLogger(__name__)
 

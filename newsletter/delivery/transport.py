@@ -16,9 +16,10 @@ from django.core.mail import get_connection
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 
-from ..email.message import batch_message, personal_message
-from ..email.render import MERGE_FIELDS, RenderedEmail, merge, neutral_merge_field
-from ..models import Delivery, Digest
+from newsletter.email.message import batch_message, personal_message
+from newsletter.email.render import MERGE_FIELDS, RenderedEmail, merge, neutral_merge_field
+from newsletter.models import Delivery, Digest
+
 from . import esp, rows
 from .outcomes import BatchResult, give_up_or_retry, record
 from .recipients import Recipient

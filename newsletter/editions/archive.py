@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from ..email.render import archive_url, build_stories, digest_context, general_items
-from ..email.rtl import format_date
-from ..models import Digest, Frequency
+from newsletter.email.render import archive_url, build_stories, digest_context, general_items
+from newsletter.email.rtl import format_date
+from newsletter.models import Digest, Frequency
 
 # Editions some readers already have in their inbox ("view in browser" must work mid-send).
 PUBLIC_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT)

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from articles.models import Section
-
-from ..models import Language, Subscriber
+from newsletter.models import Language, Subscriber
 
 
 @dataclass(frozen=True)

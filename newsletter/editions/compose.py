@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 
 from articles.models import Article
 from articles.ranking import most_read
-from config.dates import digits
+from newsletter.models import Digest, DigestItem, Frequency
+from sitewide.dates import digits
 
-from ..models import Digest, DigestItem, Frequency
 from . import history, state
 
 logger = logging.getLogger(__name__)

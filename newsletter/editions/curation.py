@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from articles.models import Article
 from articles.ranking import readers_in_window
-from config.dates import digits
+from newsletter.models import Digest, DigestItem
+from sitewide.dates import digits
 
-from ..models import Digest, DigestItem
 from . import history, state
 
 

@@ -28,8 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..delivery import dispatch
-from ..models import Digest, Frequency
+from newsletter.delivery import dispatch
+from newsletter.models import Digest, Frequency
+
 from . import compose, curation, state, timetable, waves
 from .timetable import next_run, previous_run
 

@@ -32,8 +32,7 @@ from django.db.models import prefetch_related_objects
 
 from articles.models import Article
 from articles.ranking import most_read
-
-from ..email.render import (
+from newsletter.email.render import (
     RenderedEmail,
     Segment,
     Selection,
@@ -42,7 +41,8 @@ from ..email.render import (
     neutral_merge_field,
     render_digest,
 )
-from ..models import Digest, DigestItem, EditionSegment
+from newsletter.models import Digest, DigestItem, EditionSegment
+
 from . import history
 
 

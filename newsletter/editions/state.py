@@ -22,7 +22,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Digest
+from newsletter.models import Digest
 
 S = Digest.Status
 

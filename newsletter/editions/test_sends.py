@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models.functions import Lower
 
-from config.redis_client import get_redis
+from newsletter.analytics import targets
+from newsletter.email import message
+from newsletter.email.render import Segment
+from newsletter.models import Digest, Subscriber
+from newsletter.subscribers.addresses import InvalidEmail, is_suppressed, normalise_email
+from sitewide.redis_client import get_redis
 
-from ..analytics import targets
-from ..email import message
-from ..email.render import Segment
-from ..models import Digest, Subscriber
-from ..subscribers.addresses import InvalidEmail, is_suppressed, normalise_email
 from . import segments
 
 LIMIT_WINDOW_SECONDS = 3600

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from .. import jobs
-from ..models import Frequency
+from newsletter import jobs
+from newsletter.models import Frequency
 
 SCHEDULED_TASK = jobs.RUN_SCHEDULED_DIGEST
 # Used when the periodic task is missing or disabled: daily 07:00, weekly Saturday 08:00.

@@ -37,10 +37,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.dates import digits
+from newsletter.delivery import dispatch
+from newsletter.models import Digest, DigestItem, Frequency, Subscriber
+from sitewide.dates import digits
 
-from ..delivery import dispatch
-from ..models import Digest, DigestItem, Frequency, Subscriber
 from . import compose, state
 
 

@@ -23,7 +23,8 @@ from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from ..models import Digest
+from newsletter.models import Digest
+
 from .render import RenderedEmail
 
 LIST_UNSUBSCRIBE_POST = "List-Unsubscribe=One-Click"

@@ -44,11 +44,21 @@ from django.utils.safestring import SafeString
 
 from articles.models import Article
 from articles.urls_safety import safe_http_url
-from config.mail_merge import inert_text, inert_url
+from newsletter.analytics.links import PREVIEW_RECIPIENT, tracked_link
+from newsletter.models import Digest, DigestItem, Frequency
+from sitewide.mail_merge import inert_text, inert_url
 
-from ..analytics.links import PREVIEW_RECIPIENT, tracked_link
-from ..models import Digest, DigestItem, Frequency
-from .rtl import RLM, dateline, digits, format_date, is_rtl, ltr_runs, semicolon, text_with_rlm, with_rlm
+from .rtl import (
+    RLM,
+    dateline,
+    digits,
+    format_date,
+    is_rtl,
+    ltr_runs,
+    semicolon,
+    text_with_rlm,
+    with_rlm,
+)
 from .site import absolute_url, with_utm
 
 MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
@@ -194,7 +204,7 @@ def build_stories(
         image_src, image_height = email_image(article)
         # A stored URL is checked again here: only http(s) ever becomes a link in an email.
         url = safe_http_url(article.canonical_url) or absolute_url(article.get_absolute_url())
-        # Editors' and feeds' text and links carry no mail-merge placeholder (config.mail_merge).
+        # Editors' and feeds' text and links carry no mail-merge placeholder (sitewide.mail_merge).
         title = inert_text(" ".join(article.title.split()))
         summary = inert_text(" ".join(article.summary.split()))
         link = inert_url(with_utm(url, campaign=campaign))
@@ -244,7 +254,7 @@ def digest_context(
     """Everything the digest templates need except per-recipient values. The first story is the
     lead (shown with its image); `top_up` are the general list's stories shown under their own
     heading after a topic segment's own."""
-    # The editor's texts carry no mail-merge placeholder (config.mail_merge); story titles
+    # The editor's texts carry no mail-merge placeholder (sitewide.mail_merge); story titles
     # are inert already.
     subject = inert_text(digest.subject.strip()) or default_subject(
         digest, stories[0].title if stories else "", language=language

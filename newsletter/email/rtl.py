@@ -1,5 +1,5 @@
 """Right-to-left text in emails: RLM marks, `dir="ltr"` spans around Latin runs and an LRM after a
-link that closes a line of text (digits, dates and separators come from config/dates.py,
+link that closes a line of text (digits, dates and separators come from sitewide/dates.py,
 re-exported here). The rules come from docs/EMAIL.md (why <bdi> is not used, where RLM goes)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from config.dates import dateline, digits, format_date, semicolon
+from sitewide.dates import dateline, digits, format_date, semicolon
 
 RLM = "\u200f"
 LRM = "\u200e"
@@ -72,7 +72,7 @@ def _line_with_marks(line: str, *, language: str) -> str:
 
 
 # --- Dates and numerals ----------------------------------------------------------------------
-# One style for the email, the site and the admin: config/dates.py owns it (NUMERALS,
+# One style for the email, the site and the admin: sitewide/dates.py owns it (NUMERALS,
 # ARABIC_MONTHS, DIGEST_HIJRI_DATE); the email's callers keep importing these names from here.
 
 __all__ = [

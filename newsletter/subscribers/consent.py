@@ -26,7 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import ConsentEvent, Subscriber
+from newsletter.models import ConsentEvent, Subscriber
 
 Kind = ConsentEvent.Kind
 Source = ConsentEvent.Source

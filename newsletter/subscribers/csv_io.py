@@ -41,10 +41,10 @@ from django.utils.translation import ngettext
 
 from articles.arabic import normalise
 from articles.models import Section
-from config.dates import grouped, semicolon
-from config.spreadsheet import safe_cell, unescape_cell
+from newsletter.models import Frequency, Language, Subscriber, Suppression
+from sitewide.dates import grouped, semicolon
+from sitewide.spreadsheet import safe_cell, unescape_cell
 
-from ..models import Frequency, Language, Subscriber, Suppression
 from . import consent, lifecycle
 from .addresses import InvalidEmail, email_hash, normalise_email
 

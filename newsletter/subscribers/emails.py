@@ -16,9 +16,10 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from ..email.render import render_email
-from ..email.site import absolute_url
-from ..models import Subscriber
+from newsletter.email.render import render_email
+from newsletter.email.site import absolute_url
+from newsletter.models import Subscriber
+
 from . import links
 from .addresses import is_suppressed
 

@@ -20,12 +20,18 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Section
-from config import zones
-from config.dates import digits
+from newsletter.models import Frequency, Language, Subscriber
+from sitewide import zones
+from sitewide.dates import digits
 
-from ..models import Frequency, Language, Subscriber
 from . import consent
-from .addresses import MAX_EMAIL_LENGTH, InvalidEmail, by_address, is_suppressed, normalise_email
+from .addresses import (
+    MAX_EMAIL_LENGTH,
+    InvalidEmail,
+    by_address,
+    is_suppressed,
+    normalise_email,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -26,9 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Section
+from newsletter import jobs
+from newsletter.models import Frequency, Language, Subscriber
 
-from .. import jobs
-from ..models import Frequency, Language, Subscriber
 from . import consent, ratelimits
 from .addresses import email_hash, is_suppressed, keyed_hash
 from .emails import EmailKind

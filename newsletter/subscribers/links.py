@@ -6,7 +6,8 @@ import uuid
 
 from django.urls import reverse
 
-from ..email.site import absolute_url
+from newsletter.email.site import absolute_url
+
 from .tokens import Purpose, make_token
 
 

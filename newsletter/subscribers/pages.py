@@ -12,14 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from config.client_ip import client_ip
+from newsletter.models import Subscriber
+from sitewide.client_ip import client_ip
 
-from ..models import Subscriber
 from .tokens import Purpose, TokenError, make_token, read_token
 
 
 def request_ip(request: HttpRequest) -> str:
-    # X-Forwarded-For is believed only from TRUSTED_PROXIES (config.client_ip): the same client
+    # X-Forwarded-For is believed only from TRUSTED_PROXIES (sitewide.client_ip): the same client
     # IP feeds the signup limits, the consent hashes and read counting.
     return client_ip(request.META)
 

@@ -16,7 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from ..models import DeliveryEvent, Subscriber, Suppression
+from newsletter.models import DeliveryEvent, Subscriber, Suppression
+
 from . import consent
 from .addresses import email_hash, suppress
 

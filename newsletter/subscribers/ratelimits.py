@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
-from config.client_ip import limit_key
-from config.redis_client import script
+from sitewide.client_ip import limit_key
+from sitewide.redis_client import script
 
 from .addresses import keyed_hash
 
@@ -110,7 +110,7 @@ def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
 
 
 def ip_key_hash(ip: str) -> str:
-    """The IP limit's key: per address for IPv4, per /64 for IPv6 (config.client_ip.limit_key)."""
+    """The IP limit's key: per address for IPv4, per /64 for IPv6 (sitewide.client_ip.limit_key)."""
     return keyed_hash(limit_key(ip) if ip else "unknown", purpose="ratelimit-ip")
 
 

@@ -23,9 +23,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.models import Section
+from newsletter import jobs
+from newsletter.models import ConsentEvent, Frequency, Language, Subscriber
 
-from .. import jobs
-from ..models import ConsentEvent, Frequency, Language, Subscriber
 from . import consent, ratelimits
 from .addresses import by_address, email_hash, is_suppressed, normalise_email
 from .emails import EmailKind

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..models import Frequency, Subscriber
+from newsletter.models import Frequency, Subscriber
+
 from . import consent, lifecycle
 from .forms import UnsubscribeReasonForm
 from .pages import invalid_link, preferences_token, request_ip, subscriber_for, with_subscriber

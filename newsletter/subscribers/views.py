@@ -31,11 +31,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Section
-from config import zones
-from config.cached_pages import render_shared, respond
-from config.client_ip import client_ip, limit_key
+from newsletter.models import Language, Subscriber
+from sitewide import zones
+from sitewide.cached_pages import render_shared, respond
+from sitewide.client_ip import client_ip, limit_key
 
-from ..models import Language, Subscriber
 from . import lifecycle
 from . import signup as signups
 from .addresses import keyed_hash
@@ -132,7 +132,7 @@ def _embed_headers(response: HttpResponse) -> HttpResponse:
 
 
 def _embed_visitor(request: HttpRequest) -> str:
-    """Who the embed form's token was made for: the client's network (config.client_ip) and
+    """Who the embed form's token was made for: the client's network (sitewide.client_ip) and
     browser, hashed with HASH_KEY (no address in the token)."""
     ip = client_ip(request.META)
     return keyed_hash(f"{limit_key(ip) if ip else ''}\n{request.headers.get('User-Agent', '')}", purpose="embed")[:32]

@@ -17,13 +17,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from config import zones
-from config.dates import format_date, format_time, weekday_name
+from newsletter.editions import timetable
+from newsletter.email.render import archive_url, render_email
+from newsletter.email.site import absolute_url
+from newsletter.models import Digest, Frequency, Subscriber
+from sitewide import zones
+from sitewide.dates import format_date, format_time, weekday_name
 
-from ..editions import timetable
-from ..email.render import archive_url, render_email
-from ..email.site import absolute_url
-from ..models import Digest, Frequency, Subscriber
 from . import links
 from .addresses import is_suppressed
 
@@ -35,7 +35,7 @@ class Timing:
     """When the subscriber's edition reaches them, in their zone."""
 
     zone: str  # the IANA name the times are in
-    place: str  # that zone's city in the subscriber's language: "الدار البيضاء" (config.zones)
+    place: str  # that zone's city in the subscriber's language: "الدار البيضاء" (sitewide.zones)
     time: str  # "07:00", in the configured numerals
     weekday: str  # "السبت" for the weekly edition, "" for the daily one
     first: str  # the date of the first edition they will receive, "السبت ٥ ديسمبر"

@@ -8,7 +8,7 @@ from django.test import Client
 
 from articles import reads
 from articles.models import Article, ArticleDailyStats, Tag
-from config import dates
+from sitewide import dates
 
 
 @pytest.fixture

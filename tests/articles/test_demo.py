@@ -8,7 +8,7 @@ from django.utils import timezone
 from articles import demo, reads, rollup
 from articles.models import Article, ArticleDailyStats, Tag
 from articles.ranking import most_read
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.test import Client, RequestFactory
 
 from articles import reads, rollup, visitors
 from articles.models import ArticleDailyStats
-from config.redis_client import get_redis
+from sitewide.redis_client import get_redis
 from tests.concurrency import run_concurrently
 
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"

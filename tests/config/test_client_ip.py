@@ -1,11 +1,11 @@
-"""config.client_ip: X-Forwarded-For believed only from TRUSTED_PROXIES, rightmost untrusted
+"""sitewide.client_ip: X-Forwarded-For believed only from TRUSTED_PROXIES, rightmost untrusted
 entry wins; limit_key groups IPv6 by /64."""
 
 from __future__ import annotations
 
 import pytest
 
-from config.client_ip import client_ip, limit_key
+from sitewide.client_ip import client_ip, limit_key
 
 PROXIES = ["10.0.0.0/8", "192.168.1.1", "2001:db8:ffff::/48"]
 

@@ -1,4 +1,4 @@
-"""Content-Security-Policy (django-csp, config.csp): strict on the site, inline styles in the
+"""Content-Security-Policy (django-csp, sitewide.csp): strict on the site, inline styles in the
 admin only, and the embeddable signup form keeps its own frame-ancestors header."""
 
 from __future__ import annotations

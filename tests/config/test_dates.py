@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from config import dates
 from config.settings import env_choice
 from newsletter.editions import compose
 from newsletter.email.render import Segment, render_digest
+from sitewide import dates
 from tests.newsletter.digest_helpers import article, ranked_articles
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from config.redis_client import reset_redis
+from sitewide.redis_client import reset_redis
 
 
 @pytest.mark.django_db

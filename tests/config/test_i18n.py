@@ -159,7 +159,7 @@ def test_marked_strings_are_in_the_catalog(catalog: list[Entry]) -> None:
     for path in (base / "templates").rglob("*"):
         if path.suffix in {".html", ".txt"}:
             marked.update(m.group(2) for m in TEMPLATE_MARKED.finditer(path.read_text(encoding="utf-8")))
-    for app in ("articles", "newsletter", "config"):
+    for app in ("articles", "newsletter", "config", "sitewide"):
         for path in (base / app).rglob("*.py"):
             if "migrations" not in path.parts:
                 source = path.read_text(encoding="utf-8")

@@ -9,9 +9,9 @@ import logging
 import pytest
 from django.test import Client
 
-from config.logging import TokenRedactingFilter, redact
 from newsletter.models import Subscriber
 from newsletter.subscribers.links import preferences_url
+from sitewide.logging import TokenRedactingFilter, redact
 
 
 @pytest.fixture

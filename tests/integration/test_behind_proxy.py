@@ -23,7 +23,7 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 
-from .conftest import ROOT, database_url
+from tests.integration.conftest import ROOT, database_url
 
 pytestmark = pytest.mark.integration
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))

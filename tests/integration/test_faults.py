@@ -37,15 +37,14 @@ from django.db import connection, transaction
 
 from config.celery import app
 from config.devrun import redis_server_binary
-from config.redis_client import reset_redis
 from newsletter.delivery import dispatch, reports, rows, sweeper
 from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber
 from newsletter.subscribers import addresses
+from sitewide.redis_client import reset_redis
+from tests.integration.conftest import database_url, wait_for
+from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.delivery.test_tracking import SECRET, SIGNING_KEY, URL, mailgun_payload
 from tests.requirements import require, require_postgres
-
-from .conftest import database_url, wait_for
-from .helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.integration
 D = Delivery.Status

@@ -16,9 +16,8 @@ from articles.models import Article
 from bench.esp_emulator import Emulator
 from newsletter.delivery import dispatch
 from newsletter.models import Digest, DigestItem, Subscriber
-
-from .conftest import wait_for
-from .helpers import make_digest, make_subscribers
+from tests.integration.conftest import wait_for
+from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.integration
 

@@ -31,8 +31,7 @@ from django.conf import settings as django_settings
 from PIL import Image
 
 from tests.config.test_settings import PRODUCTION_ENV, run_manage
-
-from .conftest import ROOT, database_url
+from tests.integration.conftest import ROOT, database_url
 
 pytestmark = pytest.mark.integration
 MOTO_SERVER = str(Path(sys.executable).with_name("moto_server"))

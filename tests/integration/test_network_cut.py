@@ -19,11 +19,10 @@ from django.conf import settings as django_settings
 
 from newsletter.delivery import dispatch, reports
 from newsletter.models import Delivery, Digest
-
-from .conftest import database_url, wait_for
-from .helpers import make_digest, make_subscribers
-from .tcp_proxy import CuttableProxy
-from .test_faults import sweep_until_finished
+from tests.integration.conftest import database_url, wait_for
+from tests.integration.helpers import make_digest, make_subscribers
+from tests.integration.tcp_proxy import CuttableProxy
+from tests.integration.test_faults import sweep_until_finished
 
 pytestmark = pytest.mark.integration
 D = Delivery.Status

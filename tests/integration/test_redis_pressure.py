@@ -31,11 +31,9 @@ import redis
 from config.devrun import redis_server_binary
 from newsletter.delivery import dispatch, reports, sweeper
 from newsletter.models import Delivery, Digest
-from tests.requirements import require
-
-from .conftest import Worker, wait_for
-from .helpers import make_digest, make_subscribers
-from .test_faults import (
+from tests.integration.conftest import Worker, wait_for
+from tests.integration.helpers import make_digest, make_subscribers
+from tests.integration.test_faults import (
     PrivateRedis,
     _free_port,
     assert_each_accepted_once,
@@ -43,6 +41,7 @@ from .test_faults import (
     sweep_until_finished,
     use_redis,
 )
+from tests.requirements import require
 
 pytestmark = pytest.mark.integration
 D = Delivery.Status

@@ -15,9 +15,8 @@ from newsletter.delivery import dispatch, reports, rows, sweeper
 from newsletter.models import Delivery, Digest, Subscriber
 from newsletter.tasks import send_batch as send_batch_task
 from tests.concurrency import run_concurrently
-
-from .conftest import wait_for
-from .helpers import make_digest, make_subscribers
+from tests.integration.conftest import wait_for
+from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.integration
 D = Delivery.Status
@@ -213,7 +212,7 @@ def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unkn
 
 def test_broker_messages_lost_then_the_sweeper_sends_everything_once(start_worker, emulator, settings) -> None:
     """Redis lost every queued task (a restart without persistence): the database still knows."""
-    from config.redis_client import get_redis
+    from sitewide.redis_client import get_redis
 
     digest = make_digest()
     make_subscribers(2_000)

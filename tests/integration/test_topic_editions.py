@@ -13,9 +13,8 @@ from django.utils import timezone
 from newsletter.delivery import rows
 from newsletter.editions import schedule
 from newsletter.models import Delivery, Digest, Subscriber
+from tests.integration.conftest import wait_for
 from tests.newsletter.digest_helpers import article, ranked_articles, section, subscriber
-
-from .conftest import wait_for
 
 pytestmark = pytest.mark.integration
 TOP_UP = "الأكثر قراءة في الموقع"

@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import visitors
-from config.redis_client import get_redis
 from newsletter.analytics import click_wsgi, clicklog, links, targets
 from newsletter.subscribers.tokens import Purpose, make_token
+from sitewide.redis_client import get_redis
 
 pytestmark = pytest.mark.django_db
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"

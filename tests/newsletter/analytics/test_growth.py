@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from config.dates import format_date, format_datetime
 from newsletter.analytics import rollup
 from newsletter.models import DailyGrowth, Subscriber
 from newsletter.subscribers import csv_io, lifecycle, signup
+from sitewide.dates import format_date, format_datetime
 from tests.newsletter.analytics.report_pages import editor_client
 
 pytestmark = pytest.mark.django_db

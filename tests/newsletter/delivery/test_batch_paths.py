@@ -94,8 +94,8 @@ def test_each_segment_is_rendered_once_across_all_batches(emulator, settings, mo
 def test_a_segments_click_targets_are_stored_before_its_emails_leave(emulator, settings, monkeypatch) -> None:  # noqa: F811
     """Rendering returns the targets; the batch stores them (newsletter.analytics.targets) before
     it hands the emails to the ESP, so no link leaves before the redirect knows its target."""
-    from config.redis_client import get_redis
     from newsletter.analytics import links
+    from sitewide.redis_client import get_redis
 
     settings.ANALYTICS_CLICK_TRACKING = True
     digest = make_digest(stories=5)

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from config.redis_client import get_redis
 from newsletter.delivery import throttle
+from sitewide.redis_client import get_redis
 
 NO_SLEEP = lambda seconds: None  # noqa: E731
 

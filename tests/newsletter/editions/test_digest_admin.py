@@ -15,10 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from config import dates
 from newsletter.delivery import dispatch
 from newsletter.editions import compose, curation, schedule
 from newsletter.models import Delivery, Digest, DigestItem, Subscriber
+from sitewide import dates
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from config.dates import format_date
 from newsletter.editions import schedule
 from newsletter.models import Delivery, Receipt, Subscriber
+from sitewide.dates import format_date
 from tests.clock import AWKWARD_MOMENTS
 from tests.conftest import read_outbox
 from tests.newsletter.digest_helpers import ranked_articles, subscriber

@@ -16,11 +16,11 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.models import Article, Section, Tag
-from config.mail_merge import FIELD_NAMES, placeholder_error
 from newsletter.delivery import esp
 from newsletter.editions import compose, segments
 from newsletter.email.render import MERGE_FIELDS, RenderedEmail, Segment, merge, neutral_merge_field
 from newsletter.models import Digest
+from sitewide.mail_merge import FIELD_NAMES, placeholder_error
 from tests.newsletter.digest_helpers import article, ranked_articles
 
 pytestmark = pytest.mark.django_db

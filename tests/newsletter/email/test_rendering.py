@@ -274,8 +274,8 @@ def test_format_date_arabic() -> None:
 def test_rendering_writes_nothing_and_returns_its_links_targets(settings) -> None:
     """Rendering is pure: the click redirect's targets come back with the email, for the caller
     to store (newsletter.analytics.targets); Redis is left alone."""
-    from config.redis_client import get_redis
     from newsletter.analytics import links
+    from sitewide.redis_client import get_redis
 
     settings.ANALYTICS_CLICK_TRACKING = True
     digest = composed()

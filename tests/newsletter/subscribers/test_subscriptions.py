@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Section
-from config.redis_client import get_redis
 from newsletter.models import Subscriber, Suppression
 from newsletter.subscribers import links, privacy, signup
 from newsletter.subscribers.addresses import suppress
+from sitewide.redis_client import get_redis
 from tests.requirements import require_postgres
 
 pytestmark = pytest.mark.django_db

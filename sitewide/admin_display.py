@@ -1,4 +1,4 @@
-"""Model values on the admin pages (both apps') in the one numeral and date style (config.dates:
+"""Model values on the admin pages (both apps') in the one numeral and date style (sitewide.dates:
 NUMERALS, ARABIC_MONTHS), where Django's own display would show "ديسمبر 1, 2026, 7 ص" and Latin
 digits beside our "يومية ١ ديسمبر ٢٠٢٦".
 
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from django.contrib import admin
 from django.db import models
 
-from config.dates import digits, format_datetime
+from .dates import digits, format_datetime
 
 EMPTY = "-"
 PREFIX = "shown_"

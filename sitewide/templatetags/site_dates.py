@@ -1,4 +1,4 @@
-"""Template filters that show dates and numbers in the one style config/dates.py owns
+"""Template filters that show dates and numbers in the one style sitewide/dates.py owns
 (NUMERALS, ARABIC_MONTHS), in the active language: the site's and our admin pages' dates read
 like the email's. `{% comma %}` and `{% semicolon %}` write that module's separators (the Arabic
 comma and semicolon in Arabic), never a middle dot beside a digit."""
@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from django import template
 
-from config import dates
+from sitewide import dates
 
 register = template.Library()
 

@@ -1,7 +1,7 @@
 """Admin login throttling beyond django-axes' own rule (issue 23).
 
 django-axes locks a (client network, username) pair out after AXES_FAILURE_LIMIT failures: one
-machine (an IPv4 address, an IPv6 /64, config.client_ip.request_limit_address) cannot guess a
+machine (an IPv4 address, an IPv6 /64, sitewide.client_ip.request_limit_address) cannot guess a
 password. Guesses spread over many networks against one username are a different attack; this
 backend refuses a username, from anywhere and even with the right password, once it has
 AXES_USERNAME_FAILURE_LIMIT failures within the cool-off window (AXES_COOLOFF_MINUTES), counted
