@@ -1,7 +1,7 @@
 """Admin for editors: articles (reads in the last 24 h / 7 d, bulk publish and digest
 exclusion, normalised search), sections, tags (with merge), and the record of each feed's last
 import (read-only: what it created, updated, left and skipped, and why). Actions are thin: they
-call articles.services."""
+call articles.content.services."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from sitewide import admin_display as display
 from sitewide.dates import digits, grouped
 from sitewide.mail_merge import reject_mail_merge
 
-from . import feed_reports, images, services
-from .models import Article, ArticleDailyStats, FeedImport, Section, Tag
+from .content import feed_reports, images, services
+from .content.models import Article, FeedImport, Section, Tag
+from .reading.models import ArticleDailyStats
 
 
 # Labels holding a number are written when shown, in the numerals of the page's language.
@@ -97,7 +98,7 @@ class ArticleAdmin(admin.ModelAdmin):
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         models.DateTimeField: {"widget": LabelledSplitDateTime},
-        # Say what is accepted instead of Django's generic "not an image" (articles.images).
+        # Say what is accepted instead of Django's generic "not an image" (articles.content.images).
         models.ImageField: {"error_messages": {"invalid_image": images.NOT_AN_IMAGE}},
     }
 
@@ -221,7 +222,7 @@ class TagAdmin(admin.ModelAdmin):
     actions = ["merge"]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Tag], search_term: str):  # type: ignore[no-untyped-def]
-        from .arabic import tag_key
+        from .content.arabic import tag_key
 
         if not search_term.strip():
             return queryset, False
@@ -229,7 +230,7 @@ class TagAdmin(admin.ModelAdmin):
         return queryset.filter(key__icontains=tag_key(search_term)), False
 
     def save_model(self, request: HttpRequest, obj: Tag, form: forms.ModelForm, change: bool) -> None:
-        from .arabic import tag_key
+        from .content.arabic import tag_key
 
         obj.key = tag_key(obj.name)
         super().save_model(request, obj, form, change)
@@ -263,7 +264,7 @@ class TagAdmin(admin.ModelAdmin):
 @admin.register(FeedImport)
 @display.shown(FeedImport, "imported_at", "created", "updated", "unchanged", "skipped")
 class FeedImportAdmin(admin.ModelAdmin):
-    """Written by every import (articles.feeds); nobody edits it here."""
+    """Written by every import (articles.content.feeds); nobody edits it here."""
 
     list_display = [
         "shown_source",

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from sitewide.redis_client import get_redis
 
-from . import reads, services
-from .models import Article, ArticleDailyStats, Section
+from .content import published, services
+from .content.models import Article, Section
+from .reading import reads
+from .reading.models import ArticleDailyStats
 
 # name, slug, English name (what English readers see)
 DEMO_SECTIONS = [
@@ -223,7 +225,7 @@ def seed_articles() -> int:
         if Article.objects.filter(guid=guid).exists() or Article.objects.filter(title=title).exists():
             continue
         # Spread over the last ten days; article 0 is the newest.
-        published = now - timedelta(hours=2 + index * 8)
+        published_at = now - timedelta(hours=2 + index * 8)
         services.save_article(
             Article(
                 title=title,
@@ -232,7 +234,7 @@ def seed_articles() -> int:
                 section=sections[section],
                 author="فريق التحرير",
                 status=Article.Status.PUBLISHED,
-                published_at=published,
+                published_at=published_at,
                 guid=guid,
             )
         )
@@ -293,4 +295,4 @@ def seed_reads() -> None:
                     pipe.hset(reads.views_key(day), str(article.pk), demo_views)
         pipe.expire(reads.views_key(day), ttl)
         pipe.execute()
-    reads.rebuild_index()
+    published.rebuild_index()

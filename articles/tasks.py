@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 @shared_task(name="articles.tasks.flush_reads")
 def flush_reads() -> int:
     """Roll the Redis read counters into ArticleDailyStats (idempotent)."""
-    from .rollup import flush_to_database
+    from .reading.rollup import flush_to_database
 
     return flush_to_database()
 
@@ -22,8 +22,8 @@ def flush_reads() -> int:
 def import_configured_feeds() -> dict[str, str]:
     """Import every feed in settings.FEED_URLS; one broken feed does not stop the others. Each
     import is recorded in its FeedImport row (the admin's "استيراد الخلاصات")."""
-    from .feed_reports import describe_skip
-    from .feeds import FeedError, import_feed
+    from .content.feed_reports import describe_skip
+    from .content.feeds import FeedError, import_feed
 
     outcome: dict[str, str] = {}
     for url in settings.FEED_URLS:

@@ -23,11 +23,12 @@ from django.views.decorators.csrf import csrf_exempt
 from sitewide.cached_pages import render_shared, respond
 from sitewide.redis_client import get_redis
 
-from . import beacon as beacon_module
-from . import reads, services, visitors
-from .arabic import Hashtag, extract_hashtags, html_to_text, link_hashtags
-from .models import Article, Section, Tag
-from .ranking import most_read
+from .content import services
+from .content.arabic import Hashtag, extract_hashtags, html_to_text, link_hashtags
+from .content.models import Article, Section, Tag
+from .reading import beacon as beacon_module
+from .reading import reads, visitors
+from .reading.ranking import most_read
 
 PAGE_SIZE = 20
 PAGE_CACHE_SECONDS = 60
@@ -174,7 +175,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def beacon(request: HttpRequest) -> HttpResponse:
-    """Read beacon for pages served elsewhere (articles.beacon). No SQL."""
+    """Read beacon for pages served elsewhere (articles.reading.beacon). No SQL."""
     result = beacon_module.handle(
         method=request.method or "GET",
         meta=request.META,

@@ -1,5 +1,5 @@
 """In-process cost of one read through the beacon's WSGI fast path (no HTTP server, no load
-generator): calls articles.beacon_wsgi.application N times per case and prints microseconds per
+generator): calls config.wsgi.application N times per case and prints microseconds per
 read. What remains is our code plus one Redis round trip, so it isolates a change to the read
 path from the noise of a shared machine.
 
@@ -30,11 +30,12 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from articles import reads
-from articles.beacon_wsgi import application
+from articles.content import published
+from articles.reading import reads
+from config.wsgi import application
 
 try:
-    from articles import visitors
+    from articles.reading import visitors
 except ImportError:  # the read path before reader cookies were signed
     visitors = None  # type: ignore[assignment]
 
@@ -81,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reads", type=int, default=3000)
     args = parser.parse_args()
-    reads.index_articles(published=[reads.IndexEntry(article_id=ARTICLE_ID, urls=())])
+    published.index_articles(published=[published.IndexEntry(article_id=ARTICLE_ID, urls=())])
     application(environ(), lambda status, headers: None)  # warm: daily salt, script load
     cases: dict[str, Callable[[int], dict[str, object]]] = {
         "no cookie, one IP": lambda n: environ(),
@@ -100,7 +101,7 @@ def main() -> None:
         keys.append(reads.networks_key(day, ARTICLE_ID))
     client.hdel(keys[0], str(ARTICLE_ID))
     client.delete(*keys[1:])
-    client.srem(reads.PUBLISHED_KEY, ARTICLE_ID)
+    client.srem(published.PUBLISHED_KEY, ARTICLE_ID)
 
 
 if __name__ == "__main__":

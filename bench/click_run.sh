@@ -24,7 +24,7 @@ url = targets.click_url(digest_id=1, article_id=1, position=1, url='http://127.0
 print(url.split('$PORT', 1)[1].replace('[[click_token]]', make_token(uuid.uuid4(), Purpose.CLICK)))")
 .venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT \
   --worker-connections "$(worker_connections)" --error-logfile "${ERROR_LOG:--}" \
-  --log-level warning newsletter.analytics.click_wsgi:application & GUNICORN=$!
+  --log-level warning config.wsgi:application & GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
 curl -s -o /dev/null -w "check: %{http_code} -> %{redirect_url}\n" -A "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0" "http://127.0.0.1:$PORT$CLICK_PATH"

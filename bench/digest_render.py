@@ -41,7 +41,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from articles.models import Article, ArticleDailyStats, Section, Tag  # noqa: E402
+from articles.content.models import Article, Section, Tag  # noqa: E402
+from articles.reading.models import ArticleDailyStats  # noqa: E402
 from newsletter.analytics import targets  # noqa: E402
 from newsletter.editions import compose  # noqa: E402
 from newsletter.editions import segments as segment_stories  # noqa: E402

@@ -35,7 +35,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from articles.models import Article, ArticleDailyStats, Section  # noqa: E402
+from articles.content.models import Article, Section  # noqa: E402
+from articles.reading.models import ArticleDailyStats  # noqa: E402
 from newsletter.editions import curation, schedule  # noqa: E402
 from newsletter.models import Digest  # noqa: E402
 

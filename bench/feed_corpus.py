@@ -4,7 +4,7 @@
         .venv/bin/python bench/feed_corpus.py /path/to/feedparser/tests
 
 Every file under the directory (recursively, any extension) is imported with
-articles.feeds.import_feed, then imported a second time, inside one transaction per file that is
+articles.content.feeds.import_feed, then imported a second time, inside one transaction per file that is
 rolled back at the end: each file starts from the articles the database had before (use an empty
 database) and the script leaves nothing behind. It prints how many files imported and how many
 were refused and why, how many entries were skipped and why (reasons grouped, with one example
@@ -41,8 +41,8 @@ django.setup()
 from django.db import transaction  # noqa: E402
 from django.utils import translation  # noqa: E402
 
-from articles.feeds import FeedError, import_feed, parse  # noqa: E402
-from articles.models import Article  # noqa: E402
+from articles.content.feeds import FeedError, import_feed, parse  # noqa: E402
+from articles.content.models import Article  # noqa: E402
 
 
 class Rollback(Exception):

@@ -32,7 +32,7 @@ export ARTICLE_ID
 
 .venv/bin/gunicorn -w "${WORKERS:-2}" -k gthread --threads "${THREADS:-4}" --keep-alive 5 -b 127.0.0.1:$PORT --log-level warning \
   --worker-connections "$(worker_connections)" \
-  articles.beacon_wsgi:application & GUNICORN=$!
+  config.wsgi:application & GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
 

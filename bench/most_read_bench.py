@@ -1,4 +1,4 @@
-"""Benchmark articles.ranking.most_read over 50,000 articles with 30 days of read statistics.
+"""Benchmark articles.reading.ranking.most_read over 50,000 articles with 30 days of read statistics.
 
 Data (rebuilt on every run, in the database named by DATABASE_URL and the Redis db of
 REDIS_URL, both wiped of bench rows first):
@@ -36,9 +36,10 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from articles import reads  # noqa: E402
-from articles.models import Article, ArticleDailyStats, Section  # noqa: E402
-from articles.ranking import most_read  # noqa: E402
+from articles.content.models import Article, Section  # noqa: E402
+from articles.reading import reads  # noqa: E402
+from articles.reading.models import ArticleDailyStats  # noqa: E402
+from articles.reading.ranking import most_read  # noqa: E402
 from sitewide.redis_client import get_redis  # noqa: E402
 
 N_ARTICLES = 50_000

@@ -33,10 +33,10 @@ run() {  # run <label> <wsgi app> <url> [wrk extra args...]
 }
 
 run "hello-world WSGI" bench.pages_hello:application "http://127.0.0.1:$PORT/"
-run "beacon POST (sendBeacon), WSGI fast path" articles.beacon_wsgi:application "http://127.0.0.1:$PORT/r/" -s bench/reads_beacon_post.lua
-run "beacon GET (1x1 GIF), WSGI fast path" articles.beacon_wsgi:application "http://127.0.0.1:$PORT/r/?id=$ARTICLE_ID"
-run "beacon POST through the full Django stack" config.wsgi:application "http://127.0.0.1:$PORT/r/" -s bench/reads_beacon_post.lua
-run "article page (cached HTML, read counted)" articles.beacon_wsgi:application "http://127.0.0.1:$PORT$SLUG"
+run "beacon POST (sendBeacon), WSGI fast path" config.wsgi:application "http://127.0.0.1:$PORT/r/" -s bench/reads_beacon_post.lua
+run "beacon GET (1x1 GIF), WSGI fast path" config.wsgi:application "http://127.0.0.1:$PORT/r/?id=$ARTICLE_ID"
+run "beacon POST through the full Django stack" config.wsgi:django_application "http://127.0.0.1:$PORT/r/" -s bench/reads_beacon_post.lua
+run "article page (cached HTML, read counted)" config.wsgi:application "http://127.0.0.1:$PORT$SLUG"
 $PY manage.py shell --no-imports -c "
 from articles import reads
 print('views counted today for the benchmarked article:', reads.get_redis().hget(reads.views_key(reads.today()), '$ARTICLE_ID').decode())" 2>/dev/null || true

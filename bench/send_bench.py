@@ -64,7 +64,7 @@ def prepare(n: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Subscriber.topics.through._meta.db_table}")
         cursor.execute(f"DELETE FROM {Subscriber._meta.db_table}")
-    from articles.models import Article
+    from articles.content.models import Article
 
     Article.objects.filter(slug__startswith="story-").delete()
     started = time.perf_counter()

@@ -99,7 +99,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("run this against PostgreSQL (DATABASE_URL=postgres://...)")
     call_command("migrate", verbosity=0)
-    from articles.models import Section
+    from articles.content.models import Section
 
     topic, _ = Section.objects.get_or_create(slug="bench-topic", defaults={"name": "قسم القياس"})
     load(args.rows)

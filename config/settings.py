@@ -364,7 +364,7 @@ READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) +
 READS_MAX_READERS_PER_IP_PER_DAY = env_int("READS_MAX_READERS_PER_IP_PER_DAY", 50)
 FEED_URLS = env_list("FEED_URLS")
 # Feed fetching refuses hosts that resolve to loopback, private, link-local, multicast or
-# reserved addresses (articles.feed_fetch), except these host names (a CMS on the internal
+# reserved addresses (articles.content.feed_fetch), except these host names (a CMS on the internal
 # network). One deadline covers resolving, connecting, redirects and reading the body.
 FEED_ALLOWED_HOSTS = env_list("FEED_ALLOWED_HOSTS")
 FEED_FETCH_DEADLINE_SECONDS = env_float("FEED_FETCH_DEADLINE_SECONDS", 30)

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from articles.models import Section
+from articles.content.models import Section
 
 from .models import Frequency, Language, Subscriber
 from .subscribers import consent

@@ -26,7 +26,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.editions import curation, schedule
 from newsletter.models import DigestItem
 from tests.newsletter.digest_helpers import ranked_articles, subscriber

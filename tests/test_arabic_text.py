@@ -23,7 +23,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, ArticleDailyStats, Section, Tag
+from articles.content.models import Article, Section, Tag
+from articles.reading.models import ArticleDailyStats
 from newsletter.analytics import rollup
 from newsletter.analytics.hygiene_emails import HygieneEmail, build_hygiene_email
 from newsletter.editions import curation, schedule, segments

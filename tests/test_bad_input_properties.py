@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from articles.models import ArticleDailyStats
-from articles.reads import today, views_key
+from articles.reading.models import ArticleDailyStats
+from articles.reading.reads import today, views_key
 from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber, Suppression
 from newsletter.subscribers.addresses import normalise_email
 from newsletter.subscribers.tokens import Purpose, make_token

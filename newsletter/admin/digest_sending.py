@@ -26,7 +26,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.editions import audience, schedule, test_sends, timetable
 from newsletter.editions.state import EDITABLE_STATUSES, DigestError
 from newsletter.email.render import Segment

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.analytics import targets
 from newsletter.editions import audience, segments, waves
 from newsletter.email.render import RenderedEmail, Segment

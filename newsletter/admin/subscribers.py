@@ -42,7 +42,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import Subscriber, Suppression
 from newsletter.subscribers import consent, csv_io, privacy
 from newsletter.subscribers.addresses import InvalidEmail, email_hash, normalise_email

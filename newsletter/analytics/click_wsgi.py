@@ -1,7 +1,6 @@
-"""WSGI fast path for the click redirect and the read beacon: answers `/c/...` (and, through
-articles.beacon_wsgi, `/r/`) before Django's middleware stack; every other path goes to Django.
-
-    gunicorn newsletter.analytics.click_wsgi:application
+"""WSGI fast path for the click redirect: answers `/c/...` before Django's middleware stack; every
+other path goes to the wrapped application. config.wsgi puts it in front of Django (the one entry
+point).
 
 Same logic as the Django view (newsletter.analytics.clicks.handle); no SQL while Redis holds the
 click targets.
@@ -13,8 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from articles import visitors
-from articles.beacon_wsgi import application as beacon_application
+from articles.reading import visitors
 
 from . import clicks
 
@@ -48,6 +46,3 @@ class ClickFastPath:
             headers.append(("Set-Cookie", visitors.cookie_header(result.set_visitor, secure=secure)))
         start_response("302 Found", headers)
         return [b""]
-
-
-application = ClickFastPath(beacon_application)

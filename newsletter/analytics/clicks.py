@@ -2,7 +2,7 @@
 (with its UTM parameters) and log the click in Redis, with no SQL.
 
 `handle()` is framework-free, shared by the Django view below and the WSGI fast path
-(newsletter.analytics.click_wsgi), like the read beacon (articles.beacon). One Redis round trip:
+(newsletter.analytics.click_wsgi), like the read beacon (articles.reading.beacon). One Redis round trip:
 the target look-up and the click log entry in one pipeline. The signatures are checked first
 (newsletter.analytics.links): a tampered or malformed link still redirects, to the site's home
 page, and records nothing. Bots, prefetches and HEAD requests are redirected without a record.
@@ -10,7 +10,7 @@ page, and records nothing. Bots, prefetches and HEAD requests are redirected wit
 The reader id logged with the click is the reader's first-party `rid` cookie when the browser
 sends one, else a stable keyed hash of the subscriber, which the response sets as the cookie:
 the article page they land on then counts the same reader, so the roll-up's read for this click
-(articles.reads, counted per reader and day) and the page view are one reader, not two.
+(articles.reading.reads, counted per reader and day) and the page view are one reader, not two.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from articles import reads, visitors
+from articles.reading import reads, visitors
 from newsletter.email.render import campaign_name
 from newsletter.email.site import absolute_url, with_utm
 from newsletter.models import DigestItem

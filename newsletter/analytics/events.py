@@ -23,8 +23,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import reads
-from articles.models import Article
+from articles.content import published
+from articles.content.models import Article
+from articles.reading import reads
 from newsletter.delivery.tracking import find_delivery
 from newsletter.email.site import absolute_url
 from newsletter.models import Delivery, DigestItem, EditionSegment, Engagement, SubscriberActivity
@@ -89,7 +90,7 @@ def record_esp_click(*, event: AnymailTrackingEvent) -> bool:
     """Log an ESP-reported click on a story of the edition; False when it is not one."""
     if event.user_agent and reads.is_bot(event.user_agent):
         return False
-    clicked = reads.normalise_url(event.click_url or "")
+    clicked = published.normalise_url(event.click_url or "")
     delivery = find_delivery(event) if clicked else None
     if delivery is None:
         return False
@@ -109,8 +110,8 @@ def record_esp_click(*, event: AnymailTrackingEvent) -> bool:
         if article is None:
             continue
         urls = {
-            reads.normalise_url(article.canonical_url or ""),
-            reads.normalise_url(absolute_url(article.get_absolute_url())),
+            published.normalise_url(article.canonical_url or ""),
+            published.normalise_url(absolute_url(article.get_absolute_url())),
         }
         if clicked in urls:
             uuid_hex = delivery.subscriber.uuid.hex

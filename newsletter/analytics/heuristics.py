@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from articles.reads import is_bot
+from articles.reading.reads import is_bot
 
 APPLE_PROXY_USER_AGENT = "Mozilla/5.0"
 APPLE_NETWORKS = (ipaddress.ip_network("17.0.0.0/8"),)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter import jobs
 from newsletter.models import DailyGrowth, Digest, EditionSegment, EditionStats, Language, StoryClickStats
 from sitewide.spreadsheet import safe_cell

@@ -6,7 +6,7 @@ pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth 
   someone who has no Delivery row for that edition is dropped. Human clicks become StoryClick
   rows (first click per story; the unique constraint makes a second run harmless), move
   Engagement.clicked_at and SubscriberActivity.last_click_at, and count as a read of the article
-  by that reader on the click's day (articles.reads, once per reader and day), only for rows
+  by that reader on the click's day (articles.reading.reads, once per reader and day), only for rows
   that are new, so a re-run never counts a read twice.
 - `rollup_edition`: absolute figures of one edition from Delivery (one aggregate grouped by the
   segment each row was sent, newsletter.editions.segments.record), Engagement and StoryClick,
@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from articles import reads
+from articles.reading import reads
 from newsletter.models import Delivery, Digest, EditionStats, Engagement, StoryClick, Subscriber, SubscriberActivity
 
 from . import changes, clicklog, growth, heuristics, story_stats

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db.models import Count
 
-from articles.models import Article
+from articles.content.models import Article
 from newsletter.email.render import campaign_name
 from newsletter.email.site import absolute_url, with_utm
 from newsletter.models import Digest, DigestItem, EditionSegment, StoryClick, StoryClickStats

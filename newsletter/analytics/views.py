@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from articles import reads
+from articles.reading import reads
 from newsletter.subscribers.tokens import Purpose, TokenError, read_token
 
 from . import hygiene

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import Language, Subscriber
 
 

@@ -26,8 +26,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from articles.models import Article
-from articles.ranking import most_read
+from articles.content.models import Article
+from articles.reading.ranking import most_read
 from newsletter.models import Digest, DigestItem, Frequency
 from sitewide.dates import digits
 

@@ -16,8 +16,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from articles.models import Article
-from articles.ranking import readers_in_window
+from articles.content.models import Article
+from articles.reading.ranking import readers_in_window
 from newsletter.models import Digest, DigestItem
 from sitewide.dates import digits
 

@@ -5,7 +5,7 @@ stories are
 - the edition's pinned stories whose section is one of the segment's (or pinned for everyone,
   `DigestItem.for_everyone`), in the editor's order; then
 - the most-read stories of those sections over the edition's window
-  (`articles.ranking.most_read(..., sections=...)`), leaving out what the editor removed, articles
+  (`articles.reading.ranking.most_read(..., sections=...)`), leaving out what the editor removed, articles
   excluded from digests and the previous edition's stories, up to DIGEST_TOP_N;
 - when that makes fewer than DIGEST_MIN_STORIES, a top-up from the edition's general list, shown
   under its own heading ("الأكثر قراءة في الموقع"), up to DIGEST_MIN_STORIES stories in all.
@@ -30,8 +30,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db.models import prefetch_related_objects
 
-from articles.models import Article
-from articles.ranking import most_read
+from articles.content.models import Article
+from articles.reading.ranking import most_read
 from newsletter.email.render import (
     RenderedEmail,
     Segment,

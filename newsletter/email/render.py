@@ -42,8 +42,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString
 
-from articles.models import Article
-from articles.urls_safety import safe_http_url
+from articles.content.models import Article
+from articles.content.urls_safety import safe_http_url
 from newsletter.analytics.links import PREVIEW_RECIPIENT, tracked_link
 from newsletter.models import Digest, DigestItem, Frequency
 from sitewide.mail_merge import inert_text, inert_url

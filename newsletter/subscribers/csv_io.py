@@ -13,7 +13,7 @@ then writes in one transaction. Policy (documented in the admin page):
   opt-in email (per-address limits apply), without they are active at once (for lists whose
   consent was collected elsewhere);
 - a topic is a section's id, slug or name (Arabic or English), matched after Arabic
-  normalisation (articles.arabic.normalise: أ/ا, ة/ه, tashkeel, Arabic-Indic digits, case).
+  normalisation (articles.content.arabic.normalise: أ/ا, ة/ه, tashkeel, Arabic-Indic digits, case).
 
 Export streams rows in primary-key order, a few thousand at a time (keyset pagination, one
 topics query per chunk), so a million subscribers never sit in memory. Columns are a superset
@@ -39,8 +39,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from articles.arabic import normalise
-from articles.models import Section
+from articles.content.arabic import normalise
+from articles.content.models import Section
 from newsletter.models import Frequency, Language, Subscriber, Suppression
 from sitewide.dates import grouped, semicolon
 from sitewide.spreadsheet import safe_cell, unescape_cell

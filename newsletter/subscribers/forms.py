@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import Frequency, Language, Subscriber
 from sitewide import zones
 from sitewide.dates import digits

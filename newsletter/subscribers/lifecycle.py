@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter import jobs
 from newsletter.models import Frequency, Language, Subscriber
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter import jobs
 from newsletter.models import ConsentEvent, Frequency, Language, Subscriber
 

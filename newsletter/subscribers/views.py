@@ -30,7 +30,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import Language, Subscriber
 from sitewide import zones
 from sitewide.cached_pages import render_shared, respond

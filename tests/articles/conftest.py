@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles import services
-from articles.models import Article, Section
+from articles.content import services
+from articles.content.models import Article, Section
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from articles import reads
-from articles.models import Article, ArticleDailyStats, Tag
+from articles.content import published
+from articles.content.models import Article, Tag
+from articles.reading import reads
+from articles.reading.models import ArticleDailyStats
 from sitewide import dates
 
 
@@ -90,7 +92,7 @@ def test_bulk_actions_and_admin_save_syncs_tags(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/admin/articles/article/", {"action": "publish", "_selected_action": ids})
     assert set(Article.objects.values_list("status", flat=True)) == {"published"}
-    assert reads.resolve_published(article_id=b.pk) == b.pk
+    assert published.resolve_published(article_id=b.pk) == b.pk
     admin_client.post("/admin/articles/article/", {"action": "exclude_selected", "_selected_action": ids})
     assert all(Article.objects.values_list("exclude_from_digests", flat=True))
     admin_client.post("/admin/articles/article/", {"action": "include_selected", "_selected_action": ids})
@@ -98,7 +100,7 @@ def test_bulk_actions_and_admin_save_syncs_tags(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/admin/articles/article/", {"action": "unpublish", "_selected_action": [a.pk]})
     assert Article.objects.get(pk=a.pk).status == "draft"
-    assert reads.resolve_published(article_id=a.pk) is None
+    assert published.resolve_published(article_id=a.pk) is None
     response = admin_client.post(
         "/admin/articles/article/add/",
         {

@@ -1,6 +1,6 @@
-"""Normalisation and hashtags (articles.arabic)."""
+"""Normalisation and hashtags (articles.content.arabic)."""
 
-from articles.arabic import extract_hashtags, link_hashtags, normalise, tag_key
+from articles.content.arabic import extract_hashtags, link_hashtags, normalise, tag_key
 
 
 def test_normalise_folds_hamza_tashkeel_tatweel_digits_and_case() -> None:

@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles import demo, reads, rollup
-from articles.models import Article, ArticleDailyStats, Tag
-from articles.ranking import most_read
+from articles import demo
+from articles.content.models import Article, Tag
+from articles.reading import reads, rollup
+from articles.reading.models import ArticleDailyStats
+from articles.reading.ranking import most_read
 from sitewide.redis_client import get_redis
 
 

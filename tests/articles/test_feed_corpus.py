@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from articles import feeds
-from articles.models import Article
+from articles.content import feeds
+from articles.content.models import Article
 
 CORPUS = Path(__file__).parent / "fixtures" / "feedparser_corpus"
 CASES = sorted(str(path.relative_to(CORPUS)) for path in CORPUS.rglob("*") if path.suffix in (".xml", ".json"))

@@ -1,4 +1,4 @@
-"""Feed fetching over HTTP (articles.feeds.fetch) against a real local server on 127.0.0.1:
+"""Feed fetching over HTTP (articles.content.feeds.fetch) against a real local server on 127.0.0.1:
 a feed imports, a body over the size cap and a server slower than the timeout are clear
 errors that import nothing."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from articles import feeds
-from articles.models import Article
+from articles.content import feeds
+from articles.content.models import Article
 
 FEED = (Path(__file__).parent / "fixtures" / "feed.rss").read_bytes()
 

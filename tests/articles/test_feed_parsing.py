@@ -1,4 +1,4 @@
-"""articles.feed_parse: entity declarations refused before any parser runs (issue 23, medium:
+"""articles.content.feed_parse: entity declarations refused before any parser runs (issue 23, medium:
 a 78 KB feed took 12.9 s and 945 MB in feedparser), HTML named references and stray "&" mended,
 what is still broken refused whole, JSON Feed read."""
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from articles import feeds
-from articles.feeds import FeedError
-from articles.models import Article, Tag
+from articles.content import feeds
+from articles.content.feeds import FeedError
+from articles.content.models import Article, Tag
 
 RSS = (
     '<?xml version="1.0" encoding="utf-8"?>\n{prolog}<rss version="2.0"><channel><title>CMS</title>'
@@ -100,7 +100,7 @@ def test_an_entity_expansion_feed_imports_nothing_and_its_record_says_why(tmp_pa
         with pytest.raises(FeedError, match="declares entities"):
             feeds.import_feed(str(path))
     assert not Article.objects.exists() and not Tag.objects.exists()
-    from articles.models import FeedImport
+    from articles.content.models import FeedImport
 
     record = FeedImport.objects.get(source=str(path))
     assert (record.refusal, record.created, record.skipped) == ("dangerous", 0, 0)
@@ -151,7 +151,7 @@ def test_html_named_references_and_stray_ampersands_import_as_written(tmp_path: 
 
 
 def test_mend_references_leaves_cdata_comments_and_xml_references_alone() -> None:
-    from articles.feed_parse import mend_references
+    from articles.content.feed_parse import mend_references
 
     text = '<a t="AT&T &copy;">&lt;&amp;&#1576;&#x628;&#0;<![CDATA[&x]]><!-- &y --><?pi &z?></a>'
     assert mend_references(text) == (

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from articles.feeds import import_feed
-from articles.models import Article, FeedImport
+from articles.content.feeds import import_feed
+from articles.content.models import Article, FeedImport
 from articles.tasks import import_configured_feeds
 from tests.test_admin_language import latin_words
 

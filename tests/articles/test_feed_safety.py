@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from articles.feeds import FeedError, import_feed
-from articles.models import Article
-from articles.urls_safety import safe_http_url
+from articles.content.feeds import FeedError, import_feed
+from articles.content.models import Article
+from articles.content.urls_safety import safe_http_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -185,7 +185,7 @@ def test_the_deadline_stops_a_server_that_trickles_bytes(serve, settings) -> Non
 
 @pytest.mark.django_db
 def test_oversized_feed_is_refused(serve, settings, monkeypatch) -> None:
-    from articles import feeds
+    from articles.content import feeds
 
     monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 100)
     settings.FEED_ALLOWED_HOSTS = ["127.0.0.1"]
@@ -207,6 +207,6 @@ def test_oversized_feed_is_refused(serve, settings, monkeypatch) -> None:
 def test_ipv6_addresses_that_carry_a_private_ipv4_one_are_refused(address, refused) -> None:
     import ipaddress
 
-    from articles.feed_fetch import _refused
+    from articles.content.feed_fetch import _refused
 
     assert _refused(ipaddress.ip_address(address)) is refused

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from articles.models import Article, Tag
+from articles.content.models import Article, Tag
 from articles.tasks import import_configured_feeds
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from articles.models import Article
+from articles.content.models import Article
 
 SVG = b"""<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">
 <script>alert(document.cookie)</script><rect width="10" height="10"/></svg>"""

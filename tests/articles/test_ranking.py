@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from articles import reads
-from articles.models import ArticleDailyStats
-from articles.ranking import most_read
+from articles.reading import reads
+from articles.reading.models import ArticleDailyStats
+from articles.reading.ranking import most_read
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client, RequestFactory
 
-from articles import reads, rollup, visitors
-from articles.models import ArticleDailyStats
+from articles.content import published
+from articles.reading import reads, rollup, visitors
+from articles.reading.models import ArticleDailyStats
 from sitewide.redis_client import get_redis
 from tests.concurrency import run_concurrently
 
@@ -190,10 +191,10 @@ def test_flush_task_is_registered_and_rebuilds_beacon_index(make_article) -> Non
     from articles.tasks import flush_reads
 
     article = make_article()
-    get_redis().delete(reads.PUBLISHED_KEY, reads.URLS_KEY)
-    assert reads.resolve_published(article_id=article.pk) is None
+    get_redis().delete(published.PUBLISHED_KEY, published.URLS_KEY)
+    assert published.resolve_published(article_id=article.pk) is None
     flush_reads.delay()
-    assert reads.resolve_published(article_id=article.pk) == article.pk
+    assert published.resolve_published(article_id=article.pk) == article.pk
 
 
 @pytest.mark.django_db
@@ -218,7 +219,7 @@ def _wsgi(
 ) -> tuple[str, dict, bytes]:
     import io
 
-    from articles.beacon_wsgi import application
+    from config.wsgi import application
 
     environ = {
         "REQUEST_METHOD": method,

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
-from articles import services
-from articles.models import Article, Tag
+from articles.content import services
+from articles.content.models import Article, Tag
 
 BODY = (
     "<p>بحث #فؤاد_حسين ملفات #الحوار_الاستراتيجي مع #أميركا، وقال إن #اميركا شريك و#قمة بغداد "

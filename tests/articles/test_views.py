@@ -10,8 +10,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from articles import services
-from articles.models import Article, Tag
+from articles.content import services
+from articles.content.models import Article, Tag
 from tests.requirements import require
 
 VNU = (

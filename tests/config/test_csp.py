@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from articles import services
-from articles.models import Article
+from articles.content import services
+from articles.content.models import Article
 
 
 def directives(header: str) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.editions import compose
 from newsletter.email.render import Segment, render_digest
 from newsletter.models import Digest

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from articles import services
+from articles.content import services
 from newsletter.editions import compose, curation, schedule
 from newsletter.email.render import Segment, render_digest
 from newsletter.models import Digest, Subscriber

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.editions import compose
 from newsletter.email.render import Segment, archive_url, render_digest
 from newsletter.models import Digest, Subscriber

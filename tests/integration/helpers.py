@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from articles.models import Article, Section
+from articles.content.models import Article, Section
 from newsletter.models import Digest, DigestItem, Subscriber
 
 _numbers = itertools.count(1)

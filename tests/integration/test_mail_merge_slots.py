@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from articles.models import Article
+from articles.content.models import Article
 from bench.esp_emulator import Emulator
 from newsletter.delivery import dispatch
 from newsletter.models import Digest, DigestItem, Subscriber

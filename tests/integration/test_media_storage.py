@@ -3,7 +3,7 @@
 moto's standalone S3 server plays the bucket (an S3-compatible store outside the product, as the
 ESP emulator plays the ESP). The application runs in its own process with DEBUG off and the
 production settings pointed at the bucket: it saves an article with an uploaded image (the
-email copy is made and stored, articles.images), composes the daily edition and renders its
+email copy is made and stored, articles.content.images), composes the daily edition and renders its
 email. The test then loads the story's <img src> from that email as a mail client would, with
 no credentials: it must answer 200 with an image. Before, the image stayed on the web machine's
 disk at SITE_URL/media/..., which nothing serves with DEBUG off.
@@ -44,7 +44,7 @@ APP_CODE = """
 import io, json
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-from articles.services import save_article
+from articles.content.services import save_article
 from newsletter.editions import compose
 from newsletter.email.render import Segment, render_digest
 from tests.newsletter.digest_helpers import article, ranked_articles

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.models import Article, ArticleDailyStats, Section, Tag
+from articles.content.models import Article, Section, Tag
+from articles.reading.models import ArticleDailyStats
 from newsletter.models import Subscriber
 
 _counter = itertools.count(1)

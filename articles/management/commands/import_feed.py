@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from articles.feed_reports import describe_skip
-from articles.feeds import FeedError, import_feed
+from articles.content.feed_reports import describe_skip
+from articles.content.feeds import FeedError, import_feed
 
 
 class Command(BaseCommand):

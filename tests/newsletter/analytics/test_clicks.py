@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import visitors
-from newsletter.analytics import click_wsgi, clicklog, links, targets
+from articles.reading import visitors
+from config import wsgi as wsgi_entry
+from newsletter.analytics import clicklog, links, targets
 from newsletter.subscribers.tokens import Purpose, make_token
 from sitewide.redis_client import get_redis
 
@@ -43,7 +44,7 @@ def test_click_redirects_to_the_article_and_logs_without_sql(client, link) -> No
     [click] = logged()
     assert (click.digest_id, click.article_id, click.position) == (7, 42, 3)
     assert click.subscriber_uuid_hex == uuid.UUID(int=5).hex
-    # the article page will see the same reader (the cookie is signed: articles.visitors)
+    # the article page will see the same reader (the cookie is signed: articles.reading.visitors)
     assert visitors.read_cookie(response.cookies["rid"].value) == click.reader
 
 
@@ -100,7 +101,7 @@ def wsgi_get(path: str, *, user_agent: str = UA) -> tuple[str, dict[str, str]]:
         "wsgi.input": io.BytesIO(b""),
         "wsgi.url_scheme": "http",
     }
-    body = b"".join(click_wsgi.application(environ, start_response))
+    body = b"".join(wsgi_entry.application(environ, start_response))
     assert body == b""
     return str(seen["status"]), seen["headers"]  # type: ignore[return-value]
 

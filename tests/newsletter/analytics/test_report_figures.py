@@ -106,7 +106,7 @@ def test_figures_have_one_definition() -> None:
 
 def test_the_story_csv_never_hands_a_formula_to_the_spreadsheet(outbox_dir) -> None:
     # Issue 23: a feed title `=HYPERLINK(...)` arrived in the editor's spreadsheet as a formula.
-    from articles.models import Article
+    from articles.content.models import Article
     from newsletter.models import DigestItem
 
     digest = make_digest(stories=3)

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import rollup as read_rollup
+from articles.reading import rollup as read_rollup
 from bench.esp_emulator import Emulator
 from newsletter.analytics import rollup
 from newsletter.delivery import dispatch

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article
+from articles.content.models import Article
 from newsletter.analytics import events, links
 from newsletter.delivery import dispatch
 from newsletter.editions import compose

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from articles.models import Article
+from articles.content.models import Article
 from newsletter.delivery import dispatch
 from newsletter.editions import compose
 from newsletter.models import Delivery

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
-from articles import reads
+from articles.reading import reads
 from newsletter.delivery import dispatch
 from newsletter.editions import curation, schedule, segments
 from newsletter.models import Digest, DigestItem

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.editions import compose, curation
 from newsletter.email.render import Segment, render_digest
 from newsletter.email.rtl import RLM

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from articles.models import Article, Section, Tag
+from articles.content.models import Article, Section, Tag
 from newsletter.delivery import esp
 from newsletter.editions import compose, segments
 from newsletter.email.render import MERGE_FIELDS, RenderedEmail, Segment, merge, neutral_merge_field

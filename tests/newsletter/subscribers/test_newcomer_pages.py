@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import ConsentEvent, Subscriber
 from newsletter.subscribers import consent, csv_io, lifecycle, links
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
@@ -193,10 +193,10 @@ def test_server_rendered_errors_are_named_by_their_field(client, path):
 
 @pytest.fixture
 def make_article():
-    from articles.models import Article
+    from articles.content.models import Article
 
     def make(title: str) -> Article:
-        from articles import services
+        from articles.content import services
 
         article = Article(title=title, body="<p>نص</p>", status=Article.Status.PUBLISHED, published_at=timezone.now())
         services.save_article(article)

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.admin.subscribers import COUNT_CAP, EstimatedCountPaginator
 from newsletter.models import Subscriber, Suppression
 from newsletter.subscribers import csv_io, privacy

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import Subscriber, Suppression
 from newsletter.subscribers import links, privacy, signup
 from newsletter.subscribers.addresses import suppress

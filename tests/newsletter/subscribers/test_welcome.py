@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from articles.models import Section
+from articles.content.models import Section
 from newsletter.models import Digest, Subscriber
 from newsletter.subscribers import lifecycle, links, welcome
 from tests.concurrency import run_concurrently

@@ -1,4 +1,4 @@
-"""The roll-up of the Redis read counters (articles.reads) into ArticleDailyStats.
+"""The roll-up of the Redis read counters (articles.reading.reads) into ArticleDailyStats.
 
 Guarantees:
 
@@ -22,9 +22,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from articles.content.published import rebuild_index
 from sitewide.redis_client import get_redis
 
-from .reads import EPOCH_KEY, key_ttl_seconds, offsets_key, readers_key, rebuild_index, today, views_key
+from .reads import EPOCH_KEY, key_ttl_seconds, offsets_key, readers_key, today, views_key
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def upsert_stats(rows: list[tuple[int, date, int, int]], *, chunk: int = 500) ->
 def flush_to_database(*, now: datetime | None = None) -> int:
     """Roll the Redis counters of the retained days into ArticleDailyStats; rebuild the beacon
     index. Returns the number of (article, day) rows written. Idempotent."""
-    from .models import Article
+    from articles.content.models import Article
 
     days = retained_days(now=now)
     if not _restore_after_restart(days):

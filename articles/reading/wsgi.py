@@ -1,10 +1,8 @@
 """WSGI fast path for the read beacon: answers `/r/` without Django's middleware stack
 (sessions, CSRF, locale, messages... none of which a beacon needs), every other path goes to
-the wrapped application. Run it as the server's entry point:
+the wrapped application. config.wsgi puts it in front of Django (the one entry point).
 
-    gunicorn articles.beacon_wsgi:application
-
-It serves the same logic as the Django view (articles.beacon.handle) and runs no SQL. The client
+It serves the same logic as the Django view (articles.reading.beacon.handle) and runs no SQL. The client
 IP is read from the environ with the same rule as everywhere (sitewide.client_ip: X-Forwarded-For
 only from TRUSTED_PROXIES).
 """
@@ -13,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
-
-from config.wsgi import application as django_application
 
 from . import beacon, visitors
 
@@ -57,6 +53,3 @@ class BeaconFastPath:
             headers.append(("Allow", "GET, POST, HEAD"))
         start_response(_STATUS.get(result.status, f"{result.status} Error"), headers)
         return [result.body]
-
-
-application = BeaconFastPath(django_application)

@@ -1,5 +1,5 @@
 """Who a read comes from, for the most-read ranking: the reader id, and the network whose
-contribution of new readers is capped (articles.reads counts both in one Redis script).
+contribution of new readers is capped (articles.reading.reads counts both in one Redis script).
 
 * The reader id is our first-party cookie `rid` when it carries a valid signature, else an HMAC
   of the client IP (sitewide.client_ip) and User-Agent under a random salt that rotates daily (the
@@ -39,7 +39,7 @@ VISITOR_COOKIE = "rid"
 VISITOR_COOKIE_AGE = 365 * 86400
 COOKIE_VALUE_PATTERN = r"[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{22}"
 _COOKIE_VALUE_RE = re.compile(rf"^{COOKIE_VALUE_PATTERN}$")
-# The WSGI fast paths (articles.beacon_wsgi, newsletter.analytics.click_wsgi) find the cookie in
+# The WSGI fast paths (articles.reading.wsgi, newsletter.analytics.click_wsgi) find the cookie in
 # the raw Cookie header with this one regex.
 _COOKIE_IN_HEADER_RE = re.compile(rf"(?:^|;\s*){VISITOR_COOKIE}=({COOKIE_VALUE_PATTERN})(?:;|$)")
 SALT_KEY_PREFIX = "reads:salt"
@@ -54,7 +54,7 @@ class Visitor:
 
 @lru_cache(maxsize=4)
 def _cookie_key(hash_key: str) -> bytes:
-    return hashlib.sha256(b"articles.visitors.cookie\n" + hash_key.encode()).digest()
+    return hashlib.sha256(b"articles.reading.visitors.cookie\n" + hash_key.encode()).digest()
 
 
 def _mac(visitor_id: str) -> str:

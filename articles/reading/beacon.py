@@ -1,11 +1,11 @@
 """The read beacon, framework-free: parse a beacon request, validate the article against the
 Redis index, count the read. Used by the Django view (articles.views.beacon) and by the WSGI
-fast path (articles.beacon_wsgi), which answers /r/ before Django's middleware stack runs.
+fast path (articles.reading.wsgi), which answers /r/ before Django's middleware stack runs.
 
 Accepted: GET /r/?id=123 or ?url=<article URL> (answers a 1x1 GIF), POST /r/ with a
 text/plain or form body `id=123`, `url=...`, a bare id or a bare URL (answers 204) -- what
 `navigator.sendBeacon(url, data)` sends. Bad input is a 4xx, an unknown article 404, nothing
-stored; never any SQL. The reader is identified by articles.visitors (signed `rid` cookie, else
+stored; never any SQL. The reader is identified by articles.reading.visitors (signed `rid` cookie, else
 the client IP behind trusted proxies + User-Agent); the beacon sets no cookie (it is usually
 called from another site, where a cookie of ours would be third-party).
 """
@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
+
+from articles.content import published
 
 from . import reads, visitors
 
@@ -68,9 +70,9 @@ def _target(
             return None, 400
         return int(raw_id), 0
     if raw_url:
-        if len(raw_url) > 1000 or not reads.normalise_url(raw_url):
+        if len(raw_url) > 1000 or not published.normalise_url(raw_url):
             return None, 400
-        found = reads.resolve_published(url=raw_url)
+        found = published.resolve_published(url=raw_url)
         return (found, 0) if found else (None, 404)
     return None, 400
 

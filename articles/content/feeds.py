@@ -1,24 +1,24 @@
 """Import articles from a feed of an existing CMS: RSS 2.0, Atom or JSON Feed.
 
 Upsert by GUID, else by canonical URL; categories become tags; bodies are sanitised like an
-editor's (articles.services); titles are stored as plain text (a title of type HTML loses its
+editor's (articles.content.services); titles are stored as plain text (a title of type HTML loses its
 markup: readers would otherwise see `<img src=...>` as text). An entry whose content is unchanged
 is not saved, so re-running an import changes nothing (not even updated_at).
 
-What is refused, and what is mended, before any entry is read: articles.feed_parse (entity
+What is refused, and what is mended, before any entry is read: articles.content.feed_parse (entity
 declarations are refused; HTML named references and stray "&" are mended; a feed that is still
 not well-formed is refused whole). A refused feed raises FeedError and imports nothing.
 
 One bad entry does not block the good ones: an entry without an identifier (GUID or http(s)
 link) or without a title is skipped and reported (ImportResult.skipped_entries, with a reason
-each, articles.feed_reports); every other entry is upserted, all in one transaction. An entry's
+each, articles.content.feed_reports); every other entry is upserted, all in one transaction. An entry's
 link becomes the article's canonical URL only when it is an absolute http(s) URL
-(articles.urls_safety); otherwise the link is dropped (ImportResult.warnings), and the entry is
+(articles.content.urls_safety); otherwise the link is dropped (ImportResult.warnings), and the entry is
 skipped when that link was its only identifier. Every import, refused or not, replaces the
 feed's FeedImport row, which editors read in the admin.
 
 Fetching over HTTP refuses private and loopback addresses, follows redirects under the same
-check and stops at a deadline (articles.feed_fetch).
+check and stops at a deadline (articles.content.feed_fetch).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fetching a feed over HTTP(S) without letting a feed URL reach into our own network (SSRF).
 
-* Only absolute http(s) URLs (articles.urls_safety).
+* Only absolute http(s) URLs (articles.content.urls_safety).
 * Every address the host resolves to must be public: loopback, private (RFC 1918, IPv6 ULA),
   link-local (including the cloud metadata address 169.254.169.254), shared (100.64/10),
   multicast, reserved and unspecified addresses are refused, unless the host is listed in

@@ -1,5 +1,5 @@
-"""Read counting in Redis (the hot path) and the beacon's index of published articles.
-The roll-up into ArticleDailyStats is articles.rollup.
+"""Read counting in Redis (the hot path). The roll-up into ArticleDailyStats is
+articles.reading.rollup.
 
 Guarantees, in one place:
 
@@ -8,36 +8,31 @@ Guarantees, in one place:
   client's network already added READS_MAX_READERS_PER_IP_PER_DAY readers to it that day, EXPIRE.
   "Day" is the local date in TIME_ZONE. Keys live READS_RETENTION_DAYS + READS_KEY_MARGIN_DAYS.
 * Who the reader is (signed cookie, else a daily IP+UA hash; never a raw IP) and which network
-  a read is capped under: articles.visitors.
+  a read is capped under: articles.reading.visitors.
 * Bots, link-preview fetchers, HEAD and prefetch requests are not counted (`should_count`).
   Staff previews are filtered by the article view, which can afford a session lookup.
-* The beacon validates article ids and canonical URLs against a Redis index of published
-  articles (`reads:pub`, `reads:url`), kept on save/publish and rebuilt by every roll-up, so an
-  unknown id is refused without SQL.
-* Losing Redis loses at most the reads since the last roll-up (articles.rollup says how).
+* The beacon validates article ids and canonical URLs against the Redis index of published
+  articles (articles.content.published), so an unknown id is refused without SQL.
+* Losing Redis loses at most the reads since the last roll-up (articles.reading.rollup says how).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
-from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from articles.content.published import PUBLISHED_KEY, rebuild_index
 from sitewide.redis_client import get_redis, script
 
 from . import visitors
 
 PREFIX = "reads"
 KEY_MARGIN_DAYS = 2
-PUBLISHED_KEY = f"{PREFIX}:pub"
-URLS_KEY = f"{PREFIX}:url"
 EPOCH_KEY = f"{PREFIX}:epoch"
 
 # Crawlers, monitors and link-preview fetchers (chat apps and social networks unfurling a link).
@@ -183,91 +178,3 @@ def record_read_if_published(
         rebuild_index()
         outcome = _count(article_id, visitor, check=True, network=network, day=day)
     return outcome == 1
-
-
-# --- Index of published articles, for the beacon ----------------------------------------------
-
-
-def normalise_url(url: str) -> str | None:
-    """Comparable form of an article URL: lower-case scheme and host, decoded path without a
-    trailing slash, no query or fragment. None when it is not an http(s) URL."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    path = unquote(parts.path).rstrip("/")
-    return f"{parts.netloc.lower()}{path}"
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    article_id: int
-    urls: tuple[str, ...]
-
-
-def index_entry(article) -> IndexEntry:  # type: ignore[no-untyped-def]
-    urls = [settings.SITE_URL + article.get_absolute_url()]
-    if article.canonical_url:
-        urls.append(article.canonical_url)
-    normalised = tuple(u for u in (normalise_url(url) for url in urls) if u)
-    return IndexEntry(article_id=article.pk, urls=normalised)
-
-
-def index_articles(*, published: Iterable[IndexEntry], unpublished: Iterable[int] = ()) -> None:
-    """Add published articles to the beacon's index and drop unpublished ones."""
-    pipe = get_redis().pipeline(transaction=False)
-    for entry in published:
-        pipe.sadd(PUBLISHED_KEY, entry.article_id)
-        for url in entry.urls:
-            pipe.hset(URLS_KEY, url, entry.article_id)
-    gone = [int(i) for i in unpublished]
-    if gone:
-        pipe.srem(PUBLISHED_KEY, *gone)
-    pipe.execute()
-
-
-def rebuild_index() -> int:
-    """Replace the index from the database (atomically, by RENAME of freshly built keys)."""
-    from .models import Article
-
-    client = get_redis()
-    tmp_pub, tmp_url = f"{PUBLISHED_KEY}:tmp:{secrets.token_hex(4)}", f"{URLS_KEY}:tmp:{secrets.token_hex(4)}"
-    count = 0
-    pipe = client.pipeline(transaction=False)
-    for article in Article.objects.published().only("id", "slug", "canonical_url").iterator(chunk_size=2000):
-        entry = index_entry(article)
-        pipe.sadd(tmp_pub, entry.article_id)
-        for url in entry.urls:
-            pipe.hset(tmp_url, url, entry.article_id)
-        count += 1
-        if count % 2000 == 0:
-            pipe.execute()
-    pipe.execute()
-    pipe = client.pipeline(transaction=True)
-    # Redis never stores an empty set or hash, and RENAME of a missing key fails: a sentinel
-    # member keeps both keys alive (no article has id 0; resolve_published refuses 0).
-    pipe.sadd(tmp_pub, 0)
-    pipe.hset(tmp_url, "-", 0)
-    pipe.rename(tmp_pub, PUBLISHED_KEY)
-    pipe.rename(tmp_url, URLS_KEY)
-    pipe.execute()
-    return count
-
-
-def resolve_published(*, article_id: int | None = None, url: str | None = None) -> int | None:
-    """The id of a published article from its id or URL, by Redis lookup (no SQL)."""
-    client = get_redis()
-    if article_id is not None:
-        return article_id if article_id > 0 and client.sismember(PUBLISHED_KEY, str(article_id)) else None
-    if url is not None:
-        normalised = normalise_url(url)
-        if not normalised:
-            return None
-        found = client.hget(URLS_KEY, normalised)
-        if found is None:
-            return None
-        candidate = int(found)
-        return candidate if candidate > 0 and client.sismember(PUBLISHED_KEY, str(candidate)) else None
-    return None

@@ -9,7 +9,7 @@ a renamed HTML file fails however it is named.
 
 The email copy is re-encoded by Pillow (never the uploaded bytes: no metadata, no trailing
 payload), at most EMAIL_MAX_WIDTH pixels wide: PNG when the image has transparency, else JPEG.
-articles.services makes it whenever the image changes.
+articles.content.services makes it whenever the image changes.
 """
 
 from __future__ import annotations

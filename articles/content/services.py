@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from sitewide.redis_client import get_redis
 
-from . import images, reads
+from . import images, published
 from .arabic import display_name, extract_hashtags, html_to_text, normalise, tag_key
 from .models import Article, Tag
 
@@ -128,7 +128,7 @@ def resolve_tag(tag: Tag) -> Tag:
 
 def tag_by_key(text: str) -> Tag | None:
     """The tag whose normalised key matches `text` as typed in a URL or a hashtag (hyphens and
-    underscores as spaces; hamza, tashkeel, teh marbuta... folded as articles.arabic.normalise
+    underscores as spaces; hamza, tashkeel, teh marbuta... folded as articles.content.arabic.normalise
     does, docs/EMAIL.md rule 18), merged or not; None when there is none. One indexed query."""
     key = tag_key(text.replace("-", " "))[:150]
     return Tag.objects.select_related("merged_into").filter(key=key).first() if key else None
@@ -227,7 +227,7 @@ def save_article(
 
 
 def refresh_email_image(article: Article) -> None:
-    """(Re)make the email copy of the article's uploaded image (articles.images), or drop it
+    """(Re)make the email copy of the article's uploaded image (articles.content.images), or drop it
     when the image was removed. The replaced copy's file is deleted after commit."""
     previous = article.email_image.name if article.email_image else ""
     if article.image:
@@ -248,15 +248,15 @@ def after_change(articles: Iterable[Article], *, old_slugs: Iterable[str] = ()) 
     """After commit: refresh the beacon index and drop cached pages of these articles."""
     articles = list(articles)
     now = timezone.now()
-    published = [
+    visible = [
         a for a in articles if a.status == Article.Status.PUBLISHED and a.published_at and a.published_at <= now
     ]
-    entries = [reads.index_entry(a) for a in published]
-    gone = [a.pk for a in articles if a not in published]
+    entries = [published.index_entry(a) for a in visible]
+    gone = [a.pk for a in articles if a not in visible]
     slugs = [a.slug for a in articles] + [s for s in old_slugs if s]
 
     def refresh() -> None:
-        reads.index_articles(published=entries, unpublished=gone)
+        published.index_articles(published=entries, unpublished=gone)
         invalidate_pages(slugs)
 
     transaction.on_commit(refresh)

@@ -23,10 +23,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from articles.content.models import Article, Section, Tag
 from sitewide.redis_client import get_redis
 
 from . import reads
-from .models import Article, ArticleDailyStats, Section, Tag
+from .models import ArticleDailyStats
 
 
 def window_days(start: datetime, end: datetime) -> list[date]:
