@@ -54,7 +54,7 @@ class Visitor:
 
 @lru_cache(maxsize=4)
 def _cookie_key(hash_key: str) -> bytes:
-    return hashlib.sha256(b"articles.reading.visitors.cookie\n" + hash_key.encode()).digest()
+    return hashlib.sha256(b"articles.visitors.cookie\n" + hash_key.encode()).digest()
 
 
 def _mac(visitor_id: str) -> str:

@@ -1,11 +1,14 @@
-"""The analytics and hygiene tables (described in the package docstring). Re-exported by
-newsletter.models, so they belong to the `newsletter` app and its migrations."""
+"""The analytics tables (described in the package docstring): what readers did with each edition
+(StoryClick, Engagement) and the pre-aggregated figures the reports read (EditionStats,
+StoryClickStats, DailyGrowth)."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from newsletter.delivery.models import EditionSegment
 
 
 class StoryClick(models.Model):
@@ -47,25 +50,6 @@ class Engagement(models.Model):
         return f"{self.digest_id}/{self.subscriber_id}"
 
 
-class SubscriberActivity(models.Model):
-    """Last signs of life of a subscriber and where the hygiene policies stand for them."""
-
-    class Reason(models.TextChoices):
-        INACTIVE = "inactive", _("غير نشط")
-
-    subscriber = models.OneToOneField(
-        "newsletter.Subscriber", on_delete=models.CASCADE, primary_key=True, related_name="activity"
-    )
-    last_open_at = models.DateTimeField(null=True, blank=True)
-    last_click_at = models.DateTimeField(null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)  # pending: the one reminder
-    reengage_sent_at = models.DateTimeField(null=True, blank=True)  # sunset: "still want this?"
-    unsubscribe_reason = models.CharField(max_length=12, choices=Reason.choices, blank=True)
-
-    def __str__(self) -> str:
-        return str(self.subscriber_id)
-
-
 class EditionStats(models.Model):
     """Pre-aggregated figures of one edition (the report reads only this and StoryClickStats)."""
 
@@ -96,33 +80,6 @@ class EditionStats(models.Model):
 
     def __str__(self) -> str:
         return str(self.digest_id)
-
-
-class EditionSegment(models.Model):
-    """One segment (language, topics) of an edition as it was sent. The send writes it when a
-    batch first renders the segment (newsletter.editions.segments.record): who it is for and its
-    stories in the email's order; the roll-up writes its figures (sent, delivered). Delivery
-    and StoryClick rows name it by id, so the report gives each segment its own story rows."""
-
-    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
-    language = models.CharField(max_length=2)
-    sections = models.CharField(max_length=500, blank=True)  # sorted section ids, "3,7"; empty: all
-    stories = models.JSONField(default=list)  # article ids; a story's position is its index + 1
-    own_stories = models.PositiveSmallIntegerField(default=0)  # the rest: the general list's top-up
-    sent = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["digest", "language", "sections"], name="editionsegment_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.digest_id}:{self.language}:{self.sections or '*'}"
-
-    @property
-    def section_ids(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.sections.split(",") if part)
 
 
 class StoryClickStats(models.Model):

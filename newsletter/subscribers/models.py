@@ -1,20 +1,121 @@
-"""The consent history table (part of the newsletter app, re-exported by newsletter.models).
+"""The subscribers' tables: the subscriber (one per address), the suppression list (hashes of
+addresses that must never be mailed again, kept after erase), the append-only consent history and
+each subscriber's activity (last human open and click, the list-hygiene stages).
 
-One row per consent event of a subscriber: signed up, confirmed, unsubscribed (with a reason),
-resubscribed, imported, added by an administrator, bounced, complained, and a pending re-signup
-that expired. Rows are appended by the services that change a subscriber's status, in the same
-transaction as the change (newsletter.subscribers.consent says who writes what); nothing edits
-or deletes them except the reader's optional reason, written once on their latest unsubscribe,
-and erase, which deletes the subscriber with its history (only the suppression hash survives).
-No raw IP address or user agent: the keyed hashes of newsletter.subscribers.addresses.
+CONSENT HISTORY. One row per consent event of a subscriber: signed up, confirmed, unsubscribed
+(with a reason), resubscribed, imported, added by an administrator, bounced, complained, and a
+pending re-signup that expired. Rows are appended by the services that change a subscriber's
+status, in the same transaction as the change (newsletter.subscribers.consent says who writes
+what); nothing edits or deletes them except the reader's optional reason, written once on their
+latest unsubscribe, and erase, which deletes the subscriber with its history (only the
+suppression hash survives). No raw IP address or user agent: the keyed hashes of
+newsletter.subscribers.addresses.
 """
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from newsletter.editions.models import Frequency, Language
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("بانتظار التأكيد")
+        ACTIVE = "active", _("مشترك")
+        UNSUBSCRIBED = "unsubscribed", _("ألغى الاشتراك")
+        BOUNCED = "bounced", _("بريد مرتد")
+        COMPLAINED = "complained", _("أبلغ عن رسالة مزعجة")
+
+    class Source(models.TextChoices):
+        FORM = "form", _("نموذج الاشتراك")
+        ARTICLE_BOX = "article_box", _("صندوق المقال")
+        EMBED = "embed", _("نموذج مضمّن")
+        IMPORT = "import", _("استيراد")
+        ADMIN = "admin", _("لوحة الإدارة")
+
+    # Public, unguessable id used inside signed tokens (never the sequential primary key).
+    uuid = models.UUIDField(_("المعرّف العام"), default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("البريد الإلكتروني"), max_length=254)
+    name = models.CharField(_("الاسم"), max_length=100, blank=True)
+    status = models.CharField(_("الحالة"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices, default=Frequency.DAILY)
+    topics = models.ManyToManyField(
+        "articles.Section",
+        verbose_name=_("المواضيع"),
+        blank=True,
+        related_name="subscribers",
+        help_text=_("بلا مواضيع: كل الأقسام."),
+    )
+    language = models.CharField(_("اللغة"), max_length=2, choices=Language.choices, default=Language.ARABIC)
+    # IANA name (Africa/Casablanca, Asia/Dubai, ...): the edition reaches the subscriber at the
+    # edition hour of this zone (newsletter.editions.waves). Blank means the site's TIME_ZONE.
+    time_zone = models.CharField(_("المنطقة الزمنية"), max_length=64, blank=True)
+    # Consent record (proof of double opt-in).
+    source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
+    consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
+    signup_ip_hash = models.CharField(_("بصمة عنوان الشبكة عند الاشتراك"), max_length=64, blank=True, editable=False)
+    signup_user_agent_hash = models.CharField(_("بصمة المتصفح عند الاشتراك"), max_length=64, blank=True, editable=False)
+    confirm_ip_hash = models.CharField(_("بصمة عنوان الشبكة عند التأكيد"), max_length=64, blank=True, editable=False)
+    # Timestamps for each status change.
+    created_at = models.DateTimeField(_("تاريخ الاشتراك"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("آخر تعديل"), auto_now=True)
+    confirmed_at = models.DateTimeField(_("تاريخ التأكيد"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("تاريخ الإلغاء"), null=True, blank=True)
+    bounced_at = models.DateTimeField(_("تاريخ الارتداد"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("تاريخ الشكوى"), null=True, blank=True)
+    last_confirmation_sent_at = models.DateTimeField(_("آخر رسالة تأكيد"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("مشترك")
+        verbose_name_plural = _("المشتركون")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique"),
+        ]
+        indexes = [
+            # Audience snapshot: active subscribers of one frequency, in id order.
+            models.Index(fields=["status", "frequency", "id"], name="subscriber_audience"),
+            # The hourly wave run reads the distinct zones of an audience from this index alone.
+            models.Index(fields=["status", "frequency", "time_zone"], name="subscriber_wave_zones"),
+            models.Index(fields=["-created_at"], name="subscriber_created"),
+            models.Index(fields=["source"], name="subscriber_source"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the address: Django's admin history copies this text into its log, which would
+        # keep the address after an erase. The admin shows the address in its own column.
+        return _("مشترك %(number)s") % {"number": digits(self.pk) if self.pk else "-"}
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Suppression(models.Model):
+    """An address that must never be mailed or re-imported: erased (right to be forgotten),
+    hard-bounced or complained. Stored as a keyed hash so no personal data is kept."""
+
+    class Reason(models.TextChoices):
+        ERASED = "erased", _("حُذفت البيانات")
+        BOUNCED = "bounced", _("بريد مرتد")
+        COMPLAINED = "complained", _("شكوى")
+
+    email_hash = models.CharField(_("بصمة العنوان"), max_length=64, unique=True)
+    reason = models.CharField(_("السبب"), max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(_("تاريخ الإضافة"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("عنوان محظور")
+        verbose_name_plural = _("العناوين المحظورة")
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.email_hash[:12]}"
 
 
 class ConsentEvent(models.Model):
@@ -82,3 +183,22 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_id}:{self.kind}"
+
+
+class SubscriberActivity(models.Model):
+    """Last signs of life of a subscriber and where the hygiene policies stand for them."""
+
+    class Reason(models.TextChoices):
+        INACTIVE = "inactive", _("غير نشط")
+
+    subscriber = models.OneToOneField(
+        "newsletter.Subscriber", on_delete=models.CASCADE, primary_key=True, related_name="activity"
+    )
+    last_open_at = models.DateTimeField(null=True, blank=True)
+    last_click_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)  # pending: the one reminder
+    reengage_sent_at = models.DateTimeField(null=True, blank=True)  # sunset: "still want this?"
+    unsubscribe_reason = models.CharField(max_length=12, choices=Reason.choices, blank=True)
+
+    def __str__(self) -> str:
+        return str(self.subscriber_id)
