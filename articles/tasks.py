@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
+
+from articles.content import conf as content_conf
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +21,13 @@ def flush_reads() -> int:
 
 @shared_task(name="articles.tasks.import_configured_feeds")
 def import_configured_feeds() -> dict[str, str]:
-    """Import every feed in settings.FEED_URLS; one broken feed does not stop the others. Each
+    """Import every feed in content_conf.settings().FEED_URLS; one broken feed does not stop the others. Each
     import is recorded in its FeedImport row (the admin's "استيراد الخلاصات")."""
     from .content.feed_reports import describe_skip
     from .content.feeds import FeedError, import_feed
 
     outcome: dict[str, str] = {}
-    for url in settings.FEED_URLS:
+    for url in content_conf.settings().FEED_URLS:
         try:
             result = import_feed(url)
         except FeedError as error:

@@ -69,7 +69,7 @@ FROM newsletter_subscriber s WHERE s.email LIKE 'an%%@example.com' AND s.id %% 1
 
 
 def load(rows: int) -> int:
-    from newsletter.models import Digest
+    from newsletter.editions.models import Digest
     from tests.integration.helpers import make_digest
 
     existing = Digest.objects.filter(subject="analytics bench").first()
@@ -114,7 +114,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     digest_id = load(args.rows)
     from newsletter.analytics import rollup
-    from newsletter.models import Delivery, EditionStats
+    from newsletter.analytics.models import EditionStats
+    from newsletter.delivery.models import Delivery
 
     print(f"deliveries of the edition: {Delivery.objects.filter(digest_id=digest_id).count()}")
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Click redirect throughput (issue 14): wrk against gunicorn serving
-# newsletter.analytics.click_wsgi (the /c/ fast path) on 127.0.0.1; every request is a valid
+# newsletter.clicks.wsgi (the /c/ fast path) on 127.0.0.1; every request is a valid
 # signed click link (302 to the article, one Redis pipeline, no SQL). Bounded by DURATION.
 # Usage (repo root): bench/click_run.sh
 # Environment: DATABASE_URL, REDIS_URL (a benchmark Redis database: the click log key is
@@ -39,5 +39,5 @@ if [[ -n ${COMPARE:-} ]]; then
 fi
 $PY manage.py shell --no-imports -c "
 from sitewide.redis_client import get_redis
-from newsletter.analytics.clicklog import CLICKS_KEY
+from newsletter.clicks.clicklog import CLICKS_KEY
 print('clicks logged in Redis:', get_redis().zcard(CLICKS_KEY)); get_redis().delete(CLICKS_KEY)"

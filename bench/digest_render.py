@@ -43,11 +43,11 @@ from django.utils import timezone  # noqa: E402
 
 from articles.content.models import Article, Section, Tag  # noqa: E402
 from articles.reading.models import ArticleDailyStats  # noqa: E402
-from newsletter.analytics import targets  # noqa: E402
+from newsletter.clicks import targets  # noqa: E402
 from newsletter.editions import compose  # noqa: E402
 from newsletter.editions import segments as segment_stories  # noqa: E402
+from newsletter.editions.models import Digest  # noqa: E402
 from newsletter.email import render  # noqa: E402
-from newsletter.models import Digest  # noqa: E402
 
 PREFIX = "bench-digest-"
 # A fixed past day, so the edition is identical every run and never meets real editions.
@@ -122,7 +122,7 @@ def main() -> None:
         # one ranking per choice of sections), then one render per segment, its click targets stored.
         stories = segment_stories.EditionStories(digest)
         for segment in segments:
-            rendered = stories.render(segment)
+            rendered = render.render_segment(stories, segment)
             assert rendered is not None
             targets.remember_targets(digest.pk, rendered.click_targets)
 
@@ -136,7 +136,7 @@ def main() -> None:
         f"({segments_median / 10:.1f} ms per segment)"
     )
     with CaptureQueriesContext(connection) as topic_queries:
-        segment_stories.render(digest, segments[3])
+        render.render_segment(segment_stories.EditionStories(digest), segments[3])
     print(f"one render: {len(queries)} SQL queries, HTML {len(rendered.html.encode()) / 1024:.1f} KB")
     print(f"one topic segment (own ranking + render): {len(topic_queries)} SQL queries")
 

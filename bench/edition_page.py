@@ -37,8 +37,9 @@ from django.utils import timezone  # noqa: E402
 
 from articles.content.models import Article, Section  # noqa: E402
 from articles.reading.models import ArticleDailyStats  # noqa: E402
-from newsletter.editions import curation, schedule  # noqa: E402
-from newsletter.models import Digest  # noqa: E402
+from newsletter.editions import curation  # noqa: E402
+from newsletter.editions.models import Digest  # noqa: E402
+from newsletter.orchestration import runs  # noqa: E402
 
 
 def setup() -> int:
@@ -66,7 +67,7 @@ def setup() -> int:
         user.set_password("bench-editor-password")
         user.save()
     user.groups.add(Group.objects.get(name="Editors"))
-    return schedule.next_draft("daily").pk
+    return runs.next_draft("daily").pk
 
 
 def main() -> None:

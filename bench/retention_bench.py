@@ -8,7 +8,7 @@ Steps: N subscribers and one sent edition with N Delivery rows (sent, 95 % deliv
 message id each) and N Receipt rows, all by INSERT ... SELECT; VACUUM ANALYZE; then:
 - heap, index and total size of the delivery and receipt tables (pg_relation_size,
   pg_indexes_size, pg_total_relation_size);
-- newsletter.analytics.retention.prune(): the freeze (final roll-up and frozen report) and the
+- newsletter.retention.pruning.prune(): the freeze (final roll-up and frozen report) and the
   chunked delete, with the time of every chunk (each its own transaction: how long a chunk
   holds its row locks);
 - for comparison, the same rows copied into a table partitioned by month (PostgreSQL
@@ -39,8 +39,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.send_bench import prepare  # noqa: E402
-from newsletter.analytics import retention  # noqa: E402
-from newsletter.models import Delivery, Digest, Receipt  # noqa: E402
+from newsletter.delivery.models import Delivery, Receipt  # noqa: E402
+from newsletter.editions.models import Digest  # noqa: E402
+from newsletter.retention import pruning  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -131,7 +132,7 @@ def main() -> None:
         print(f"partitioned copy: insert + 3 indexes {copied:.1f}s; DETACH + DROP of the month {dropped * 1000:.0f} ms")
 
     chunk_times: list[float] = []
-    original = retention._delete_chunk
+    original = pruning._delete_chunk
 
     def timed(*a: object, **kw: object) -> int:
         begun = time.perf_counter()
@@ -139,12 +140,12 @@ def main() -> None:
         chunk_times.append(time.perf_counter() - begun)
         return deleted
 
-    retention._delete_chunk = timed  # type: ignore[assignment]
+    pruning._delete_chunk = timed  # type: ignore[assignment]
     now = timezone.now()
     started = time.perf_counter()
-    retention.freeze(digest_id=digest_id, now=now)
+    pruning.freeze(digest_id=digest_id, now=now)
     frozen = time.perf_counter() - started
-    result = retention.prune(now=now, chunk=args.chunk)
+    result = pruning.prune(now=now, chunk=args.chunk)
     total = time.perf_counter() - started
     print(f"freeze (final roll-up + frozen report): {frozen:.1f}s")
     print(

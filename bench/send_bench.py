@@ -54,7 +54,9 @@ def prepare(n: int) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from newsletter.models import Delivery, Digest, DigestItem, Subscriber
+    from newsletter.delivery.models import Delivery
+    from newsletter.editions.models import Digest, DigestItem
+    from newsletter.subscribers.models import Subscriber
     from tests.integration.helpers import make_digest
 
     call_command("migrate", verbosity=0)
@@ -90,7 +92,7 @@ def _insert_subscribers_sql(n: int) -> None:
     later are filled too."""
     from django.db import connection
 
-    from newsletter.models import Subscriber
+    from newsletter.subscribers.models import Subscriber
 
     template = Subscriber(email="x@example.com", status="active", frequency="daily", language="ar")
     columns, values, params = [], [], []
@@ -267,8 +269,8 @@ def run(args: argparse.Namespace) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0"}
         processes += start_workers(env, logs)
 
-        from newsletter.delivery import dispatch, reports
-        from newsletter.models import Digest
+        from newsletter.delivery import counts, dispatch
+        from newsletter.editions.models import Digest
 
         stats_port = args.port if args.mode == "esp" else args.port + 1
         stats_url = f"http://127.0.0.1:{stats_port}/_stats"
@@ -306,7 +308,7 @@ def run(args: argparse.Namespace) -> None:
         verified = None
         if args.mode == "esp":  # expands and checks every recipient's record, off the clock
             verified = json.load(urllib.request.urlopen(f"http://127.0.0.1:{args.port}/_verify"))
-        report = reports.report(digest_id=digest_id)
+        report = counts.report(digest_id=digest_id)
         print(
             json.dumps(
                 {

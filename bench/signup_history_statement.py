@@ -27,9 +27,9 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from newsletter.models import ConsentEvent, Subscriber  # noqa: E402
 from newsletter.subscribers import consent, signup_insert  # noqa: E402
 from newsletter.subscribers.addresses import email_hash  # noqa: E402
+from newsletter.subscribers.models import ConsentEvent, Subscriber  # noqa: E402
 
 Row = tuple[Subscriber, ConsentEvent, str]
 

@@ -31,7 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from newsletter.delivery import dispatch  # noqa: E402
-from newsletter.models import Digest  # noqa: E402
+from newsletter.editions.models import Digest  # noqa: E402
 
 
 class Rollback(Exception):

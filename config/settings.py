@@ -11,12 +11,9 @@ read here.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import secrets
 import sys
 from datetime import timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -24,97 +21,28 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+from .env import (
+    BASE_DIR,
+    DEBUG,
+    VAR_DIR,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    refuse_in_production,
+    required_in_production,
+    secret_key,
+)
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    return float(value) if value.strip() else default
-
-
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = os.environ.get(name, default).strip().lower()
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name}: {value!r} is not one of {', '.join(repr(c) for c in choices)}")
-    return value
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_networks(name: str) -> list[str]:
-    """Comma-separated IP addresses / CIDR networks; a typo refuses to start rather than
-    silently trusting nothing (or, worse, the wrong network)."""
-    values = env_list(name)
-    for value in values:
-        try:
-            ipaddress.ip_network(value, strict=False)
-        except ValueError as error:
-            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or CIDR network") from error
-    return values
-
-
-DEBUG = env_bool("DEBUG", True)
-
-
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY", "")
-    if key:
-        return key
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. With DEBUG off the application refuses to start without one: "
-            "set SECRET_KEY in the environment to a long random string "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
-        )
-    # Development: generate a key once and keep it, so sessions and signed links survive restarts.
-    key_file = VAR_DIR / "dev-secret-key"
-    if not key_file.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
-
-
-def _required_in_production(name: str, *, why: str) -> str:
-    """A variable the process refuses to start without when DEBUG is off (like SECRET_KEY)."""
-    value = os.environ.get(name, "")
-    if not value and not DEBUG:
-        raise ImproperlyConfigured(
-            f"{name} is not set. With DEBUG off the application refuses to start without it: {why}"
-        )
-    return value
-
-
-def _refuse_in_production(name: str, *, problem: str, fix: str) -> ImproperlyConfigured:
-    """The refusal of a value that would let production fail silently (mail nobody receives,
-    images nobody can load): said the way SECRET_KEY's is, naming the variable and the fix."""
-    return ImproperlyConfigured(
-        f"{name} {problem}. With DEBUG off the application refuses to start with this setting: {fix}"
-    )
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key()
 # Rotating SECRET_KEY: put the old key here (comma-separated, newest first) so links already
 # emailed (unsubscribe, preferences, confirmation) and sessions still verify; drop it later.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 # Key for hashes kept long-term (suppression list, consent IP/UA, reader cookies); keep it when
 # rotating SECRET_KEY. Defaulting to SECRET_KEY in production would tie the two together.
 HASH_KEY = (
-    _required_in_production(
+    required_in_production(
         "HASH_KEY",
         why="it keys the suppression list and consent hashes and must outlive SECRET_KEY rotations; "
         "set it to a long random string, different from SECRET_KEY, and never change it.",
@@ -220,7 +148,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Asia/Baghdad")
+CELERY_TIMEZONE = TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Baghdad")
 # Tasks are idempotent (row claims in the database), so a task whose worker died is run again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -243,178 +171,61 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- Email ----------------------------------------------------------------------------------
-OUTBOX_EMAIL_BACKEND = "newsletter.backends.outbox.OutboxEmailBackend"
-# Backends that deliver nothing: the development outbox and Django's own test/debug backends.
-UNDELIVERING_EMAIL_BACKENDS = frozenset(
-    {
-        OUTBOX_EMAIL_BACKEND,
-        "django.core.mail.backends.console.EmailBackend",
-        "django.core.mail.backends.dummy.EmailBackend",
-        "django.core.mail.backends.filebased.EmailBackend",
-        "django.core.mail.backends.locmem.EmailBackend",
-    }
+# --- Email: who sends, through what, and the ESP's webhooks (config/mail_settings.py) ---------
+# --- Product settings, grouped by the room that reads them ------------------------------------
+# Each room declares its settings with typed defaults in its conf.py (sitewide.conf says how);
+# here every group is filled from the environment, under the same names, and checked where a
+# development default would fail silently in production.
+from articles.content.conf import FeedSettings  # noqa: E402
+from articles.reading.conf import ReadingSettings  # noqa: E402
+from newsletter.analytics.conf import AnalyticsSettings  # noqa: E402
+from newsletter.delivery.conf import DeliverySettings  # noqa: E402
+from newsletter.editions.conf import EditionSettings  # noqa: E402
+from newsletter.email.conf import EmailSettings  # noqa: E402
+from newsletter.hygiene.conf import HygieneSettings  # noqa: E402
+from newsletter.orchestration.conf import OrchestrationSettings  # noqa: E402
+from newsletter.retention.conf import RetentionSettings  # noqa: E402
+from newsletter.subscribers.conf import SubscriberSettings  # noqa: E402
+from sitewide.conf import DEMO_POSTAL_ADDRESS, SiteSettings, from_environment  # noqa: E402
+
+from .mail_settings import *  # noqa: E402, F403
+
+PRODUCT_SETTINGS = (
+    SiteSettings,
+    FeedSettings,
+    ReadingSettings,
+    EditionSettings,
+    OrchestrationSettings,
+    EmailSettings,
+    SubscriberSettings,
+    DeliverySettings,
+    AnalyticsSettings,
+    HygieneSettings,
+    RetentionSettings,
 )
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or OUTBOX_EMAIL_BACKEND
-if not DEBUG and EMAIL_BACKEND in UNDELIVERING_EMAIL_BACKENDS:
-    raise _refuse_in_production(
-        "EMAIL_BACKEND",
-        problem="is not set"
-        if not os.environ.get("EMAIL_BACKEND")
-        else f"is {EMAIL_BACKEND!r}, which delivers nothing",
-        fix="every email would be written to files on this machine (or nowhere) and no reader would get it; "
-        "set EMAIL_BACKEND to your ESP's backend, e.g. anymail.backends.mailgun.EmailBackend with its ANYMAIL_* "
-        "settings, or django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.",
-    )
-# The ESP whose tracking webhooks answer at /anymail/<esp>/tracking/ (every other ESP's URL is a
-# 404). Empty: the ESP of EMAIL_BACKEND (none for SMTP and the outbox). newsletter.delivery.webhooks
-WEBHOOK_ESP = os.environ.get("WEBHOOK_ESP", "")
-EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_OUTBOX_DIR") or VAR_DIR / "outbox")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "النشرة الإخبارية <newsletter@example.com>")
-# example.com, .org and .net are reserved for documentation (RFC 2606): mail from them fails
-# SPF/DKIM/DMARC everywhere, and the development default is one of them.
-RESERVED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+_product: dict[str, Any] = {}
+for _group in PRODUCT_SETTINGS:
+    _product.update(from_environment(_group, os.environ))
+globals().update(_product)
 
-
-def _sender_domain(value: str) -> str:
-    """The domain of a From header's address, "" when it holds no address."""
-    local, at, domain = parseaddr(value)[1].rpartition("@")
-    return domain.strip().rstrip(".").lower() if local and at else ""
-
-
-if not DEBUG:
-    _domain = _sender_domain(os.environ.get("DEFAULT_FROM_EMAIL", ""))
-    if not _domain or any(_domain == d or _domain.endswith(f".{d}") for d in RESERVED_EMAIL_DOMAINS):
-        raise _refuse_in_production(
-            "DEFAULT_FROM_EMAIL",
-            problem="is not set" if not os.environ.get("DEFAULT_FROM_EMAIL") else f"is {DEFAULT_FROM_EMAIL!r}",
-            fix="every email would come from no address or an example.* one (reserved for documentation), which "
-            "no mailbox provider accepts; set DEFAULT_FROM_EMAIL to an address at your own sending domain, whose SPF and "
-            "DKIM the ESP signs, e.g. 'النشرة الإخبارية <newsletter@news.your-site.com>'.",
-        )
-SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-
-
-def _anymail_from_env(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
-    """Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (anymail reads both forms)."""
-    return {
-        name.removeprefix("ANYMAIL_"): value
-        for name, value in environ.items()
-        if name.startswith("ANYMAIL_") and len(name) > len("ANYMAIL_")
-    }
-
-
-ANYMAIL = _anymail_from_env(os.environ)
-if not DEBUG and ":" not in ANYMAIL.get("WEBHOOK_SECRET", ""):
-    # Without it the tracking webhooks would take anyone's word for bounces and complaints.
-    raise ImproperlyConfigured(
-        "ANYMAIL_WEBHOOK_SECRET is not set (as user:password). With DEBUG off the application refuses to start without it: "
-        "the ESP's tracking webhooks (/anymail/) authenticate with it; set it to user:long-random-password "
-        "and give the ESP https://user:password@your.site/anymail/<esp>/tracking/."
-    )
-# Anymail's own retry would resend after a read timeout, where the ESP may have accepted:
-# our batch task decides what is safe to retry (newsletter.delivery).
-ANYMAIL.setdefault("REQUESTS_TIMEOUT", (5, 30))
-
-# --- Newsletter product settings ------------------------------------------------------------
-SENDER_NAME = os.environ.get("SENDER_NAME", "النشرة الإخبارية")
-DEMO_POSTAL_ADDRESS = "شارع أبي نواس، بغداد، العراق"
-SENDER_POSTAL_ADDRESS = os.environ.get("SENDER_POSTAL_ADDRESS", DEMO_POSTAL_ADDRESS)
 if not DEBUG and " ".join(os.environ.get("SENDER_POSTAL_ADDRESS", "").split()) in {"", DEMO_POSTAL_ADDRESS}:
-    raise _refuse_in_production(
+    raise refuse_in_production(
         "SENDER_POSTAL_ADDRESS",
         problem="is not set" if not os.environ.get("SENDER_POSTAL_ADDRESS", "").strip() else "is the demo's address",
         fix="every digest footer would carry the demo's Baghdad address, and anti-spam laws (CAN-SPAM and "
         "others) require the sender's real one; set SENDER_POSTAL_ADDRESS to the newsroom's postal address.",
     )
-DIGEST_TOP_N = env_int("DIGEST_TOP_N", 10)
-DIGEST_MIN_STORIES = env_int("DIGEST_MIN_STORIES", 3)
-DIGEST_REQUIRE_APPROVAL = env_bool("DIGEST_REQUIRE_APPROVAL", False)
-# Scheduled editions reach each subscriber at the edition hour of their own time zone, in hourly
-# waves per UTC offset (newsletter.editions.waves); 0: one send at the newsroom's hour.
-DIGEST_LOCAL_TIME = env_bool("DIGEST_LOCAL_TIME", True)
-DIGEST_UTM_PARAMS = os.environ.get("DIGEST_UTM_PARAMS", "utm_source=newsletter&utm_medium=email")
-CONSENT_TEXT_VERSION = os.environ.get("CONSENT_TEXT_VERSION", "2026-11")
-# The newsroom's privacy policy, linked beside every signup form and in every email's footer;
-# empty: no link. An absolute http(s) URL, or a path on this site ("/privacy/").
-PRIVACY_POLICY_URL = os.environ.get("PRIVACY_POLICY_URL", "").strip()
-if PRIVACY_POLICY_URL and not PRIVACY_POLICY_URL.startswith(("https://", "http://", "/")):
-    raise ImproperlyConfigured(f"PRIVACY_POLICY_URL: {PRIVACY_POLICY_URL!r} is not an http(s) URL or a path")
-CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7)
-SIGNUP_ALLOWED_ORIGINS = env_list("SIGNUP_ALLOWED_ORIGINS")
-# Signup abuse limits (newsletter.subscribers.ratelimits): submissions per IP per hour; subscriber emails
-# (confirmation / "already subscribed") per address per 10 minutes and per day.
-SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR = env_int("SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR", 30)
-SIGNUP_EMAILS_PER_10_MIN = env_int("SIGNUP_EMAILS_PER_10_MIN", 1)
-SIGNUP_EMAILS_PER_DAY = env_int("SIGNUP_EMAILS_PER_DAY", 3)
-SUBSCRIBER_IMPORT_MAX_ROWS = env_int("SUBSCRIBER_IMPORT_MAX_ROWS", 100_000)
-READS_RETENTION_DAYS = env_int("READS_RETENTION_DAYS", 9)  # weekly window (7) + margin
-# New distinct readers one client network (an IPv4 address, an IPv6 /64) may add to one article
-# per day; more reads from it still count as views. Stops one machine buying a place in the
-# most-read list with fresh cookies. The trade-off: mobile carriers put many subscribers behind
-# one carrier-grade NAT address, and past the cap their readers stop adding to an article's
-# readers that day. 50 tolerates a busy NAT for one story; raise it when most readers come
-# through a few carriers, 0 turns the cap off.
-READS_MAX_READERS_PER_IP_PER_DAY = env_int("READS_MAX_READERS_PER_IP_PER_DAY", 50)
-FEED_URLS = env_list("FEED_URLS")
-# Feed fetching refuses hosts that resolve to loopback, private, link-local, multicast or
-# reserved addresses (articles.content.feed_fetch), except these host names (a CMS on the internal
-# network). One deadline covers resolving, connecting, redirects and reading the body.
-FEED_ALLOWED_HOSTS = env_list("FEED_ALLOWED_HOSTS")
-FEED_FETCH_DEADLINE_SECONDS = env_float("FEED_FETCH_DEADLINE_SECONDS", 30)
-# Messages per second across all workers (Redis token bucket); 0 means unlimited.
-SEND_RATE_PER_SECOND = env_float("SEND_RATE_PER_SECOND", 0)
-SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 0)  # 0: per-ESP default (newsletter.delivery)
-SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 8)
-SEND_STUCK_AFTER_SECONDS = env_int("SEND_STUCK_AFTER_SECONDS", 60)
-# Retry backoff of a batch the ESP did not accept (429/5xx/connect error): exponential from
-# SEND_RETRY_BASE_SECONDS, capped, with jitter; always far below the broker visibility_timeout.
-SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 5)
-SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 300)
-# Test sends one editor may make per hour, in messages (newsletter.editions.test_sends); 0: no limit.
-TEST_SENDS_PER_USER_PER_HOUR = env_int("TEST_SENDS_PER_USER_PER_HOUR", 50)
-
-# Analytics and list hygiene (newsletter.analytics; README "Configuration").
-ANALYTICS_CLICK_TRACKING = env_bool("ANALYTICS_CLICK_TRACKING", True)  # off: ESP click events
-ANALYTICS_ROLLUP_DAYS = env_int("ANALYTICS_ROLLUP_DAYS", 14)  # editions re-aggregated after their send
-ANALYTICS_MACHINE_OPEN_SECONDS = env_int("ANALYTICS_MACHINE_OPEN_SECONDS", 10)
-ANALYTICS_SCANNER_AFTER_DELIVERY_SECONDS = env_int("ANALYTICS_SCANNER_AFTER_DELIVERY_SECONDS", 120)
-ANALYTICS_SCANNER_BURST_SECONDS = env_int("ANALYTICS_SCANNER_BURST_SECONDS", 10)
-ANALYTICS_SCANNER_MIN_LINKS = env_int("ANALYTICS_SCANNER_MIN_LINKS", 3)
-HYGIENE_REMINDER_HOURS = env_int("HYGIENE_REMINDER_HOURS", 48)
-HYGIENE_PENDING_PURGE_DAYS = env_int("HYGIENE_PENDING_PURGE_DAYS", 30)
-HYGIENE_SOFT_BOUNCE_LIMIT = env_int("HYGIENE_SOFT_BOUNCE_LIMIT", 3)
-HYGIENE_SOFT_BOUNCE_DAYS = env_int("HYGIENE_SOFT_BOUNCE_DAYS", 30)
-SUNSET_ENABLED = env_bool("SUNSET_ENABLED", True)
-SUNSET_INACTIVE_DAYS = env_int("SUNSET_INACTIVE_DAYS", 180)
-SUNSET_GRACE_DAYS = env_int("SUNSET_GRACE_DAYS", 14)
-# Retention (newsletter.analytics.retention, daily beat): per-recipient Delivery and Receipt rows
-# of editions that began sending more than DELIVERY_RETENTION_DAYS ago are deleted, after their
-# figures are frozen on EditionStats; DELIVERY_PRUNE_CHUNK rows per short transaction, with
-# DELIVERY_PRUNE_PAUSE_SECONDS between chunks (0: none) to leave room for other writers.
-DELIVERY_RETENTION_DAYS = env_int("DELIVERY_RETENTION_DAYS", 90)
-DELIVERY_PRUNE_CHUNK = env_int("DELIVERY_PRUNE_CHUNK", 5000)
-DELIVERY_PRUNE_PAUSE_SECONDS = env_float("DELIVERY_PRUNE_PAUSE_SECONDS", 0)
+if _product["PRIVACY_POLICY_URL"] and not _product["PRIVACY_POLICY_URL"].startswith(("https://", "http://", "/")):
+    raise ImproperlyConfigured(
+        f"PRIVACY_POLICY_URL: {_product['PRIVACY_POLICY_URL']!r} is not an http(s) URL or a path"
+    )
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("العربية")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Baghdad")
+# TIME_ZONE: read with the Celery settings above (one variable, one read).
 USE_I18N = True
-# One numeral and month style for the email, the site and our admin pages (sitewide/dates.py).
-# NUMERALS: "arabic" (٠١٢٣) or "latin" (0123) in Arabic text; empty: Arabic-Indic in Arabic,
-# Western in other languages. ARABIC_MONTHS: "egyptian" (يناير … سبتمبر) or "levantine"
-# (كانون الثاني … أيلول). DIGEST_HIJRI_DATE: an approximate Umm al-Qura date in the dateline.
-NUMERALS = env_choice("NUMERALS", "", ("", "arabic", "latin"))
-ARABIC_MONTHS = env_choice("ARABIC_MONTHS", "egyptian", ("egyptian", "levantine"))
-DIGEST_HIJRI_DATE = env_bool("DIGEST_HIJRI_DATE", False)
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
@@ -453,7 +264,7 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 elif not DEBUG and not MEDIA_URL.startswith(("https://", "http://")):
-    raise _refuse_in_production(
+    raise refuse_in_production(
         "AWS_STORAGE_BUCKET_NAME",
         problem=f"is not set and MEDIA_URL is {MEDIA_URL!r}, not an absolute URL",
         fix="article images would be stored on this machine's disk under /media/, which the application "

@@ -16,10 +16,11 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.ico", permanent=True)),
     path("admin/", admin.site.urls),
     path("newsletter/", include("newsletter.subscribers.urls")),
-    path("archive/", include("newsletter.editions.archive_urls")),
+    path("archive/", include("newsletter.archive.urls")),
     path("anymail/", include("newsletter.delivery.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("newsletter.analytics.urls")),
+    path("", include("newsletter.clicks.urls")),
+    path("", include("newsletter.hygiene.urls")),
     path("", include("articles.urls")),
 ]
 

@@ -9,5 +9,5 @@ class NewsletterConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             esp_tracking,  # noqa: F401  (connects the one ESP tracking receiver)
-            tasks,  # noqa: F401  (registers the Celery tasks for newsletter.jobs)
+            tasks,  # noqa: F401  (registers the Celery tasks for newsletter.task_names)
         )

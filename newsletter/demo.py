@@ -1,6 +1,6 @@
 """Demo accounts and subscribers for `seed_demo` (idempotent): three Arabic daily/weekly
 readers of everything, one following sport only, one English reader of two sections; in
-several time zones, so the hourly waves (newsletter.editions.waves) have more than one offset."""
+several time zones, so the hourly waves (newsletter.orchestration.waves) have more than one offset."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from articles.content.models import Section
 
-from .models import Frequency, Language, Subscriber
+from .editions.models import Frequency, Language
 from .subscribers import consent
+from .subscribers.models import Subscriber
 
 DEMO_ACCOUNTS = [
     ("admin", "admin-demo-2026", "admin (superuser)"),

@@ -3,7 +3,7 @@ register, in the order their foreign keys need. Code imports a model from the ro
 (newsletter.editions.models, newsletter.subscribers.models, newsletter.delivery.models,
 newsletter.analytics.models), never from here."""
 
+from .analytics import models as analytics_models  # noqa: F401
+from .delivery import models as delivery_models  # noqa: F401
 from .editions import models as editions_models  # noqa: F401
 from .subscribers import models as subscribers_models  # noqa: F401
-from .delivery import models as delivery_models  # noqa: F401
-from .analytics import models as analytics_models  # noqa: F401

@@ -1,7 +1,7 @@
 """Thin Celery tasks: each takes ids, calls one service function and returns a small dict.
 
-The registered names (newsletter.jobs) are part of the deployment: beat rows and queue routes
-refer to them. Services enqueue these tasks by name through newsletter.jobs, on commit, so they
+The registered names (newsletter.task_names) are part of the deployment: beat rows and queue routes
+refer to them. Services enqueue these tasks by name through newsletter.task_names, on commit, so they
 see committed rows; this module imports the services, never the reverse.
 """
 
@@ -11,16 +11,20 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
-from django.conf import settings
 
-from . import jobs
-from .analytics import growth, hygiene, hygiene_emails, retention, rollup
+from newsletter.orchestration import conf as orchestration_conf
+
+from . import task_names
+from .analytics import growth, rollup
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
-from .editions import schedule
-from .models import Frequency
-from .subscribers import emails, signup, welcome
+from .editions.models import Frequency
+from .hygiene import emails as hygiene_emails
+from .hygiene import rules
+from .orchestration import runs, welcome
+from .retention import pruning
+from .subscribers import emails, signup
 
 # Subscriber emails: 30 s, 60 s, ... up to 10 minutes between attempts, 5 retries.
 EMAIL_RETRY_FACTOR = 30
@@ -38,13 +42,13 @@ def _retry_if_not_taken(task: Task, exc: Exception) -> None:
         raise task.retry(exc=exc, countdown=countdown) from exc
 
 
-@shared_task(name=jobs.SETTLE_KNOWN_SIGNUP)
+@shared_task(name=task_names.SETTLE_KNOWN_SIGNUP)
 def settle_known_signup(known: dict[str, Any]) -> str:
     """A signup of an address we already know, off the request path (signup.subscribe)."""
     return signup.settle_known_signup(known).outcome.value
 
 
-@shared_task(bind=True, name=jobs.SEND_SUBSCRIBER_EMAIL, max_retries=5)
+@shared_task(bind=True, name=task_names.SEND_SUBSCRIBER_EMAIL, max_retries=5)
 def send_subscriber_email(self: Task, subscriber_id: int, kind: str) -> bool:
     """Confirmation / "already subscribed" email for one subscriber. Retried with the digest
     batches' classification (newsletter.delivery.esp): only when the ESP clearly did not take
@@ -56,7 +60,7 @@ def send_subscriber_email(self: Task, subscriber_id: int, kind: str) -> bool:
         raise
 
 
-@shared_task(bind=True, name=jobs.SEND_WELCOME_EMAIL, max_retries=5)
+@shared_task(bind=True, name=task_names.SEND_WELCOME_EMAIL, max_retries=5)
 def send_welcome_email(self: Task, subscriber_id: int) -> bool:
     """The welcome email after confirmation; retried like send_subscriber_email (never on an
     unknown outcome, so nobody is welcomed twice)."""
@@ -67,7 +71,7 @@ def send_welcome_email(self: Task, subscriber_id: int) -> bool:
         raise
 
 
-@shared_task(bind=True, name=jobs.SEND_BATCH, acks_late=True, max_retries=None)
+@shared_task(bind=True, name=task_names.SEND_BATCH, acks_late=True, max_retries=None)
 def send_batch(self: Task, digest_id: int, batch: int) -> dict[str, Any]:
     """Send one batch of an edition. Safe to run twice: rows are claimed in the database.
     Retry attempts are bounded by Delivery.attempts (SEND_MAX_ATTEMPTS), not by Celery."""
@@ -77,37 +81,37 @@ def send_batch(self: Task, digest_id: int, batch: int) -> dict[str, Any]:
         raise self.retry(countdown=exc.countdown) from exc
 
 
-@shared_task(name=jobs.SWEEP_DELIVERIES)
+@shared_task(name=task_names.SWEEP_DELIVERIES)
 def sweep_deliveries() -> dict[str, int]:
     """Periodic: re-enqueue stuck batches, settle rows stuck in `sending` as unknown."""
     return sweeper.sweep().as_dict()
 
 
-@shared_task(name=jobs.RUN_SCHEDULED_DIGEST)
+@shared_task(name=task_names.RUN_SCHEDULED_DIGEST)
 def run_scheduled_digest(frequency: str) -> dict[str, Any]:
     """Beat entry point (daily 07:00, weekly Saturday 08:00). Idempotent per (frequency,
     period): a second run or a second beat for the same period sends nothing more."""
-    if settings.DIGEST_LOCAL_TIME:
+    if orchestration_conf.settings().DIGEST_LOCAL_TIME:
         # Each subscriber's wave at their local edition hour (the hourly task sends the others).
-        return {"waves": _waves(schedule.run_waves(frequency=frequency))}
-    outcome = schedule.run_scheduled(frequency=frequency)
+        return {"waves": _waves(runs.run_waves(frequency=frequency))}
+    outcome = runs.run_scheduled(frequency=frequency)
     return {"digest_id": outcome.digest.pk, "result": outcome.result.value}
 
 
-@shared_task(name=jobs.RUN_DIGEST_WAVES)
+@shared_task(name=task_names.RUN_DIGEST_WAVES)
 def run_digest_waves() -> dict[str, Any]:
     """Beat entry point (hourly): send the waves of each frequency whose local edition time has
     come. Idempotent: one edition per subscriber per period however often it runs."""
-    if not settings.DIGEST_LOCAL_TIME:
+    if not orchestration_conf.settings().DIGEST_LOCAL_TIME:
         return {}
-    return {frequency: _waves(schedule.run_waves(frequency=frequency)) for frequency in Frequency.values}
+    return {frequency: _waves(runs.run_waves(frequency=frequency)) for frequency in Frequency.values}
 
 
 def _waves(outcomes: list[Any]) -> list[dict[str, Any]]:
     return [{"utc_offset": o.wave.utc_offset, "digest_id": o.digest_id, "result": o.result.value} for o in outcomes]
 
 
-@shared_task(bind=True, name=jobs.SEND_HYGIENE_EMAIL, max_retries=5)
+@shared_task(bind=True, name=task_names.SEND_HYGIENE_EMAIL, max_retries=5)
 def send_hygiene_email(self: Task, subscriber_id: int, kind: str) -> bool:
     """The pending reminder or the sunset email; retried like send_subscriber_email."""
     try:
@@ -117,44 +121,44 @@ def send_hygiene_email(self: Task, subscriber_id: int, kind: str) -> bool:
         raise
 
 
-@shared_task(name=jobs.ROLLUP_ANALYTICS)
+@shared_task(name=task_names.ROLLUP_ANALYTICS)
 def rollup_analytics() -> dict[str, int]:
     """Periodic (5 min): clicks from Redis, then EditionStats/StoryClickStats of recent editions."""
     return rollup.rollup().as_dict()
 
 
-@shared_task(name=jobs.ROLLUP_GROWTH)
+@shared_task(name=task_names.ROLLUP_GROWTH)
 def rollup_growth() -> int:
     """Periodic (hourly): DailyGrowth of the last days."""
     return growth.rollup_growth()
 
 
-@shared_task(name=jobs.LIST_HYGIENE)
+@shared_task(name=task_names.LIST_HYGIENE)
 def list_hygiene() -> dict[str, int]:
     """Periodic (hourly): pending reminder, pending purge, soft-bounce suppression."""
     return {
-        "reminded": hygiene.remind_pending(),
-        "purged": hygiene.purge_pending(),
-        "soft_bounce_suppressed": hygiene.suppress_soft_bounces(),
+        "reminded": rules.remind_pending(),
+        "purged": rules.purge_pending(),
+        "soft_bounce_suppressed": rules.suppress_soft_bounces(),
     }
 
 
-@shared_task(name=jobs.RUN_SUNSET)
+@shared_task(name=task_names.RUN_SUNSET)
 def run_sunset() -> dict[str, int]:
     """Periodic (daily): the sunset policy (SUNSET_ENABLED)."""
-    return hygiene.run_sunset().as_dict()
+    return rules.run_sunset().as_dict()
 
 
-@shared_task(name=jobs.RELEASE_SCHEDULED_EDITIONS)
+@shared_task(name=task_names.RELEASE_SCHEDULED_EDITIONS)
 def release_scheduled_editions() -> dict[str, Any]:
     """Periodic (every minute): send the editions an editor scheduled for a time now past.
     Dispatch is a conditional transition, so an overlapping run or a "send now" sends once."""
-    outcomes = schedule.release_scheduled()
-    return {"released": [o.digest.pk for o in outcomes if o.result == schedule.RunResult.DISPATCHED]}
+    outcomes = runs.release_scheduled()
+    return {"released": [o.digest.pk for o in outcomes if o.result == runs.RunResult.DISPATCHED]}
 
 
-@shared_task(name=jobs.PRUNE_DELIVERIES)
+@shared_task(name=task_names.PRUNE_DELIVERIES)
 def prune_deliveries() -> dict[str, int]:
     """Periodic (daily 03:30): retention. Each chunk commits on its own, so a run cut short
     loses nothing and the next one carries on."""
-    return retention.prune().as_dict()
+    return pruning.prune().as_dict()

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import conf
+
 NUMERAL_STYLES = ("arabic", "latin")
 MONTH_STYLES = ("egyptian", "levantine")
 
@@ -83,7 +85,7 @@ def uses_arabic_digits(language: str | None = None) -> bool:
     """Whether text in `language` (default: the active one) is written with Arabic-Indic digits."""
     if not _arabic(language):
         return False
-    style = settings.NUMERALS
+    style = conf.site().NUMERALS
     return style != "latin"  # "arabic", or empty: by language
 
 
@@ -130,7 +132,7 @@ def semicolon(*, language: str | None = None) -> str:
 def month_name(month: int, *, language: str | None = None) -> str:
     if not _arabic(language):
         return ENGLISH_MONTHS[month - 1]
-    names = LEVANTINE_MONTHS if settings.ARABIC_MONTHS == "levantine" else EGYPTIAN_MONTHS
+    names = LEVANTINE_MONTHS if conf.site().ARABIC_MONTHS == "levantine" else EGYPTIAN_MONTHS
     return names[month - 1]
 
 
@@ -191,7 +193,7 @@ def dateline(day: date, *, language: str | None = None) -> str:
     """The email's dateline: the Gregorian date, and the Hijri one beside it when
     DIGEST_HIJRI_DATE is on, joined the way Arabic writes two calendars' dates ("الموافق")."""
     text = format_date(day, language=language)
-    if settings.DIGEST_HIJRI_DATE:
+    if conf.site().DIGEST_HIJRI_DATE:
         with translation.override("ar" if _arabic(language) else "en"):
             text = _("%(gregorian)s الموافق %(hijri)s") % {
                 "gregorian": text,

@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django_celery_beat.models import PeriodicTask
 
-from newsletter.editions import schedule
+from newsletter.orchestration import runs
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 from tests.visible_text import VisibleText
 
@@ -89,8 +89,8 @@ def admin_pages(client: Client, user) -> list[str]:
 def content(settings) -> dict[str, int]:
     ranked_articles(6)
     subscriber("reader@example.com")
-    daily = schedule.next_draft("daily")
-    schedule.next_draft("weekly")
+    daily = runs.next_draft("daily")
+    runs.next_draft("weekly")
     assert PeriodicTask.objects.exists()
     return {"digest": daily.pk}
 

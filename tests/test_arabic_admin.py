@@ -27,8 +27,9 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.content.models import Section
-from newsletter.editions import curation, schedule
-from newsletter.models import DigestItem
+from newsletter.editions import curation
+from newsletter.editions.models import DigestItem
+from newsletter.orchestration import runs
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,7 @@ def messages_after(client: Client, path: str, data: dict[str, object]) -> list[s
 
 def test_the_story_rows_add_another_link_agrees_with_its_noun(editor: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     page = editor.get(reverse("admin:newsletter_digest_change", args=[digest.pk])).content.decode()
     data = re.search(r'data-inline-formset="([^"]+)"', page).group(1)
     options = json.loads(data.replace("&quot;", '"'))["options"]
@@ -90,7 +91,7 @@ def test_editors_give_a_section_its_english_name(editor: Client) -> None:
 
 def test_the_editor_writes_the_english_intro_on_the_edition_page(editor: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     change = reverse("admin:newsletter_digest_change", args=[digest.pk])
     assert 'name="intro_en"' in editor.get(change).content.decode()
     items = list(DigestItem.objects.filter(digest=digest).order_by("position"))
@@ -139,7 +140,7 @@ def test_delete_actions_name_our_models_in_a_form_that_agrees(administrator: Cli
 
 def test_positions_shown_to_editors_count_from_one(editor: Client) -> None:
     articles = ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     assert list(DigestItem.objects.filter(digest=digest).order_by("position").values_list("position", flat=True)) == [
         1,
         2,

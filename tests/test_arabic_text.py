@@ -26,14 +26,18 @@ from django.utils import timezone
 from articles.content.models import Article, Section, Tag
 from articles.reading.models import ArticleDailyStats
 from newsletter.analytics import rollup
-from newsletter.analytics.hygiene_emails import HygieneEmail, build_hygiene_email
-from newsletter.editions import curation, schedule, segments
+from newsletter.editions import curation, segments
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.editions.segments import Segment
 from newsletter.email import message as email_message
-from newsletter.email.render import Segment, archive_url, render_digest
-from newsletter.models import Digest, DigestItem, Subscriber
+from newsletter.email.links import archive_url
+from newsletter.email.render import preview_segment, render_digest, render_segment
+from newsletter.hygiene.emails import HygieneEmail, build_hygiene_email
+from newsletter.orchestration import runs
+from newsletter.orchestration.welcome import build_welcome_email
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
+from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.tokens import Purpose, make_token
-from newsletter.subscribers.welcome import build_welcome_email
 from tests.test_admin_language import admin_pages, custom_views
 from tests.typography import dot_separators, western_digits
 from tests.visible_text import visible_texts
@@ -112,10 +116,10 @@ def newsroom(settings, time_machine) -> dict[str, Any]:
     sent = Digest.objects.get(frequency="daily", status=Digest.Status.SENT)
     rollup.rollup(now=timezone.now())
     time_machine.move_to(now + timedelta(days=1), tick=False)
-    draft = schedule.next_draft("daily")
+    draft = runs.next_draft("daily")
     # A story of the sent edition pinned again: its row is marked "in the previous edition".
     curation.add_article(digest_id=draft.pk, article_id=articles[0].pk)
-    weekly = schedule.next_draft("weekly")
+    weekly = runs.next_draft("weekly")
     return {
         "articles": articles,
         "sections": (politics, sport),
@@ -170,7 +174,7 @@ def emails(newsroom: dict[str, Any], *, language: str) -> dict[str, str]:
         "reminder": build_hygiene_email(pending, HygieneEmail.REMINDER),
         "still want this": build_hygiene_email(reader, HygieneEmail.REENGAGE),
         "test send": email_message.test_message(
-            segments.preview(segments.EditionStories(newsroom["draft"]), Segment(language=language)),
+            preview_segment(segments.EditionStories(newsroom["draft"]), Segment(language=language)),
             to="muharrir@example.com",
             label=f"{language} test",
         ),
@@ -183,7 +187,9 @@ def emails(newsroom: dict[str, Any], *, language: str) -> dict[str, str]:
         ("topic digest with the site's most read", newsroom["draft"], (sport.pk,)),
     ):
         segment = Segment(language=language, section_ids=section_ids)
-        email = segments.render(digest, segment) if section_ids else render_digest(digest, segment)
+        email = (
+            render_segment(segments.EditionStories(digest), segment) if section_ids else render_digest(digest, segment)
+        )
         assert email is not None, name
         rendered[name] = (email.subject, email.text, email.html)
     return {

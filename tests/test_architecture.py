@@ -1,16 +1,15 @@
-"""The layout the README describes holds: no import cycles between modules, no module longer
-than 400 lines, and the import-linter contracts in pyproject.toml kept (layering). Between
-rooms (the subpackages of newsletter/ and articles/) there are still cycles: an expected failure
-lists them until issue 24 has made the arrows one way."""
+"""The layout the README describes holds: no import cycle between modules, none between rooms
+(the subpackages of newsletter/ and articles/, and the config/ and sitewide/ apps), no module
+longer than 400 lines, and the import-linter contracts in pyproject.toml kept (room layers)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import grimp
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("newsletter", "articles", "config", "sitewide")
@@ -84,9 +83,11 @@ def test_no_import_cycle_between_modules() -> None:
 
 def room_of(module: str, packages: set[str]) -> str:
     """The room a module belongs to: the subpackage of newsletter/ or articles/ it sits in
-    (`newsletter.delivery.batch` -> `newsletter.delivery`); a module directly in one of them,
-    or in config/, is a room of its own."""
+    (`newsletter.delivery.batch` -> `newsletter.delivery`); config/ and sitewide/ are one room
+    each; any other module directly in newsletter/ or articles/ is a room of its own."""
     parts = module.split(".")
+    if parts[0] in ("config", "sitewide"):
+        return parts[0]
     if parts[0] in ("newsletter", "articles") and len(parts) >= 2 and ".".join(parts[:2]) in packages:
         return ".".join(parts[:2])
     return module
@@ -108,8 +109,12 @@ def test_rooms_are_collapsed_from_their_modules() -> None:
     edges = {
         "newsletter.models": set(),
         "newsletter.delivery": set(),
-        "newsletter.delivery.batch": {"newsletter.editions.segments", "newsletter.models", "newsletter.delivery.rows"},
-        "newsletter.delivery.rows": set(),
+        "newsletter.delivery.batch": {
+            "newsletter.editions.segments",
+            "newsletter.models",
+            "newsletter.delivery.claims",
+        },
+        "newsletter.delivery.claims": set(),
         "newsletter.editions.segments": {"newsletter.email.render"},
         "newsletter.email.render": {"newsletter.models"},
         "articles.models": set(),
@@ -123,18 +128,6 @@ def test_rooms_are_collapsed_from_their_modules() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "issue 24: the rooms newsletter.analytics, delivery, editions, email, models and subscribers are "
-        "one cycle today. Its back-arrows: editions -> delivery (schedule, waves -> dispatch); email -> "
-        "analytics (render -> links); models -> analytics and subscribers (models.py re-exports their "
-        "tables); subscribers -> editions (welcome -> timetable); analytics -> delivery (events -> "
-        "tracking, retention -> reports) against delivery and editions -> analytics (batch, test_sends "
-        "-> targets). Remove this mark when the test passes."
-    ),
-)
 def test_no_import_cycle_between_rooms() -> None:
     rooms = room_edges(_module_edges())
     cycles = _cycles(rooms)
@@ -145,7 +138,7 @@ def test_no_import_cycle_between_rooms() -> None:
 def test_no_module_is_longer_than_400_lines() -> None:
     too_long = {
         str(path.relative_to(ROOT)): n
-        for package in ("newsletter", "articles")
+        for package in PACKAGES
         for path in (ROOT / package).rglob("*.py")
         if "migrations" not in path.parts and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
@@ -157,3 +150,23 @@ def test_import_contracts_are_kept() -> None:
     result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
+
+
+def test_rooms_read_their_settings_through_their_accessor() -> None:
+    """A product setting is declared once, in its room's conf.py (sitewide.conf), and read through
+    that room's accessor: never straight from django.conf.settings, where a second default (a
+    getattr fallback) or a different parse could creep in."""
+    from tests.test_readme import environment_reads
+
+    declared = {read.name for read in environment_reads().values() if read.where.split(":")[0].endswith("conf.py")}
+    assert len(declared) > 40
+    pattern = re.compile(r"\bsettings\.(" + "|".join(sorted(declared)) + r")\b")
+    direct = sorted(
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("newsletter", "articles", "sitewide")
+        for path in (ROOT / package).rglob("*.py")
+        if path.name != "conf.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    )
+    assert direct == []

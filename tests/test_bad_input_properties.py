@@ -29,8 +29,10 @@ from hypothesis import strategies as st
 
 from articles.reading.models import ArticleDailyStats
 from articles.reading.reads import today, views_key
-from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber, Suppression
+from newsletter.delivery.models import Delivery, DeliveryEvent
+from newsletter.editions.models import Digest
 from newsletter.subscribers.addresses import normalise_email
+from newsletter.subscribers.models import Subscriber, Suppression
 from newsletter.subscribers.tokens import Purpose, make_token
 from sitewide.redis_client import get_redis
 from tests.newsletter.digest_helpers import article, section, subscriber

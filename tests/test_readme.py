@@ -12,8 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("config", "newsletter", "articles", "sitewide")
-# Helpers in config/settings.py that read one variable (its name is the first argument).
-READERS = {"env_bool", "env_int", "env_float", "env_choice", "env_list", "env_networks", "_required_in_production"}
+# Helpers in config/env.py that read one variable (its name is the first argument).
+READERS = {"env_bool", "env_int", "env_float", "env_choice", "env_list", "env_networks", "required_in_production"}
 # Read only by the process that starts everything (Django itself picks its settings module).
 NOT_CONFIGURATION = {"DJANGO_SETTINGS_MODULE"}
 
@@ -34,12 +34,33 @@ def _literal(node: ast.expr | None) -> object:
         return None
 
 
+def _room_settings(path: Path, tree: ast.Module) -> dict[str, Read]:
+    """The settings a room declares in its conf.py (sitewide.conf): each upper-case field of a
+    dataclass there is read from the environment variable of its name, with its default."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.target.id.isupper():
+                    default = item.value
+                    if isinstance(default, ast.Call) and ast.unparse(default.func) == "choice":
+                        default = default.args[0]
+                    name = item.target.id
+                    found[name] = Read(name, _literal(default), f"{path.relative_to(ROOT)}:{item.lineno}")
+    return found
+
+
 def environment_reads() -> dict[str, Read]:
-    """Every os.environ / os.getenv / env_* read in the product's code, by variable."""
+    """Every os.environ / os.getenv / env_* read in the product's code, and every setting a room
+    declares in its conf.py, by variable."""
     reads: dict[str, Read] = {}
     for package in PRODUCT:
         for path in sorted((ROOT / package).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if path.name == "conf.py":
+                for name, read in _room_settings(path, tree).items():
+                    reads.setdefault(name, read)
+            for node in ast.walk(tree):
                 name, default = None, None
                 if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                     target = ast.unparse(node.func)
@@ -113,7 +134,7 @@ def test_the_table_gives_the_default_the_code_uses() -> None:
     documented = configuration_rows()
     wrong = []
     for read in environment_reads().values():
-        if read.name not in documented or read.default in (None, ""):
+        if read.name not in documented or read.default in (None, "", ()):
             continue
         cell, index, count = documented[read.name]
         parts = [part.strip() for part in cell.split(" / ")]

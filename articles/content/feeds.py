@@ -32,11 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import feed_reports, services
+from . import conf, feed_reports, services
 from .arabic import html_to_text, tag_key
 from .feed_fetch import FetchError, fetch_url
 from .feed_parse import FeedError, parse
@@ -84,8 +83,8 @@ def fetch(source: str) -> bytes:
             data = fetch_url(
                 source,
                 max_bytes=MAX_FEED_BYTES,
-                deadline_seconds=settings.FEED_FETCH_DEADLINE_SECONDS,
-                allowed_hosts=settings.FEED_ALLOWED_HOSTS,
+                deadline_seconds=conf.settings().FEED_FETCH_DEADLINE_SECONDS,
+                allowed_hosts=conf.settings().FEED_ALLOWED_HOSTS,
                 user_agent=USER_AGENT,
             )
         except FetchError as error:

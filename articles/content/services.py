@@ -248,9 +248,7 @@ def after_change(articles: Iterable[Article], *, old_slugs: Iterable[str] = ()) 
     """After commit: refresh the beacon index and drop cached pages of these articles."""
     articles = list(articles)
     now = timezone.now()
-    visible = [
-        a for a in articles if a.status == Article.Status.PUBLISHED and a.published_at and a.published_at <= now
-    ]
+    visible = [a for a in articles if a.status == Article.Status.PUBLISHED and a.published_at and a.published_at <= now]
     entries = [published.index_entry(a) for a in visible]
     gone = [a.pk for a in articles if a not in visible]
     slugs = [a.slug for a in articles] + [s for s in old_slugs if s]

@@ -18,7 +18,6 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -26,7 +25,7 @@ from django.utils import timezone
 from articles.content.models import Article, Section, Tag
 from sitewide.redis_client import get_redis
 
-from . import reads
+from . import conf, reads
 from .models import ArticleDailyStats
 
 
@@ -86,7 +85,7 @@ def readers_in_window(start: datetime, end: datetime, article_ids: Iterable[int]
     if not ids or end <= start:
         return dict.fromkeys(ids, 0)
     days = window_days(start, end)
-    oldest_retained = reads.today() - timedelta(days=settings.READS_RETENTION_DAYS - 1)
+    oldest_retained = reads.today() - timedelta(days=conf.settings().READS_RETENTION_DAYS - 1)
     recent = [day for day in days if day >= oldest_retained]
     client = get_redis()
     pipe = client.pipeline(transaction=False)
@@ -131,7 +130,7 @@ def most_read(
     if limit <= 0 or end <= start:
         return []
     days = window_days(start, end)
-    oldest_retained = reads.today() - timedelta(days=settings.READS_RETENTION_DAYS - 1)
+    oldest_retained = reads.today() - timedelta(days=conf.settings().READS_RETENTION_DAYS - 1)
 
     client = get_redis()
     pipe = client.pipeline(transaction=False)

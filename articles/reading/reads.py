@@ -22,14 +22,13 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
 from articles.content.published import PUBLISHED_KEY, rebuild_index
 from sitewide.redis_client import get_redis, script
 
-from . import visitors
+from . import conf, visitors
 
 PREFIX = "reads"
 KEY_MARGIN_DAYS = 2
@@ -65,7 +64,7 @@ def offsets_key(day: date) -> str:
 
 
 def key_ttl_seconds() -> int:
-    return (settings.READS_RETENTION_DAYS + KEY_MARGIN_DAYS) * 86400
+    return (conf.settings().READS_RETENTION_DAYS + KEY_MARGIN_DAYS) * 86400
 
 
 def today() -> date:
@@ -150,7 +149,7 @@ def _count(article_id: int, visitor: str | None, *, check: bool, network: str, d
         key_ttl_seconds(),
         1 if check else 0,
         network,
-        settings.READS_MAX_READERS_PER_IP_PER_DAY,
+        conf.settings().READS_MAX_READERS_PER_IP_PER_DAY,
         NETWORKS_TTL_SECONDS,
     ]
     return int(script(_COUNT)(keys=keys, args=args))

@@ -18,13 +18,13 @@ import logging
 import secrets
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.content.published import rebuild_index
 from sitewide.redis_client import get_redis
 
+from . import conf
 from .reads import EPOCH_KEY, key_ttl_seconds, offsets_key, readers_key, today, views_key
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def retained_days(*, now: datetime | None = None) -> list[date]:
     """Days whose counters Redis still holds, newest first."""
     current = timezone.localdate(now) if now else today()
-    return [current - timedelta(days=i) for i in range(settings.READS_RETENTION_DAYS)]
+    return [current - timedelta(days=i) for i in range(conf.settings().READS_RETENTION_DAYS)]
 
 
 RESTORING = "restoring"

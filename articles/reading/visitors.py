@@ -39,7 +39,7 @@ VISITOR_COOKIE = "rid"
 VISITOR_COOKIE_AGE = 365 * 86400
 COOKIE_VALUE_PATTERN = r"[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{22}"
 _COOKIE_VALUE_RE = re.compile(rf"^{COOKIE_VALUE_PATTERN}$")
-# The WSGI fast paths (articles.reading.wsgi, newsletter.analytics.click_wsgi) find the cookie in
+# The WSGI fast paths (articles.reading.wsgi, newsletter.clicks.wsgi) find the cookie in
 # the raw Cookie header with this one regex.
 _COOKIE_IN_HEADER_RE = re.compile(rf"(?:^|;\s*){VISITOR_COOKIE}=({COOKIE_VALUE_PATTERN})(?:;|$)")
 SALT_KEY_PREFIX = "reads:salt"

@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from newsletter.delivery import controls, reports
+from newsletter.delivery import controls, counts
+from newsletter.delivery.models import Delivery
 from newsletter.delivery.sweeper import LIVE_EDITIONS
-from newsletter.models import Delivery, Digest
+from newsletter.editions.models import Digest
+from newsletter.retention import pruning
 from sitewide import admin_display as display
 from sitewide.dates import digits, grouped
 
@@ -74,11 +76,11 @@ def delivery_counts(obj: Digest) -> str:
     if obj.status in LIVE_EDITIONS:
         # While it sends, the edition's counters (one row), not an aggregate over its rows: on a
         # 1,000,000-recipient edition that scan would run on every view of the page.
-        counts = reports.report_from_counters(obj).as_dict()
+        numbers = counts.report_from_counters(obj).as_dict()
     else:
-        counts = reports.report(digest_id=obj.pk).as_dict()
+        numbers = pruning.send_report(digest_id=obj.pk).as_dict()
     rows = format_html_join(
-        "", "<tr><th>{}</th><td>{}</td></tr>", ((label, digits(counts.get(key, "-"))) for key, label in COUNT_LABELS)
+        "", "<tr><th>{}</th><td>{}</td></tr>", ((label, digits(numbers.get(key, "-"))) for key, label in COUNT_LABELS)
     )
     table = format_html('<table dir="rtl">{}</table>', rows)
     # The list shows subscribers' addresses: linked only for those who may open it (the digest

@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from newsletter.editions.models import Digest
 from newsletter.editions.state import DigestError, lock_editable
-from newsletter.models import Digest
 from sitewide.mail_merge import reject_mail_merge
 
 

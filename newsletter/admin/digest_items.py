@@ -26,8 +26,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from newsletter.editions import curation
+from newsletter.editions.models import Digest, DigestItem
 from newsletter.editions.state import EDITABLE_STATUSES
-from newsletter.models import Digest, DigestItem
 from sitewide import admin_display as display
 from sitewide.dates import grouped, semicolon
 

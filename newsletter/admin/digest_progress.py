@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from newsletter.delivery import controls, status
 from newsletter.delivery.sweeper import LIVE_EDITIONS
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
 from sitewide.dates import grouped
 
 PROGRESS_EVERY_SECONDS = 5

@@ -1,7 +1,7 @@
 """The edition page's sending views, mixed into DigestAdmin: the confirmation step of "send now"
-and "schedule at" (audience per segment from newsletter.editions.audience), test sends to a list
+and "schedule at" (audience per segment from newsletter.subscribers.audience), test sends to a list
 of addresses, and the editors' schedule form (daily at HH:MM, weekly on a day at HH:MM, in the
-newsroom's time zone) that writes django-celery-beat's rows through newsletter.editions.timetable.
+newsroom's time zone) that writes django-celery-beat's rows through newsletter.orchestration.timetable.
 
 Views are thin: each validates a form and calls one service; DigestError becomes a message.
 """
@@ -27,10 +27,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from articles.content.models import Section
-from newsletter.editions import audience, schedule, test_sends, timetable
+from newsletter.delivery import conf as delivery_conf
+from newsletter.delivery import test_sends
+from newsletter.editions import conf as editions_conf
+from newsletter.editions.models import Digest, Frequency, Language
+from newsletter.editions.segments import Segment
 from newsletter.editions.state import EDITABLE_STATUSES, DigestError
-from newsletter.email.render import Segment
-from newsletter.models import Digest, Frequency, Language
+from newsletter.orchestration import runs, timetable
+from newsletter.subscribers import audience
 from sitewide import zones
 from sitewide.dates import digits, format_date, format_datetime, grouped
 
@@ -134,7 +138,7 @@ def test_segments() -> dict[str, tuple[Segment, str]]:
 
 
 def audience_segments(*, frequency: str) -> list[tuple[Segment, str]]:
-    """Every segment the frequency's audience has (newsletter.editions.audience), largest first,
+    """Every segment the frequency's audience has (newsletter.subscribers.audience), largest first,
     with its subscriber count: what "every segment" sends a test of."""
     return [
         (
@@ -180,12 +184,12 @@ class ScheduleForm(forms.Form):
 
 def sending_note(digest: Digest, *, now: datetime | None = None) -> str | None:
     """Which edition the page's buttons act on, said plainly (issue 22): an edition sent before
-    its day goes out dated today (newsletter.editions.schedule.date_for_sending), and the edition
+    its day goes out dated today (newsletter.orchestration.runs.date_for_sending), and the edition
     of its run is then composed afresh at that run."""
     if digest.status not in EDITABLE_STATUSES or digest.utc_offset is not None:
         return None
     now = now or timezone.now()
-    sending = schedule.sending_day(digest, now=now)
+    sending = runs.sending_day(digest, now=now)
     day, number = sending.edition_date, sending.number
     own = str(digest)
     run = format_datetime(digest.scheduled_for, with_weekday=True) if digest.scheduled_for else ""
@@ -227,15 +231,15 @@ class EditionSendingViews(admin.ModelAdmin):
                     when = form.cleaned_data["when"]
                     if when is None:
                         raise DigestError(_("اختر موعد الإرسال."))
-                    schedule.schedule_at(digest_id=digest.pk, user=request.user, when=when)
+                    runs.schedule_at(digest_id=digest.pk, user=request.user, when=when)
                     self.message_user(
                         request,
                         _("سيُرسل العدد في %(when)s.") % {"when": format_datetime(when)},
                         messages.SUCCESS,
                     )
                 else:
-                    outcome = schedule.send_now(digest_id=digest.pk, user=request.user)
-                    if outcome.result == schedule.RunResult.DISPATCHED:
+                    outcome = runs.send_now(digest_id=digest.pk, user=request.user)
+                    if outcome.result == runs.RunResult.DISPATCHED:
                         self.message_user(request, _("بدأ إرسال العدد."), messages.SUCCESS)
                     else:
                         self.message_user(request, _("لم يُرسل: العدد أُرسل أو بدأ إرساله من قبل."), messages.WARNING)
@@ -251,14 +255,14 @@ class EditionSendingViews(admin.ModelAdmin):
             "segments": segments,
             "total": sum(s.count for s in segments),
             "form": form,
-            "stories": len(schedule.curation.active_items(digest)),
+            "stories": len(runs.curation.active_items(digest)),
             "sending_note": sending_note(digest),
         }
         return TemplateResponse(request, "admin/newsletter/digest/send.html", context)
 
     def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """A test of the edition as one segment (or each segment) of the audience receives it
-        (newsletter.editions.test_sends: who may receive one, and how many an hour)."""
+        (newsletter.delivery.test_sends: who may receive one, and how many an hour)."""
         digest = self._get(request, pk, change=False)
         if not admin.ModelAdmin.has_change_permission(self, request):
             raise PermissionDenied  # a test mails people: viewing editions is not enough
@@ -282,14 +286,17 @@ class EditionSendingViews(admin.ModelAdmin):
             self.message_user(
                 request,
                 _("بلغت حد النسخ التجريبية في الساعة (%(limit)s رسالة)؛ لم يُرسل شيء. حاول بعد قليل.")
-                % {"limit": digits(settings.TEST_SENDS_PER_USER_PER_HOUR)},
+                % {"limit": digits(delivery_conf.settings().TEST_SENDS_PER_USER_PER_HOUR)},
                 messages.ERROR,
             )
         if result.too_few:
             self.message_user(
                 request,
                 _("قصص هذه الشرائح أقل من الحد الأدنى (%(minimum)s)، فلم تُرسل: %(segments)s")
-                % {"minimum": digits(settings.DIGEST_MIN_STORIES), "segments": "؛ ".join(result.too_few)},
+                % {
+                    "minimum": digits(editions_conf.settings().DIGEST_MIN_STORIES),
+                    "segments": "؛ ".join(result.too_few),
+                },
                 messages.ERROR,
             )
         if result.sent:
@@ -329,7 +336,7 @@ class EditionSendingViews(admin.ModelAdmin):
             self.message_user(request, _("حُفظت مواعيد الإرسال."), messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:newsletter_digest_schedule"))
         upcoming = {
-            frequency.label: timezone.localtime(schedule.next_run(frequency))
+            frequency.label: timezone.localtime(runs.next_run(frequency))
             for frequency in (Frequency.DAILY, Frequency.WEEKLY)
         }
         context = {

@@ -24,10 +24,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from newsletter.delivery import controls
-from newsletter.editions import compose, curation, schedule, waves
+from newsletter.editions import compose, curation
+from newsletter.editions import conf as editions_conf
+from newsletter.editions.models import Digest, Frequency
 from newsletter.editions.state import EDITABLE_STATUSES, DigestError
 from newsletter.email import render
-from newsletter.models import Digest, Frequency
+from newsletter.orchestration import runs, waves
 from sitewide import admin_display as display
 from sitewide.dates import digits, format_date
 
@@ -153,7 +155,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
     # --- Columns ------------------------------------------------------------------------------
     @admin.display(description=_("الحالة"), ordering="status")
     def status_label(self, obj: Digest) -> str:
-        if schedule.is_waiting_for_approval(obj):
+        if runs.is_waiting_for_approval(obj):
             return format_html("{} — <strong>{}</strong>", obj.get_status_display(), _("بانتظار الاعتماد"))
         if obj.status == Digest.Status.SKIPPED and obj.skip_reason:
             return format_html("{} — {}", obj.get_status_display(), obj.skip_reason)
@@ -283,8 +285,8 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
         if not approved:
             self.message_user(request, _("%(digest)s: لم يُعتمد (ليس مسودة).") % {"digest": digest}, messages.WARNING)
             return
-        outcome = schedule.release_if_due(digest)
-        if outcome is not None and outcome.result == schedule.RunResult.DISPATCHED:
+        outcome = runs.release_if_due(digest)
+        if outcome is not None and outcome.result == runs.RunResult.DISPATCHED:
             self.message_user(
                 request, _("%(digest)s: اعتُمد وبدأ إرساله لأن موعده مضى.") % {"digest": digest}, messages.SUCCESS
             )
@@ -332,7 +334,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             raise Http404
         if not super().has_change_permission(request):
             raise PermissionDenied
-        digest = schedule.next_draft(frequency)
+        digest = runs.next_draft(frequency)
         if digest.status != Digest.Status.DRAFT:
             self.message_user(
                 request, _("العدد القادم حالته «%(status)s».") % {"status": digest.get_status_display()}, messages.INFO
@@ -350,7 +352,7 @@ class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews,
             "title": _("معاينة: %(digest)s") % {"digest": digest},
             **segment_preview.preview_context(digest, chosen),
             "widths": [600, 375],
-            "min_stories": settings.DIGEST_MIN_STORIES,
+            "min_stories": editions_conf.settings().DIGEST_MIN_STORIES,
         }
         return TemplateResponse(request, "admin/newsletter/digest/preview.html", context)
 

@@ -5,7 +5,7 @@
     admin/newsletter/digest/dashboard/         growth per day, rates per edition, hygiene stages
 
 Editors may open them (the digest view permission): they show counts, titles and URLs, no
-personal data. Everything comes from newsletter.analytics.reports (pre-aggregated tables), the
+personal data. Everything comes from newsletter.analytics.figures (pre-aggregated tables), the
 editions list's figures column too, so every screen shows an edition's figures alike.
 
 Where an editor finds them: the admin index (a "reports" module), the editions list (the
@@ -29,8 +29,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from newsletter.analytics import charts, hygiene, reports
-from newsletter.models import Digest
+from newsletter.analytics import charts, figures
+from newsletter.editions.models import Digest
+from newsletter.hygiene import rules
 from sitewide.dates import percent
 
 DASHBOARD_DAYS = 90
@@ -66,22 +67,22 @@ class DigestReportsMixin:
         """The page's editions get their figures in one query (the `figures` column)."""
         changelist = super().get_changelist_instance(request)  # type: ignore[misc]
         page = list(changelist.result_list)  # evaluated once; the template iterates these objects
-        found = reports.figures_for(digest.pk for digest in page)
+        found = figures.figures_for(digest.pk for digest in page)
         for digest in page:
             digest.report_figures = found.get(digest.pk)
         return changelist
 
     @admin.display(description=gettext_lazy("الأرقام"))
     def figures(self, obj: Digest) -> str:
-        figures: reports.EditionFigures | None = getattr(obj, "report_figures", None)
-        if figures is None and obj.status not in REPORTED_STATUSES:
+        found: figures.EditionFigures | None = getattr(obj, "report_figures", None)
+        if found is None and obj.status not in REPORTED_STATUSES:
             return "—"
         url = reverse("admin:newsletter_digest_report", args=[obj.pk])
-        if figures is None:
+        if found is None:
             return format_html('<a href="{}">{}</a>', url, _("التقرير (لم تُحسب الأرقام بعد)"))
-        rate = figures.click_rate
+        rate = found.click_rate
         shown = "—" if rate is None else percent(rate)
-        if figures.deliveries_reported:
+        if found.deliveries_reported:
             label = _("نقر %(rate)s من الواصلة") % {"rate": shown}
         else:
             label = _("نقر %(rate)s من المُرسلة") % {"rate": shown}
@@ -109,7 +110,7 @@ class DigestReportsMixin:
     # --- Views ----------------------------------------------------------------------------------
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._may_view(request)
-        report = reports.edition_report(digest=get_object_or_404(Digest, pk=pk))
+        report = figures.edition_report(digest=get_object_or_404(Digest, pk=pk))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -123,19 +124,19 @@ class DigestReportsMixin:
 
     def report_csv_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._may_view(request)
-        report = reports.edition_report(digest=get_object_or_404(Digest, pk=pk))
+        report = figures.edition_report(digest=get_object_or_404(Digest, pk=pk))
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="edition-{report.digest.pk}-stories.csv"'
         writer = csv.writer(response)
-        for row in reports.csv_rows(report):
+        for row in figures.csv_rows(report):
             writer.writerow(row)
         return response
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         self._may_view(request)
-        growth = reports.growth(days=DASHBOARD_DAYS)
+        growth = figures.growth(days=DASHBOARD_DAYS)
         days = growth.days
-        rates = reports.edition_rates(days=DASHBOARD_DAYS)
+        rates = figures.edition_rates(days=DASHBOARD_DAYS)
         growth_chart = charts.bars(
             [
                 (_("اشتراكات"), [d.signups for d in days]),
@@ -159,7 +160,7 @@ class DigestReportsMixin:
             "rates": rates,
             "growth_chart": growth_chart,
             "rates_chart": rates_chart,
-            "stages": hygiene.sunset_stages(),
+            "stages": rules.sunset_stages(),
             "dashboard_days": DASHBOARD_DAYS,
         }
         return TemplateResponse(request, "admin/newsletter/digest/dashboard.html", context)

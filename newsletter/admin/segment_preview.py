@@ -14,10 +14,14 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from articles.content.models import Section
-from newsletter.analytics import targets
-from newsletter.editions import audience, segments, waves
-from newsletter.email.render import RenderedEmail, Segment
-from newsletter.models import Digest, Language
+from newsletter.clicks import targets
+from newsletter.editions import conf as editions_conf
+from newsletter.editions import segments
+from newsletter.editions.models import Digest, Language
+from newsletter.editions.segments import Segment
+from newsletter.email.render import RenderedEmail, preview_segment
+from newsletter.orchestration import waves
+from newsletter.subscribers import audience
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def segment_rows(stories: segments.EditionStories) -> list[SegmentRow]:
                 stories=len(selection.stories),
                 top_up=len(selection.top_up),
                 query=segment_query(group.language, group.section_ids),
-                sendable=len(selection) >= settings.DIGEST_MIN_STORIES,
+                sendable=len(selection) >= editions_conf.settings().DIGEST_MIN_STORIES,
             )
         )
     return rows
@@ -91,7 +95,7 @@ def preview_context(digest: Digest, chosen: ChosenSegment) -> dict[str, Any]:
     segment = chosen.segment
     stories = segments.EditionStories(digest)  # shared by the chosen segment and every row
     selection = stories.select(segment.section_ids)
-    rendered: RenderedEmail | None = segments.preview(stories, segment)
+    rendered: RenderedEmail | None = preview_segment(stories, segment)
     if rendered is not None:  # the preview's story links redirect through these
         targets.remember_targets(digest.pk, rendered.click_targets)
     names = dict(Section.objects.filter(pk__in=segment.section_ids).values_list("pk", "name"))

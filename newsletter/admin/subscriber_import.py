@@ -20,9 +20,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from newsletter.models import Subscriber
 from newsletter.subscribers import csv_io
 from newsletter.subscribers.forms import ImportUploadForm
+from newsletter.subscribers.models import Subscriber
 
 IMPORT_CACHE_PREFIX = "newsletter:subscriber-import:"
 IMPORT_CACHE_TTL = 3600

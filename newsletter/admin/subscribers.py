@@ -7,7 +7,7 @@ contains "@", prefix otherwise), the topic filter is an EXISTS (no DISTINCT over
 the paginator counts exactly only up to COUNT_CAP rows and then uses the planner's estimate,
 there is no full-table count (show_full_result_count = False), and the per-status counts are
 one GROUP BY cached for a minute. Import (newsletter.admin.subscriber_import), export and erase
-call newsletter.subscribers.csv_io and newsletter.subscribers.privacy; the views here only move
+call newsletter.subscribers.csv_io and newsletter.privacy; the views here only move
 files and messages around.
 
 No plain delete: Django's "delete selected" action and the change page's delete button would
@@ -43,10 +43,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from articles.content.models import Section
-from newsletter.models import Subscriber, Suppression
-from newsletter.subscribers import consent, csv_io, privacy
+from newsletter import privacy
+from newsletter.subscribers import consent, csv_io
 from newsletter.subscribers.addresses import InvalidEmail, email_hash, normalise_email
 from newsletter.subscribers.forms import SubscriberAdminForm
+from newsletter.subscribers.models import Subscriber, Suppression
 from sitewide import admin_display as display
 from sitewide.dates import format_datetime, grouped
 

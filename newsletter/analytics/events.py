@@ -5,7 +5,7 @@ and suppressed bounces):
 - an open is classified human or machine (newsletter.analytics.heuristics) and recorded as the
   first human / first machine open of the recipient's Engagement row; a human open also moves
   the subscriber's SubscriberActivity.last_open_at (the sunset policy reads it);
-- a click reported by the ESP is logged like a first-party click (newsletter.analytics.clicklog)
+- a click reported by the ESP is logged like a first-party click (newsletter.clicks.clicklog)
   when first-party tracking is off (ANALYTICS_CLICK_TRACKING=0); with it on, story links go
   through /c/ and ESP click events would count the same click twice.
 Every write keeps the earliest time, so a webhook delivered twice or late changes nothing.
@@ -19,18 +19,22 @@ from datetime import datetime
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from articles.content import published
 from articles.content.models import Article
 from articles.reading import reads
+from newsletter.clicks import clicklog
+from newsletter.delivery.models import Delivery, EditionSegment
 from newsletter.delivery.tracking import find_delivery
-from newsletter.email.site import absolute_url
-from newsletter.models import Delivery, DigestItem, EditionSegment, Engagement, SubscriberActivity
+from newsletter.editions.models import DigestItem
+from newsletter.email import conf as email_conf
+from newsletter.email.links import absolute_url
+from newsletter.subscribers.models import SubscriberActivity
 
-from . import changes, clicklog, heuristics
+from . import changes, heuristics
+from .models import Engagement
 
 
 def record_event(*, event: AnymailTrackingEvent) -> None:
@@ -39,7 +43,7 @@ def record_event(*, event: AnymailTrackingEvent) -> None:
         changes.mark(int(digest_id))  # its figures may move: the roll-up looks at it again
     if event.event_type == EventType.OPENED:
         record_open(event=event)
-    elif event.event_type == EventType.CLICKED and not settings.ANALYTICS_CLICK_TRACKING:
+    elif event.event_type == EventType.CLICKED and not email_conf.settings().ANALYTICS_CLICK_TRACKING:
         record_esp_click(event=event)
 
 

@@ -21,7 +21,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from newsletter.models import DailyGrowth, Subscriber
+from newsletter.subscribers.models import Subscriber
+
+from .models import DailyGrowth
 
 GROWTH_FIELDS = {
     "signups": "created_at",

@@ -29,9 +29,9 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
 from articles.reading.reads import is_bot
+
+from . import conf
 
 APPLE_PROXY_USER_AGENT = "Mozilla/5.0"
 APPLE_NETWORKS = (ipaddress.ip_network("17.0.0.0/8"),)
@@ -61,16 +61,16 @@ def is_machine_open(
     if agent and (is_bot(agent) or _SCANNER_UA.search(agent)):
         return True
     if delivered_at is not None:
-        return opened_at - delivered_at <= timedelta(seconds=settings.ANALYTICS_MACHINE_OPEN_SECONDS)
+        return opened_at - delivered_at <= timedelta(seconds=conf.settings().ANALYTICS_MACHINE_OPEN_SECONDS)
     return False
 
 
 def scanner_clicks(clicks: Sequence[tuple[int, datetime]], *, delivered_at: datetime | None) -> set[int]:
     """Indexes of `clicks` ((article id, time) of one recipient in one edition) made by a scanner."""
-    if delivered_at is None or len(clicks) < settings.ANALYTICS_SCANNER_MIN_LINKS:
+    if delivered_at is None or len(clicks) < conf.settings().ANALYTICS_SCANNER_MIN_LINKS:
         return set()
-    burst = timedelta(seconds=settings.ANALYTICS_SCANNER_BURST_SECONDS)
-    after = timedelta(seconds=settings.ANALYTICS_SCANNER_AFTER_DELIVERY_SECONDS)
+    burst = timedelta(seconds=conf.settings().ANALYTICS_SCANNER_BURST_SECONDS)
+    after = timedelta(seconds=conf.settings().ANALYTICS_SCANNER_AFTER_DELIVERY_SECONDS)
     order = sorted(range(len(clicks)), key=lambda i: clicks[i][1])
     flagged: set[int] = set()
     for start, first in enumerate(order):
@@ -78,6 +78,6 @@ def scanner_clicks(clicks: Sequence[tuple[int, datetime]], *, delivered_at: date
         if first_at - delivered_at > after:
             break
         window = [i for i in order[start:] if clicks[i][1] - first_at <= burst]
-        if len({clicks[i][0] for i in window}) >= settings.ANALYTICS_SCANNER_MIN_LINKS:
+        if len({clicks[i][0] for i in window}) >= conf.settings().ANALYTICS_SCANNER_MIN_LINKS:
             flagged.update(window)
     return flagged

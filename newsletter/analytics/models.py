@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from newsletter.delivery.models import EditionSegment
 
@@ -64,8 +63,8 @@ class EditionStats(models.Model):
     unique_clicks = models.PositiveIntegerField(default=0)  # recipients who clicked a story
     unsubscribes_72h = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
-    # Retention (newsletter.analytics.retention): the rest of the send report
-    # (newsletter.delivery.reports.SendReport), frozen from the Delivery rows right before they
+    # Retention (newsletter.retention.pruning): the rest of the send report
+    # (newsletter.delivery.counts.SendReport), frozen from the Delivery rows right before they
     # are deleted, and when. With `pruned_at` set the roll-up leaves this row alone and the
     # admin's per-edition counts read it instead of the (gone) rows.
     failed = models.PositiveIntegerField(default=0)

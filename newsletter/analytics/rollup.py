@@ -1,7 +1,7 @@
 """The roll-up (beat, every 5 minutes): clicks from Redis into StoryClick, then the
 pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth (hourly).
 
-- `ingest_clicks`: settled clicks from the Redis log (newsletter.analytics.clicklog), judged per
+- `ingest_clicks`: settled clicks from the Redis log (newsletter.clicks.clicklog), judged per
   recipient and edition by the scanner heuristic (newsletter.analytics.heuristics). A click by
   someone who has no Delivery row for that edition is dropped. Human clicks become StoryClick
   rows (first click per story; the unique constraint makes a second run harmless), move
@@ -11,7 +11,7 @@ pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth 
 - `rollup_edition`: absolute figures of one edition from Delivery (one aggregate grouped by the
   segment each row was sent, newsletter.editions.segments.record), Engagement and StoryClick,
   and its story rows per segment (newsletter.analytics.story_stats); editions without Delivery
-  rows or whose figures retention froze (newsletter.analytics.retention) are left as they are.
+  rows or whose figures retention froze (newsletter.retention.pruning) are left as they are.
   `rollup` runs it for the editions of the last ANALYTICS_ROLLUP_DAYS that may have moved
   (`editions_to_roll_up`): every run in their first FRESH_FOR, then only when changed
   (newsletter.analytics.changes), and daily; then the growth of the last days, today included
@@ -27,15 +27,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from articles.reading import reads
-from newsletter.models import Delivery, Digest, EditionStats, Engagement, StoryClick, Subscriber, SubscriberActivity
+from newsletter.clicks import clicklog
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
+from newsletter.subscribers.models import Subscriber, SubscriberActivity
 
-from . import changes, clicklog, growth, heuristics, story_stats
+from . import changes, conf, growth, heuristics, story_stats
+from .models import EditionStats, Engagement, StoryClick
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +212,7 @@ def editions_to_roll_up(*, now: datetime, marked: set[int]) -> list[int]:
     FRESH_FOR (deliveries arrive, unsubscribes_72h counts subscribers leaving, which no event of
     the edition names), one `marked` as changed (newsletter.analytics.changes), one without
     figures yet, and every one whose figures are older than FULL_ROLLUP_EVERY (a lost mark)."""
-    since = now - timedelta(days=settings.ANALYTICS_ROLLUP_DAYS)
+    since = now - timedelta(days=conf.settings().ANALYTICS_ROLLUP_DAYS)
     recent = list(
         Digest.objects.filter(sending_started_at__gte=since)
         .order_by("id")

@@ -4,7 +4,7 @@ A reader who follows sport gets the sport segment's email, whose stories and the
 from the general list's; merging segments put a sport-only story at position 11 of a list it
 never was in. So each segment the edition was sent to (EditionSegment, written by the send,
 newsletter.editions.segments.record) gets its own rows: its stories in the order its email
-listed them (the position its click links carry, newsletter.analytics.links), each with the
+listed them (the position its click links carry, newsletter.email.links), each with the
 unique clicks of that segment's recipients (StoryClick.segment, taken from their Delivery row).
 A clicked story that is not in the recorded list (a later ranking in another worker) follows
 the segment's stories.
@@ -19,13 +19,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db.models import Count
 
 from articles.content.models import Article
-from newsletter.email.render import campaign_name
-from newsletter.email.site import absolute_url, with_utm
-from newsletter.models import Digest, DigestItem, EditionSegment, StoryClick, StoryClickStats
+from newsletter.delivery.models import EditionSegment
+from newsletter.editions import conf as editions_conf
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.email.links import absolute_url, campaign_name, with_utm
+
+from .models import StoryClick, StoryClickStats
 
 Row = tuple[int, int, str, str]  # (position, article id, title, url)
 
@@ -40,7 +42,7 @@ def general_rows(digest: Digest) -> list[Row]:
     items = DigestItem.objects.filter(digest=digest, removed=False).select_related("article").order_by("position", "id")
     return [
         (position, item.article_id, *_story(digest, item.article))
-        for position, item in enumerate(items[: settings.DIGEST_TOP_N], start=1)
+        for position, item in enumerate(items[: editions_conf.settings().DIGEST_TOP_N], start=1)
     ]
 
 

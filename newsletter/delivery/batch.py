@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from django.db.models import F
 from django.utils import timezone
 
-from newsletter.analytics import targets
+from newsletter.clicks import targets
 from newsletter.editions import segments
-from newsletter.email.render import RenderedEmail, Segment, neutral_merge_field
-from newsletter.models import Digest, Subscriber
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import RenderedEmail, neutral_merge_field, render_segment
+from newsletter.subscribers.models import Subscriber
 
-from . import esp, rows, throttle, transport
+from . import claims, esp, throttle, transport
+from .models import EditionSegment
 from .outcomes import BatchResult, RetryLater
 from .recipients import LinkMaker, Recipient, link_templates
 from .timing import timed
@@ -55,13 +58,31 @@ def _stories(edition: _Edition) -> segments.EditionStories:
 @functools.lru_cache(maxsize=128)
 def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
-    rendered = _stories(edition).render(segment, merge_field=merge_field)
+    rendered = render_segment(_stories(edition), segment, merge_field=merge_field)
     if rendered is None:
         return None, 0
     # Its links' targets are stored before any of its emails can leave, once per process like
     # the render; then the segment as sent (its stories in this email's order).
     targets.remember_targets(edition.digest.pk, rendered.click_targets)
-    return rendered, segments.record(_stories(edition), segment)
+    return rendered, record_segment(_stories(edition), segment)
+
+
+def record_segment(stories: segments.EditionStories, segment: Segment) -> int:
+    """The id of the segment's EditionSegment row, created the first time it is sent: its own
+    stories then the top-up, in the email's order (a story's position is its index + 1, as in the
+    click links, newsletter.email.links). The first record stays: every batch of the edition
+    ranks the same window, and rendering is cached per process."""
+    selection = stories.select(segment.section_ids)
+    row, _ = EditionSegment.objects.get_or_create(
+        digest_id=stories.digest.pk,
+        language=segment.language,
+        sections=",".join(str(pk) for pk in segment.section_ids),
+        defaults={
+            "stories": [article.pk for article in (*selection.stories, *selection.top_up)],
+            "own_stories": len(selection.stories),
+        },
+    )
+    return row.pk
 
 
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
@@ -69,7 +90,7 @@ def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> Rendere
     return _render_cached(_Edition(digest), segment, profile)[0]
 
 
-def render_segment(digest: Digest, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
+def render_recorded(digest: Digest, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     """`render`, with the id of the segment's EditionSegment row (0 when too few stories)."""
     return _render_cached(_Edition(digest), segment, profile)
 
@@ -86,22 +107,22 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
     with timed(result.timings, "claim"):
         profile = esp.current_profile()
         token = timezone.now()
-        claimed = rows.claim(digest_id=digest_id, batch=batch, token=token)
+        claimed = claims.claim(digest_id=digest_id, batch=batch, token=token)
         result.claimed = len(claimed)
     if not claimed:
         result.note = "nothing queued"
-        rows.finish_if_settled(digest_id)
+        claims.finish_if_settled(digest_id)
         return result
 
     with timed(result.timings, "render"):
         groups, skipped = _group_by_segment(claimed)
-        rows.mark_skipped(skipped)
+        claims.mark_skipped(skipped)
         result.skipped += sum(len(ids) for ids in skipped.values())
         rendered_groups: transport.Groups = []
         for segment, recipients in groups.items():
-            rendered, segment_id = render_segment(digest, segment, profile)
+            rendered, segment_id = render_recorded(digest, segment, profile)
             if rendered is None:
-                rows.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
+                claims.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
                 result.skipped += len(recipients)
             else:
                 rendered_groups.append(transport.Group(rendered, recipients, segment_id))
@@ -112,7 +133,7 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
             try:
                 throttle.reserve(sendable)
             except throttle.RateLimited as exc:
-                rows.requeue(
+                claims.requeue(
                     [r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait
                 )
                 raise RetryLater(exc.wait, "send rate limit") from exc
@@ -126,7 +147,7 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
                     unknown_count=F("unknown_count") + result.unknown,
                     skipped_count=F("skipped_count") + result.skipped,
                 )
-            rows.finish_if_settled(digest_id)
+            claims.finish_if_settled(digest_id)
         log.info("batch done %s", json.dumps(result.as_dict()))
     return result
 
@@ -138,12 +159,12 @@ def _group_by_segment(
     Subscribers who left since dispatch come back in the skipped map with the reason."""
     delivery_of = {subscriber_id: delivery_id for delivery_id, subscriber_id in claimed}
     # Plain tuples, not model instances: a thousand Subscriber objects cost more than the query.
-    subscribers = Subscriber.objects.filter(id__in=rows.id_set(delivery_of)).values_list(
+    subscribers = Subscriber.objects.filter(id__in=claims.id_set(delivery_of)).values_list(
         "id", "uuid", "email", "name", "language", "status"
     )
     topics: dict[int, list[int]] = defaultdict(list)
     through = Subscriber.topics.through
-    for subscriber_id, section_id in through.objects.filter(subscriber_id__in=rows.id_set(delivery_of)).values_list(
+    for subscriber_id, section_id in through.objects.filter(subscriber_id__in=claims.id_set(delivery_of)).values_list(
         "subscriber_id", "section_id"
     ):
         topics[subscriber_id].append(section_id)

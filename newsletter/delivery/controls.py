@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsletter.editions import state
-from newsletter.models import Delivery
 
-from . import rows
+from . import claims
 from .dispatch import enqueue_batches
+from .models import Delivery
 
-D = rows.D
+D = claims.D
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def resume(*, digest_id: int) -> list[int]:
         if numbers:
             transaction.on_commit(lambda: enqueue_batches(digest_id=digest_id, batches=numbers))
         else:
-            rows.finish_if_done(digest_id)
+            claims.finish_if_done(digest_id)
     return numbers
 
 

@@ -11,21 +11,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from newsletter import jobs
+from newsletter import task_names
 from newsletter.editions import state
-from newsletter.models import Delivery, Digest, Receipt, Subscriber
+from newsletter.editions.models import Digest
+from newsletter.subscribers.models import Subscriber
 
-from . import esp, reports, rows
+from . import claims, conf, counts, esp
 from .batch import send_batch
+from .models import Delivery, Receipt
 from .outcomes import RetryLater
 
 log = logging.getLogger(__name__)
 
-D = rows.D
+D = claims.D
 
 
 @dataclass
@@ -44,7 +45,7 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
 
     Does nothing (dispatched=False) unless the edition is draft or approved, so a double click,
     a second beat or a concurrent call never sends an edition twice. `zones` (time zone names)
-    limits the audience to one wave (newsletter.editions.waves); subscribers who already have
+    limits the audience to one wave (newsletter.orchestration.waves); subscribers who already have
     an edition of this frequency and date (another wave, an explicit send) are left out."""
     size = batch_size()
     now = timezone.now()
@@ -136,7 +137,7 @@ def _snapshot_audience(
 
 def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:
     for number in batches:
-        jobs.enqueue(jobs.SEND_BATCH, digest_id, number)
+        task_names.enqueue(task_names.SEND_BATCH, digest_id, number)
 
 
 def send_all_sync(
@@ -144,7 +145,7 @@ def send_all_sync(
     digest_id: int,
     sleep: Callable[[float], None] = time.sleep,
     after_batch: Callable[[], None] | None = None,
-) -> reports.SendReport:
+) -> counts.SendReport:
     """Dispatch (if not yet dispatched) and send every batch in this process, retrying with the
     same backoff the tasks use. For `send_digest --sync`, development and small lists.
     `after_batch` is called once the audience is snapshotted and after each batch (the command's
@@ -156,7 +157,7 @@ def send_all_sync(
     if after_batch:
         after_batch()
     for number in numbers:
-        for _ in range(settings.SEND_MAX_ATTEMPTS + 1):
+        for _ in range(conf.settings().SEND_MAX_ATTEMPTS + 1):
             try:
                 send_batch(digest_id=digest_id, batch=number)
                 break
@@ -164,5 +165,5 @@ def send_all_sync(
                 sleep(exc.countdown)
         if after_batch:
             after_batch()
-    rows.finish_if_done(digest_id)
-    return reports.report(digest_id=digest_id)
+    claims.finish_if_done(digest_id)
+    return counts.report(digest_id=digest_id)

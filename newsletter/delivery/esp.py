@@ -24,6 +24,8 @@ import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
 
+from . import conf
+
 
 @dataclass(frozen=True)
 class EspProfile:
@@ -72,8 +74,10 @@ DEFAULT_PROFILE = EspProfile("per-recipient", 100)
 def current_profile(backend: str | None = None) -> EspProfile:
     """The profile of EMAIL_BACKEND; SEND_BATCH_SIZE (when set) overrides the batch size."""
     profile = ESP_PROFILES.get(backend or settings.EMAIL_BACKEND, DEFAULT_PROFILE)
-    if settings.SEND_BATCH_SIZE > 0:
-        profile = EspProfile(profile.name, settings.SEND_BATCH_SIZE, profile.merge_field_format, profile.key_is_field)
+    if conf.settings().SEND_BATCH_SIZE > 0:
+        profile = EspProfile(
+            profile.name, conf.settings().SEND_BATCH_SIZE, profile.merge_field_format, profile.key_is_field
+        )
     return profile
 
 

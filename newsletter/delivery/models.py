@@ -3,7 +3,7 @@ facts, the Receipt ledger (one scheduled edition per subscriber, frequency and l
 waves), the ESP's tracking events stored once per event id, and the segments (language, topics)
 an edition's emails were sent as.
 
-Status changes happen in newsletter.delivery.rows as conditional UPDATEs (the delivery guarantee
+Status changes happen in newsletter.delivery.claims as conditional UPDATEs (the delivery guarantee
 in this package's docstring); the constraints here are the last line of defence.
 """
 
@@ -13,8 +13,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from newsletter.editions.models import Digest, Frequency, Language
+from newsletter.editions.models import Digest, Frequency
 from newsletter.subscribers.models import Subscriber
+from sitewide.dates import digits, format_date
 
 
 class Delivery(models.Model):
@@ -73,7 +74,7 @@ class Delivery(models.Model):
     unsubscribed_at = models.DateTimeField(_("وقت إلغاء الاشتراك"), null=True, blank=True)
     rejected_at = models.DateTimeField(_("وقت الرفض"), null=True, blank=True)
     # The EditionSegment (language, topics) whose email this row was sent, written by the
-    # claimed -> sending UPDATE (newsletter.delivery.rows.to_sending): no key, no index, so that
+    # claimed -> sending UPDATE (newsletter.delivery.claims.to_sending): no key, no index, so that
     # update stays HOT and costs nothing more; the roll-up counts per segment from it.
     segment = models.PositiveIntegerField(_("الشريحة"), null=True, blank=True)
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
-from . import rows, throttle
+from . import claims, conf, throttle
 
 
 class RetryLater(Exception):
@@ -45,23 +43,25 @@ class BatchResult:
 
     def count(self, status: str, n: int) -> None:
         """Add `n` rows that reached `status` (sent, failed or unknown)."""
-        if status == rows.D.SENT:
+        if status == claims.D.SENT:
             self.sent += n
-        elif status == rows.D.FAILED:
+        elif status == claims.D.FAILED:
             self.failed += n
-        elif status == rows.D.UNKNOWN:
+        elif status == claims.D.UNKNOWN:
             self.unknown += n
 
 
 def backoff(attempt: int) -> float:
     """Exponential backoff with jitter for the attempt-th retry (1-based)."""
-    ceiling = min(settings.SEND_RETRY_MAX_SECONDS, settings.SEND_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
+    ceiling = min(
+        conf.settings().SEND_RETRY_MAX_SECONDS, conf.settings().SEND_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0)
+    )
     return random.uniform(ceiling / 2, ceiling)
 
 
 def record(ids: Sequence[int], *, status: str, result: BatchResult, error: str = "", message_id: str = "") -> None:
     """Settle rows under our claim and count them in `result`."""
-    result.count(status, rows.settle(ids, status=status, error=error, message_id=message_id))
+    result.count(status, claims.settle(ids, status=status, error=error, message_id=message_id))
 
 
 def give_up_or_retry(
@@ -71,11 +71,11 @@ def give_up_or_retry(
     attempts. Never returns normally when something is retried."""
     if throttled:
         throttle.penalise()
-    exhausted, failed = rows.fail_exhausted(ids, token=token, reason=reason)
+    exhausted, failed = claims.fail_exhausted(ids, token=token, reason=reason)
     result.failed += failed
     retry = [i for i in ids if i not in exhausted]
     if not retry:
         return
-    countdown = backoff(rows.most_attempts(retry))
-    rows.requeue(retry, token=token, delay=countdown)
+    countdown = backoff(claims.most_attempts(retry))
+    claims.requeue(retry, token=token, delay=countdown)
     raise RetryLater(countdown, reason)

@@ -1,5 +1,5 @@
 """Per-recipient merge values for a batch: each subscriber's own unsubscribe and preferences
-URLs, the recipient part of their click links (newsletter.analytics.links) and any other field
+URLs, the recipient part of their click links (newsletter.email.links) and any other field
 of MERGE_FIELDS, made fast enough for 10,000 recipients a second."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsletter.email.render import MERGE_FIELDS
-from newsletter.models import Subscriber
 from newsletter.subscribers import tokens
-from newsletter.subscribers.links import preferences_url, unsubscribe_url
+from newsletter.subscribers.models import Subscriber
+from newsletter.subscribers.token_links import preferences_url, unsubscribe_url
 from newsletter.subscribers.tokens import Purpose
 
 LinkTemplates = dict[str, tuple[str, str]]
@@ -30,7 +30,7 @@ class Recipient:
 def _link_template(url_for: Callable[[uuid.UUID], str]) -> tuple[str, str]:
     """(before, after) the token in a per-recipient URL: reverse() once per batch instead of
     once per recipient (it was a third of the batch time). Tokens are URL-safe, so
-    before + token + after equals what newsletter.subscribers.links returns (a test checks it)."""
+    before + token + after equals what newsletter.subscribers.token_links returns (a test checks it)."""
     url = url_for(uuid.UUID(int=0))
     token = url.rstrip("/").rsplit("/", 1)[-1]
     before, after = url.split(token, 1)

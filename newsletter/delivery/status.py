@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
-from newsletter.models import Delivery, Digest
+from newsletter.editions.models import Digest
 
-from .rows import D
+from .claims import D
+from .models import Delivery
 from .sweeper import LIVE_EDITIONS
 
 RATE_WINDOW = timedelta(minutes=1)

@@ -10,19 +10,19 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from newsletter.models import Delivery, Digest
+from newsletter.editions.models import Digest
 
-from . import rows
+from . import claims, conf
 from .dispatch import enqueue_batches
+from .models import Delivery
 
 log = logging.getLogger(__name__)
 
-D = rows.D
+D = claims.D
 # Editions whose deliveries may still be pending (the sweeper looks only at these). A cancelled
 # edition can still have rows a dying worker left claimed or sending; a day is far longer than
 # it takes to settle them, and keeps old cancelled editions out of every sweep.
@@ -44,7 +44,7 @@ class SweepReport:
 def sweep(*, now: datetime | None = None) -> SweepReport:
     """Recover from dead workers and lost broker messages (see the guarantee, point 6)."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.SEND_STUCK_AFTER_SECONDS)
+    cutoff = now - timedelta(seconds=conf.settings().SEND_STUCK_AFTER_SECONDS)
     report = SweepReport()
     # Only these editions can hold queued/claimed/sending rows (dispatch creates rows and moves
     # the edition to sending in one transaction; it becomes sent only once none is pending).
@@ -94,7 +94,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
             transaction.on_commit(functools.partial(enqueue_batches, digest_id=digest_id, batches=sorted(numbers)))
         report.reenqueued_batches += len(numbers)
     for digest_id in Digest.objects.filter(status=Digest.Status.SENDING).values_list("id", flat=True):
-        report.finished_digests += int(rows.finish_if_done(digest_id))
+        report.finished_digests += int(claims.finish_if_done(digest_id))
     if report.settled_unknown or report.requeued_claimed or report.reenqueued_batches:
         log.warning("sweep: %s", report.as_dict())
     return report

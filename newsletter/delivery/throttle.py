@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from sitewide.redis_client import get_redis, script
+
+from . import conf
 
 BUCKET_KEY = "send:throttle:bucket"
 PENALTY_KEY = "send:throttle:penalty"
@@ -85,7 +85,7 @@ class Reservation:
 
 
 def rate_per_second() -> float:
-    return float(settings.SEND_RATE_PER_SECOND)
+    return float(conf.settings().SEND_RATE_PER_SECOND)
 
 
 def reserve(

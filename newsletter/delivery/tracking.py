@@ -32,9 +32,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from newsletter.models import Delivery, DeliveryEvent, Subscriber, Suppression
 from newsletter.subscribers import consent
 from newsletter.subscribers.addresses import by_address, email_hash, suppress
+from newsletter.subscribers.models import Subscriber, Suppression
+
+from .models import Delivery, DeliveryEvent
 
 log = logging.getLogger(__name__)
 

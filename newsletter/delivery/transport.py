@@ -16,18 +16,19 @@ from django.core.mail import get_connection
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 
+from newsletter.editions.models import Digest
 from newsletter.email.message import batch_message, personal_message
 from newsletter.email.render import MERGE_FIELDS, RenderedEmail, merge, neutral_merge_field
-from newsletter.models import Delivery, Digest
 
-from . import esp, rows
+from . import claims, esp
+from .models import Delivery
 from .outcomes import BatchResult, give_up_or_retry, record
 from .recipients import Recipient
 from .timing import timed
 
 log = logging.getLogger(__name__)
 
-D = rows.D
+D = claims.D
 # Per-recipient path: rows are marked `sending` in small chunks so a crash leaves few unknowns.
 PER_RECIPIENT_CHUNK = 25
 # ESP statuses that mean the recipient was accepted (anymail's normalised names).
@@ -118,7 +119,7 @@ def _send_one_call(
     """One ESP API call for the whole segment group: merge_data for the body, merge_headers for
     each recipient's own List-Unsubscribe, merge_metadata for tracking."""
     with timed(result.timings, "bookkeeping"):
-        ids = rows.to_sending([r.delivery_id for r in group.recipients], token=token, segment=group.segment)
+        ids = claims.to_sending([r.delivery_id for r in group.recipients], token=token, segment=group.segment)
         ours = set(ids)
         recipients = [r for r in group.recipients if r.delivery_id in ours]
     if not recipients:
@@ -139,10 +140,10 @@ def _send_one_call(
         _record_statuses(message.anymail_status.recipients, recipients, result=result)
 
 
-def _record_statuses(statuses: Any, recipients: Sequence[Recipient], *, result: BatchResult) -> None:
+def _record_statuses(recipient_statuses: Any, recipients: Sequence[Recipient], *, result: BatchResult) -> None:
     by_outcome: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for r in recipients:
-        status = statuses.get(r.email) or statuses.get(r.email.lower())
+        status = recipient_statuses.get(r.email) or recipient_statuses.get(r.email.lower())
         if status is None or status.status in ACCEPTED:
             message_id = (status.message_id if status else "") or ""
             by_outcome[(D.SENT, str(message_id), "")].append(r.delivery_id)
@@ -152,7 +153,7 @@ def _record_statuses(statuses: Any, recipients: Sequence[Recipient], *, result: 
         for (status_, message_id, error), group_ids in by_outcome.items():
             record(group_ids, status=status_, message_id=message_id, error=error, result=result)
     else:  # ESPs with one message id per recipient: one bulk UPDATE ... CASE per status
-        for status_, count in rows.settle_individually(by_outcome).items():
+        for status_, count in claims.settle_individually(by_outcome).items():
             result.count(status_, count)
 
 
@@ -173,7 +174,7 @@ def _send_per_recipient(
         chunk = recipients[start : start + PER_RECIPIENT_CHUNK]
         rest = [r.delivery_id for r in recipients[start + PER_RECIPIENT_CHUNK :]] + later
         with timed(result.timings, "bookkeeping"):
-            ours = set(rows.to_sending([r.delivery_id for r in chunk], token=token, segment=group.segment))
+            ours = set(claims.to_sending([r.delivery_id for r in chunk], token=token, segment=group.segment))
         sent: list[Delivery] = []
         for position, r in enumerate(chunk):
             if r.delivery_id not in ours:
@@ -189,7 +190,7 @@ def _send_per_recipient(
                     result.api_calls += 1
                     message.send()
             except Exception as exc:  # noqa: BLE001  (classified by esp.classify_error)
-                result.sent += rows.mark_sent(sent)
+                result.sent += claims.mark_sent(sent)
                 unattempted = [c.delivery_id for c in chunk[position + 1 :] if c.delivery_id in ours]
                 if on_send_error(
                     exc, [r.delivery_id], unattempted + rest, token=token, result=result, unknown_stops=True
@@ -200,4 +201,4 @@ def _send_per_recipient(
             esp_id = status.message_id if status is not None and isinstance(status.message_id, str) else None
             sent.append(Delivery(id=r.delivery_id, esp_message_id=(esp_id or message_id)[:255]))
         with timed(result.timings, "bookkeeping"):
-            result.sent += rows.mark_sent(sent)
+            result.sent += claims.mark_sent(sent)

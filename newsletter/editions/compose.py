@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 
 from articles.content.models import Article
 from articles.reading.ranking import most_read
-from newsletter.models import Digest, DigestItem, Frequency
 from sitewide.dates import digits
 
-from . import history, state
+from . import conf, history, state
+from .models import Digest, DigestItem, Frequency
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +61,11 @@ def fill(digest: Digest, *, start: datetime, end: datetime) -> int:
     removed_ids = {i.article_id for i in items if i.removed}
     pinned_ids = {i.article_id for i in pinned}
     blocked = removed_ids | pinned_ids | history.previous_edition_articles(digest)
-    slots = max(settings.DIGEST_TOP_N - len(pinned), 0)
+    slots = max(conf.settings().DIGEST_TOP_N - len(pinned), 0)
     chosen: list[Article] = []
     if slots:
         # Ask for enough to fill the slots after dropping blocked and excluded articles.
-        candidates = _ranked_articles(start, end, settings.DIGEST_TOP_N + len(blocked) + 10)
+        candidates = _ranked_articles(start, end, conf.settings().DIGEST_TOP_N + len(blocked) + 10)
         for article in candidates:
             if article.pk in blocked or article.exclude_from_digests:
                 continue
@@ -90,7 +90,7 @@ def too_few_reason(count: int) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return _("قصص الفترة أقل من الحد الأدنى: %(count)s من %(minimum)s") % {
             "count": digits(count),
-            "minimum": digits(settings.DIGEST_MIN_STORIES),
+            "minimum": digits(conf.settings().DIGEST_MIN_STORIES),
         }
 
 
@@ -133,7 +133,7 @@ def compose(*, frequency: str, now: datetime | None = None, skip_if_too_few: boo
         if digest.status == Digest.Status.DRAFT:
             Digest.objects.filter(pk=digest.pk).update(period_start=start, period_end=end)
             count = fill(digest, start=start, end=end)
-            if count < settings.DIGEST_MIN_STORIES and skip_if_too_few:
+            if count < conf.settings().DIGEST_MIN_STORIES and skip_if_too_few:
                 reason = too_few_reason(count)
                 state.apply(state.Transition.SKIP, digest_id=digest.pk, skip_reason=reason)
                 logger.info("digest %s skipped: %s", digest.pk, reason)

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -18,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from articles.content.models import Article
 from articles.reading.ranking import readers_in_window
-from newsletter.models import Digest, DigestItem
 from sitewide.dates import digits
 
-from . import history, state
+from . import conf, history, state
+from .models import Digest, DigestItem
 
 
 def active_items(digest: Digest) -> list[DigestItem]:
@@ -140,10 +139,10 @@ def set_texts(
 def approve(digest: Digest, user: Any) -> bool:
     """draft -> approved, once: True only for the call that made the transition."""
     count = digest.items.filter(removed=False).count()
-    if count < settings.DIGEST_MIN_STORIES:
+    if count < conf.settings().DIGEST_MIN_STORIES:
         raise state.DigestError(
             _("لا يمكن اعتماد العدد: قصصه %(count)s والحد الأدنى %(minimum)s")
-            % {"count": digits(count), "minimum": digits(settings.DIGEST_MIN_STORIES)}
+            % {"count": digits(count), "minimum": digits(conf.settings().DIGEST_MIN_STORIES)}
         )
     changed = state.apply(state.Transition.APPROVE, digest_id=digest.pk, approved_by=user, approved_at=timezone.now())
     digest.refresh_from_db()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet, Subquery
 
-from newsletter.models import Digest, DigestItem
+from .models import Digest, DigestItem
 
 # Editions whose articles readers did not receive do not block those articles next time.
 NOT_DELIVERED_STATUSES = (Digest.Status.CANCELLED, Digest.Status.SKIPPED)

@@ -45,7 +45,7 @@ class Digest(models.Model):
     frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices)
     edition_date = models.DateField(_("تاريخ العدد"))
     # An edition sent before its run (send now, schedule at) is `extra`, dated the day it is sent
-    # on with that day's next number (newsletter.editions.schedule.date_for_sending).
+    # on with that day's next number (newsletter.orchestration.runs.date_for_sending).
     number = models.PositiveSmallIntegerField(_("رقم العدد في اليوم"), default=1)
     extra = models.BooleanField(_("عدد إضافي"), default=False)
     period_start = models.DateTimeField(_("بداية الفترة"))
@@ -80,7 +80,7 @@ class Digest(models.Model):
     unknown_count = models.PositiveIntegerField(_("غير معروف"), default=0)
     # Rows skipped by the batch run (left, too few stories): with the counts above, whether it may finish.
     skipped_count = models.PositiveIntegerField(_("تُخطّي"), default=0)
-    # A wave (newsletter.editions.waves): the edition, copied from `wave_of` at the wave's time, for
+    # A wave (newsletter.orchestration.waves): the edition, copied from `wave_of` at the wave's time, for
     # subscribers whose zone is `utc_offset` minutes east of UTC. The edition itself has both NULL.
     wave_of = models.ForeignKey(
         "self", verbose_name=_("موجة من"), null=True, blank=True, on_delete=models.CASCADE, related_name="waves"

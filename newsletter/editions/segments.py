@@ -1,6 +1,6 @@
 """A segment's stories: what a reader who follows some sections receives in an edition.
 
-A segment (newsletter.email.render.Segment) is one language and one choice of sections. Its
+A segment (`Segment`) is one language and one choice of sections. Its
 stories are
 - the edition's pinned stories whose section is one of the segment's (or pinned for everyone,
   `DigestItem.for_everyone`), in the editor's order; then
@@ -18,32 +18,42 @@ segments), two for the previous edition once any topic segment is selected, and 
 choice of sections most_read's (at most four) and one for the ranked stories' tags. Rendering
 stays once per segment (newsletter.delivery.batch caches it).
 
-`record` writes down a segment as it is sent (EditionSegment: language, topics, its stories in
-the email's order), the first time a batch renders it; the send marks each delivery with it and
-the report gives every segment its own story rows (newsletter.analytics.story_stats).
+Rendering a segment's email is newsletter.email.render.render_segment; the batch writes down each
+segment as it is sent (newsletter.delivery.batch.record_segment), and the report gives every
+segment its own story rows (newsletter.analytics.story_stats).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import prefetch_related_objects
 
 from articles.content.models import Article
 from articles.reading.ranking import most_read
-from newsletter.email.render import (
-    RenderedEmail,
-    Segment,
-    Selection,
-    editor_links,
-    merge,
-    neutral_merge_field,
-    render_digest,
-)
-from newsletter.models import Digest, DigestItem, EditionSegment
 
-from . import history
+from . import conf, history
+from .models import Digest, DigestItem
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Recipients who see the same email: one language and one topic choice."""
+
+    language: str
+    section_ids: tuple[int, ...] = ()  # sorted; empty means every section
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A segment's stories (newsletter.editions.segments.select): its own, ranked, and the
+    general list's top-up shown under "الأكثر قراءة في الموقع" when its own are too few."""
+
+    stories: tuple[Article, ...]
+    top_up: tuple[Article, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.stories) + len(self.top_up)
 
 
 def _items(digest: Digest) -> list[DigestItem]:
@@ -74,7 +84,7 @@ class EditionStories:
         return self._items
 
     def general(self) -> list[Article]:
-        return [item.article for item in self.items if not item.removed][: settings.DIGEST_TOP_N]
+        return [item.article for item in self.items if not item.removed][: conf.settings().DIGEST_TOP_N]
 
     def blocked(self) -> set[int]:
         """What a topic segment's ranking leaves out: the editor's removals and pins (pins are
@@ -102,7 +112,7 @@ class EditionStories:
             for item in self.items
             if item.pinned and not item.removed and (item.for_everyone or item.article.section_id in sections)
         ]
-        slots = settings.DIGEST_TOP_N - len(chosen)
+        slots = conf.settings().DIGEST_TOP_N - len(chosen)
         if slots > 0:
             digest, blocked = self.digest, self.blocked()
             ranked = most_read(digest.period_start, digest.period_end, slots + len(blocked) + 10, sections=section_ids)
@@ -110,52 +120,14 @@ class EditionStories:
             prefetch_related_objects(fresh[:slots], "tags")
             chosen += fresh[:slots]
         top_up: list[Article] = []
-        if len(chosen) < settings.DIGEST_MIN_STORIES:
+        if len(chosen) < conf.settings().DIGEST_MIN_STORIES:
             taken = {article.pk for article in chosen}
             top_up = [article for article in general if article.pk not in taken][
-                : settings.DIGEST_MIN_STORIES - len(chosen)
+                : conf.settings().DIGEST_MIN_STORIES - len(chosen)
             ]
         return Selection(stories=tuple(chosen), top_up=tuple(top_up))
-
-    def render(
-        self, segment: Segment, *, merge_field: Callable[[str], str] = neutral_merge_field
-    ) -> RenderedEmail | None:
-        """The segment's email: its stories rendered once, None when too few."""
-        return render_digest(self.digest, segment, self.select(segment.section_ids), merge_field=merge_field)
 
 
 def select(digest: Digest, section_ids: tuple[int, ...]) -> Selection:
     """The stories of one segment (several segments of an edition: use one EditionStories)."""
     return EditionStories(digest).select(section_ids)
-
-
-def render(
-    digest: Digest, segment: Segment, *, merge_field: Callable[[str], str] = neutral_merge_field
-) -> RenderedEmail | None:
-    """The segment's email: its stories (`select`) rendered once, None when too few."""
-    return EditionStories(digest).render(segment, merge_field=merge_field)
-
-
-def preview(stories: EditionStories, segment: Segment) -> RenderedEmail | None:
-    """The segment's email as an editor previews it (per-recipient links to the signup page):
-    any language and topic choice, before approving."""
-    rendered = stories.render(segment)
-    return None if rendered is None else merge(rendered, editor_links())
-
-
-def record(stories: EditionStories, segment: Segment) -> int:
-    """The id of the segment's EditionSegment row, created the first time it is sent: its own
-    stories then the top-up, in the email's order (a story's position is its index + 1, as in the
-    click links, newsletter.analytics.links). The first record stays: every batch of the edition
-    ranks the same window, and rendering is cached per process."""
-    selection = stories.select(segment.section_ids)
-    row, _ = EditionSegment.objects.get_or_create(
-        digest_id=stories.digest.pk,
-        language=segment.language,
-        sections=",".join(str(pk) for pk in segment.section_ids),
-        defaults={
-            "stories": [article.pk for article in (*selection.stories, *selection.top_up)],
-            "own_stories": len(selection.stories),
-        },
-    )
-    return row.pk

@@ -22,7 +22,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from newsletter.models import Digest
+from .models import Digest
 
 S = Digest.Status
 

@@ -23,7 +23,8 @@ from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
+from sitewide import conf as site_conf
 
 from .render import RenderedEmail
 
@@ -53,7 +54,7 @@ def list_id(frequency: str) -> str:
     The Arabic description is encoded here (RFC 2047) so the id itself stays outside the
     encoded word; Django would otherwise encode the whole header value."""
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower() or "localhost"
-    description = Header(f"{settings.SENDER_NAME} ({frequency})", "utf-8").encode()
+    description = Header(f"{site_conf.site().SENDER_NAME} ({frequency})", "utf-8").encode()
     return f"{description} <{frequency}-digest.{domain}>"
 
 

@@ -13,7 +13,7 @@ CONTRACT (the sending pipeline relies on it):
 - Rendering is pure (no Redis, no writes): with first-party click tracking the story links go
   through the click redirect, and the rendered email carries where they lead
   (`RenderedEmail.click_targets`, article id -> URL). Whoever sends or shows the email stores
-  them first (newsletter.analytics.targets.remember_targets), so a link's target is known before
+  them first (newsletter.clicks.targets.remember_targets), so a link's target is known before
   any email with it can leave.
 
 Also exposed for other emails (confirmation, ...): `render_email(name, context, language=...)`
@@ -44,10 +44,14 @@ from django.utils.safestring import SafeString
 
 from articles.content.models import Article
 from articles.content.urls_safety import safe_http_url
-from newsletter.analytics.links import PREVIEW_RECIPIENT, tracked_link
-from newsletter.models import Digest, DigestItem, Frequency
+from newsletter.editions import conf as editions_conf
+from newsletter.editions.models import Digest, DigestItem, Frequency
+from newsletter.editions.segments import EditionStories, Segment, Selection
+from sitewide import conf as site_conf
 from sitewide.mail_merge import inert_text, inert_url
 
+from . import conf
+from .links import PREVIEW_RECIPIENT, absolute_url, archive_url, campaign_name, tracked_link, with_utm
 from .rtl import (
     RLM,
     dateline,
@@ -59,7 +63,6 @@ from .rtl import (
     text_with_rlm,
     with_rlm,
 )
-from .site import absolute_url, with_utm
 
 MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
 # The language the stories are written in (titles, summaries, hashtags): the site's.
@@ -71,26 +74,6 @@ ARABIC_BLOCK = SafeString(' dir="rtl" lang="ar" style="direction:rtl;text-align:
 # inlined because Gmail and others drop or cap <style>. One inliner instance is reused: building it
 # is cheap but not free, and it is thread-safe.
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Recipients who see the same email: one language and one topic choice."""
-
-    language: str
-    section_ids: tuple[int, ...] = ()  # sorted; empty means every section
-
-
-@dataclass(frozen=True)
-class Selection:
-    """A segment's stories (newsletter.editions.segments.select): its own, ranked, and the
-    general list's top-up shown under "الأكثر قراءة في الموقع" when its own are too few."""
-
-    stories: tuple[Article, ...]
-    top_up: tuple[Article, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.stories) + len(self.top_up)
 
 
 @dataclass(frozen=True)
@@ -158,11 +141,6 @@ def default_subject(digest: Digest, top_title: str, *, language: str) -> str:
 # --- Stories ----------------------------------------------------------------------------------
 
 
-def campaign_name(digest: Digest) -> str:
-    suffix = f"-{digest.number}" if digest.number > 1 else ""
-    return f"{digest.frequency}-{digest.edition_date:%Y-%m-%d}{suffix}"
-
-
 def general_items(digest: Digest) -> list[DigestItem]:
     """The edition's general list (every section) in order: one query, plus one for all their
     hashtags. A topic segment's stories come from newsletter.editions.segments instead."""
@@ -172,7 +150,7 @@ def general_items(digest: Digest) -> list[DigestItem]:
         .prefetch_related("article__tags")
         .order_by("position", "id")
     )
-    return list(items[: settings.DIGEST_TOP_N])
+    return list(items[: editions_conf.settings().DIGEST_TOP_N])
 
 
 def email_image(article: Article) -> tuple[str, int | None]:
@@ -197,7 +175,7 @@ def build_stories(
     list follows its stories."""
     campaign = campaign_name(digest)
     # With first-party tracking off, links lead straight to the story (ESP click events count).
-    tracked_field = merge_field if settings.ANALYTICS_CLICK_TRACKING else None
+    tracked_field = merge_field if conf.settings().ANALYTICS_CLICK_TRACKING else None
     targets: dict[int, str] = {}  # the click redirect's targets, returned for the caller to store
     stories = []
     for number, article in enumerate(articles, start=1):
@@ -241,13 +219,6 @@ def build_stories(
     return stories, targets
 
 
-def archive_url(digest: Digest) -> str:
-    kwargs: dict[str, object] = {"frequency": digest.frequency, "day": digest.edition_date}
-    if digest.number > 1:  # a day's second edition, sent early by an editor
-        kwargs["number"] = digest.number
-    return absolute_url(reverse("archive:detail", kwargs=kwargs))
-
-
 def digest_context(
     digest: Digest, stories: list[Story], *, language: str, top_up: list[Story] | None = None
 ) -> dict[str, object]:
@@ -279,8 +250,8 @@ def digest_context(
         "archive_url": archive_url(digest),
         "signup_url": absolute_url(reverse("newsletter:signup")),
         "site_url": settings.SITE_URL,
-        "sender_name": settings.SENDER_NAME,
-        "sender_address": settings.SENDER_POSTAL_ADDRESS,
+        "sender_name": site_conf.site().SENDER_NAME,
+        "sender_address": site_conf.site().SENDER_POSTAL_ADDRESS,
         "rtl": is_rtl(language),
         "language": language,
         # The stories' Arabic inside an English email: blocks of their own (HTML), RLM-held lines (text).
@@ -308,10 +279,10 @@ def render_email(name: str, context: Mapping[str, object], *, language: str) -> 
     The base template's footer reads `sender_name`, `sender_address` and `privacy_url` (the
     absolute PRIVACY_POLICY_URL, empty for none), set here by default."""
     context = {
-        "sender_name": settings.SENDER_NAME,
-        "sender_address": settings.SENDER_POSTAL_ADDRESS,
+        "sender_name": site_conf.site().SENDER_NAME,
+        "sender_address": site_conf.site().SENDER_POSTAL_ADDRESS,
         "site_url": settings.SITE_URL,
-        "privacy_url": absolute_url(settings.PRIVACY_POLICY_URL),
+        "privacy_url": absolute_url(site_conf.site().PRIVACY_POLICY_URL),
         **context,
     }
     with translation.override(language):
@@ -335,7 +306,7 @@ def render_digest(
             # Filtering the general list left topic readers with nothing (issue 12).
             raise ValueError("a topic segment's stories come from newsletter.editions.segments.select")
         selection = Selection(stories=tuple(item.article for item in general_items(digest)))
-    if len(selection) < settings.DIGEST_MIN_STORIES:
+    if len(selection) < editions_conf.settings().DIGEST_MIN_STORIES:
         return None
     language = segment.language
     stories, targets = build_stories(digest, selection.stories, language=language, merge_field=merge_field)
@@ -374,3 +345,17 @@ def merge(
         html=fill(rendered.html),
         click_targets=rendered.click_targets,
     )
+
+
+def render_segment(
+    stories: EditionStories, segment: Segment, *, merge_field: Callable[[str], str] = neutral_merge_field
+) -> RenderedEmail | None:
+    """A segment's email: its stories (`EditionStories.select`) rendered once, None when too few."""
+    return render_digest(stories.digest, segment, stories.select(segment.section_ids), merge_field=merge_field)
+
+
+def preview_segment(stories: EditionStories, segment: Segment) -> RenderedEmail | None:
+    """The segment's email as an editor previews it (per-recipient links to the signup page):
+    any language and topic choice, before approving."""
+    rendered = render_segment(stories, segment)
+    return None if rendered is None else merge(rendered, editor_links())

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
-from newsletter.models import Subscriber, Suppression
+from .models import Subscriber, Suppression
 
 MAX_EMAIL_LENGTH = 254
 

@@ -7,7 +7,7 @@ Written by the services that change a subscriber's status, inside the transactio
 - newsletter.subscribers.csv_io: imported; newsletter.admin.subscribers: added by an
   administrator, and status changes made on the change page (with the administrator);
 - newsletter.delivery.tracking: bounced, complained, unsubscribed at the ESP;
-- newsletter.analytics.hygiene: soft bounces (bounced), sunset (unsubscribed, "inactive"), a
+- newsletter.hygiene.rules: soft bounces (bounced), sunset (unsubscribed, "inactive"), a
   pending re-signup of a reader who had left expiring back to unsubscribed.
 
 The subscriber's own columns say where the subscription stands now (`confirmed_at` is when they
@@ -26,7 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from newsletter.models import ConsentEvent, Subscriber
+from .models import ConsentEvent, Subscriber
 
 Kind = ConsentEvent.Kind
 Source = ConsentEvent.Source

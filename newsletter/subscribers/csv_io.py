@@ -31,7 +31,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
@@ -41,12 +40,13 @@ from django.utils.translation import ngettext
 
 from articles.content.arabic import normalise
 from articles.content.models import Section
-from newsletter.models import Frequency, Language, Subscriber, Suppression
+from newsletter.editions.models import Frequency, Language
 from sitewide.dates import grouped, semicolon
 from sitewide.spreadsheet import safe_cell, unescape_cell
 
-from . import consent, lifecycle
+from . import conf, consent, lifecycle
 from .addresses import InvalidEmail, email_hash, normalise_email
+from .models import Subscriber, Suppression
 
 IMPORT_COLUMNS = ("email", "name", "frequency", "language", "topics")
 EXPORT_COLUMNS = (
@@ -142,12 +142,12 @@ def parse_import(content: bytes) -> ImportPreview:
     seen: set[str] = set()
     try:
         for record in reader:
-            if len(rows) >= settings.SUBSCRIBER_IMPORT_MAX_ROWS:
+            if len(rows) >= conf.settings().SUBSCRIBER_IMPORT_MAX_ROWS:
                 return ImportPreview(
                     rows=[],
                     file_errors=[
                         _("الملف يتجاوز الحد الأقصى لعدد الأسطر (%(max)s).")
-                        % {"max": grouped(settings.SUBSCRIBER_IMPORT_MAX_ROWS)}
+                        % {"max": grouped(conf.settings().SUBSCRIBER_IMPORT_MAX_ROWS)}
                     ],
                 )
             rows.append(_parse_row(reader.line_num, record, sections, seen))
@@ -269,7 +269,7 @@ def apply_import(
                 language=row.language,
                 status=status,
                 source=Subscriber.Source.IMPORT,
-                consent_text_version=settings.CONSENT_TEXT_VERSION,
+                consent_text_version=conf.settings().CONSENT_TEXT_VERSION,
                 created_at=now,
                 confirmed_at=None if send_confirmation else now,
             )
@@ -293,7 +293,7 @@ def apply_import(
                 source=consent.Source.IMPORT,
                 status=status,
                 at=now,
-                consent_text_version=settings.CONSENT_TEXT_VERSION,
+                consent_text_version=conf.settings().CONSENT_TEXT_VERSION,
                 actor_id=actor_id,
             )
             for subscriber in created

@@ -16,12 +16,13 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from newsletter.email.links import absolute_url
 from newsletter.email.render import render_email
-from newsletter.email.site import absolute_url
-from newsletter.models import Subscriber
+from sitewide import conf as site_conf
 
-from . import links
+from . import conf, token_links
 from .addresses import is_suppressed
+from .models import Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +44,13 @@ _SENDABLE = {
 def build_subscriber_email(subscriber: Subscriber, kind: EmailKind) -> EmailMultiAlternatives:
     context = {
         "kind": kind.value,
-        "confirm_url": links.confirm_url(subscriber.uuid),
-        "preferences_url": links.preferences_url(subscriber.uuid),
-        "unsubscribe_url": links.unsubscribe_url(subscriber.uuid),
+        "confirm_url": token_links.confirm_url(subscriber.uuid),
+        "preferences_url": token_links.preferences_url(subscriber.uuid),
+        "unsubscribe_url": token_links.unsubscribe_url(subscriber.uuid),
         "signup_url": absolute_url("/newsletter/"),
-        "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
-        "SENDER_NAME": settings.SENDER_NAME,
-        "SENDER_POSTAL_ADDRESS": settings.SENDER_POSTAL_ADDRESS,
+        "max_age_days": conf.settings().CONFIRMATION_MAX_AGE_DAYS,
+        "SENDER_NAME": site_conf.site().SENDER_NAME,
+        "SENDER_POSTAL_ADDRESS": site_conf.site().SENDER_POSTAL_ADDRESS,
         "SITE_URL": settings.SITE_URL,
         "language": subscriber.language,
     }

@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
 from django import forms
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from articles.content.models import Section
-from newsletter.models import Frequency, Language, Subscriber
+from newsletter.editions.models import Frequency, Language
 from sitewide import zones
 from sitewide.dates import digits
 
-from . import consent
+from . import conf, consent
 from .addresses import (
     MAX_EMAIL_LENGTH,
     InvalidEmail,
@@ -32,6 +31,7 @@ from .addresses import (
     is_suppressed,
     normalise_email,
 )
+from .models import Subscriber
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -206,7 +206,7 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
-        limit = settings.SUBSCRIBER_IMPORT_MAX_ROWS * 400  # generous bytes-per-row bound
+        limit = conf.settings().SUBSCRIBER_IMPORT_MAX_ROWS * 400  # generous bytes-per-row bound
         if upload.size > limit:
             raise forms.ValidationError(_("الملف أكبر من المسموح."), code="too_large")
         return upload

@@ -1,6 +1,6 @@
 """Subscriber lifecycle after the signup (newsletter.subscribers.signup): confirm (double opt-in),
 preferences, weekly instead, unsubscribe and resubscribe, and the subscriber emails' enqueueing
-they share. Erasure and the data export live in newsletter.subscribers.privacy.
+they share. Erasure and the data export live in newsletter.privacy.
 
 Every function here is a plain, keyword-only service called by views, admin and tasks.
 Guarantees:
@@ -21,17 +21,17 @@ import logging
 import uuid
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from articles.content.models import Section
-from newsletter import jobs
-from newsletter.models import Frequency, Language, Subscriber
+from newsletter import task_names
+from newsletter.editions.models import Frequency, Language
 
-from . import consent, ratelimits
+from . import conf, consent, ratelimits
 from .addresses import email_hash, is_suppressed, keyed_hash
 from .emails import EmailKind
+from .models import Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,9 @@ def enqueue_email(subscriber: Subscriber, kind: EmailKind, *, reserved: bool | N
 def _send_after_commit(subscriber_id: int, kind: EmailKind) -> None:
     # robust: a broker outage after commit is logged, not turned into a 500 for the reader.
     # Outside any transaction (the new-address fast path) this runs at once: the row is committed.
-    transaction.on_commit(lambda: jobs.enqueue(jobs.SEND_SUBSCRIBER_EMAIL, subscriber_id, kind.value), robust=True)
+    transaction.on_commit(
+        lambda: task_names.enqueue(task_names.SEND_SUBSCRIBER_EMAIL, subscriber_id, kind.value), robust=True
+    )
 
 
 def set_topics(subscriber: Subscriber, topics: Iterable[Section | int] | None) -> None:
@@ -102,7 +104,7 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
                 at=now,
                 ip_hash=ip_hash,
             )
-            transaction.on_commit(lambda: jobs.enqueue(jobs.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
+            transaction.on_commit(lambda: task_names.enqueue(task_names.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
             return ConfirmOutcome.CONFIRMED
     status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
     if status is None:
@@ -209,7 +211,7 @@ def resubscribe(*, subscriber: Subscriber, ip: str = "", user_agent: str = "") -
             kind=consent.Kind.RESUBSCRIBED,
             source=consent.Source.LINK,
             status=current.status,
-            consent_text_version=settings.CONSENT_TEXT_VERSION,
+            consent_text_version=conf.settings().CONSENT_TEXT_VERSION,
             ip_hash=hash_client_value(ip, purpose="consent-ip"),
             user_agent_hash=hash_client_value(user_agent[:1000], purpose="consent-ua"),
         )

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from newsletter.editions.models import Frequency, Language
+from sitewide.dates import digits
 
 
 class Subscriber(models.Model):
@@ -55,7 +56,7 @@ class Subscriber(models.Model):
     )
     language = models.CharField(_("اللغة"), max_length=2, choices=Language.choices, default=Language.ARABIC)
     # IANA name (Africa/Casablanca, Asia/Dubai, ...): the edition reaches the subscriber at the
-    # edition hour of this zone (newsletter.editions.waves). Blank means the site's TIME_ZONE.
+    # edition hour of this zone (newsletter.orchestration.waves). Blank means the site's TIME_ZONE.
     time_zone = models.CharField(_("المنطقة الزمنية"), max_length=64, blank=True)
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)

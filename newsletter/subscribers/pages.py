@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from newsletter.models import Subscriber
 from sitewide.client_ip import client_ip
 
+from .models import Subscriber
 from .tokens import Purpose, TokenError, make_token, read_token
 
 

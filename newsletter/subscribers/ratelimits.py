@@ -28,11 +28,11 @@ import logging
 from dataclasses import dataclass
 
 import redis
-from django.conf import settings
 
 from sitewide.client_ip import limit_key
 from sitewide.redis_client import script
 
+from . import conf
 from .addresses import keyed_hash
 
 logger = logging.getLogger(__name__)
@@ -75,8 +75,8 @@ class SignupAllowance:
 
 def _address_windows() -> list[tuple[str, int, int]]:
     return [
-        ("10m", settings.SIGNUP_EMAILS_PER_10_MIN, 600),
-        ("1d", settings.SIGNUP_EMAILS_PER_DAY, 86400),
+        ("10m", conf.settings().SIGNUP_EMAILS_PER_10_MIN, 600),
+        ("1d", conf.settings().SIGNUP_EMAILS_PER_DAY, 86400),
     ]
 
 
@@ -95,7 +95,7 @@ def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
     try:
         submission, email = _check(
             ip_key=f"{_PREFIX}:ip:{ip_key_hash(ip)}",
-            ip_limit=settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR,
+            ip_limit=conf.settings().SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR,
             address_hash=address_hash,
         )
     except redis.RedisError:
@@ -104,7 +104,7 @@ def check_signup(*, ip: str, address_hash: str) -> SignupAllowance:
     if not submission:
         # The network, never the address: logs keep no personal data.
         logger.warning(
-            "signup limit reached for a client network (%s/hour)", settings.SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR
+            "signup limit reached for a client network (%s/hour)", conf.settings().SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR
         )
     return SignupAllowance(submission_allowed=submission, email_reserved=email)
 

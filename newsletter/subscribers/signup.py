@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.content.models import Section
-from newsletter import jobs
-from newsletter.models import ConsentEvent, Frequency, Language, Subscriber
+from newsletter import task_names
+from newsletter.editions.models import Frequency, Language
 
-from . import consent, ratelimits
+from . import conf, consent, ratelimits
 from .addresses import by_address, email_hash, is_suppressed, normalise_email
 from .emails import EmailKind
 from .lifecycle import enqueue_email, hash_client_value, set_topics
+from .models import ConsentEvent, Subscriber
 from .signup_insert import insert_unless_known, needs_transaction
 
 Status = Subscriber.Status
@@ -97,7 +97,7 @@ def subscribe(
     topic_list = list(topics) if topics is not None else []
     consent_fields = {
         "source": source,
-        "consent_text_version": settings.CONSENT_TEXT_VERSION,
+        "consent_text_version": conf.settings().CONSENT_TEXT_VERSION,
         "signup_ip_hash": hash_client_value(ip, purpose="consent-ip"),
         "signup_user_agent_hash": hash_client_value(user_agent[:1000], purpose="consent-ua"),
     }
@@ -133,7 +133,9 @@ def subscribe(
         reserved=reserved,
     )
     if defer_known:
-        transaction.on_commit(lambda: jobs.enqueue(jobs.SETTLE_KNOWN_SIGNUP, known.as_payload()), robust=True)
+        transaction.on_commit(
+            lambda: task_names.enqueue(task_names.SETTLE_KNOWN_SIGNUP, known.as_payload()), robust=True
+        )
         return SignupResult(Outcome.DEFERRED, email_sent=False)
     return settle_known_signup(known)
 

@@ -27,7 +27,7 @@ from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
-from newsletter.models import ConsentEvent, Subscriber, Suppression
+from .models import ConsentEvent, Subscriber, Suppression
 
 
 def _connection() -> BaseDatabaseWrapper:

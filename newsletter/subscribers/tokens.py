@@ -21,18 +21,19 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
+
+from . import conf
 
 
 class Purpose(enum.StrEnum):
     CONFIRM = "confirm"
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
-    CLICK = "click"  # the recipient part of a digest's click links (newsletter.analytics.links)
-    STAY = "stay"  # the "keep me subscribed" link of the sunset email (newsletter.analytics.hygiene)
+    CLICK = "click"  # the recipient part of a digest's click links (newsletter.email.links)
+    STAY = "stay"  # the "keep me subscribed" link of the sunset email (newsletter.hygiene.rules)
 
 
 class TokenError(Exception):
@@ -108,7 +109,7 @@ def read_token(token: str, purpose: Purpose, *, allow_expired: bool = False) -> 
     signer = signer_for(purpose)
     try:
         if isinstance(signer, signing.TimestampSigner) and not allow_expired:
-            value = signer.unsign(token, max_age=timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS))
+            value = signer.unsign(token, max_age=timedelta(days=conf.settings().CONFIRMATION_MAX_AGE_DAYS))
         else:
             value = signer.unsign(token)
     except signing.SignatureExpired as exc:

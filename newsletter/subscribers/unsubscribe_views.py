@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from newsletter.models import Frequency, Subscriber
+from newsletter.editions.models import Frequency
 
 from . import consent, lifecycle
 from .forms import UnsubscribeReasonForm
+from .models import Subscriber
 from .pages import invalid_link, preferences_token, request_ip, subscriber_for, with_subscriber
 from .tokens import Purpose, TokenError
 

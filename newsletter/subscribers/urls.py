@@ -1,6 +1,6 @@
 """Subscriber-facing URLs: signup, confirmation, preferences, unsubscribe, embeddable box.
 The names signup, confirm, preferences and unsubscribe (with a `token` kwarg) are used by
-newsletter.subscribers.links to build the links in emails."""
+newsletter.subscribers.token_links to build the links in emails."""
 
 from django.urls import path
 

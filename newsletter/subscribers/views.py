@@ -31,15 +31,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.content.models import Section
-from newsletter.models import Language, Subscriber
+from newsletter.editions.models import Language
 from sitewide import zones
 from sitewide.cached_pages import render_shared, respond
 from sitewide.client_ip import client_ip, limit_key
 
-from . import lifecycle
+from . import conf, lifecycle
 from . import signup as signups
 from .addresses import keyed_hash
 from .forms import PreferencesForm, SignupForm
+from .models import Subscriber
 from .pages import invalid_link, preferences_token, request_ip, with_subscriber
 from .tokens import Purpose, TokenError, TokenExpired, make_token, read_token
 
@@ -125,7 +126,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 def _embed_headers(response: HttpResponse) -> HttpResponse:
-    origins = settings.SIGNUP_ALLOWED_ORIGINS
+    origins = conf.settings().SIGNUP_ALLOWED_ORIGINS
     ancestors = " ".join(["'self'", *origins]) if origins else "*"
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
     return response

@@ -18,7 +18,8 @@ from django.utils import translation
 
 from config.settings import env_choice
 from newsletter.editions import compose
-from newsletter.email.render import Segment, render_digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import render_digest
 from sitewide import dates
 from tests.newsletter.digest_helpers import article, ranked_articles
 

@@ -19,8 +19,9 @@ from django.test import Client
 
 from articles.content.models import Section
 from newsletter.editions import compose
-from newsletter.email.render import Segment, render_digest
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import render_digest
 from newsletter.subscribers import signup
 from tests.newsletter.digest_helpers import article
 

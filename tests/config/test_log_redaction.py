@@ -9,8 +9,8 @@ import logging
 import pytest
 from django.test import Client
 
-from newsletter.models import Subscriber
-from newsletter.subscribers.links import preferences_url
+from newsletter.subscribers.models import Subscriber
+from newsletter.subscribers.token_links import preferences_url
 from sitewide.logging import TokenRedactingFilter, redact
 
 

@@ -12,12 +12,15 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from articles.content import services
-from newsletter.editions import compose, curation, schedule
-from newsletter.email.render import Segment, render_digest
-from newsletter.models import Digest, Subscriber
+from newsletter.editions import compose, curation
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import render_digest
+from newsletter.orchestration import runs
+from newsletter.orchestration.welcome import build_welcome_email
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
-from newsletter.subscribers.links import preferences_url, unsubscribe_url
-from newsletter.subscribers.welcome import build_welcome_email
+from newsletter.subscribers.models import Subscriber
+from newsletter.subscribers.token_links import preferences_url, unsubscribe_url
 from tests.e2e.accessibility import violations
 from tests.e2e.conftest import editors_group
 from tests.newsletter.digest_helpers import article, ranked_articles, section
@@ -58,7 +61,7 @@ def check(page, url: str) -> list[str]:
 
 
 def test_public_pages_have_no_accessibility_violation(site, context_factory, content) -> None:
-    from newsletter.email.render import archive_url
+    from newsletter.email.links import archive_url
 
     page = context_factory(bypass_csp=True).new_page()
     lead, reader = content["lead"], content["reader"]
@@ -90,7 +93,7 @@ def test_every_email_has_no_accessibility_violation(site, context_factory, conte
         "already subscribed": build_subscriber_email(reader, EmailKind.ALREADY_SUBSCRIBED).alternatives[0][0],
         "welcome": build_welcome_email(reader).alternatives[0][0],
     }
-    from newsletter.analytics.hygiene_emails import HygieneEmail, build_hygiene_email
+    from newsletter.hygiene.emails import HygieneEmail, build_hygiene_email
 
     emails["reminder"] = build_hygiene_email(pending, HygieneEmail.REMINDER).alternatives[0][0]
     emails["still want this"] = build_hygiene_email(reader, HygieneEmail.REENGAGE).alternatives[0][0]
@@ -105,7 +108,7 @@ def test_the_editors_screens_have_no_accessibility_violation(site, context_facto
     editor = get_user_model().objects.create_user("axe-editor", "axe@example.com", PASSWORD, is_staff=True)
     editor.groups.add(editors_group())
     ranked_articles(6, prefix="جديد")
-    draft = schedule.next_draft("daily")
+    draft = runs.next_draft("daily")
     curation.pin(digest_id=draft.pk, article_id=curation.active_items(draft)[0].article_id)
     page = context_factory(bypass_csp=True).new_page()
     page.goto(site.url + reverse("admin:login"))

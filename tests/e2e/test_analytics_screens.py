@@ -12,8 +12,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from newsletter import jobs
-from newsletter.models import DailyGrowth, Digest, EditionSegment, EditionStats, StoryClickStats
+from newsletter import task_names
+from newsletter.analytics.models import DailyGrowth, EditionStats, StoryClickStats
+from newsletter.delivery.models import EditionSegment
+from newsletter.editions.models import Digest
 from tests.e2e.conftest import assert_no_horizontal_scroll, assert_reads_rtl, editors_group, screenshots_dir
 from tests.integration.helpers import make_digest, make_section
 
@@ -25,7 +27,7 @@ def beat_row() -> None:
     """The analytics roll-up's beat row (a migration makes it; transactional tests flush it)."""
     every, _ = IntervalSchedule.objects.get_or_create(every=300, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.get_or_create(
-        name="Roll up analytics", defaults={"task": jobs.ROLLUP_ANALYTICS, "interval": every}
+        name="Roll up analytics", defaults={"task": task_names.ROLLUP_ANALYTICS, "interval": every}
     )
 
 

@@ -19,9 +19,12 @@ import pytest
 
 from articles.content.models import Section
 from newsletter.editions import compose
-from newsletter.email.render import Segment, archive_url, render_digest
-from newsletter.models import Digest, Subscriber
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.email.links import archive_url
+from newsletter.email.render import render_digest
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
+from newsletter.subscribers.models import Subscriber
 from tests.newsletter.digest_helpers import article, ranked_articles
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

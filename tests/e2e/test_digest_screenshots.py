@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from newsletter.editions import compose
-from newsletter.email.render import Segment, render_digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import render_digest
 from tests.e2e.conftest import check_at_widths
 from tests.newsletter.digest_helpers import article, ranked_articles
 

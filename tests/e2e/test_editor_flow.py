@@ -12,7 +12,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from newsletter.models import Delivery, Digest, DigestItem
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest, DigestItem
 from tests.e2e.conftest import (
     assert_reads_rtl,
     check_at_widths,

@@ -17,7 +17,7 @@ from newsletter.analytics import rollup
 from newsletter.delivery import dispatch
 from newsletter.demo import DEMO_ACCOUNTS
 from newsletter.editions import compose
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
 from tests.e2e.conftest import assert_reads_rtl, editors_group, html_of, messages_to
 from tests.e2e.test_analytics_screens import beat_row
 

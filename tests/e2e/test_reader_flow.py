@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from newsletter.models import Delivery, Subscriber
+from newsletter.delivery.models import Delivery
+from newsletter.subscribers.models import Subscriber
 from tests.e2e.conftest import (
     check_at_widths,
     html_of,

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from newsletter.delivery import dispatch
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
 from tests.e2e.conftest import assert_reads_rtl, editors_group, screenshots_dir
 from tests.integration.helpers import make_digest, make_subscribers
 

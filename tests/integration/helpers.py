@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from articles.content.models import Article, Section
-from newsletter.models import Digest, DigestItem, Subscriber
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.subscribers.models import Subscriber
 
 _numbers = itertools.count(1)
 

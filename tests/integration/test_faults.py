@@ -37,9 +37,11 @@ from django.db import connection, transaction
 
 from config.celery import app
 from config.devrun import redis_server_binary
-from newsletter.delivery import dispatch, reports, rows, sweeper
-from newsletter.models import Delivery, DeliveryEvent, Digest, Subscriber
+from newsletter.delivery import claims, counts, dispatch, sweeper
+from newsletter.delivery.models import Delivery, DeliveryEvent
+from newsletter.editions.models import Digest
 from newsletter.subscribers import addresses
+from newsletter.subscribers.models import Subscriber
 from sitewide.redis_client import reset_redis
 from tests.integration.conftest import database_url, wait_for
 from tests.integration.helpers import make_digest, make_subscribers
@@ -52,7 +54,7 @@ D = Delivery.Status
 
 def finished(digest_id: int) -> bool:
     return (
-        not Delivery.objects.filter(digest_id=digest_id, status__in=rows.PENDING).exists()
+        not Delivery.objects.filter(digest_id=digest_id, status__in=claims.PENDING).exists()
         and Digest.objects.filter(id=digest_id, status=Digest.Status.SENT).exists()
     )
 
@@ -219,8 +221,8 @@ def test_redis_restarted_mid_send_every_subscriber_accepted_exactly_once(
     # The lost batch messages come back from the database (the sweeper), not from Redis.
     assert sweep_until_finished(digest.id, timeout=90, workers=[worker]) >= 1
     assert_each_accepted_once(emulator, 5_000)
-    counts = reports.report(digest_id=digest.id)
-    assert (counts.sent, counts.failed, counts.unknown, counts.queued) == (5_000, 0, 0, 0)
+    report = counts.report(digest_id=digest.id)
+    assert (report.sent, report.failed, report.unknown, report.queued) == (5_000, 0, 0, 0)
 
 
 # --- PostgreSQL connection dropped ----------------------------------------------------------------
@@ -286,8 +288,8 @@ def test_pg_connection_dropped_while_a_batch_claims_then_the_batch_is_retried_no
     assert sweep_until_finished(digest.id, timeout=60, workers=[worker]) >= 1
     assert "terminating connection" in worker.log.read_text(errors="replace")
     assert_each_accepted_once(emulator, 2_000)
-    counts = reports.report(digest_id=digest.id)
-    assert (counts.sent, counts.failed, counts.unknown) == (2_000, 0, 0)
+    report = counts.report(digest_id=digest.id)
+    assert (report.sent, report.failed, report.unknown) == (2_000, 0, 0)
 
 
 def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
@@ -307,9 +309,9 @@ def test_pg_connection_dropped_during_the_esp_call_settles_unknown_never_resent(
     assert _terminate(_worker_backends()) >= 1  # the answer comes back to a dead connection
     sweep_until_finished(digest.id, timeout=60, workers=[worker])
     assert_each_accepted_once(emulator, 1_500)
-    counts = reports.report(digest_id=digest.id)
+    report = counts.report(digest_id=digest.id)
     # The ESP accepted those 500 but we could not record it: unknown, and not sent a second time.
-    assert (counts.sent, counts.unknown, counts.failed) == (1_000, 500, 0)
+    assert (report.sent, report.unknown, report.failed) == (1_000, 500, 0)
 
 
 # --- Webhooks: duplicated, out of order, concurrent -------------------------------------------------

@@ -15,7 +15,8 @@ import pytest
 from articles.content.models import Article
 from bench.esp_emulator import Emulator
 from newsletter.delivery import dispatch
-from newsletter.models import Digest, DigestItem, Subscriber
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.subscribers.models import Subscriber
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import make_digest, make_subscribers
 

@@ -17,8 +17,9 @@ from urllib.parse import urlparse, urlunparse
 import pytest
 from django.conf import settings as django_settings
 
-from newsletter.delivery import dispatch, reports
-from newsletter.models import Delivery, Digest
+from newsletter.delivery import counts, dispatch
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
 from tests.integration.conftest import database_url, wait_for
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.integration.tcp_proxy import CuttableProxy
@@ -92,6 +93,6 @@ def test_worker_cut_off_from_postgres_and_redis_mid_send_nobody_twice_nobody_los
     assert sent <= accepted  # no row says sent for an address the ESP never took
     lost = {email for email, status in rows if email not in accepted and status != D.UNKNOWN}
     assert lost == set()  # whoever was not accepted is recorded unknown, never silently dropped
-    counts = reports.report(digest_id=digest.id)
-    assert counts.sent + counts.unknown == 3_000 and counts.queued == 0
+    report = counts.report(digest_id=digest.id)
+    assert report.sent + report.unknown == 3_000 and report.queued == 0
     assert Digest.objects.get(id=digest.id).status == Digest.Status.SENT

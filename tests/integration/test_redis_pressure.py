@@ -29,8 +29,9 @@ import pytest
 import redis
 
 from config.devrun import redis_server_binary
-from newsletter.delivery import dispatch, reports, sweeper
-from newsletter.models import Delivery, Digest
+from newsletter.delivery import counts, dispatch, sweeper
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
 from tests.integration.conftest import Worker, wait_for
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.integration.test_faults import (
@@ -220,6 +221,6 @@ def test_redis_evicting_under_maxmemory_and_restarted_mid_send_every_subscriber_
     assert reenqueued >= 1, observed
 
     assert_each_accepted_once(emulator, SUBSCRIBERS)
-    counts = reports.report(digest_id=digest.id)
-    assert (counts.sent, counts.failed, counts.unknown, counts.skipped, counts.queued) == (SUBSCRIBERS, 0, 0, 0, 0)
+    report = counts.report(digest_id=digest.id)
+    assert (report.sent, report.failed, report.unknown, report.skipped, report.queued) == (SUBSCRIBERS, 0, 0, 0, 0)
     assert Digest.objects.get(id=digest.id).status == Digest.Status.SENT

@@ -11,8 +11,10 @@ from datetime import timedelta
 import pytest
 from django.db.models import F
 
-from newsletter.delivery import dispatch, reports, rows, sweeper
-from newsletter.models import Delivery, Digest, Subscriber
+from newsletter.delivery import claims, counts, dispatch, sweeper
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
+from newsletter.subscribers.models import Subscriber
 from newsletter.tasks import send_batch as send_batch_task
 from tests.concurrency import run_concurrently
 from tests.integration.conftest import wait_for
@@ -41,7 +43,7 @@ def backdate(digest_id: int, **columns: timedelta) -> None:
 
 def finished(digest_id: int) -> bool:
     return (
-        not Delivery.objects.filter(digest_id=digest_id, status__in=rows.PENDING).exists()
+        not Delivery.objects.filter(digest_id=digest_id, status__in=claims.PENDING).exists()
         and Digest.objects.filter(id=digest_id, status=Digest.Status.SENT).exists()
     )
 
@@ -107,8 +109,8 @@ def test_sigkill_after_the_esp_accepted_then_a_new_worker_every_subscriber_accep
     wait_for(lambda: finished(digest.id), timeout=30, what="edition finished", workers=[second])
     stats = emulator.state.stats()
     assert stats["unique"] == 5000 and stats["recipients"] == 5000 and stats["duplicates"] == 0
-    counts = reports.report(digest_id=digest.id)
-    assert (counts.sent, counts.unknown, counts.failed) == (4000, 1000, 0)  # unknown: never resent
+    sent = counts.report(digest_id=digest.id)
+    assert (sent.sent, sent.unknown, sent.failed) == (4000, 1000, 0)  # unknown: never resent
 
 
 def test_sigkill_between_claim_and_esp_call_then_the_rows_are_sent_once_by_another_worker(
@@ -139,8 +141,8 @@ def test_sigkill_between_claim_and_esp_call_then_the_rows_are_sent_once_by_anoth
     wait_for(lambda: finished(digest.id), timeout=90, what="edition finished", workers=[rescuer])
     stats = emulator.state.stats()
     assert stats["unique"] == 2000 and stats["recipients"] == 2000 and stats["duplicates"] == 0
-    counts = reports.report(digest_id=digest.id)
-    assert (counts.sent, counts.unknown, counts.failed) == (2000, 0, 0)
+    sent = counts.report(digest_id=digest.id)
+    assert (sent.sent, sent.unknown, sent.failed) == (2000, 0, 0)
 
 
 def test_redelivered_batches_and_concurrent_dispatch_send_nothing_twice(start_worker, emulator, settings) -> None:
@@ -204,8 +206,8 @@ def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unkn
     dispatch.dispatch(digest_id=weekly.id)
     wait_for(lambda: finished(weekly.id), timeout=30, what="the timed-out batch", workers=[worker])
     # Settled as unknown, not retried (a retry would have re-queued and then sent them).
-    counts = reports.report(digest_id=weekly.id)
-    assert (counts.sent, counts.unknown) == (0, 40)
+    report = counts.report(digest_id=weekly.id)
+    assert (report.sent, report.unknown) == (0, 40)
     weekly_records = [r for r in emulator.state.records if r["to"].startswith("weekly")]
     assert len(weekly_records) == 40 and emulator.state.stats()["accepted_requests"] == 3
 

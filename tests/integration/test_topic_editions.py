@@ -10,9 +10,11 @@ from datetime import UTC, timedelta
 import pytest
 from django.utils import timezone
 
-from newsletter.delivery import rows
-from newsletter.editions import schedule
-from newsletter.models import Delivery, Digest, Subscriber
+from newsletter.delivery import claims
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
+from newsletter.orchestration import runs
+from newsletter.subscribers.models import Subscriber
 from tests.integration.conftest import wait_for
 from tests.newsletter.digest_helpers import article, ranked_articles, section, subscriber
 
@@ -38,19 +40,19 @@ def test_topic_followers_each_get_one_edition_with_their_sections_first(start_wo
         "none": subscriber("none@example.com"),
     }
     workers = [start_worker("w1"), start_worker("w2")]
-    outcomes = schedule.run_waves(frequency="daily", now=day)
+    outcomes = runs.run_waves(frequency="daily", now=day)
     assert [o.result for o in outcomes] == ["dispatched"]
     wave_id = outcomes[0].digest_id
     wait_for(
         lambda: (
-            not Delivery.objects.filter(digest_id=wave_id, status__in=rows.PENDING).exists()
+            not Delivery.objects.filter(digest_id=wave_id, status__in=claims.PENDING).exists()
             and Digest.objects.filter(id=wave_id, status=Digest.Status.SENT).exists()
         ),
         timeout=90,
         what="the wave",
         workers=workers,
     )
-    assert schedule.run_waves(frequency="daily", now=day + timedelta(hours=1)) == []  # nothing more due
+    assert runs.run_waves(frequency="daily", now=day + timedelta(hours=1)) == []  # nothing more due
     stats = emulator.state.stats()
     assert stats["unique"] == 4 and stats["duplicates"] == 0
     texts = {record["to"].split("@")[0]: record["text"] for record in emulator.state.records}

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from articles.content.models import Article, Section, Tag
 from articles.reading.models import ArticleDailyStats
-from newsletter.models import Subscriber
+from newsletter.subscribers.models import Subscriber
 
 _counter = itertools.count(1)
 

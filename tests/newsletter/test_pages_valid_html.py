@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from newsletter.models import Digest, Subscriber
+from newsletter.editions.models import Digest
+from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.tokens import Purpose, make_token
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 from tests.requirements import require
@@ -62,6 +63,6 @@ def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -
 
 
 def edition_url(edition: Digest) -> str:
-    from newsletter.email.render import archive_url
+    from newsletter.email.links import archive_url
 
     return archive_url(edition).removeprefix("http://testserver")

@@ -1,5 +1,5 @@
 """`send_digest --frequency daily|weekly [--sync] [--dry-run]`: send the next edition, the one
-editors see as next in the admin (newsletter.editions.schedule.next_slot): an approved edition
+editors see as next in the admin (newsletter.orchestration.runs.next_slot): an approved edition
 goes out as approved; a draft is first refilled from the most-read list of the window ending now.
 
 --sync     run every batch in this process (newsletter.delivery.dispatch.send_all_sync) and print how many
@@ -8,7 +8,7 @@ goes out as approved; a draft is first refilled from the most-read list of the w
            otherwise (a pipe, a log file, cron).
 --dry-run  print the composition and write the rendered HTML (Arabic, all sections) to a file;
            the database is left as it was (the composition runs in a transaction rolled back).
-An edition sent before its date takes today's (newsletter.editions.schedule.date_for_sending), and
+An edition sent before its date takes today's (newsletter.orchestration.runs.date_for_sending), and
 the command sends at most one edition of a frequency a day: a second run, or a run after the beat
 sent today's, finds it and sends nothing. The same guards as the beat apply: an unapproved
 edition waits when DIGEST_REQUIRE_APPROVAL is on, an edition an editor scheduled for later waits
@@ -27,12 +27,14 @@ from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from newsletter.analytics import targets
+from newsletter.clicks import targets
 from newsletter.delivery import dispatch, status
-from newsletter.editions import curation, schedule
+from newsletter.editions import conf as editions_conf
+from newsletter.editions import curation
+from newsletter.editions.models import Digest, Frequency
 from newsletter.editions.state import EDITABLE_STATUSES
 from newsletter.email import render
-from newsletter.models import Digest, Frequency
+from newsletter.orchestration import runs
 
 
 class Command(BaseCommand):
@@ -48,25 +50,25 @@ class Command(BaseCommand):
             with transaction.atomic():
                 # Compose and render inside a transaction that is rolled back: every table keeps
                 # its rows (a test compares the row counts); only the HTML file is written.
-                digest = schedule.next_draft(frequency)
+                digest = runs.next_draft(frequency)
                 self._print_composition(digest)
                 self._dry_run(digest)
                 transaction.set_rollback(True)
             return
-        went_out = schedule.sent_today(frequency)
+        went_out = runs.sent_today(frequency)
         if went_out is not None:
             self.stdout.write(
                 f"already sent today: edition {went_out.pk}: {went_out} [{went_out.status}]; nothing more sent"
             )
             return
-        digest = schedule.compose_next(frequency)
+        digest = runs.compose_next(frequency)
         self._print_composition(digest)
         if sync:
             self._sync(digest)
             return
-        outcome = schedule.release(digest)
+        outcome = runs.release(digest)
         self._print_outcome(outcome)
-        if outcome.result == schedule.RunResult.DISPATCHED:
+        if outcome.result == runs.RunResult.DISPATCHED:
             self.stdout.write(f"dispatched: {outcome.digest.audience_count} recipients, batches enqueued on Celery")
 
     def _print_composition(self, digest: Digest) -> None:
@@ -81,7 +83,9 @@ class Command(BaseCommand):
     def _dry_run(self, digest: Digest) -> None:
         rendered = render.render_digest(digest, render.Segment(language=settings.LANGUAGE_CODE))
         if rendered is None:
-            self.stdout.write(f"too few stories (minimum {settings.DIGEST_MIN_STORIES}): nothing would be sent")
+            self.stdout.write(
+                f"too few stories (minimum {editions_conf.settings().DIGEST_MIN_STORIES}): nothing would be sent"
+            )
             return
         # The rendering's click targets are stored as a send stores them.
         targets.remember_targets(digest.pk, rendered.click_targets)
@@ -92,17 +96,17 @@ class Command(BaseCommand):
         self.stdout.write("dry run: nothing sent")
 
     def _sync(self, digest: Digest) -> None:
-        if digest.status in EDITABLE_STATUSES and schedule.is_waiting_for_approval(digest):
-            self._print_outcome(schedule.RunOutcome(digest, schedule.RunResult.WAITING))
+        if digest.status in EDITABLE_STATUSES and runs.is_waiting_for_approval(digest):
+            self._print_outcome(runs.RunOutcome(digest, runs.RunResult.WAITING))
             return
-        if digest.status in EDITABLE_STATUSES and schedule.is_waiting_for_time(digest):
-            self._print_outcome(schedule.RunOutcome(digest, schedule.RunResult.SCHEDULED))
+        if digest.status in EDITABLE_STATUSES and runs.is_waiting_for_time(digest):
+            self._print_outcome(runs.RunOutcome(digest, runs.RunResult.SCHEDULED))
             return
         if digest.status in (Digest.Status.SKIPPED, Digest.Status.CANCELLED, Digest.Status.SENT):
-            self._print_outcome(schedule.release(digest))
+            self._print_outcome(runs.release(digest))
             return
         with transaction.atomic():
-            schedule.date_for_sending(digest_id=digest.pk, now=timezone.now())  # sent today: dated today
+            runs.date_for_sending(digest_id=digest.pk, now=timezone.now())  # sent today: dated today
         with self._progress(digest.pk) as after_batch:
             report = dispatch.send_all_sync(digest_id=digest.pk, after_batch=after_batch)
         self.stdout.write(
@@ -149,17 +153,17 @@ class Command(BaseCommand):
 
             yield update
 
-    def _print_outcome(self, outcome: schedule.RunOutcome) -> None:
+    def _print_outcome(self, outcome: runs.RunOutcome) -> None:
         digest = outcome.digest
-        if outcome.result == schedule.RunResult.SKIPPED:
+        if outcome.result == runs.RunResult.SKIPPED:
             self.stdout.write(f"skipped: {digest.skip_reason}")
-        elif outcome.result == schedule.RunResult.WAITING:
+        elif outcome.result == runs.RunResult.WAITING:
             self.stdout.write("waiting for approval (DIGEST_REQUIRE_APPROVAL is on): nothing sent")
-        elif outcome.result == schedule.RunResult.SCHEDULED:
+        elif outcome.result == runs.RunResult.SCHEDULED:
             self.stdout.write(
                 f"scheduled by an editor for {timezone.localtime(digest.send_at):%Y-%m-%d %H:%M}: nothing sent now"
             )
-        elif outcome.result == schedule.RunResult.CANCELLED:
+        elif outcome.result == runs.RunResult.CANCELLED:
             self.stdout.write("cancelled by an editor: nothing sent")
-        elif outcome.result == schedule.RunResult.ALREADY:
+        elif outcome.result == runs.RunResult.ALREADY:
             self.stdout.write(f"already {digest.status}: nothing more sent")

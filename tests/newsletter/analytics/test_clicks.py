@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from articles.reading import visitors
 from config import wsgi as wsgi_entry
-from newsletter.analytics import clicklog, links, targets
+from newsletter.clicks import clicklog, targets
+from newsletter.email import links
 from newsletter.subscribers.tokens import Purpose, make_token
 from sitewide.redis_client import get_redis
 

@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.analytics import rollup
-from newsletter.models import DailyGrowth, Subscriber
+from newsletter.analytics.models import DailyGrowth
 from newsletter.subscribers import csv_io, lifecycle, signup
+from newsletter.subscribers.models import Subscriber
 from sitewide.dates import format_date, format_datetime
 from tests.newsletter.analytics.report_pages import editor_client
 

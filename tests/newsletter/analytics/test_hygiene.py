@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from newsletter.analytics import hygiene
-from newsletter.analytics.hygiene_emails import stay_url
-from newsletter.models import Delivery, DeliveryEvent, Subscriber, SubscriberActivity
+from newsletter.delivery.models import Delivery, DeliveryEvent
+from newsletter.hygiene import rules
+from newsletter.hygiene.emails import stay_url
 from newsletter.subscribers import addresses
+from newsletter.subscribers.models import Subscriber, SubscriberActivity
 from tests.integration.helpers import make_digest
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +27,13 @@ def committed(django_capture_on_commit_callbacks, monkeypatch):
     """Each hygiene run's on-commit callbacks (the enqueued emails) run when it returns, as
     after a real commit (the test itself runs inside one transaction)."""
     for name in ("remind_pending", "run_sunset"):
-        original = getattr(hygiene, name)
+        original = getattr(rules, name)
 
         def wrapped(*args, _original=original, **kwargs):
             with django_capture_on_commit_callbacks(execute=True):
                 return _original(*args, **kwargs)
 
-        monkeypatch.setattr(hygiene, name, wrapped)
+        monkeypatch.setattr(rules, name, wrapped)
 
 
 def subscriber(email: str, *, status: str = Subscriber.Status.ACTIVE, age: timedelta = timedelta(days=1)) -> Subscriber:
@@ -49,9 +50,9 @@ def test_one_reminder_to_a_pending_subscriber_after_48_hours(outbox) -> None:
     young = subscriber("young@example.com", status=Subscriber.Status.PENDING, age=timedelta(hours=47))
     due = subscriber("due@example.com", status=Subscriber.Status.PENDING, age=timedelta(hours=49))
     subscriber("active@example.com", age=timedelta(days=3))
-    assert hygiene.remind_pending(now=NOW) == 1
-    assert hygiene.remind_pending(now=NOW) == 0  # idempotent
-    assert hygiene.remind_pending(now=NOW + timedelta(days=5)) == 1  # the young one, once, later
+    assert rules.remind_pending(now=NOW) == 1
+    assert rules.remind_pending(now=NOW) == 0  # idempotent
+    assert rules.remind_pending(now=NOW + timedelta(days=5)) == 1  # the young one, once, later
     sent = subjects(outbox)
     assert [to for to, _ in sent] == ["due@example.com", "young@example.com"]
     assert "تذكير" in sent[0][1]
@@ -64,7 +65,7 @@ def test_no_reminder_once_confirmed_before_the_task_runs(outbox, settings) -> No
     settings.CELERY_TASK_ALWAYS_EAGER = True
     due = subscriber("late@example.com", status=Subscriber.Status.PENDING, age=timedelta(hours=49))
     Subscriber.objects.filter(id=due.id).update(status=Subscriber.Status.ACTIVE)
-    assert hygiene.remind_pending(now=NOW) == 0
+    assert rules.remind_pending(now=NOW) == 0
     assert outbox() == []
 
 
@@ -72,8 +73,8 @@ def test_pending_signups_are_deleted_after_30_days() -> None:
     old = subscriber("old@example.com", status=Subscriber.Status.PENDING, age=timedelta(days=31))
     recent = subscriber("recent@example.com", status=Subscriber.Status.PENDING, age=timedelta(days=29))
     active = subscriber("kept@example.com", age=timedelta(days=400))
-    assert hygiene.purge_pending(now=NOW) == 1
-    assert hygiene.purge_pending(now=NOW) == 0
+    assert rules.purge_pending(now=NOW) == 1
+    assert rules.purge_pending(now=NOW) == 0
     assert set(Subscriber.objects.values_list("id", flat=True)) == {recent.id, active.id}
     assert not Subscriber.objects.filter(id=old.id).exists()
 
@@ -97,8 +98,8 @@ def test_three_soft_bounces_within_30_days_suppress() -> None:
     soft_bounce(theirs[2], NOW - timedelta(days=40), 0)
     for index, delivery in enumerate(mine[:3]):
         soft_bounce(delivery, NOW - timedelta(days=index * 10), 0)
-    assert hygiene.suppress_soft_bounces(now=NOW) == 1
-    assert hygiene.suppress_soft_bounces(now=NOW) == 0
+    assert rules.suppress_soft_bounces(now=NOW) == 1
+    assert rules.suppress_soft_bounces(now=NOW) == 0
     reader.refresh_from_db()
     other.refresh_from_db()
     assert reader.status == Subscriber.Status.BOUNCED and reader.bounced_at == NOW
@@ -113,13 +114,13 @@ def test_sunset_stages(outbox, settings) -> None:
     newcomer = subscriber("new@example.com", age=timedelta(days=100))
     reader = subscriber("reader@example.com", age=timedelta(days=300))
     SubscriberActivity.objects.create(subscriber=reader, last_open_at=NOW - timedelta(days=20))
-    assert hygiene.sunset_stages(now=NOW)["inactive"] == 2
+    assert rules.sunset_stages(now=NOW)["inactive"] == 2
 
     # Stage 1: inactive for 180 days -> one "still want this?" email each.
-    assert hygiene.run_sunset(now=NOW).reengaged == 2
-    assert hygiene.run_sunset(now=NOW + timedelta(days=1)).reengaged == 0  # asked once
+    assert rules.run_sunset(now=NOW).reengaged == 2
+    assert rules.run_sunset(now=NOW + timedelta(days=1)).reengaged == 0  # asked once
     assert sorted(to for to, _ in subjects(outbox)) == ["sleeper@example.com", "stayer@example.com"]
-    assert hygiene.sunset_stages(now=NOW)["reengagement_sent"] == 2
+    assert rules.sunset_stages(now=NOW)["reengagement_sent"] == 2
 
     # Stage 2: the stay link (one click) keeps the subscriber.
     link = stay_url(stayer).replace("http://127.0.0.1:8000", "")
@@ -128,15 +129,15 @@ def test_sunset_stages(outbox, settings) -> None:
     assert Client().get(link[:-3] + "00/", HTTP_USER_AGENT=UA).status_code == 404
 
     # Stage 3: no click within 14 days -> unsubscribed, reason "inactive".
-    result = hygiene.run_sunset(now=NOW + timedelta(days=15))
+    result = rules.run_sunset(now=NOW + timedelta(days=15))
     assert (result.stayed, result.unsubscribed) == (1, 1)
-    assert hygiene.run_sunset(now=NOW + timedelta(days=16)).unsubscribed == 0
+    assert rules.run_sunset(now=NOW + timedelta(days=16)).unsubscribed == 0
     sleeper.refresh_from_db()
     stayer.refresh_from_db()
     assert sleeper.status == Subscriber.Status.UNSUBSCRIBED and sleeper.unsubscribed_at == NOW + timedelta(days=15)
     assert SubscriberActivity.objects.get(subscriber=sleeper).unsubscribe_reason == "inactive"
     assert stayer.status == Subscriber.Status.ACTIVE
-    stages = hygiene.sunset_stages(now=NOW + timedelta(days=16))
+    stages = rules.sunset_stages(now=NOW + timedelta(days=16))
     assert stages["unsubscribed_inactive"] == 1 and stages["reengagement_sent"] == 0
     for person in (newcomer, reader):
         person.refresh_from_db()
@@ -146,5 +147,5 @@ def test_sunset_stages(outbox, settings) -> None:
 def test_sunset_can_be_switched_off(outbox, settings) -> None:
     settings.SUNSET_ENABLED = False
     subscriber("sleeper@example.com", age=timedelta(days=400))
-    assert hygiene.run_sunset(now=NOW).as_dict() == {"stayed": 0, "reengaged": 0, "unsubscribed": 0}
+    assert rules.run_sunset(now=NOW).as_dict() == {"stayed": 0, "reengaged": 0, "unsubscribed": 0}
     assert outbox() == []

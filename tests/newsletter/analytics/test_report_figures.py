@@ -13,9 +13,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.analytics import reports, rollup
+from newsletter.analytics import figures, rollup
+from newsletter.analytics.models import EditionStats
 from newsletter.delivery import dispatch
-from newsletter.models import Delivery, EditionStats
+from newsletter.delivery.models import Delivery
 from tests.conftest import read_outbox
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.analytics.report_pages import (
@@ -90,24 +91,24 @@ def test_with_deliveries_reported_every_screen_takes_rates_from_the_delivered(cl
 
 
 def test_figures_have_one_definition() -> None:
-    def figures(**counts: int) -> reports.EditionFigures:
+    def figures_of(**counts: int) -> figures.EditionFigures:
         stats = EditionStats(digest_id=1, updated_at=timezone.now(), **counts)
-        return reports.EditionFigures.of(stats)
+        return figures.EditionFigures.of(stats)
 
-    outbox = figures(sent=3, delivered=0, unique_clicks=2, human_opens=1)
+    outbox = figures_of(sent=3, delivered=0, unique_clicks=2, human_opens=1)
     assert not outbox.deliveries_reported and outbox.base == 3
     assert (outbox.click_rate, outbox.human_open_rate) == (66.7, 33.3)
     assert outbox.base_of(sent=1, delivered=0) == 1  # a segment follows the edition's rule
-    mailgun = figures(sent=10, delivered=8, unique_clicks=2)
+    mailgun = figures_of(sent=10, delivered=8, unique_clicks=2)
     assert mailgun.deliveries_reported and mailgun.base == 8 and mailgun.click_rate == 25.0
     assert mailgun.base_of(sent=4, delivered=0) == 0  # a segment the ESP reported nothing for
-    assert figures(sent=0, delivered=0).click_rate is None
+    assert figures_of(sent=0, delivered=0).click_rate is None
 
 
 def test_the_story_csv_never_hands_a_formula_to_the_spreadsheet(outbox_dir) -> None:
     # Issue 23: a feed title `=HYPERLINK(...)` arrived in the editor's spreadsheet as a formula.
     from articles.content.models import Article
-    from newsletter.models import DigestItem
+    from newsletter.editions.models import DigestItem
 
     digest = make_digest(stories=3)
     lead = DigestItem.objects.filter(digest=digest).order_by("position").first().article

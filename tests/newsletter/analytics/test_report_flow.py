@@ -22,8 +22,10 @@ from django.utils import timezone
 from articles.reading import rollup as read_rollup
 from bench.esp_emulator import Emulator
 from newsletter.analytics import rollup
+from newsletter.analytics.models import EditionStats
 from newsletter.delivery import dispatch
-from newsletter.models import Delivery, DigestItem, EditionStats
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import DigestItem
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.delivery.test_tracking import SECRET, SIGNING_KEY, mailgun_payload, post
 

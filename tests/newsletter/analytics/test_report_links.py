@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from newsletter.delivery import dispatch
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.analytics.report_pages import editor_client, roll_up
 from tests.test_admin_language import latin_words

@@ -1,4 +1,4 @@
-"""Retention (newsletter.analytics.retention, `manage.py prune_deliveries`): done-means 3 of
+"""Retention (newsletter.retention.pruning, `manage.py prune_deliveries`): done-means 3 of
 issue 15. The reports of a pruned edition (the admin's per-edition counts, the edition report,
 its CSV) show the numbers they showed before the prune; pruning twice is harmless; suppression
 and consent data and subscribers are untouched; chunks never exceed DELIVERY_PRUNE_CHUNK."""
@@ -18,21 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.analytics import retention, rollup
-from newsletter.delivery import dispatch, reports
-from newsletter.models import (
-    Delivery,
-    DeliveryEvent,
-    Digest,
-    DigestItem,
-    EditionStats,
-    Engagement,
-    Receipt,
-    StoryClick,
-    StoryClickStats,
-    Subscriber,
-    Suppression,
-)
+from newsletter.analytics import rollup
+from newsletter.analytics.models import EditionStats, Engagement, StoryClick, StoryClickStats
+from newsletter.delivery import dispatch
+from newsletter.delivery.models import Delivery, DeliveryEvent, Receipt
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.retention import pruning
+from newsletter.subscribers.models import Subscriber, Suppression
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +95,7 @@ def shown(admin: Client, digest: Digest) -> dict[str, Any]:
     report = admin.get(reverse("admin:newsletter_digest_report", args=[digest.id])).content.decode()
     csv = admin.get(reverse("admin:newsletter_digest_report_csv", args=[digest.id])).content.decode()
     return {
-        "send report": reports.report(digest_id=digest.id),
+        "send report": pruning.send_report(digest_id=digest.id),
         "admin counts": table(change, 'dir="rtl"'),
         "edition figures": table(report, 'id="edition-figures"'),
         "story clicks": table(report, 'id="story-clicks"', tag="div"),
@@ -126,7 +118,7 @@ def test_reports_of_a_pruned_edition_show_the_same_numbers(admin: Client) -> Non
     assert "<td>٣</td>" in before["story clicks"]
     assert EditionStats.objects.get(digest=digest).unsubscribes_72h == 1
 
-    result = retention.prune()
+    result = pruning.prune()
 
     assert (result.editions, result.deliveries, result.receipts) == (1, 12, 12)
     assert not Delivery.objects.filter(digest=digest).exists()
@@ -139,8 +131,8 @@ def test_pruning_twice_and_the_roll_up_afterwards_change_nothing(admin: Client) 
     digest = sent_edition()
     age(digest)
     before = shown(admin, digest)
-    retention.prune()
-    again = retention.prune()
+    pruning.prune()
+    again = pruning.prune()
     call_command("prune_deliveries", stdout=io.StringIO())
     rollup.rollup(now=timezone.now())
     assert rollup.rollup_edition(digest_id=digest.id) is False
@@ -154,14 +146,14 @@ def test_a_prune_cut_short_resumes_without_refreezing_from_the_remainder(admin: 
     age(digest)
     before = shown(admin, digest)
     now = timezone.now()
-    retention.freeze(digest_id=digest.id, now=now)
-    retention._delete_chunk(Delivery, digest_id=digest.id, chunk=5)  # the run dies after one chunk
+    pruning.freeze(digest_id=digest.id, now=now)
+    pruning._delete_chunk(Delivery, digest_id=digest.id, chunk=5)  # the run dies after one chunk
 
     assert Delivery.objects.filter(digest=digest).count() == 7
     assert rollup.rollup_edition(digest_id=digest.id) is False  # the 5-minute roll-up leaves it alone
     assert shown(admin, digest) == before
-    assert retention.freeze(digest_id=digest.id, now=now) is False
-    retention.prune()
+    assert pruning.freeze(digest_id=digest.id, now=now) is False
+    pruning.prune()
     assert not Delivery.objects.filter(digest=digest).exists()
     assert shown(admin, digest) == before
 
@@ -174,7 +166,7 @@ def test_suppression_consent_subscribers_and_events_are_kept(admin: Client) -> N
     subscribers = list(Subscriber.objects.order_by("id").values())
     clicks, engagement = StoryClick.objects.count(), Engagement.objects.count()
 
-    retention.prune()
+    pruning.prune()
 
     assert list(Subscriber.objects.order_by("id").values()) == subscribers
     assert Suppression.objects.filter(email_hash="x" * 64).exists()
@@ -204,7 +196,7 @@ def test_chunks_are_bounded_and_recent_or_live_editions_are_kept(admin: Client, 
     pauses: list[float] = []
 
     with CaptureQueriesContext(connection) as queries:
-        result = retention.prune(sleep=pauses.append)
+        result = pruning.prune(sleep=pauses.append)
 
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE FROM")]
     for table_name in ("newsletter_delivery", "newsletter_receipt"):  # 12 rows each, 5 at a time
@@ -226,5 +218,5 @@ def test_retention_off_and_the_dry_run_change_nothing(admin: Client, settings) -
 
     settings.DELIVERY_RETENTION_DAYS = 0
     call_command("prune_deliveries", stdout=io.StringIO())
-    assert retention.prune().editions == 0
+    assert pruning.prune().editions == 0
     assert Delivery.objects.filter(digest=digest).count() == 3

@@ -11,8 +11,10 @@ from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from django.utils import timezone
 
 from newsletter.analytics import changes, rollup
+from newsletter.analytics.models import EditionStats
 from newsletter.delivery import dispatch
-from newsletter.models import Delivery, Digest, EditionStats
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.django_db

@@ -23,10 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.content.models import Article
-from newsletter.analytics import events, links
+from newsletter.analytics import events
+from newsletter.analytics.models import StoryClick
 from newsletter.delivery import dispatch
+from newsletter.delivery.models import Delivery
 from newsletter.editions import compose
-from newsletter.models import Delivery, Digest, StoryClick
+from newsletter.editions.models import Digest
+from newsletter.email import links
 from tests.conftest import read_outbox
 from tests.newsletter.analytics.report_pages import click, click_links, editor_client, roll_up, segment_tables
 
@@ -113,7 +116,7 @@ def test_an_esp_click_counts_in_the_recipients_segment(demo_edition, settings, o
 
 def test_an_edition_sent_before_segments_were_recorded_keeps_its_general_list(demo_edition) -> None:
     """No EditionSegment rows, deliveries and clicks without a segment: one table, as before."""
-    from newsletter.models import EditionSegment  # (here: the defect tests above run on older code too)
+    from newsletter.delivery.models import EditionSegment  # (here: the defect tests above run on older code too)
 
     Delivery.objects.filter(digest=demo_edition).update(segment=None)
     EditionSegment.objects.filter(digest=demo_edition).delete()

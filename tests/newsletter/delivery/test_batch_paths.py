@@ -14,8 +14,9 @@ from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
 from newsletter.delivery import batch, dispatch, throttle
+from newsletter.delivery.models import Delivery
 from newsletter.delivery.outcomes import RetryLater
-from newsletter.models import Delivery, Subscriber
+from newsletter.subscribers.models import Subscriber
 from newsletter.tasks import send_batch as send_batch_task
 from newsletter.tasks import sweep_deliveries
 from tests.integration.helpers import make_digest, make_section, make_subscribers
@@ -75,13 +76,13 @@ def test_each_segment_is_rendered_once_across_all_batches(emulator, settings, mo
     for sub in Subscriber.objects.filter(id__in=sporty):
         sub.topics.set([sport])
     renders: list[tuple[str, tuple[int, ...]]] = []
-    real = batch.segments.EditionStories.render
+    real = batch.render_segment
 
-    def counting(self, segment, **kwargs):  # the real renderer (segment ranking + render), counted
+    def counting(stories, segment, **kwargs):  # the real renderer (segment ranking + render), counted
         renders.append((segment.language, segment.section_ids))
-        return real(self, segment, **kwargs)
+        return real(stories, segment, **kwargs)
 
-    monkeypatch.setattr(batch.segments.EditionStories, "render", counting)
+    monkeypatch.setattr(batch, "render_segment", counting)
     batch._render_cached.cache_clear()
     batch._stories.cache_clear()
     report = dispatch.send_all_sync(digest_id=digest.id)
@@ -92,9 +93,9 @@ def test_each_segment_is_rendered_once_across_all_batches(emulator, settings, mo
 
 
 def test_a_segments_click_targets_are_stored_before_its_emails_leave(emulator, settings, monkeypatch) -> None:  # noqa: F811
-    """Rendering returns the targets; the batch stores them (newsletter.analytics.targets) before
+    """Rendering returns the targets; the batch stores them (newsletter.clicks.targets) before
     it hands the emails to the ESP, so no link leaves before the redirect knows its target."""
-    from newsletter.analytics import links
+    from newsletter.email import links
     from sitewide.redis_client import get_redis
 
     settings.ANALYTICS_CLICK_TRACKING = True

@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from newsletter.delivery import controls, dispatch, sweeper
-from newsletter.delivery.rows import claim, to_sending
-from newsletter.models import Delivery, Digest
+from newsletter.delivery.claims import claim, to_sending
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.requirements import require_postgres
 

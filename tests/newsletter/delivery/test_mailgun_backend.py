@@ -29,8 +29,9 @@ from requests.models import RequestEncodingMixin
 from bench.esp_emulator import Emulator
 from newsletter.backends import mailgun as fast
 from newsletter.delivery import dispatch, esp, recipients
+from newsletter.delivery.models import Delivery
 from newsletter.email.message import LIST_UNSUBSCRIBE_POST
-from newsletter.models import Delivery, Subscriber
+from newsletter.subscribers.models import Subscriber
 from tests.integration.helpers import make_digest, make_subscribers
 
 STOCK = "anymail.backends.mailgun.EmailBackend"

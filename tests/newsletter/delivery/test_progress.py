@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from newsletter.admin.digest_progress import progress_context
 from newsletter.delivery import dispatch
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.digest_helpers import ranked_articles
 

@@ -1,4 +1,4 @@
-"""Row bookkeeping (newsletter.delivery.rows): every move is guarded on the status it expects,
+"""Row bookkeeping (newsletter.delivery.claims): every move is guarded on the status it expects,
 on both ways of recording what the ESP accepted."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from anymail.message import AnymailRecipientStatus
 from anymail.signals import pre_send
 
 from newsletter.delivery import batch, dispatch
-from newsletter.models import Delivery, Digest
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ D = Delivery.Status
 
 def test_per_recipient_message_ids_never_overwrite_a_row_the_sweeper_settled(settings) -> None:
     """An ESP that answers one message id per recipient (more than ten distinct outcomes) takes
-    the bulk path (rows.settle_individually). While the API call is in flight the sweeper settles
+    the bulk path (claims.settle_individually). While the API call is in flight the sweeper settles
     one row as `unknown` (it may have been accepted, it is never resent): recording the answer
     must leave that row `unknown` and must not count it as sent too."""
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

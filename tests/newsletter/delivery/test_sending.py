@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from bench.esp_emulator import Emulator
 from newsletter.delivery import batch, controls, dispatch, esp, outcomes, recipients, sweeper, throttle
-from newsletter.email.render import Segment
-from newsletter.models import Delivery, Digest, Subscriber
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.subscribers.models import Subscriber
 from newsletter.tasks import send_batch as send_batch_task
 from tests.concurrency import run_concurrently
 from tests.integration.helpers import make_digest, make_section, make_subscribers
@@ -481,13 +483,13 @@ def test_an_edition_whose_counters_fell_short_is_finished_by_the_sweeper(emulato
 
 
 def test_fast_link_templates_equal_newsletter_links() -> None:
-    from newsletter.subscribers import links
+    from newsletter.subscribers import token_links
 
     sub = Subscriber.objects.get(id=make_subscribers(1)[0])
     templates = recipients.link_templates()
     fast = recipients.recipient_values(sub, templates)
-    assert fast["unsubscribe_url"] == links.unsubscribe_url(sub.uuid)
-    assert fast["preferences_url"] == links.preferences_url(sub.uuid)
+    assert fast["unsubscribe_url"] == token_links.unsubscribe_url(sub.uuid)
+    assert fast["preferences_url"] == token_links.preferences_url(sub.uuid)
     assert fast == recipients.recipient_values(sub)
 
 

@@ -15,9 +15,11 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
+from newsletter import privacy
 from newsletter.delivery import dispatch
-from newsletter.models import Delivery, Digest, Receipt, Subscriber
-from newsletter.subscribers import privacy
+from newsletter.delivery.models import Delivery, Receipt
+from newsletter.editions.models import Digest
+from newsletter.subscribers.models import Subscriber
 from tests.integration.helpers import make_digest, make_subscribers
 from tests.requirements import require_postgres
 

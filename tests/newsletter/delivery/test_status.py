@@ -14,7 +14,8 @@ from django.utils import timezone
 from kombu import Queue
 
 from newsletter.delivery import dispatch, status
-from newsletter.models import Delivery, Digest
+from newsletter.delivery.models import Delivery
+from newsletter.editions.models import Digest
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from newsletter.delivery import dispatch
+from newsletter.delivery.models import Delivery, DeliveryEvent
 from newsletter.delivery.tracking import check_webhook_secret
-from newsletter.models import Delivery, DeliveryEvent, Subscriber
 from newsletter.subscribers import addresses
+from newsletter.subscribers.models import Subscriber
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from newsletter.models import DeliveryEvent, Subscriber
+from newsletter.delivery.models import DeliveryEvent
+from newsletter.subscribers.models import Subscriber
 
 pytestmark = pytest.mark.django_db
 SECRET = "hooks:s3cret-pass"

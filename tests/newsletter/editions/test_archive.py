@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from newsletter.editions import compose, curation
-from newsletter.email.render import archive_url
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
+from newsletter.email.links import archive_url
 from tests.newsletter.digest_helpers import article, ranked_articles
 
 pytestmark = pytest.mark.django_db

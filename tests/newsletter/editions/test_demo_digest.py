@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from articles.content.models import Article
 from newsletter.delivery import dispatch
+from newsletter.delivery.models import Delivery
 from newsletter.editions import compose
-from newsletter.models import Delivery
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.delivery import dispatch
-from newsletter.editions import compose, curation, schedule
-from newsletter.models import Delivery, Digest, DigestItem, Subscriber
+from newsletter.delivery.models import Delivery
+from newsletter.editions import compose, curation
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.orchestration import runs
+from newsletter.subscribers.models import Subscriber
 from sitewide import dates
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
@@ -173,7 +176,7 @@ def test_editor_flow_end_to_end(editor_client: Client, outbox) -> None:
 
 def test_approve_action_from_list_and_cancel(editor_client: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     response = editor_client.post(
         reverse("admin:newsletter_digest_changelist"), {"action": "approve_selected", "_selected_action": [digest.pk]}
     )
@@ -189,7 +192,7 @@ def test_approve_action_from_list_and_cancel(editor_client: Client) -> None:
 
 def test_sent_edition_is_read_only(editor_client: Client) -> None:
     articles = ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
     data = inline_post(digest, intro="تعديل متأخر")
     assert editor_client.post(url("change", digest.pk), data).status_code == 403
@@ -203,7 +206,7 @@ def test_sent_edition_is_read_only(editor_client: Client) -> None:
 
 def test_unapprove_returns_to_draft_and_says_when_it_cannot(editor_client: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     posted(editor_client, url("approve", digest.pk))
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED
@@ -215,7 +218,7 @@ def test_unapprove_returns_to_draft_and_says_when_it_cannot(editor_client: Clien
 
 def test_unpin_through_the_change_form(editor_client: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     item = curation.active_items(digest)[2]
     curation.pin(digest_id=digest.pk, article_id=item.article_id)
     data = inline_post(digest, changes={item.pk: {"pinned": False}})
@@ -234,7 +237,7 @@ def test_pause_resume_and_cancel_sending_actions(
     for n in range(3):
         subscriber(f"r{n}@example.com")
     changelist = reverse("admin:newsletter_digest_changelist")
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     curation.approve(digest, get_user_model().objects.get(username="editor1"))
     dispatch.dispatch(digest_id=digest.pk, enqueue=False)
 
@@ -250,7 +253,7 @@ def test_pause_resume_and_cancel_sending_actions(
     assert digest.status == Digest.Status.SENT  # eager Celery: the queued batch ran on resume
     assert Delivery.objects.filter(digest=digest, status=Delivery.Status.SENT).count() == 3
 
-    other = schedule.next_draft("weekly")
+    other = runs.next_draft("weekly")
     subscriber("w@example.com", frequency="weekly")
     curation.approve(other, get_user_model().objects.get(username="editor1"))
     dispatch.dispatch(digest_id=other.pk, enqueue=False)
@@ -262,7 +265,7 @@ def test_pause_resume_and_cancel_sending_actions(
 
 def test_change_form_refuses_when_sending_started_meanwhile(editor_client: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     data = inline_post(digest, intro="نص")
     # Another tab dispatched it after this form was loaded.
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENDING)
@@ -290,7 +293,7 @@ def test_editors_cannot_touch_subscribers_or_users(editor_client: Client) -> Non
 
 def test_get_does_not_change_state(editor_client: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     for name in ("approve", "cancel", "send_test", "refresh"):
         assert editor_client.get(url(name, digest.pk)).status_code == 405
     digest.refresh_from_db()
@@ -303,7 +306,7 @@ def test_get_does_not_change_state(editor_client: Client) -> None:
 )
 def test_test_send_refuses_bad_address_lists_and_sends_nothing(editor_client: Client, outbox, addresses) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     response = editor_client.post(url("send_test", digest.pk), {"addresses": addresses, "language": "ar"}, follow=True)
     assert response.status_code == 200
     assert outbox() == []
@@ -321,7 +324,7 @@ def test_send_now_confirmation_shows_audience_per_segment_then_sends_once(
     subscriber("b@example.com", language="en")
     subscriber("c@example.com", topics=(sport,))
     subscriber("w@example.com", frequency="weekly")
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
 
     page = editor_client.get(url("send", digest.pk)).content.decode()
     assert "رياضة" in page and "كل الأقسام" in page
@@ -342,14 +345,14 @@ def test_send_now_confirmation_shows_audience_per_segment_then_sends_once(
 
 def test_schedule_at_from_the_edition_page(editor_client: Client) -> None:
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     when = timezone.localtime() + timedelta(hours=3)
     editor_client.post(url("send", digest.pk), {"_schedule": "1", "when": f"{when:%Y-%m-%dT%H:%M}"})
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED
     assert timezone.localtime(digest.send_at).strftime("%Y-%m-%d %H:%M") == f"{when:%Y-%m-%d %H:%M}"
     past = timezone.localtime() - timedelta(hours=1)
-    other = schedule.next_draft("weekly")
+    other = runs.next_draft("weekly")
     editor_client.post(url("send", other.pk), {"_schedule": "1", "when": f"{past:%Y-%m-%dT%H:%M}"})
     other.refresh_from_db()
     assert other.status == Digest.Status.DRAFT and other.send_at is None
@@ -375,7 +378,7 @@ def test_schedule_form_writes_the_beat_rows_in_arabic(editor_client: Client) -> 
     weekly = PeriodicTask.objects.get(name="Weekly digest").crontab
     assert (daily.hour, daily.minute, daily.day_of_week) == ("6", "30", "*")
     assert (weekly.hour, weekly.minute, weekly.day_of_week) == ("9", "15", "5")  # Friday in crontab terms
-    assert timezone.localtime(schedule.next_run("weekly")).weekday() == 4
+    assert timezone.localtime(runs.next_run("weekly")).weekday() == 4
     # Bad input: a clear error and nothing changed.
     response = editor_client.post(url("schedule"), {"daily_time": "25:99", "weekly_day": "9", "weekly_time": "x"})
     assert response.status_code == 200 and "errorlist" in response.content.decode()
@@ -397,7 +400,7 @@ def test_the_send_page_counts_in_the_configured_digits(editor_client: Client, se
     ranked_articles(4)
     for name in "abc":
         subscriber(f"{name}@example.com")
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     page = editor_client.get(url("send", digest.pk)).content.decode()
     assert f"أرسل الآن (المشتركون: {three})" in page
     assert f'<tfoot><tr><th scope="row" colspan="2">المجموع</th><td>{three}</td></tr></tfoot>' in page
@@ -417,7 +420,7 @@ def test_the_edition_page_shows_its_dates_in_the_configured_style(editor_client:
     settings.NUMERALS = ""
     settings.TIME_ZONE = "Asia/Baghdad"
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     Digest.objects.filter(pk=digest.pk).update(scheduled_for=datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
     page = editor_client.get(url("change", digest.pk)).content.decode()
     assert "١ ديسمبر ٢٠٢٦، ٠٧:٠٠" in page  # 04:00 UTC in Baghdad, as the email writes dates

@@ -12,8 +12,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from newsletter.delivery import controls
-from newsletter.editions import compose, curation, schedule, state
-from newsletter.models import Delivery, Digest, DigestItem
+from newsletter.delivery.models import Delivery
+from newsletter.editions import compose, curation, state
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.orchestration import runs
 from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import article, ranked_articles, subscriber
 from tests.requirements import require_postgres
@@ -94,11 +96,11 @@ def test_next_draft_is_next_scheduled_edition_and_never_skipped(settings) -> Non
     tz = ZoneInfo(settings.TIME_ZONE)
     ranked_articles(1)
     now = timezone.now().astimezone(tz)
-    draft = schedule.next_draft("daily", now=now)
+    draft = runs.next_draft("daily", now=now)
     expected = now.date() if now.hour < 7 else now.date() + timedelta(days=1)
     assert draft.edition_date == expected and draft.status == Digest.Status.DRAFT
     assert timezone.localtime(draft.scheduled_for).hour == 7
-    weekly = schedule.next_draft("weekly", now=now)
+    weekly = runs.next_draft("weekly", now=now)
     assert weekly.edition_date.weekday() == 5  # Saturday (the beat's crontab day 6)
 
 
@@ -111,7 +113,7 @@ def test_next_run_follows_the_editable_crontab(settings) -> None:
     task.crontab.save()
     tz = ZoneInfo(settings.TIME_ZONE)
     now = datetime(2026, 11, 29, 10, tzinfo=tz)
-    assert schedule.next_run("daily", now=now) == datetime(2026, 11, 29, 18, tzinfo=tz)
+    assert runs.next_run("daily", now=now) == datetime(2026, 11, 29, 18, tzinfo=tz)
 
 
 @pytest.mark.django_db
@@ -147,7 +149,7 @@ def test_approve_and_cancel_are_single_transitions() -> None:
 def test_approve_refuses_too_few_stories(settings) -> None:
     settings.DIGEST_MIN_STORIES = 3
     ranked_articles(2)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     with pytest.raises(state.DigestError):
         curation.approve(digest, None)
 
@@ -176,11 +178,11 @@ def test_scheduled_run_twice_sends_one_edition(outbox, django_capture_on_commit_
     subscriber("a@example.com")
     subscriber("b@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        first = schedule.run_scheduled(frequency="daily")
+        first = runs.run_scheduled(frequency="daily")
     with django_capture_on_commit_callbacks(execute=True):
-        second = schedule.run_scheduled(frequency="daily")
-    assert first.result == schedule.RunResult.DISPATCHED
-    assert second.result == schedule.RunResult.ALREADY
+        second = runs.run_scheduled(frequency="daily")
+    assert first.result == runs.RunResult.DISPATCHED
+    assert second.result == runs.RunResult.ALREADY
     assert Digest.objects.count() == 1
     assert len(outbox()) == 2
     assert Delivery.objects.count() == 2
@@ -192,8 +194,8 @@ def test_scheduled_run_too_few_sends_none(outbox, django_capture_on_commit_callb
     ranked_articles(2)
     subscriber("a@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = schedule.run_scheduled(frequency="daily")
-    assert outcome.result == schedule.RunResult.SKIPPED
+        outcome = runs.run_scheduled(frequency="daily")
+    assert outcome.result == runs.RunResult.SKIPPED
     assert outbox() == [] and not Delivery.objects.exists()
 
 
@@ -208,14 +210,14 @@ def test_require_approval_waits_then_approval_releases(
     ranked_articles(4)
     subscriber("a@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = schedule.run_scheduled(frequency="daily")
-    assert outcome.result == schedule.RunResult.WAITING and outbox() == []
-    assert schedule.is_waiting_for_approval(outcome.digest)
+        outcome = runs.run_scheduled(frequency="daily")
+    assert outcome.result == runs.RunResult.WAITING and outbox() == []
+    assert runs.is_waiting_for_approval(outcome.digest)
     digest = outcome.digest
     assert curation.approve(digest, None)
     with django_capture_on_commit_callbacks(execute=True):
-        released = schedule.release_if_due(digest)
-    assert released is not None and released.result == schedule.RunResult.DISPATCHED
+        released = runs.release_if_due(digest)
+    assert released is not None and released.result == runs.RunResult.DISPATCHED
     assert len(outbox()) == 1
 
 
@@ -241,8 +243,8 @@ def test_two_beats_at_once_create_and_send_one_edition(outbox) -> None:
     subscriber("a@example.com")
     subscriber("b@example.com")
     now = timezone.now()
-    results = run_concurrently(lambda: schedule.run_scheduled(frequency="daily", now=now), timeout=30)
-    assert sorted(r.result for r in results) == [schedule.RunResult.ALREADY, schedule.RunResult.DISPATCHED]
+    results = run_concurrently(lambda: runs.run_scheduled(frequency="daily", now=now), timeout=30)
+    assert sorted(r.result for r in results) == [runs.RunResult.ALREADY, runs.RunResult.DISPATCHED]
     assert Digest.objects.count() == 1
     assert Delivery.objects.count() == 2
     assert len(outbox()) == 2

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsletter.editions import schedule
-from newsletter.models import Delivery, Receipt, Subscriber
+from newsletter.delivery.models import Delivery, Receipt
+from newsletter.orchestration import runs
+from newsletter.subscribers.models import Subscriber
 from sitewide.dates import format_date
 from tests.clock import AWKWARD_MOMENTS
 from tests.conftest import read_outbox
@@ -40,7 +41,7 @@ def test_each_reader_gets_the_edition_dated_their_own_day(moment, time_machine, 
     received_at: dict[int, datetime] = {}  # delivery id -> the tick its wave ran
     for tick in ticks:
         time_machine.move_to(tick, tick=False)
-        schedule.run_waves(frequency="daily", now=tick)
+        runs.run_waves(frequency="daily", now=tick)
         for delivery_id in Delivery.objects.exclude(id__in=received_at).values_list("id", flat=True):
             received_at[delivery_id] = tick
 

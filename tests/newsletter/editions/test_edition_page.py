@@ -17,8 +17,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from newsletter.editions import curation, schedule
-from newsletter.models import Digest, DigestItem
+from newsletter.editions import curation
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.orchestration import runs
 from tests.newsletter.digest_helpers import article, ranked_articles
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ EXPECTED = [
     "articles_articledailystats",  # reads in the edition's window, all stories at once
     "newsletter_digestitem",  # the previous editions' stories (the "in the previous edition" marks)
     "articles_section",  # the test send's segments (each language, every section or one: issue 22)
-    "newsletter_digest",  # the edition's waves (local delivery time: newsletter.editions.waves)
+    "newsletter_digest",  # the edition's waves (local delivery time: newsletter.orchestration.waves)
     "newsletter_digest",  # today's editions' numbers: what "send now" dates it (the sending note)
 ]
 FROM = re.compile(r'\bFROM "(\w+)"')
@@ -58,7 +59,7 @@ def edition_with_previous(stories: int) -> Digest:
     for item in articles:
         item.image_url = f"https://cdn.example.com/{item.pk}.jpg"
         item.save(update_fields=["image_url"])
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     previous = Digest.objects.create(
         frequency=digest.frequency,
         edition_date=digest.edition_date - timedelta(days=1),

@@ -18,8 +18,9 @@ from django.urls import reverse
 
 from articles.reading import reads
 from newsletter.delivery import dispatch
-from newsletter.editions import curation, schedule, segments
-from newsletter.models import Digest, DigestItem
+from newsletter.editions import curation, segments
+from newsletter.editions.models import Digest, DigestItem
+from newsletter.orchestration import runs
 from tests.newsletter.digest_helpers import article, ranked_articles, section, subscriber
 from tests.newsletter.editions.test_digest_admin import inline_post, posted, url
 
@@ -45,7 +46,7 @@ def test_a_pin_for_everyone_reaches_every_segment(editor_client: Client) -> None
     ranked_articles(3, prefix="سياسة")
     for n in range(4):
         article(f"رياضة {n}", readers=400 - n, sec=sport)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     lead = curation.active_items(digest)[0]  # a politics story
     assert lead.article.section.slug == "politics"
     data = inline_post(digest, changes={lead.pk: {"pinned": True, "for_everyone": True}})
@@ -69,7 +70,7 @@ def test_story_rows_show_live_readers_before_any_roll_up(editor_client: Client) 
     for index, story in enumerate(stories):
         for visitor in range(5 - index):
             reads.record_read(story.pk, f"visitor-{visitor}")  # Redis only: no roll-up has run
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     assert curation.active_items(digest)  # the ranking saw the Redis reads
     page = editor_client.get(url("change", digest.pk)).content.decode()
     assert "القرّاء في فترة العدد: ٥" in page and "القرّاء في فترة العدد: ٢" in page
@@ -78,7 +79,7 @@ def test_story_rows_show_live_readers_before_any_roll_up(editor_client: Client) 
 
 def test_a_removed_story_is_marked_and_shows_no_number(editor_client: Client) -> None:
     ranked_articles(5)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     gone = curation.active_items(digest)[1]
     curation.remove(digest_id=digest.pk, article_id=gone.article_id)
     page = editor_client.get(url("change", digest.pk)).content.decode()
@@ -97,7 +98,7 @@ def test_the_progress_box_pauses_resumes_and_cancels(editor_client: Client, djan
     ranked_articles(4)
     for n in range(3):
         subscriber(f"r{n}@example.com")
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     curation.approve(digest, None)
     dispatch.dispatch(digest_id=digest.pk, enqueue=False)  # sending, its batch not run yet
     page = editor_client.get(url("change", digest.pk)).content.decode()
@@ -120,7 +121,7 @@ def test_the_progress_box_pauses_resumes_and_cancels(editor_client: Client, djan
 def test_only_who_may_change_editions_controls_a_send(django_capture_on_commit_callbacks) -> None:
     ranked_articles(4)
     subscriber("r@example.com")
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     curation.approve(digest, None)
     dispatch.dispatch(digest_id=digest.pk, enqueue=False)
     viewer = get_user_model().objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
@@ -142,7 +143,7 @@ def test_a_test_send_covers_the_segment_the_editor_picks(editor_client: Client, 
         article(f"رياضة {n}", readers=300 - n, sec=sport)
     subscriber("fan@example.com", topics=(sport,))
     subscriber("all@example.com")
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     page = editor_client.get(url("change", digest.pk)).content.decode()
     assert f'<option value="ar:{sport.pk}">العربية — رياضة</option>' in page
 
@@ -162,11 +163,11 @@ def test_a_test_send_covers_the_segment_the_editor_picks(editor_client: Client, 
 def test_a_test_send_needs_the_change_permission_skips_who_left_and_is_limited(
     editor_client: Client, outbox, settings
 ) -> None:
-    from newsletter.models import Subscriber, Suppression
     from newsletter.subscribers.addresses import suppress
+    from newsletter.subscribers.models import Subscriber, Suppression
 
     ranked_articles(4)
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     viewer = get_user_model().objects.create_user("viewer2", "v2@example.com", "pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_digest"))
     viewing = Client()

@@ -17,8 +17,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from newsletter.editions import curation, schedule, timetable
-from newsletter.models import Delivery, Digest
+from newsletter.delivery.models import Delivery
+from newsletter.editions import curation
+from newsletter.editions.models import Digest
+from newsletter.orchestration import runs, timetable
 from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
@@ -59,7 +61,7 @@ def test_send_digest_sends_the_approved_next_edition_exactly_as_approved_then_no
     editor = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
 
     # The editor opens the next edition (the next run's: today's already fired), curates, approves.
-    digest = schedule.next_draft(frequency)
+    digest = runs.next_draft(frequency)
     assert digest.edition_date > timezone.localdate()
     curation.set_texts(digest_id=digest.pk, intro="مقدمة المحرر لهذا العدد")
     curation.remove(digest_id=digest.pk, article_id=articles[0].pk)
@@ -94,7 +96,7 @@ def test_send_digest_sends_the_approved_next_edition_exactly_as_approved_then_no
 def test_the_next_edition_is_dated_on_a_day_the_schedule_sends(settings) -> None:
     ranked_articles(5)
     timetable.set_slot(frequency="weekly", slot=timetable.Slot(hour=8, minute=0, weekday=5))
-    digest = schedule.next_draft("weekly")
+    digest = runs.next_draft("weekly")
     assert digest.edition_date.weekday() == 5
     assert timezone.localtime(digest.scheduled_for).hour == 8
 
@@ -136,7 +138,7 @@ def _approved_edition() -> Digest:
     ranked_articles(6)
     for i in range(3):
         subscriber(f"r{i}@example.com")
-    return schedule.next_draft("daily")
+    return runs.next_draft("daily")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,9 +148,9 @@ def test_send_now_twice_at_once_sends_once(is_postgres, outbox) -> None:
     digest = _approved_edition()
     editor = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
 
-    results = run_concurrently(lambda: schedule.send_now(digest_id=digest.pk, user=editor).result, threads=2)
+    results = run_concurrently(lambda: runs.send_now(digest_id=digest.pk, user=editor).result, threads=2)
 
-    assert sorted(results) == [schedule.RunResult.ALREADY, schedule.RunResult.DISPATCHED]
+    assert sorted(results) == [runs.RunResult.ALREADY, runs.RunResult.DISPATCHED]
     assert Delivery.objects.filter(digest=digest).count() == 3
 
 
@@ -162,27 +164,27 @@ def test_send_now_and_the_beat_at_once_send_once(is_postgres, outbox, settings, 
         subscriber(f"r{i}@example.com")
     # Today's run fired while approval was required: today's edition waits as a draft.
     settings.DIGEST_REQUIRE_APPROVAL = True
-    assert schedule.run_scheduled(frequency="daily").result == schedule.RunResult.WAITING
+    assert runs.run_scheduled(frequency="daily").result == runs.RunResult.WAITING
     settings.DIGEST_REQUIRE_APPROVAL = False
-    digest = schedule.next_draft("daily")  # the editor's next edition is that one
+    digest = runs.next_draft("daily")  # the editor's next edition is that one
     assert digest.edition_date == timezone.localdate()
     editor = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     calls = iter(
         [
-            lambda: schedule.send_now(digest_id=digest.pk, user=editor).result,
-            lambda: schedule.run_scheduled(frequency="daily").result,
+            lambda: runs.send_now(digest_id=digest.pk, user=editor).result,
+            lambda: runs.run_scheduled(frequency="daily").result,
         ]
     )
     lock = threading.Lock()
 
-    def one() -> schedule.RunResult:
+    def one() -> runs.RunResult:
         with lock:
             call = next(calls)
         return call()
 
     results = run_concurrently(one, threads=2)
 
-    assert results.count(schedule.RunResult.DISPATCHED) == 1
+    assert results.count(runs.RunResult.DISPATCHED) == 1
     assert Delivery.objects.filter(digest=digest).count() == 3
     assert Digest.objects.count() == 1
 
@@ -191,14 +193,14 @@ def test_schedule_at_waits_for_its_time_then_sends_once(outbox) -> None:
     digest = _approved_edition()
     editor = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     now = timezone.now()
-    schedule.schedule_at(digest_id=digest.pk, user=editor, when=now + timedelta(hours=2), now=now)
+    runs.schedule_at(digest_id=digest.pk, user=editor, when=now + timedelta(hours=2), now=now)
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED
-    assert schedule.release(digest, now=now).result == schedule.RunResult.SCHEDULED
-    assert schedule.release_scheduled(now=now + timedelta(hours=1)) == []
+    assert runs.release(digest, now=now).result == runs.RunResult.SCHEDULED
+    assert runs.release_scheduled(now=now + timedelta(hours=1)) == []
     later = now + timedelta(hours=2, minutes=1)
-    assert [o.result for o in schedule.release_scheduled(now=later)] == [schedule.RunResult.DISPATCHED]
-    assert schedule.release_scheduled(now=later) == []
+    assert [o.result for o in runs.release_scheduled(now=later)] == [runs.RunResult.DISPATCHED]
+    assert runs.release_scheduled(now=later) == []
     assert Delivery.objects.filter(digest=digest).count() == 3
 
 
@@ -206,6 +208,6 @@ def test_schedule_at_in_the_past_is_refused_and_changes_nothing() -> None:
     digest = _approved_edition()
     editor = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     with pytest.raises(Exception, match="المستقبل"):
-        schedule.schedule_at(digest_id=digest.pk, user=editor, when=timezone.now() - timedelta(minutes=5))
+        runs.schedule_at(digest_id=digest.pk, user=editor, when=timezone.now() - timedelta(minutes=5))
     digest.refresh_from_db()
     assert digest.status == Digest.Status.DRAFT and digest.send_at is None

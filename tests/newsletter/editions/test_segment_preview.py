@@ -15,8 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.editions import compose, schedule
-from newsletter.models import Digest, Subscriber
+from newsletter.editions import compose
+from newsletter.editions.models import Digest
+from newsletter.orchestration import runs
+from newsletter.subscribers.models import Subscriber
 from tests.newsletter.digest_helpers import article, local_seven, ranked_articles, section, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +121,7 @@ def test_the_edition_page_lists_its_waves_with_times_and_counts(settings) -> Non
         reader = subscriber(email)
         Subscriber.objects.filter(pk=reader.pk).update(time_zone=zone)
     for hour in range(0, 8):
-        schedule.run_waves(frequency="daily", now=day.replace(hour=hour))
+        runs.run_waves(frequency="daily", now=day.replace(hour=hour))
     _tick, casablanca = local_seven("Africa/Casablanca", [day.replace(hour=hour) for hour in range(24)])
     edition = Digest.objects.get(utc_offset__isnull=True, edition_date=day.date())
     user = get_user_model().objects.create_user("editor-w", "w@example.com", "pw", is_staff=True)

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from newsletter.editions import curation, schedule
-from newsletter.models import Delivery, Digest, Subscriber
+from newsletter.delivery.models import Delivery
+from newsletter.editions import curation
+from newsletter.editions.models import Digest
+from newsletter.orchestration import runs
+from newsletter.subscribers.models import Subscriber
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +47,7 @@ def test_sync_sends_one_digest_per_active_daily_subscriber_with_curation_applied
     subscriber("pending@example.com", status=Subscriber.Status.PENDING)
     subscriber("gone@example.com", status=Subscriber.Status.UNSUBSCRIBED)
     # An editor prepares the next edition: pins the 12th most read, removes the most read.
-    digest = schedule.next_draft("daily")
+    digest = runs.next_draft("daily")
     curation.add_article(digest_id=digest.pk, article_id=articles[11].pk)
     curation.set_positions(digest_id=digest.pk, item_ids=[digest.items.get(article=articles[11]).pk])
     curation.remove(digest_id=digest.pk, article_id=articles[0].pk)

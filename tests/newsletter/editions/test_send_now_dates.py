@@ -16,9 +16,12 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from newsletter.editions import archive, curation, schedule
-from newsletter.email.render import archive_url
-from newsletter.models import Delivery, Digest
+from newsletter.archive import views
+from newsletter.delivery.models import Delivery
+from newsletter.editions import curation
+from newsletter.editions.models import Digest
+from newsletter.email.links import archive_url
+from newsletter.orchestration import runs
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +51,11 @@ def send_now_of_the_next_edition(time_machine, capture) -> Digest:
     """What the editor does on Thursday afternoon: open the next edition, send it now."""
     at(time_machine, THURSDAY_1500)
     ranked_articles(12, at=THURSDAY_1500 - timedelta(hours=1), prefix="الخميس")
-    draft = schedule.next_draft("daily")
+    draft = runs.next_draft("daily")
     assert draft.edition_date == date(2026, 12, 4)  # the next run is Friday's
     editor = get_user_model().objects.create_user("ed", "ed@example.com", "pw", is_staff=True)
     with capture(execute=True):
-        assert schedule.send_now(digest_id=draft.pk, user=editor).result == schedule.RunResult.DISPATCHED
+        assert runs.send_now(digest_id=draft.pk, user=editor).result == runs.RunResult.DISPATCHED
     draft.refresh_from_db()
     return draft
 
@@ -71,8 +74,8 @@ def test_send_now_on_thursday_afternoon_sends_thursdays_edition_and_fridays_stil
     # Friday 07:00: Friday's edition is composed afresh and sent, without the early one's stories.
     at(time_machine, FRIDAY_0700)
     with django_capture_on_commit_callbacks(execute=True):
-        friday = schedule.run_scheduled(frequency="daily")
-    assert friday.result == schedule.RunResult.DISPATCHED
+        friday = runs.run_scheduled(frequency="daily")
+    assert friday.result == runs.RunResult.DISPATCHED
     assert friday.digest.pk != early.pk and friday.digest.edition_date == date(2026, 12, 4)
     early_stories = set(early.items.filter(removed=False).values_list("article_id", flat=True))
     friday_stories = set(friday.digest.items.filter(removed=False).values_list("article_id", flat=True))
@@ -85,7 +88,7 @@ def test_after_thursdays_own_edition_the_early_one_is_thursdays_second(
 ) -> None:
     at(time_machine, THURSDAY_0700)
     with django_capture_on_commit_callbacks(execute=True):
-        own = schedule.run_scheduled(frequency="daily").digest
+        own = runs.run_scheduled(frequency="daily").digest
     assert (own.edition_date, own.number, own.status) == (date(2026, 12, 3), 1, Digest.Status.SENDING)
 
     early = send_now_of_the_next_edition(time_machine, django_capture_on_commit_callbacks)
@@ -94,7 +97,7 @@ def test_after_thursdays_own_edition_the_early_one_is_thursdays_second(
     assert Delivery.objects.filter(digest=early).count() == 3  # the readers who had the 07:00 one too
     assert archive_url(early).endswith("/archive/daily/2026-12-03/2/")
     Digest.objects.filter(pk__in=[own.pk, early.pk]).update(status=Digest.Status.SENT)
-    listed = list(archive.public_editions())
+    listed = list(views.public_editions())
     assert [(d.edition_date, d.number) for d in listed] == [(date(2026, 12, 3), 2), (date(2026, 12, 3), 1)]
     page = client.get(archive_url(early).removeprefix("http://testserver"))
     assert page.status_code == 200
@@ -104,7 +107,7 @@ def test_after_thursdays_own_edition_the_early_one_is_thursdays_second(
     at(time_machine, FRIDAY_0700)
     ranked_articles(12, at=FRIDAY_0700 - timedelta(hours=2), prefix="الجمعة")
     with django_capture_on_commit_callbacks(execute=True):
-        friday = schedule.run_scheduled(frequency="daily").digest
+        friday = runs.run_scheduled(frequency="daily").digest
     thursday_stories = set(
         curation.DigestItem.objects.filter(digest__in=[own, early], removed=False).values_list("article_id", flat=True)
     )
@@ -130,7 +133,7 @@ def test_send_digest_twice_in_a_day_sends_once(newsroom, time_machine, outbox) -
 def test_the_edition_page_says_which_edition_its_buttons_act_on(newsroom, time_machine) -> None:
     at(time_machine, THURSDAY_1500)
     ranked_articles(12, at=THURSDAY_1500 - timedelta(hours=1), prefix="الخميس")
-    draft = schedule.next_draft("daily")
+    draft = runs.next_draft("daily")
     user = get_user_model().objects.create_user("editor", "e@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     editor = Client()
@@ -154,11 +157,11 @@ def send_now_after_midnight(time_machine, capture) -> Digest:
     already Thursday's own; send it now."""
     at(time_machine, THURSDAY_0010)
     ranked_articles(12, at=THURSDAY_0010 - timedelta(minutes=30), prefix="منتصف الليل")
-    draft = schedule.next_draft("daily")
+    draft = runs.next_draft("daily")
     assert (draft.edition_date, draft.scheduled_for) == (date(2026, 12, 3), THURSDAY_0700)
     editor = get_user_model().objects.create_user("night", "night@example.com", "pw", is_staff=True)
     with capture(execute=True):
-        assert schedule.send_now(digest_id=draft.pk, user=editor).result == schedule.RunResult.DISPATCHED
+        assert runs.send_now(digest_id=draft.pk, user=editor).result == runs.RunResult.DISPATCHED
     draft.refresh_from_db()
     return draft
 
@@ -176,8 +179,8 @@ def test_send_now_after_midnight_keeps_the_mornings_scheduled_edition(
     at(time_machine, THURSDAY_0700)
     ranked_articles(12, at=THURSDAY_0700 - timedelta(hours=1), prefix="الصباح")
     with django_capture_on_commit_callbacks(execute=True):
-        morning = schedule.run_scheduled(frequency="daily")
-    assert morning.result == schedule.RunResult.DISPATCHED
+        morning = runs.run_scheduled(frequency="daily")
+    assert morning.result == runs.RunResult.DISPATCHED
     assert morning.digest.pk != early.pk
     assert (morning.digest.edition_date, morning.digest.number, morning.digest.extra) == (date(2026, 12, 3), 2, False)
     early_stories = set(early.items.filter(removed=False).values_list("article_id", flat=True))
@@ -188,8 +191,8 @@ def test_send_now_after_midnight_keeps_the_mornings_scheduled_edition(
 
     # A second beat, or the next hour's, finds the morning's edition gone out: nothing more.
     with django_capture_on_commit_callbacks(execute=True):
-        again = schedule.run_scheduled(frequency="daily")
-    assert again.result == schedule.RunResult.ALREADY and again.digest.pk == morning.digest.pk
+        again = runs.run_scheduled(frequency="daily")
+    assert again.result == runs.RunResult.ALREADY and again.digest.pk == morning.digest.pk
     assert len(outbox()) == 6
 
 
@@ -204,7 +207,7 @@ def test_send_now_after_midnight_in_local_time_waves(
     at(time_machine, THURSDAY_0700)
     ranked_articles(12, at=THURSDAY_0700 - timedelta(hours=1), prefix="الصباح")
     with django_capture_on_commit_callbacks(execute=True):
-        outcomes = schedule.run_waves(frequency="daily")
+        outcomes = runs.run_waves(frequency="daily")
     assert [o.result.value for o in outcomes] == ["dispatched"]
     wave = Digest.objects.get(pk=outcomes[0].digest_id)
     assert wave.wave_of_id != early.pk and wave.edition_date == date(2026, 12, 3)
@@ -216,7 +219,7 @@ def test_send_now_after_midnight_in_local_time_waves(
 def test_the_edition_page_says_an_early_send_leaves_the_mornings_edition(newsroom, time_machine) -> None:
     at(time_machine, THURSDAY_0010)
     ranked_articles(12, at=THURSDAY_0010 - timedelta(minutes=30), prefix="منتصف الليل")
-    draft = schedule.next_draft("daily")
+    draft = runs.next_draft("daily")
     from newsletter.admin.digest_sending import sending_note
 
     note = sending_note(draft)

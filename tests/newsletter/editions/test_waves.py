@@ -1,4 +1,4 @@
-"""Local delivery time (newsletter.editions.waves): each subscriber gets the edition at the
+"""Local delivery time (newsletter.orchestration.waves): each subscriber gets the edition at the
 edition hour of their own zone, in waves per UTC offset, exactly one edition per period across
 waves and beats; a locked (approved) edition is sent as approved, a draft refreshed per wave."""
 
@@ -12,9 +12,13 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.editions import archive, curation, schedule, waves
-from newsletter.email.render import archive_url
-from newsletter.models import Delivery, Digest, Receipt, Subscriber
+from newsletter.archive import views
+from newsletter.delivery.models import Delivery, Receipt
+from newsletter.editions import curation
+from newsletter.editions.models import Digest
+from newsletter.email.links import archive_url
+from newsletter.orchestration import runs, waves
+from newsletter.subscribers.models import Subscriber
 from tests.concurrency import run_concurrently
 from tests.newsletter.digest_helpers import local_seven, ranked_articles, subscriber
 
@@ -55,7 +59,7 @@ def sent_by_tick(ticks, run) -> dict[int, list[datetime]]:
 def test_five_zones_each_get_one_edition_at_their_local_seven(outbox) -> None:
     day, ticks = simulated_day()
     readers = readers_in_zones(day)
-    got = sent_by_tick(ticks, lambda tick: schedule.run_waves(frequency="daily", now=tick))
+    got = sent_by_tick(ticks, lambda tick: runs.run_waves(frequency="daily", now=tick))
     for zone, reader in readers.items():
         assert len(got.get(reader.pk, [])) == 1, zone
         local = got[reader.pk][0].astimezone(ZoneInfo(zone or "Asia/Baghdad"))
@@ -83,7 +87,7 @@ def test_a_reader_who_moves_to_a_later_zone_is_not_sent_twice(outbox) -> None:
     mover = readers["Asia/Dubai"]
 
     def run(tick: datetime) -> None:
-        schedule.run_waves(frequency="daily", now=tick)
+        runs.run_waves(frequency="daily", now=tick)
         if tick.hour == 4:  # after Dubai's wave (03:00 UTC), before New York's
             Subscriber.objects.filter(pk=mover.pk).update(time_zone="America/New_York")
 
@@ -99,7 +103,7 @@ def test_two_beats_at_once_still_send_one_per_subscriber(outbox) -> None:
     day, ticks = simulated_day()
     readers_in_zones(day)
     for tick in ticks:
-        run_concurrently(lambda tick=tick: schedule.run_waves(frequency="daily", now=tick), threads=3, timeout=60)
+        run_concurrently(lambda tick=tick: runs.run_waves(frequency="daily", now=tick), threads=3, timeout=60)
     per_subscriber = Delivery.objects.values_list("subscriber_id", flat=True)
     assert sorted(per_subscriber) == sorted(set(per_subscriber)) and len(per_subscriber) == len(ZONES)
     assert len(outbox()) == len(ZONES)
@@ -109,12 +113,12 @@ def test_two_beats_at_once_still_send_one_per_subscriber(outbox) -> None:
 def test_explicit_send_then_waves_send_nothing_more(outbox) -> None:
     day, ticks = simulated_day()
     readers_in_zones(day)
-    edition = schedule.next_draft("daily", now=ticks[0])  # the edition editors curate for that date
+    edition = runs.next_draft("daily", now=ticks[0])  # the edition editors curate for that date
     from newsletter.delivery import dispatch
 
     dispatch.dispatch(digest_id=edition.pk)
     assert Delivery.objects.filter(digest=edition).count() == len(ZONES)
-    sent_by_tick(ticks, lambda tick: schedule.run_waves(frequency="daily", now=tick))
+    sent_by_tick(ticks, lambda tick: runs.run_waves(frequency="daily", now=tick))
     assert Delivery.objects.count() == len(ZONES)
 
 
@@ -127,7 +131,7 @@ def test_draft_waves_refresh_unpinned_slots_an_approved_edition_is_locked(django
     Subscriber.objects.filter(email="west@example.com").update(time_zone="Africa/Casablanca")
     ranked_articles(5, at=day - timedelta(hours=12), prefix="أمس")
     with django_capture_on_commit_callbacks(execute=False):
-        schedule.run_waves(frequency="daily", now=day.replace(hour=3))  # Dubai 07:00
+        runs.run_waves(frequency="daily", now=day.replace(hour=3))  # Dubai 07:00
     dubai = Digest.objects.get(utc_offset=240)
     # New stories are read between the waves: Casablanca's wave (06:00 or 07:00 UTC) shows them.
     fresh = ranked_articles(5, at=day.replace(hour=5), prefix="جديد")
@@ -135,14 +139,14 @@ def test_draft_waves_refresh_unpinned_slots_an_approved_edition_is_locked(django
         article.daily_stats.update(readers=5000, views=9000)
     casablanca_seven, casablanca_offset = local_seven("Africa/Casablanca", ticks)  # +01:00, +00:00 in Ramadan
     with django_capture_on_commit_callbacks(execute=False):
-        schedule.run_waves(frequency="daily", now=casablanca_seven)
+        runs.run_waves(frequency="daily", now=casablanca_seven)
     casablanca = Digest.objects.get(utc_offset=casablanca_offset)
     assert set(dubai.items.values_list("article_id", flat=True)).isdisjoint(a.pk for a in fresh)
     assert {a.pk for a in fresh} <= set(casablanca.items.values_list("article_id", flat=True))
     # The next day the editor approves the edition: every wave sends it as approved.
     next_day = day + timedelta(days=1)
     ranked_articles(5, at=next_day.replace(hour=0), prefix="غد")
-    edition = schedule.next_draft("daily", now=next_day.replace(hour=1))
+    edition = runs.next_draft("daily", now=next_day.replace(hour=1))
     approved = set(edition.items.filter(removed=False).values_list("article_id", flat=True))
     assert curation.approve(edition, None)
     newer = ranked_articles(5, at=next_day.replace(hour=2), prefix="أحدث")
@@ -150,8 +154,8 @@ def test_draft_waves_refresh_unpinned_slots_an_approved_edition_is_locked(django
         article.daily_stats.update(readers=9000, views=9999)
     next_ticks = [tick + timedelta(days=1) for tick in ticks]
     with django_capture_on_commit_callbacks(execute=False):
-        schedule.run_waves(frequency="daily", now=next_day.replace(hour=3))
-        schedule.run_waves(frequency="daily", now=local_seven("Africa/Casablanca", next_ticks)[0])
+        runs.run_waves(frequency="daily", now=next_day.replace(hour=3))
+        runs.run_waves(frequency="daily", now=local_seven("Africa/Casablanca", next_ticks)[0])
     for offset in (240, local_seven("Africa/Casablanca", next_ticks)[1]):
         wave = Digest.objects.get(utc_offset=offset, edition_date=next_day.date())
         assert set(wave.items.filter(removed=False).values_list("article_id", flat=True)) == approved
@@ -159,18 +163,18 @@ def test_draft_waves_refresh_unpinned_slots_an_approved_edition_is_locked(django
 
 @pytest.mark.django_db
 def test_edition_time_reads_the_crontab_row() -> None:
-    assert schedule.edition_time("daily") == waves.EditionTime(7, 0, None)
-    assert schedule.edition_time("weekly") == waves.EditionTime(8, 0, 5)
+    assert runs.edition_time("daily") == waves.EditionTime(7, 0, None)
+    assert runs.edition_time("weekly") == waves.EditionTime(8, 0, 5)
 
 
 @pytest.mark.django_db
 def test_hourly_task_and_the_beat_row(django_capture_on_commit_callbacks) -> None:
     from django_celery_beat.models import PeriodicTask
 
-    from newsletter import jobs
+    from newsletter import task_names
     from newsletter.tasks import run_digest_waves
 
-    row = PeriodicTask.objects.get(task=jobs.RUN_DIGEST_WAVES)
+    row = PeriodicTask.objects.get(task=task_names.RUN_DIGEST_WAVES)
     assert row.enabled and (row.crontab.minute, row.crontab.hour) == ("0", "*")
     ranked_articles(4)
     subscriber("a@example.com")
@@ -184,10 +188,10 @@ def test_the_archive_lists_a_day_sent_only_in_waves_once(client, outbox) -> None
     day, ticks = simulated_day()
     readers_in_zones(day)
     for tick in ticks:
-        schedule.run_waves(frequency="daily", now=tick)
+        runs.run_waves(frequency="daily", now=tick)
     edition = Digest.objects.get(utc_offset__isnull=True, edition_date=ticks[12].date())
-    assert edition.status not in archive.PUBLIC_STATUSES  # only its waves went out
-    listed = list(archive.public_editions().filter(edition_date=edition.edition_date))
+    assert edition.status not in views.PUBLIC_STATUSES  # only its waves went out
+    listed = list(views.public_editions().filter(edition_date=edition.edition_date))
     assert len(listed) == 1, [(d.id, d.utc_offset) for d in listed]  # one entry, not one per wave
     assert listed[0].wave_of_id == edition.id
     assert client.get(reverse("archive:list")).content.decode().count(archive_url(listed[0])) == 1

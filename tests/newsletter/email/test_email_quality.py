@@ -78,9 +78,9 @@ def test_digest_scores_below_one(outbox_dir: Path) -> None:
 
 
 def test_confirmation_email_scores_below_one(client, outbox_dir: Path) -> None:
-    from newsletter.models import Subscriber
     from newsletter.subscribers.emails import build_subscriber_email
     from newsletter.subscribers.lifecycle import EmailKind
+    from newsletter.subscribers.models import Subscriber
 
     pending = Subscriber.objects.create(email="new-reader@example.com")
     build_subscriber_email(pending, EmailKind.CONFIRMATION).send()

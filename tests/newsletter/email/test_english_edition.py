@@ -15,9 +15,10 @@ from django.test import Client
 
 from articles.content.models import Section
 from newsletter.editions import compose, curation
-from newsletter.email.render import Segment, render_digest
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import render_digest
 from newsletter.email.rtl import RLM
-from newsletter.models import Digest
 from tests.config.test_i18n import ARABIC
 from tests.newsletter.digest_helpers import article
 

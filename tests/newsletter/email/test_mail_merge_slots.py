@@ -18,8 +18,9 @@ from django.urls import reverse
 from articles.content.models import Article, Section, Tag
 from newsletter.delivery import esp
 from newsletter.editions import compose, segments
-from newsletter.email.render import MERGE_FIELDS, RenderedEmail, Segment, merge, neutral_merge_field
-from newsletter.models import Digest
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
+from newsletter.email.render import MERGE_FIELDS, RenderedEmail, merge, neutral_merge_field, render_segment
 from sitewide.mail_merge import FIELD_NAMES, placeholder_error
 from tests.newsletter.digest_helpers import article, ranked_articles
 
@@ -84,10 +85,10 @@ def test_no_reader_link_reaches_a_slot_an_editor_or_a_feed_wrote(settings, synta
     digest = compose.compose(frequency="daily")
     segment = Segment(language="ar")
     merge_field = (lambda name: syntax.format(name)) if syntax != "[[{}]]" else neutral_merge_field
-    clean = esp_substitutes(segments.EditionStories(digest).render(segment, merge_field=merge_field), syntax)
+    clean = esp_substitutes(render_segment(segments.EditionStories(digest), segment, merge_field=merge_field), syntax)
     poison(syntax)
     digest.refresh_from_db()
-    sent = esp_substitutes(segments.EditionStories(digest).render(segment, merge_field=merge_field), syntax)
+    sent = esp_substitutes(render_segment(segments.EditionStories(digest), segment, merge_field=merge_field), syntax)
 
     assert "attacker.example" in sent.html  # the poisoned image and link are in the email...
     assert counts(sent) == counts(clean)  # ...and the readers' links are only where ours were

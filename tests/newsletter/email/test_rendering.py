@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsletter.editions import compose, curation, segments
+from newsletter.editions.models import Digest
+from newsletter.editions.segments import Segment
 from newsletter.email import rtl
-from newsletter.email.render import Segment, merge, neutral_merge_field, render_digest
+from newsletter.email.render import merge, neutral_merge_field, render_digest, render_segment
 from newsletter.email.rtl import RLM
-from newsletter.models import Digest
 from tests.config.test_i18n import ARABIC
 from tests.newsletter.digest_helpers import article, ranked_articles, section
 
@@ -194,10 +195,10 @@ def test_topic_segment_gets_its_sections_most_read_and_a_labelled_top_up(setting
     sports = [article(f"رياضة {i}", readers=900 - i, sec=sport) for i in range(2)]
     economics = [article(f"اقتصاد {i}", readers=800 - i, sec=economy) for i in range(3)]
     digest = compose.compose(frequency="daily")
-    rendered = segments.render(digest, Segment(language="ar", section_ids=(sport.pk,)))
+    rendered = render_segment(segments.EditionStories(digest), Segment(language="ar", section_ids=(sport.pk,)))
     titles = re.findall(r"<h2[^>]*>.*?<a [^>]*>([^<]+)</a></h2>", rendered.html)
     assert titles == [a.title for a in sports] and "الأكثر قراءة في الموقع" not in rendered.html
-    empty = segments.render(digest, Segment(language="ar", section_ids=(section("x", "x").pk,)))
+    empty = render_segment(segments.EditionStories(digest), Segment(language="ar", section_ids=(section("x", "x").pk,)))
     titles = re.findall(r"<h2[^>]*>.*?<a [^>]*>([^<]+)</a></h2>", empty.html)
     assert titles == [a.title for a in sports]  # topped up from the general list, under its heading
     assert "الأكثر قراءة في الموقع" in empty.html and "الأكثر قراءة في الموقع" in empty.text
@@ -231,7 +232,7 @@ def test_topic_segment_query_count_is_fixed(django_assert_num_queries, settings)
     # items with their tags, previous edition, most_read (eligibility, days, recency, articles),
     # the ranked stories' tags
     with django_assert_num_queries(8):
-        segments.render(digest, Segment(language="ar", section_ids=(sport.pk,)))
+        render_segment(segments.EditionStories(digest), Segment(language="ar", section_ids=(sport.pk,)))
 
 
 def test_segments_of_an_edition_share_its_items_and_one_ranking_per_topic_choice(
@@ -246,13 +247,13 @@ def test_segments_of_an_edition_share_its_items_and_one_ranking_per_topic_choice
     stories = segments.EditionStories(digest)
     # items + tags, previous edition (2), most_read for sport, the ranked stories' tags
     with django_assert_num_queries(8):
-        arabic = stories.render(Segment(language="ar", section_ids=(sport.pk,)))
+        arabic = render_segment(stories, Segment(language="ar", section_ids=(sport.pk,)))
     with django_assert_num_queries(0):  # same topics in English: the ranking is shared
-        english = stories.render(Segment(language="en", section_ids=(sport.pk,)))
-        stories.render(Segment(language="en"))  # the general list is already loaded
+        english = render_segment(stories, Segment(language="en", section_ids=(sport.pk,)))
+        render_segment(stories, Segment(language="en"))  # the general list is already loaded
     with django_assert_num_queries(5):  # another topic choice: only its own ranking and tags
-        stories.render(Segment(language="ar", section_ids=(economy.pk,)))
-    alone = segments.render(digest, Segment(language="en", section_ids=(sport.pk,)))
+        render_segment(stories, Segment(language="ar", section_ids=(economy.pk,)))
+    alone = render_segment(segments.EditionStories(digest), Segment(language="en", section_ids=(sport.pk,)))
     assert english is not None and alone is not None and english.html == alone.html
     assert arabic is not None and arabic.html != english.html
 
@@ -273,8 +274,8 @@ def test_format_date_arabic() -> None:
 
 def test_rendering_writes_nothing_and_returns_its_links_targets(settings) -> None:
     """Rendering is pure: the click redirect's targets come back with the email, for the caller
-    to store (newsletter.analytics.targets); Redis is left alone."""
-    from newsletter.analytics import links
+    to store (newsletter.clicks.targets); Redis is left alone."""
+    from newsletter.email import links
     from sitewide.redis_client import get_redis
 
     settings.ANALYTICS_CLICK_TRACKING = True

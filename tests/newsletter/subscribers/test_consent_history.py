@@ -17,10 +17,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from newsletter.analytics import hygiene
+from newsletter import privacy
 from newsletter.delivery import dispatch, tracking
-from newsletter.models import ConsentEvent, Delivery, DeliveryEvent, Subscriber, SubscriberActivity, Suppression
-from newsletter.subscribers import addresses, consent, csv_io, lifecycle, links, privacy, signup
+from newsletter.delivery.models import Delivery, DeliveryEvent
+from newsletter.hygiene import rules
+from newsletter.subscribers import addresses, consent, csv_io, lifecycle, signup, token_links
+from newsletter.subscribers.models import ConsentEvent, Subscriber, SubscriberActivity, Suppression
 from tests.integration.helpers import make_digest
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +64,7 @@ def test_a_reader_who_left_and_came_back_is_exported_as_they_are(
         lifecycle.confirm(subscriber_uuid=subscriber.uuid, ip=IP)
     left = start + timedelta(days=10)
     time_machine.move_to(left, tick=False)
-    unsubscribe = path_of(links.unsubscribe_url(subscriber.uuid))
+    unsubscribe = path_of(token_links.unsubscribe_url(subscriber.uuid))
     assert (
         Client(enforce_csrf_checks=True)
         .post(unsubscribe, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
@@ -220,11 +222,11 @@ def test_soft_bounces_and_the_sunset_write_their_rows(settings):
         DeliveryEvent.objects.create(
             esp="mailgun", event_id=f"d{n}", event_type="deferred", delivery=delivery, timestamp=now - timedelta(days=n)
         )
-    assert hygiene.suppress_soft_bounces(now=now) == 1
+    assert rules.suppress_soft_bounces(now=now) == 1
     assert [(r.kind, r.source) for r in consent.history(soft)] == [(Kind.BOUNCED, "hygiene")]
-    hygiene.run_sunset(now=now)
+    rules.run_sunset(now=now)
     later = now + timedelta(days=settings.SUNSET_GRACE_DAYS + 1)
-    assert hygiene.run_sunset(now=later).unsubscribed == 1
+    assert rules.run_sunset(now=later).unsubscribed == 1
     [row] = consent.history(quiet)
     assert (row.kind, row.source, row.reason, row.at) == (Kind.UNSUBSCRIBED, "hygiene", "inactive", later)
     assert SubscriberActivity.objects.get(subscriber=quiet).unsubscribe_reason == "inactive"

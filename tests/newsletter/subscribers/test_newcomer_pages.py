@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.content.models import Section
-from newsletter.models import ConsentEvent, Subscriber
-from newsletter.subscribers import consent, csv_io, lifecycle, links
+from newsletter.orchestration.welcome import build_welcome_email
+from newsletter.subscribers import consent, csv_io, lifecycle, token_links
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
-from newsletter.subscribers.welcome import build_welcome_email
+from newsletter.subscribers.models import ConsentEvent, Subscriber
 from tests.integration.helpers import make_digest
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def reader(frequency: str = "daily", **fields) -> Subscriber:
 
 def test_the_unsubscribe_page_offers_weekly_instead_and_a_get_changes_nothing(client):
     subscriber = reader()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     page = client.get(url).content.decode()
     weekly = reverse("newsletter:weekly-instead", kwargs={"token": url.split("/")[-2]})
     assert f'action="{weekly}"' in page and "الأسبوعية" in page
@@ -66,7 +66,7 @@ def test_the_unsubscribe_page_offers_weekly_instead_and_a_get_changes_nothing(cl
 
 def test_one_click_post_is_unchanged_and_then_asks_an_optional_reason(client):
     subscriber = reader()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     token = url.split("/")[-2]
     mail_provider = Client(enforce_csrf_checks=True)  # no cookie, no CSRF token, no session
     response = mail_provider.post(url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
@@ -121,10 +121,11 @@ def test_privacy_link_in_the_footer_of_every_email(settings):
     subscriber = reader()
     messages = [build_subscriber_email(subscriber, kind) for kind in EmailKind]
     messages.append(build_welcome_email(subscriber))
-    from newsletter.analytics.hygiene_emails import HygieneEmail, build_hygiene_email
+    from newsletter.hygiene.emails import HygieneEmail, build_hygiene_email
 
     messages += [build_hygiene_email(subscriber, kind) for kind in HygieneEmail]
-    from newsletter.email.render import Segment, editor_links, merge, render_digest
+    from newsletter.editions.segments import Segment
+    from newsletter.email.render import editor_links, merge, render_digest
 
     digest = make_digest()
     for language in ("ar", "en"):

@@ -1,5 +1,5 @@
 """Erasure leaves no address behind: not in the admin's history, not in ESP event texts, and a
-subscriber's text form never carries the address (newsletter.subscribers.privacy)."""
+subscriber's text form never carries the address (newsletter.privacy)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.utils import timezone
 
+from newsletter import privacy
 from newsletter.delivery import dispatch
-from newsletter.models import Delivery, DeliveryEvent, Subscriber
-from newsletter.subscribers import addresses, privacy
+from newsletter.delivery.models import Delivery, DeliveryEvent
+from newsletter.subscribers import addresses
+from newsletter.subscribers.models import Subscriber
 from tests.integration.helpers import make_digest
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from newsletter.models import Subscriber
-from newsletter.subscribers import links
+from newsletter.subscribers import token_links
+from newsletter.subscribers.models import Subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_signup_keeps_the_browsers_time_zone_and_ignores_an_unknown_one(client, 
 
 def test_preferences_show_the_address_and_edit_the_time_zone(client):
     subscriber = active(time_zone="Asia/Dubai")
-    url = path_of(links.preferences_url(subscriber.uuid))
+    url = path_of(token_links.preferences_url(subscriber.uuid))
     page = client.get(url).content.decode()
     assert '<span dir="ltr">reader@example.com</span>' in page
     # Country and city in the page's language, not the IANA id; one entry per zone.
@@ -54,7 +54,7 @@ def test_an_old_zone_alias_from_the_browser_is_kept_as_the_zone_it_names(client,
         client.post("/newsletter/", {"email": "in@example.com", "frequency": "daily", "time_zone": "Asia/Calcutta"})
     assert Subscriber.objects.get(email="in@example.com").time_zone == "Asia/Kolkata"
     older = active(email="older@example.com", time_zone="Asia/Calcutta")  # stored before the fold
-    url = path_of(links.preferences_url(older.uuid))
+    url = path_of(token_links.preferences_url(older.uuid))
     assert '<option value="Asia/Kolkata" selected>' in client.get(url).content.decode()
     response = client.post(url, {"frequency": "daily", "language": "ar", "time_zone": "Asia/Calcutta"})
     assert response.status_code == 200
@@ -64,7 +64,7 @@ def test_an_old_zone_alias_from_the_browser_is_kept_as_the_zone_it_names(client,
 
 def test_an_unknown_time_zone_in_preferences_is_refused_and_changes_nothing(client):
     subscriber = active(time_zone="Asia/Dubai")
-    url = path_of(links.preferences_url(subscriber.uuid))
+    url = path_of(token_links.preferences_url(subscriber.uuid))
     response = client.post(url, {"frequency": "weekly", "language": "en", "time_zone": "Mars/Olympus"})
     assert response.status_code == 400 and 'class="errorlist' in response.content.decode()
     subscriber.refresh_from_db()
@@ -73,7 +73,7 @@ def test_an_unknown_time_zone_in_preferences_is_refused_and_changes_nothing(clie
 
 def test_an_old_unsubscribe_link_says_the_address_already_left(client):
     subscriber = active()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     assert "هل تريد التوقف" in client.get(url).content.decode()
     client.post(url)
     again = client.get(url).content.decode()
@@ -84,7 +84,7 @@ def test_an_old_unsubscribe_link_says_the_address_already_left(client):
 
 def test_after_resubscribing_the_link_goes_to_the_preferences(client):
     subscriber = active()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     client.post(url)
     main = client.post(url + "resubscribe/").content.decode().split("<main", 1)[1]
     assert "/newsletter/preferences/" in main and 'href="/newsletter/"' not in main
@@ -97,7 +97,7 @@ def test_favicon_answers(client):
 
 def test_an_old_unsubscribe_link_does_not_claim_the_address_left_long_ago(client):
     subscriber = active()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     client.post(url)
     again = client.get(url).content.decode()
     assert "خارج القائمة بالفعل" in again and "منذ مدة" not in again

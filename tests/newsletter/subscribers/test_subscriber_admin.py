@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.content.models import Section
+from newsletter import privacy
 from newsletter.admin.subscribers import COUNT_CAP, EstimatedCountPaginator
-from newsletter.models import Subscriber, Suppression
-from newsletter.subscribers import csv_io, privacy
+from newsletter.subscribers import csv_io
+from newsletter.subscribers.models import Subscriber, Suppression
 from tests.requirements import require_postgres
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.content.models import Section
-from newsletter.models import Subscriber, Suppression
-from newsletter.subscribers import links, privacy, signup
+from newsletter import privacy
+from newsletter.subscribers import signup, token_links
 from newsletter.subscribers.addresses import suppress
+from newsletter.subscribers.models import Subscriber, Suppression
 from sitewide.redis_client import get_redis
 from tests.requirements import require_postgres
 
@@ -314,7 +315,7 @@ def path_of(url: str) -> str:
 def test_preferences_page_updates_frequency_topics_language(client):
     sport = Section.objects.create(name="رياضة", slug="sport")
     subscriber = make_active()
-    url = path_of(links.preferences_url(subscriber.uuid))
+    url = path_of(token_links.preferences_url(subscriber.uuid))
     page = client.get(url)
     assert page.status_code == 200 and "unsubscribe" in page.content.decode()
     response = client.post(url, {"frequency": "weekly", "language": "en", "topics": [sport.pk]})
@@ -326,7 +327,7 @@ def test_preferences_page_updates_frequency_topics_language(client):
 
 def test_one_click_unsubscribe_without_session_or_csrf(django_assert_max_num_queries):
     subscriber = make_active()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     strict = Client(enforce_csrf_checks=True)
     # GET shows one button and never unsubscribes.
     page = strict.get(url)
@@ -351,7 +352,7 @@ def test_one_click_unsubscribe_without_session_or_csrf(django_assert_max_num_que
 
 def test_resubscribe_from_unsubscribed_page(client):
     subscriber = make_active()
-    url = path_of(links.unsubscribe_url(subscriber.uuid))
+    url = path_of(token_links.unsubscribe_url(subscriber.uuid))
     client.post(url)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
@@ -363,7 +364,7 @@ def test_resubscribe_from_unsubscribed_page(client):
 
 def test_unsubscribe_keeps_bounced_status(client):
     subscriber = Subscriber.objects.create(email="b@example.com", status=Subscriber.Status.BOUNCED)
-    assert client.post(path_of(links.unsubscribe_url(subscriber.uuid))).status_code == 200
+    assert client.post(path_of(token_links.unsubscribe_url(subscriber.uuid))).status_code == 200
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.BOUNCED
 

@@ -10,8 +10,8 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from newsletter.models import Subscriber
-from newsletter.subscribers import links
+from newsletter.subscribers import token_links
+from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.tokens import Purpose, TokenError, TokenExpired, make_token, read_token
 
 pytestmark = pytest.mark.django_db
@@ -57,9 +57,9 @@ def active() -> Subscriber:
 
 
 def test_tampered_tokens_change_nothing(client, pending, active):
-    confirm = path_of(links.confirm_url(pending.uuid))
-    unsubscribe = path_of(links.unsubscribe_url(active.uuid))
-    preferences = path_of(links.preferences_url(active.uuid))
+    confirm = path_of(token_links.confirm_url(pending.uuid))
+    unsubscribe = path_of(token_links.unsubscribe_url(active.uuid))
+    preferences = path_of(token_links.preferences_url(active.uuid))
     strict = Client(enforce_csrf_checks=True)
     for url in (confirm, unsubscribe, preferences):
         head, token, tail = url.rsplit("/", 2)

@@ -12,8 +12,10 @@ import pytest
 from django.test import Client
 
 from articles.content.models import Section
-from newsletter.models import Digest, Subscriber
-from newsletter.subscribers import lifecycle, links, welcome
+from newsletter.editions.models import Digest
+from newsletter.orchestration import welcome
+from newsletter.subscribers import lifecycle, token_links
+from newsletter.subscribers.models import Subscriber
 from tests.concurrency import run_concurrently
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("UTC"))  # a Monday
@@ -50,7 +52,7 @@ def test_confirming_sends_one_welcome_with_time_topics_and_links(
     edition(date(2026, 11, 30), Digest.Status.DRAFT)
 
     client = Client()
-    path = links.confirm_url(subscriber.uuid).removeprefix("http://testserver")
+    path = token_links.confirm_url(subscriber.uuid).removeprefix("http://testserver")
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(path).status_code == 200
         assert client.post(path).status_code == 200  # a second click confirms nothing new
@@ -62,9 +64,9 @@ def test_confirming_sends_one_welcome_with_time_topics_and_links(
     assert "ستصلك النشرة اليومية كل يوم في الساعة 07:00 بتوقيت الدار البيضاء." in text
     assert "رياضة" in text
     assert "http://testserver/archive/daily/2026-11-29/" in text and sent.status == "sent"
-    assert links.preferences_url(subscriber.uuid) in text
+    assert token_links.preferences_url(subscriber.uuid) in text
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert 'dir="rtl"' in html and links.preferences_url(subscriber.uuid).replace("&", "&amp;") in html
+    assert 'dir="rtl"' in html and token_links.preferences_url(subscriber.uuid).replace("&", "&amp;") in html
 
 
 @pytest.mark.django_db
