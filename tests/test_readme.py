@@ -58,8 +58,8 @@ def environment_reads() -> dict[str, Read]:
         for path in sorted((ROOT / package).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             if path.name == "conf.py":
-                for name, read in _room_settings(path, tree).items():
-                    reads.setdefault(name, read)
+                for declared, room_read in _room_settings(path, tree).items():
+                    reads.setdefault(declared, room_read)
             for node in ast.walk(tree):
                 name, default = None, None
                 if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):

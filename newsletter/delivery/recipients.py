@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from newsletter.email.render import MERGE_FIELDS
 from newsletter.subscribers import tokens
-from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.token_links import preferences_url, unsubscribe_url
 from newsletter.subscribers.tokens import Purpose
 
@@ -39,19 +38,6 @@ def _link_template(url_for: Callable[[uuid.UUID], str]) -> tuple[str, str]:
 
 def link_templates() -> LinkTemplates:
     return {"unsubscribe_url": _link_template(unsubscribe_url), "preferences_url": _link_template(preferences_url)}
-
-
-def recipient_values(subscriber: Subscriber, templates: LinkTemplates | None = None) -> dict[str, str]:
-    """The per-recipient merge values; any field of MERGE_FIELDS we do not know is blank."""
-    if templates is None:
-        known = {
-            "unsubscribe_url": unsubscribe_url(subscriber.uuid),
-            "preferences_url": preferences_url(subscriber.uuid),
-            "click_token": tokens.make_token(subscriber.uuid, Purpose.CLICK),
-            "name": subscriber.name,
-        }
-        return {name: known.get(name, "") for name in MERGE_FIELDS}
-    return LinkMaker(templates).values(subscriber.uuid.hex, subscriber.name)
 
 
 class LinkMaker:

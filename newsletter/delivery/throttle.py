@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sitewide.redis_client import get_redis, script
+from sitewide.redis_client import script
 
 from . import conf
 
@@ -122,8 +122,3 @@ def reserve(
 def penalise() -> float:
     """The ESP answered 429: halve the shared rate for a while. Returns the new factor."""
     return float(script(_PENALISE)(keys=[PENALTY_KEY], args=[MIN_FACTOR, THROTTLE_PENALTY_SECONDS]))
-
-
-def current_factor() -> float:
-    value = get_redis().get(PENALTY_KEY)
-    return float(value) if value else 1.0
