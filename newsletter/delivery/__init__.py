@@ -3,14 +3,16 @@
 Modules (each owns one concern):
 - `dispatch`: the audience snapshot and enqueueing the batch tasks; `send_all_sync` for --sync.
 - `batch`: one batch: claim, re-check the audience, render per segment, hand to `transport`.
-- `rows`: every status move of a Delivery row (claims and bookkeeping), as conditional UPDATEs.
+- `claims`: every status move of a Delivery row (claims and bookkeeping), as conditional UPDATEs.
 - `transport`: the ESP connection, the batch-call and per-recipient paths, one error handler.
 - `recipients`: per-recipient merge values (unsubscribe/preferences links) for a whole batch.
 - `outcomes`: RetryLater, BatchResult, backoff, and giving up after SEND_MAX_ATTEMPTS.
 - `timing`: where a batch's time goes (the timings of its "batch done" log line).
 - `sweeper`: recovery without Redis or the original worker (point 6 below).
 - `controls`: pause, resume, cancel.
-- `reports`: per-edition counts for the admin and `send_digest --sync`.
+- `counts`: per-edition counts for the admin and `send_digest --sync`.
+- `test_sends`: an editor's test send of a segment's email to a few addresses.
+- `models`: Delivery, Receipt, DeliveryEvent, EditionSegment. `conf`: SEND_* settings.
 - `esp`: ESP profiles and error classification (data, one decision point);
   `throttle`: one send rate shared by all workers; `tracking` and `webhooks`: ESP events.
 Edition status changes go through newsletter.editions.state (one transition table).
