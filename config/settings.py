@@ -184,6 +184,7 @@ from newsletter.editions.conf import EditionSettings  # noqa: E402
 from newsletter.email.conf import EmailSettings  # noqa: E402
 from newsletter.hygiene.conf import HygieneSettings  # noqa: E402
 from newsletter.orchestration.conf import OrchestrationSettings  # noqa: E402
+from newsletter.personal.conf import PersonalSettings  # noqa: E402
 from newsletter.retention.conf import RetentionSettings  # noqa: E402
 from newsletter.subscribers.conf import SubscriberSettings  # noqa: E402
 from sitewide.conf import DEMO_POSTAL_ADDRESS, SiteSettings, from_environment  # noqa: E402
@@ -198,6 +199,7 @@ PRODUCT_SETTINGS = (
     OrchestrationSettings,
     EmailSettings,
     SubscriberSettings,
+    PersonalSettings,
     DeliverySettings,
     AnalyticsSettings,
     HygieneSettings,

@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.utils import timezone
 
 from newsletter.orchestration import conf as orchestration_conf
 
@@ -23,6 +24,7 @@ from .editions.models import Frequency
 from .hygiene import emails as hygiene_emails
 from .hygiene import rules
 from .orchestration import runs, welcome
+from .personal import rollup as personal_rollup
 from .retention import pruning
 from .subscribers import emails, signup
 
@@ -123,8 +125,10 @@ def send_hygiene_email(self: Task, subscriber_id: int, kind: str) -> bool:
 
 @shared_task(name=task_names.ROLLUP_ANALYTICS)
 def rollup_analytics() -> dict[str, int]:
-    """Periodic (5 min): clicks from Redis, then EditionStats/StoryClickStats of recent editions."""
-    return rollup.rollup().as_dict()
+    """Periodic (5 min): clicks from Redis, then EditionStats/StoryClickStats of recent editions;
+    then the readers' histories and profiles (newsletter.personal.rollup)."""
+    figures = rollup.rollup().as_dict()
+    return {**figures, **{f"personal_{k}": v for k, v in personal_rollup.rollup(now=timezone.now()).as_dict().items()}}
 
 
 @shared_task(name=task_names.ROLLUP_GROWTH)

@@ -19,11 +19,14 @@ Guarantees, in one place:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from django.http import HttpRequest
 from django.utils import timezone
+from redis.client import Pipeline
 
 from articles.content.published import PUBLISHED_KEY, rebuild_index
 from sitewide.redis_client import get_redis, script
@@ -114,15 +117,20 @@ def count_request(request: HttpRequest, article_id: int) -> bool:
 # A network (the client's IP or IPv6 /64, hashed) adds a reader only while it has added fewer
 # than the cap to this article today; PFADD answers 1 only when the HyperLogLog changed, so a
 # returning reader costs nothing against the cap. Views are counted regardless.
-# KEYS: published index, day's views hash, article-day readers HLL, article-day networks hash.
+# A reader some service follows (`follow`: a browser a newsletter click identified) also has the
+# read appended to the followed log, for that service to collect (`drain_followed`).
+# KEYS: published index, day's views hash, article-day readers HLL, article-day networks hash,
+# the reader's follow key, the followed log.
 # ARGV: article id, visitor ('' = only check), TTL, check, network ('' = uncapped), cap (0 = none),
-# networks TTL.
+# networks TTL, the Unix time.
 _COUNT = """
 if ARGV[4] == '1' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
   return 0
 end
 if ARGV[2] == '' then return 1 end
+local followed = redis.call('GET', KEYS[5])
+if followed then redis.call('RPUSH', KEYS[6], followed .. ' ' .. ARGV[1] .. ' ' .. ARGV[8]) end
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 local cap = tonumber(ARGV[6])
@@ -142,7 +150,14 @@ NETWORKS_TTL_SECONDS = 2 * 86400  # the cap is per day: the key outlives its day
 
 
 def _count(article_id: int, visitor: str | None, *, check: bool, network: str, day: date) -> int:
-    keys = [PUBLISHED_KEY, views_key(day), readers_key(day, article_id), networks_key(day, article_id)]
+    keys = [
+        PUBLISHED_KEY,
+        views_key(day),
+        readers_key(day, article_id),
+        networks_key(day, article_id),
+        follow_key(visitor or "-"),
+        FOLLOWED_LOG,
+    ]
     args: list[str | int] = [
         article_id,
         visitor or "",
@@ -151,6 +166,7 @@ def _count(article_id: int, visitor: str | None, *, check: bool, network: str, d
         network,
         conf.settings().READS_MAX_READERS_PER_IP_PER_DAY,
         NETWORKS_TTL_SECONDS,
+        int(time.time()),
     ]
     return int(script(_COUNT)(keys=keys, args=args))
 
@@ -177,3 +193,37 @@ def record_read_if_published(
         rebuild_index()
         outcome = _count(article_id, visitor, check=True, network=network, day=day)
     return outcome == 1
+
+
+# --- Followed readers ---------------------------------------------------------------------------
+
+FOLLOW_PREFIX = f"{PREFIX}:follow:"
+FOLLOWED_LOG = f"{PREFIX}:followed"
+
+
+@dataclass(frozen=True)
+class FollowedRead:
+    tag: str  # what the follower named the reader with
+    article_id: int
+    at: int  # Unix time
+
+
+def follow_key(visitor: str) -> str:
+    return f"{FOLLOW_PREFIX}{visitor}"
+
+
+def follow(pipe: Pipeline, *, visitor: str, tag: str, seconds: int) -> None:
+    """Follow this reader's reads for `seconds`: each read they make is appended to the followed
+    log with `tag` (a newsletter click names the browser with the subscriber; nothing else is
+    kept). In the caller's pipeline: no round trip of its own."""
+    pipe.set(follow_key(visitor), tag, ex=max(int(seconds), 1))
+
+
+def drain_followed(*, limit: int = 10_000) -> list[FollowedRead]:
+    """Take up to `limit` entries off the followed log, oldest first (each is taken once)."""
+    taken: list[bytes] = get_redis().lpop(FOLLOWED_LOG, limit) or []  # type: ignore[assignment]
+    reads: list[FollowedRead] = []
+    for entry in taken:
+        tag, article, at = entry.decode().split(" ")
+        reads.append(FollowedRead(tag, int(article), int(at)))
+    return reads

@@ -126,3 +126,24 @@ class DailyGrowth(models.Model):
 
     def __str__(self) -> str:
         return self.day.isoformat()
+
+
+class EditionArmStats(models.Model):
+    """One edition's figures per arm of the personal-editions experiment (newsletter.personal.arms:
+    personal or hold-out), rolled up from the Delivery rows' arm, Engagement and StoryClick: the
+    report compares the arms with intervals (analytics.experiment)."""
+
+    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    arm = models.CharField(max_length=1)
+    recipients = models.PositiveIntegerField(default=0)  # sent
+    human_openers = models.PositiveIntegerField(default=0)  # recipients with a human open
+    clickers = models.PositiveIntegerField(default=0)  # recipients who clicked a story
+    clicks = models.PositiveIntegerField(default=0)  # stories clicked, summed over recipients
+    clicks_squared = models.PositiveIntegerField(default=0)  # Σ (stories one recipient clicked)²
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest", "arm"], name="edition_arm_once")]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}:{self.arm}"

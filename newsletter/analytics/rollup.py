@@ -35,6 +35,7 @@ from articles.reading import reads
 from newsletter.clicks import clicklog
 from newsletter.delivery.models import Delivery
 from newsletter.editions.models import Digest
+from newsletter.personal import history
 from newsletter.subscribers.models import Subscriber, SubscriberActivity
 
 from . import changes, conf, growth, heuristics, story_stats
@@ -159,6 +160,8 @@ def _store_human_clicks(
             changes.mark(digest_id)
     for (_d, _s, article_id), click in new.items():
         reads.record_read_if_published(article_id, click.reader, day=timezone.localdate(click.at))
+    # The reader's history: what they clicked, and the browser that clicked, followed from now on.
+    history.record_clicks(history.Click(s, a, c.at, c.reader) for (_d, s, a), c in new.items())
     result.human_clicks += len(new)
 
 

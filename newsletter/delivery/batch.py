@@ -16,8 +16,9 @@ from django.utils import timezone
 from newsletter.clicks import targets
 from newsletter.editions import segments
 from newsletter.editions.models import Digest
-from newsletter.editions.segments import Segment
-from newsletter.email.render import RenderedEmail, neutral_merge_field, render_segment
+from newsletter.editions.segments import Segment, Selection
+from newsletter.email.render import RenderedEmail, neutral_merge_field, render_digest, render_segment
+from newsletter.personal import lists, profiles
 from newsletter.subscribers.models import Subscriber
 
 from . import claims, esp, throttle, transport
@@ -65,6 +66,18 @@ def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile)
     # the render; then the segment as sent (its stories in this email's order).
     targets.remember_targets(edition.digest.pk, rendered.click_targets)
     return rendered, record_segment(_stories(edition), segment)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_list(
+    edition: _Edition, segment: Segment, key: lists.ListKey, selection: Selection, profile: esp.EspProfile
+) -> RenderedEmail | None:
+    """A reader's own story list (newsletter.personal), rendered once per process and list."""
+    merge_field = esp.merge_field_function(profile) or neutral_merge_field
+    rendered = render_digest(edition.digest, segment, selection, merge_field=merge_field)
+    if rendered is not None:
+        targets.remember_targets(edition.digest.pk, rendered.click_targets)
+    return rendered
 
 
 def record_segment(stories: segments.EditionStories, segment: Segment) -> int:
@@ -115,17 +128,22 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
         return result
 
     with timed(result.timings, "render"):
-        groups, skipped = _group_by_segment(claimed)
+        groups, skipped, personal_order = _group_by_segment(claimed)
         claims.mark_skipped(skipped)
         result.skipped += sum(len(ids) for ids in skipped.values())
         rendered_groups: transport.Groups = []
+        shown: dict[int, list[int | None]] = {}  # sections each profiled reader is shown
         for segment, recipients in groups.items():
             rendered, segment_id = render_recorded(digest, segment, profile)
             if rendered is None:
                 claims.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
                 result.skipped += len(recipients)
-            else:
+            elif not lists.enabled():
                 rendered_groups.append(transport.Group(rendered, recipients, segment_id))
+            else:
+                rendered_groups += _personal_groups(
+                    digest, segment, recipients, personal_order, rendered, segment_id, shown
+                )
 
     try:
         with timed(result.timings, "throttle"):
@@ -138,6 +156,8 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
                 )
                 raise RetryLater(exc.wait, "send rate limit") from exc
         transport.send_groups(digest, profile, rendered_groups, token=token, result=result)
+        if shown:
+            profiles.note_shown(digest_id=digest_id, shown=shown)
     finally:
         with timed(result.timings, "bookkeeping"):
             if result.sent or result.failed or result.unknown or result.skipped:
@@ -152,15 +172,51 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
     return result
 
 
+def _personal_groups(
+    digest: Digest,
+    segment: Segment,
+    recipients: list[Recipient],
+    personal_order: dict[int, bool],
+    rendered: RenderedEmail,
+    segment_id: int,
+    shown: dict[int, list[int | None]],
+) -> transport.Groups:
+    """The segment's recipients by the story list each gets (newsletter.personal.lists): the
+    segment's own email for the hold-out and readers with no history, one email per distinct
+    list for the others; the sections each profiled reader was shown are noted for their profile."""
+    now = timezone.now()
+    readers = [lists.Reader(r.subscriber_id, personal_order.get(r.subscriber_id, True)) for r in recipients]
+    assigned = lists.assign(
+        _stories(_Edition(digest)), segment, readers, now=now, month=digest.edition_date, shown=shown
+    )
+    by_subscriber = {r.subscriber_id: r for r in recipients}
+    edition, esp_profile = _Edition(digest), esp.current_profile()
+    # One ESP call per distinct email: the arms of its readers are told apart in the UPDATE only.
+    emails: dict[tuple[int, ...], tuple[RenderedEmail, list[Recipient], dict[int, str]]] = {}
+    for key, assignment in assigned.items():
+        if key.articles not in emails:
+            email = rendered
+            if key.articles:
+                email = _render_list(edition, segment, key, assignment.selection, esp_profile) or rendered
+            emails[key.articles] = (email, [], {})
+        _, members, arms = emails[key.articles]
+        for subscriber_id in assignment.readers:
+            recipient = by_subscriber[subscriber_id]
+            members.append(recipient)
+            if key.arm:
+                arms[recipient.delivery_id] = key.arm.value
+    return [transport.Group(email, members, segment_id, arms) for email, members, arms in emails.values()]
+
+
 def _group_by_segment(
     claimed: Sequence[tuple[int, int]],
-) -> tuple[dict[Segment, list[Recipient]], dict[str, list[int]]]:
+) -> tuple[dict[Segment, list[Recipient]], dict[str, list[int]], dict[int, bool]]:
     """Recipients by segment (language, topics), with two queries for the whole batch.
     Subscribers who left since dispatch come back in the skipped map with the reason."""
     delivery_of = {subscriber_id: delivery_id for delivery_id, subscriber_id in claimed}
     # Plain tuples, not model instances: a thousand Subscriber objects cost more than the query.
     subscribers = Subscriber.objects.filter(id__in=claims.id_set(delivery_of)).values_list(
-        "id", "uuid", "email", "name", "language", "status"
+        "id", "uuid", "email", "name", "language", "status", "personal_order"
     )
     topics: dict[int, list[int]] = defaultdict(list)
     through = Subscriber.topics.through
@@ -172,8 +228,10 @@ def _group_by_segment(
     skipped: dict[str, list[int]] = defaultdict(list)
     seen = set()
     links = LinkMaker(link_templates())
-    for subscriber_id, subscriber_uuid, email, name, language, status in subscribers:
+    personal_order: dict[int, bool] = {}
+    for subscriber_id, subscriber_uuid, email, name, language, status, personal in subscribers:
         seen.add(subscriber_id)
+        personal_order[subscriber_id] = personal
         delivery_id = delivery_of[subscriber_id]
         if status != Subscriber.Status.ACTIVE:
             skipped[f"subscriber is {status} at send time"].append(delivery_id)
@@ -183,4 +241,4 @@ def _group_by_segment(
     missing = [delivery_of[s] for s in delivery_of if s not in seen]
     if missing:  # deleted between dispatch and send (cascade usually removes the row too)
         skipped["subscriber no longer exists"].extend(missing)
-    return groups, skipped
+    return groups, skipped, personal_order

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -60,16 +60,30 @@ def mark_skipped(skipped: Mapping[str, list[int]]) -> None:
             Delivery.objects.filter(id__in=id_set(ids), status=D.CLAIMED).update(status=D.SKIPPED, error=reason[:500])
 
 
-def to_sending(ids: Sequence[int], *, token: datetime, segment: int | None = None) -> list[int]:
+def to_sending(ids: Sequence[int], *, token: datetime, segment: int | None = None, arm: str | Case = "") -> list[int]:
     """claimed -> sending for rows still under our claim; returns the ids we may send. The rows
-    are marked with the segment whose email they get (EditionSegment) in the same UPDATE."""
+    are marked with the segment whose email they get (EditionSegment) and the readers' arm of the
+    personal-editions experiment in the same UPDATE."""
     moved = Delivery.objects.filter(id__in=id_set(ids), status=D.CLAIMED, claimed_at=token).update(
-        status=D.SENDING, attempts=F("attempts") + 1, sending_at=timezone.now(), segment=segment
+        status=D.SENDING, attempts=F("attempts") + 1, sending_at=timezone.now(), segment=segment, arm=arm
     )
     if moved == len(ids):
         return list(ids)
     # The sweeper took some back (we were slower than SEND_STUCK_AFTER_SECONDS): send only ours.
     return list(Delivery.objects.filter(id__in=ids, status=D.SENDING, claimed_at=token).values_list("id", flat=True))
+
+
+def to_sending_by_arm(
+    ids: Sequence[int], *, token: datetime, segment: int | None, arms: Mapping[int, str]
+) -> list[int]:
+    """`to_sending` for the recipients of one email, their arms written in the same UPDATE."""
+    by_arm: dict[str, list[int]] = {}
+    for delivery_id in ids:
+        by_arm.setdefault(arms.get(delivery_id, ""), []).append(delivery_id)
+    if len(by_arm) <= 1:
+        return to_sending(ids, token=token, segment=segment, arm=next(iter(by_arm), ""))
+    arm = Case(*(When(id__in=arm_ids, then=Value(value)) for value, arm_ids in by_arm.items()), default=Value(""))
+    return to_sending(ids, token=token, segment=segment, arm=arm)
 
 
 def requeue(ids: Sequence[int], *, token: datetime, delay: float) -> None:

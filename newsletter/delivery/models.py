@@ -77,6 +77,9 @@ class Delivery(models.Model):
     # claimed -> sending UPDATE (newsletter.delivery.claims.to_sending): no key, no index, so that
     # update stays HOT and costs nothing more; the roll-up counts per segment from it.
     segment = models.PositiveIntegerField(_("الشريحة"), null=True, blank=True)
+    # The reader's arm this month (newsletter.personal.arms: "p" personal, "h" hold-out, "" neither),
+    # written by the same claimed -> sending UPDATE: no index, so it stays HOT.
+    arm = models.CharField(_("المجموعة"), max_length=1, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("تسليم")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -41,6 +41,9 @@ class Group(NamedTuple):
     rendered: RenderedEmail
     recipients: list[Recipient]
     segment: int | None = None  # its EditionSegment: every row sent is marked with it
+    # Each recipient's arm of the personal-editions experiment (delivery id -> "p" or "h",
+    # newsletter.personal.arms); a recipient missing here is in neither.
+    arms: Mapping[int, str] = {}
 
 
 Groups = list[Group]
@@ -119,7 +122,9 @@ def _send_one_call(
     """One ESP API call for the whole segment group: merge_data for the body, merge_headers for
     each recipient's own List-Unsubscribe, merge_metadata for tracking."""
     with timed(result.timings, "bookkeeping"):
-        ids = claims.to_sending([r.delivery_id for r in group.recipients], token=token, segment=group.segment)
+        ids = claims.to_sending_by_arm(
+            [r.delivery_id for r in group.recipients], token=token, segment=group.segment, arms=group.arms
+        )
         ours = set(ids)
         recipients = [r for r in group.recipients if r.delivery_id in ours]
     if not recipients:
@@ -174,7 +179,11 @@ def _send_per_recipient(
         chunk = recipients[start : start + PER_RECIPIENT_CHUNK]
         rest = [r.delivery_id for r in recipients[start + PER_RECIPIENT_CHUNK :]] + later
         with timed(result.timings, "bookkeeping"):
-            ours = set(claims.to_sending([r.delivery_id for r in chunk], token=token, segment=group.segment))
+            ours = set(
+                claims.to_sending_by_arm(
+                    [r.delivery_id for r in chunk], token=token, segment=group.segment, arms=group.arms
+                )
+            )
         sent: list[Delivery] = []
         for position, r in enumerate(chunk):
             if r.delivery_id not in ours:

@@ -76,6 +76,7 @@ class EditionStories:
         self._items: list[DigestItem] | None = None
         self._blocked: set[int] | None = None
         self._selections: dict[tuple[int, ...], Selection] = {}
+        self._extras: dict[tuple[tuple[int, ...], int], list[Article]] = {}
 
     @property
     def items(self) -> list[DigestItem]:
@@ -126,6 +127,33 @@ class EditionStories:
                 : conf.settings().DIGEST_MIN_STORIES - len(chosen)
             ]
         return Selection(stories=tuple(chosen), top_up=tuple(top_up))
+
+    def pool(self, section_ids: tuple[int, ...], *, extra: int) -> tuple[list[Article], set[int]]:
+        """The segment's candidates for a reader's own list (newsletter.personal): its stories
+        (pins first) then up to `extra` more of its most-read stories, never one the editor
+        removed or excluded nor one the previous edition had; and which of them are pinned. A
+        reader who read some of the segment's stories gets the next ones instead."""
+        own = list(self.select(section_ids).stories)
+        pinned = {item.article_id for item in self.items if item.pinned and not item.removed}
+        key = (section_ids, extra)
+        more = self._extras.get(key)
+        if more is None:
+            digest, blocked = self.digest, self.blocked()
+            taken = {article.pk for article in own}
+            ranked = most_read(
+                digest.period_start,
+                digest.period_end,
+                len(own) + len(blocked) + extra + 10,
+                sections=section_ids or None,
+            )
+            more = [
+                article
+                for article in ranked
+                if article.pk not in blocked and article.pk not in taken and not article.exclude_from_digests
+            ][:extra]
+            prefetch_related_objects(more, "tags")
+            self._extras[key] = more
+        return own + more, pinned & {article.pk for article in own}
 
 
 def select(digest: Digest, section_ids: tuple[int, ...]) -> Selection:

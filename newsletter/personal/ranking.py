@@ -117,6 +117,7 @@ def rank(candidates: Sequence[Candidate], profile: Profile | None, *, slots: int
     pinned = [c for c in candidates if c.pinned][:slots]
     free = max(slots - len(pinned), 0)
     unpinned = [c for c in candidates if not c.pinned]
+    chosen: list[tuple[Candidate, Reason, int | None]]
     if profile is None or profile.empty:
         chosen = [(c, Reason.POPULAR, None) for c in unpinned[:free]]
     else:

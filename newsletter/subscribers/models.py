@@ -58,6 +58,8 @@ class Subscriber(models.Model):
     # IANA name (Africa/Casablanca, Asia/Dubai, ...): the edition reaches the subscriber at the
     # edition hour of this zone (newsletter.orchestration.waves). Blank means the site's TIME_ZONE.
     time_zone = models.CharField(_("المنطقة الزمنية"), max_length=64, blank=True)
+    # "رتّب نشرتي حسب ما أقرؤه": off, the reader gets the edition's order and no history is kept.
+    personal_order = models.BooleanField(_("ترتيب شخصي للنشرة"), default=True, db_default=True)
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
     consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
