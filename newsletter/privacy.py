@@ -1,5 +1,6 @@
 """Personal data rights: erase a subscriber (keeping only a keyed hash on the suppression list)
-and export everything held about one subscriber, consent history included.
+and export everything held about one subscriber, consent history and reading history included
+(the reading history and profile of personal editions go with the row: ON DELETE CASCADE).
 
 Erase is the one way the product removes a subscriber who ever consented: the admin offers no
 plain delete (newsletter.admin.subscribers), and list hygiene deletes only pending signups that
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from .delivery.models import DeliveryEvent
+from .personal import history as personal_history
 from .subscribers import consent
 from .subscribers.addresses import email_hash, suppress
 from .subscribers.models import Subscriber, Suppression
@@ -90,5 +92,10 @@ def export_subscriber_data(*, subscriber: Subscriber) -> dict[str, Any]:
                 "clicked_at": iso(delivery.clicked_at),
             }
             for delivery in deliveries
+        ],
+        "personal_order": subscriber.personal_order,
+        "reading_history": [
+            {"article": title, "url": url, "kind": kind, "at": iso(at)}
+            for title, url, kind, at in personal_history.for_export(subscriber_id=subscriber.pk)
         ],
     }

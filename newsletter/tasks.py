@@ -24,6 +24,7 @@ from .editions.models import Frequency
 from .hygiene import emails as hygiene_emails
 from .hygiene import rules
 from .orchestration import runs, welcome
+from .personal import history as personal_history
 from .personal import rollup as personal_rollup
 from .retention import pruning
 from .subscribers import emails, signup
@@ -166,3 +167,9 @@ def prune_deliveries() -> dict[str, int]:
     """Periodic (daily 03:30): retention. Each chunk commits on its own, so a run cut short
     loses nothing and the next one carries on."""
     return pruning.prune().as_dict()
+
+
+@shared_task(name=task_names.FORGET_READER_HISTORY)
+def forget_reader_history(subscriber_id: int) -> None:
+    """A reader switched personal order off: their reading history and profile go."""
+    personal_history.forget(subscriber_id=subscriber_id)

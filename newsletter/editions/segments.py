@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from django.db.models import prefetch_related_objects
 
 from articles.content.models import Article
-from articles.reading.ranking import most_read
+from articles.reading.ranking import most_read, readers_in_window
 
 from . import conf, history
 from .models import Digest, DigestItem
@@ -77,6 +77,7 @@ class EditionStories:
         self._blocked: set[int] | None = None
         self._selections: dict[tuple[int, ...], Selection] = {}
         self._extras: dict[tuple[tuple[int, ...], int], list[Article]] = {}
+        self._readers: dict[tuple[tuple[int, ...], int], dict[int, int]] = {}
 
     @property
     def items(self) -> list[DigestItem]:
@@ -128,11 +129,12 @@ class EditionStories:
             ]
         return Selection(stories=tuple(chosen), top_up=tuple(top_up))
 
-    def pool(self, section_ids: tuple[int, ...], *, extra: int) -> tuple[list[Article], set[int]]:
+    def pool(self, section_ids: tuple[int, ...], *, extra: int) -> tuple[list[Article], set[int], dict[int, int]]:
         """The segment's candidates for a reader's own list (newsletter.personal): its stories
         (pins first) then up to `extra` more of its most-read stories, never one the editor
-        removed or excluded nor one the previous edition had; and which of them are pinned. A
-        reader who read some of the segment's stories gets the next ones instead."""
+        removed or excluded nor one the previous edition had; which of them are pinned; and each
+        one's readers in the edition's window. A reader who read some of the segment's stories
+        gets the next ones instead."""
         own = list(self.select(section_ids).stories)
         pinned = {item.article_id for item in self.items if item.pinned and not item.removed}
         key = (section_ids, extra)
@@ -152,8 +154,10 @@ class EditionStories:
                 if article.pk not in blocked and article.pk not in taken and not article.exclude_from_digests
             ][:extra]
             prefetch_related_objects(more, "tags")
+            readers = readers_in_window(digest.period_start, digest.period_end, [a.pk for a in own + more])
             self._extras[key] = more
-        return own + more, pinned & {article.pk for article in own}
+            self._readers[key] = readers
+        return own + more, pinned & {article.pk for article in own}, self._readers[key]
 
 
 def select(digest: Digest, section_ids: tuple[int, ...]) -> Selection:

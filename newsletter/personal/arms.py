@@ -28,9 +28,8 @@ def bucket(subscriber_id: int, month: date) -> int:
 
 
 def arm_of(subscriber_id: int, *, month: date, personal_order: bool = True) -> Arm:
-    settings = conf.settings()
-    if not settings.DIGEST_PERSONAL or not personal_order:
+    if not conf.enabled() or not personal_order:
         return Arm.NONE
-    if bucket(subscriber_id, month) < settings.DIGEST_PERSONAL_HOLDOUT_PERCENT:
+    if bucket(subscriber_id, month) < conf.settings().DIGEST_PERSONAL_HOLDOUT_PERCENT:
         return Arm.HOLDOUT
     return Arm.PERSONAL

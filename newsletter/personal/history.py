@@ -23,6 +23,7 @@ from django.db import transaction
 
 from articles.content.models import Article
 from articles.reading import reads
+from newsletter.email.links import absolute_url
 from newsletter.subscribers.models import Subscriber
 from sitewide.redis_client import get_redis
 
@@ -42,7 +43,7 @@ class Click:
 
 
 def collecting() -> bool:
-    return conf.settings().DIGEST_PERSONAL
+    return conf.enabled()
 
 
 def _opted_in(subscriber_ids: Iterable[int]) -> set[int]:
@@ -113,3 +114,16 @@ def forget(*, subscriber_id: int) -> None:
         ReaderEvent.objects.filter(subscriber_id=subscriber_id).delete()
         ReaderProfile.objects.filter(subscriber_id=subscriber_id).delete()
     get_redis().srem(DIRTY_KEY, str(subscriber_id))
+
+
+def for_export(*, subscriber_id: int) -> list[tuple[str, str, str, datetime]]:
+    """The reader's history as their data export lists it: (article title, its address, how, when)."""
+    events = ReaderEvent.objects.filter(subscriber_id=subscriber_id).order_by("at", "id")
+    titles = {
+        article.pk: (article.title, absolute_url(article.get_absolute_url()))
+        for article in Article.objects.filter(pk__in=events.values("article_id")).only("id", "title", "slug")
+    }
+    return [
+        (*titles.get(article_id, ("", "")), kind, at)
+        for article_id, kind, at in events.values_list("article_id", "kind", "at")
+    ]

@@ -48,13 +48,14 @@ class Assignment:
 
 
 def candidates(stories: EditionStories, segment: Segment) -> tuple[list[Article], list[ranking.Candidate]]:
-    pool, pinned = stories.pool(segment.section_ids, extra=EXTRA_CANDIDATES)
+    pool, pinned, readers = stories.pool(segment.section_ids, extra=EXTRA_CANDIDATES)
     return pool, [
         ranking.Candidate(
             article_id=article.pk,
             section_id=article.section_id,
             tag_ids=tuple(tag.pk for tag in article.tags.all()),
             pinned=article.pk in pinned,
+            readers=readers.get(article.pk, 0),
         )
         for article in pool
     ]
@@ -119,4 +120,4 @@ def assign(
 
 
 def enabled() -> bool:
-    return conf.settings().DIGEST_PERSONAL
+    return conf.enabled()

@@ -7,7 +7,8 @@ a next one to take its slot). For a reader with a history, every unpinned candid
 rank i (0 = most read) that the reader has not already clicked or read scores
 
     score     = popularity × affinity × discount
-    popularity = 1 / (1 + i / SPREAD)                     the edition's order, flattened
+    popularity = readers / readers of the most read candidate   (the edition's window)
+                 or, when no candidate's readers are known, 1 / (1 + i / SPREAD)
     affinity   = 1 + SECTION_WEIGHT × share(section) + TAG_WEIGHT × max(share(tag) for its tags)
     share(x)   = clicks(x) / Σ clicks                     the reader's clicks, time-decayed
     discount   = clamp((clicks(section) + PRIOR) / (PRIOR + EXPECTED_CTR × shown(section)),
@@ -48,6 +49,7 @@ class Candidate:
     section_id: int | None
     tag_ids: tuple[int, ...] = ()
     pinned: bool = False
+    readers: int = 0  # distinct readers in the edition's window (0: unknown)
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,17 @@ def discount(profile: Profile, section_id: int | None) -> float:
     return min(1.0, max(MIN_DISCOUNT, value))
 
 
-def score(candidate: Candidate, rank: int, profile: Profile) -> tuple[float, Reason, int | None]:
-    """The candidate's score at edition rank `rank`, with the reason it would be chosen."""
+def popularity(candidate: Candidate, rank: int, top_readers: int) -> float:
+    if top_readers > 0:
+        return max(candidate.readers, 0) / top_readers
+    return 1.0 / (1.0 + rank / SPREAD)
+
+
+def score(
+    candidate: Candidate, rank: int, profile: Profile, *, top_readers: int = 0
+) -> tuple[float, Reason, int | None]:
+    """The candidate's score at edition rank `rank` (`top_readers`: the most read candidate's
+    readers, 0 when unknown), with the reason it would be chosen."""
     section_term = SECTION_WEIGHT * _share(profile.sections, candidate.section_id)
     best_tag, tag_term = None, 0.0
     for tag_id in candidate.tag_ids:
@@ -104,7 +115,7 @@ def score(candidate: Candidate, rank: int, profile: Profile) -> tuple[float, Rea
         if term > tag_term:
             best_tag, tag_term = tag_id, term
     affinity = 1.0 + section_term + tag_term
-    value = affinity * discount(profile, candidate.section_id) / (1.0 + rank / SPREAD)
+    value = affinity * discount(profile, candidate.section_id) * popularity(candidate, rank, top_readers)
     if section_term == 0 and tag_term == 0:
         return value, Reason.POPULAR, None
     if section_term >= tag_term:
@@ -126,11 +137,12 @@ def rank(candidates: Sequence[Candidate], profile: Profile | None, *, slots: int
 
 
 def _choose(unpinned: Sequence[Candidate], profile: Profile, free: int) -> list[tuple[Candidate, Reason, int | None]]:
+    top_readers = max((c.readers for c in unpinned), default=0)
     scored = sorted(
         (
             (-value, index, candidate, reason, because)
             for index, candidate in enumerate(c for c in unpinned if c.article_id not in profile.seen)
-            for value, reason, because in (score(candidate, index, profile),)
+            for value, reason, because in (score(candidate, index, profile, top_readers=top_readers),)
         ),
         key=lambda row: (row[0], row[1]),
     )

@@ -13,7 +13,10 @@ class SubscriberSettings:
     CONFIRMATION_MAX_AGE_DAYS: the confirmation link expires after this. SIGNUP_ALLOWED_ORIGINS:
     sites allowed to frame the embeddable signup form (empty: any).
     SIGNUP_SUBMISSIONS_PER_IP_PER_HOUR, SIGNUP_EMAILS_PER_10_MIN, SIGNUP_EMAILS_PER_DAY: the abuse
-    limits (newsletter.subscribers.ratelimits). SUBSCRIBER_IMPORT_MAX_ROWS: the largest CSV import."""
+    limits (newsletter.subscribers.ratelimits). SUBSCRIBER_IMPORT_MAX_ROWS: the largest CSV import.
+    DIGEST_PERSONAL: personal editions (newsletter.personal): each reader's edition leaves out what
+    they read and leans to what they click, and the preference page offers the switch; 0: every
+    reader gets the edition's order, and no history is collected."""
 
     CONSENT_TEXT_VERSION: str = "2026-11"
     CONFIRMATION_MAX_AGE_DAYS: int = 7
@@ -22,6 +25,7 @@ class SubscriberSettings:
     SIGNUP_EMAILS_PER_10_MIN: int = 1
     SIGNUP_EMAILS_PER_DAY: int = 3
     SUBSCRIBER_IMPORT_MAX_ROWS: int = 100_000
+    DIGEST_PERSONAL: bool = True
 
 
 def settings() -> SubscriberSettings:

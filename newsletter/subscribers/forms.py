@@ -152,6 +152,15 @@ class PreferencesForm(forms.Form):
         required=False,
         help_text=_("تصلك النشرة في الساعة المحددة بتوقيتك."),
     )
+    # Shown only while personal editions are on (newsletter.personal; the view drops it otherwise).
+    personal_order = forms.BooleanField(
+        label=_("رتّب نشرتي حسب ما أقرؤه"),
+        required=False,
+        help_text=_(
+            "نقدّم في نشرتك ما يشبه ما تنقر عليه ونترك ما قرأته من قبل؛ إن أطفأته وصلتك النشرة "
+            "بترتيبها العام وحذفنا سجل ما قرأت."
+        ),
+    )
 
 
 class UnsubscribeReasonForm(forms.Form):

@@ -142,9 +142,11 @@ def update_preferences(
     topics: Iterable[Section | int],
     language: str,
     time_zone: str | None = None,
+    personal_order: bool | None = None,
 ) -> Subscriber:
     """Raises PreferencesClosed for a subscriber who left, ValueError for unknown choices.
-    `time_zone` None keeps the current one ("" means the site's TIME_ZONE)."""
+    `time_zone` None keeps the current one ("" means the site's TIME_ZONE); `personal_order`
+    None keeps it. Switched off, the reader's history is deleted (a task: newsletter.personal)."""
     if not may_change_preferences(subscriber):
         raise PreferencesClosed(subscriber.status)
     if frequency not in Frequency.values or language not in Language.values:
@@ -156,8 +158,17 @@ def update_preferences(
         if time_zone is not None:
             subscriber.time_zone = time_zone[:64]
             fields.append("time_zone")
+        switched_off = personal_order is False and subscriber.personal_order
+        if personal_order is not None:
+            subscriber.personal_order = personal_order
+            fields.append("personal_order")
         subscriber.save(update_fields=fields)
         set_topics(subscriber, topics)
+        if switched_off:
+            subscriber_id = subscriber.pk
+            transaction.on_commit(
+                lambda: task_names.enqueue(task_names.FORGET_READER_HISTORY, subscriber_id), robust=True
+            )
     return subscriber
 
 

@@ -224,8 +224,12 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         "language": subscriber.language,
         "topics": list(subscriber.topics.values_list("pk", flat=True)),
         "time_zone": zones.canonical(subscriber.time_zone),
+        "personal_order": subscriber.personal_order,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
+    personal = conf.settings().DIGEST_PERSONAL
+    if not personal:
+        del form.fields["personal_order"]
     status = 200
     if request.method == "POST":
         if not form.is_valid():
@@ -238,6 +242,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
                     topics=list(form.cleaned_data["topics"]),
                     language=form.cleaned_data["language"],
                     time_zone=form.cleaned_data.get("time_zone", ""),
+                    personal_order=form.cleaned_data["personal_order"] if personal else None,
                 )
                 saved = True
             except lifecycle.PreferencesClosed:

@@ -140,3 +140,13 @@ def test_the_formula_by_hand() -> None:
     # rule (2 of 4 slots), so economy (1 × 1 × 0.5 = 0.5) takes the last slot.
     assert ids(picks) == [12, 13, 11, 10]
     assert [p.reason for p in picks] == [Reason.SECTION, Reason.SECTION, Reason.SECTION, Reason.POPULAR]
+
+
+def test_popularity_is_the_share_of_the_most_read_candidates_readers() -> None:
+    """With readers known: politics read by 1,000, sport by 600; a reader whose clicks are all
+    sport scores sport 0.6 × (1 + 2 × 1) = 1.8 against politics 1.0 × 1 = 1.0: sport leads."""
+    pool = [Candidate(1, 1, readers=1000), Candidate(2, 1, readers=900), Candidate(3, 2, readers=600)]
+    fan = Profile(sections={2: 4.0})
+    assert score(pool[2], 2, fan, top_readers=1000)[0] == 0.6 * 3.0
+    assert ids(rank(pool, fan, slots=3)) == [3, 1, 2]
+    assert ids(rank(pool, None, slots=3)) == [1, 2, 3]
