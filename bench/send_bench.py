@@ -49,8 +49,10 @@ def setup_django(backend: str, extra: dict[str, str]) -> None:
     django.setup()
 
 
-def prepare(n: int) -> int:
-    """Fresh subscribers and one approved edition; returns the digest id."""
+def prepare(n: int, *, personal_history: float = 0.0) -> int:
+    """Fresh subscribers and one approved edition; returns the digest id. With
+    `personal_history`, that share of the subscribers get a reader profile and the edition has
+    stories over six sections with read counts (bench/personal_history.py)."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -63,7 +65,11 @@ def prepare(n: int) -> int:
     Delivery.objects.all().delete()
     DigestItem.objects.all().delete()
     Digest.objects.all().delete()
+    from newsletter.personal.models import ReaderEvent, ReaderProfile
+
     with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {ReaderProfile._meta.db_table}")
+        cursor.execute(f"DELETE FROM {ReaderEvent._meta.db_table}")
         cursor.execute(f"DELETE FROM {Subscriber.topics.through._meta.db_table}")
         cursor.execute(f"DELETE FROM {Subscriber._meta.db_table}")
     from articles.content.models import Article
@@ -83,6 +89,10 @@ def prepare(n: int) -> int:
                 batch_size=5000,
             )
     print(f"created {n} subscribers in {time.perf_counter() - started:.1f}s", flush=True)
+    if personal_history > 0:
+        from bench.personal_history import seed
+
+        return seed(share=personal_history)
     return make_digest(stories=8).id
 
 
@@ -227,6 +237,17 @@ def time_split(logs: Path) -> tuple[dict[str, float], int, int]:
     return dict(totals), batches, calls
 
 
+def distinct_lists(logs: Path) -> int:
+    """Distinct personal story lists rendered in the send (each worker logs a list it renders
+    once; two workers may render the same one)."""
+    seen = set()
+    for log in logs.glob("worker*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if "personal list rendered " in line:
+                seen.add(line.rsplit(" ", 1)[1])
+    return len(seen)
+
+
 def stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         if process.poll() is None:
@@ -265,7 +286,7 @@ def run(args: argparse.Namespace) -> None:
     setup_django(backend, extra)
     processes = [server]
     try:
-        digest_id = prepare(args.subscribers)
+        digest_id = prepare(args.subscribers, personal_history=args.personal_history)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0"}
         processes += start_workers(env, logs)
 
@@ -305,6 +326,7 @@ def run(args: argparse.Namespace) -> None:
         last = stats["last_accept"] - started_wall
         rss = {pid: mb for worker in processes[1:] for pid, mb in peak_rss_mb(worker.pid).items()}
         split, batches, calls = time_split(logs)
+        lists = distinct_lists(logs)
         verified = None
         if args.mode == "esp":  # expands and checks every recipient's record, off the clock
             verified = json.load(urllib.request.urlopen(f"http://127.0.0.1:{args.port}/_verify"))
@@ -324,6 +346,11 @@ def run(args: argparse.Namespace) -> None:
                     "db": vars(report),
                     "batches": batches,
                     "api_calls": calls,
+                    "personal": {
+                        "DIGEST_PERSONAL": os.environ.get("DIGEST_PERSONAL", "1"),
+                        "history_share": args.personal_history,
+                        "distinct_personal_lists": lists,
+                    },
                     "time_split_summed_over_batches_s": {k: round(v, 3) for k, v in sorted(split.items())},
                     "peak_rss_mb_per_process": {str(k): round(v, 1) for k, v in rss.items()},
                     "worker_rss_mb_over_time": rss_summary(rss_samples),
@@ -343,6 +370,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8401)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--logs", default="/tmp/send-bench-logs")
+    parser.add_argument(
+        "--personal-history",
+        type=float,
+        default=0.0,
+        help="the share of subscribers with a reading history (personal editions; DIGEST_PERSONAL=0 turns them off)",
+    )
     parser.add_argument(
         "--backend",
         default="anymail.backends.mailgun.EmailBackend",
