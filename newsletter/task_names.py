@@ -26,6 +26,7 @@ LIST_HYGIENE = "newsletter.tasks.list_hygiene"
 RUN_SUNSET = "newsletter.tasks.run_sunset"
 RELEASE_SCHEDULED_EDITIONS = "newsletter.tasks.release_scheduled_editions"
 PRUNE_DELIVERIES = "newsletter.tasks.prune_deliveries"
+COUNT_PERSONAL_LISTS = "newsletter.tasks.count_personal_lists"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

@@ -24,6 +24,7 @@ from .editions.models import Frequency
 from .hygiene import emails as hygiene_emails
 from .hygiene import rules
 from .orchestration import runs, welcome
+from .personal import preview as personal_preview
 from .personal import rollup as personal_rollup
 from .retention import pruning
 from .subscribers import emails, signup
@@ -166,3 +167,15 @@ def prune_deliveries() -> dict[str, int]:
     """Periodic (daily 03:30): retention. Each chunk commits on its own, so a run cut short
     loses nothing and the next one carries on."""
     return pruning.prune().as_dict()
+
+
+@shared_task(
+    name=task_names.COUNT_PERSONAL_LISTS,
+    time_limit=personal_preview.COUNT_TIME_LIMIT,
+    soft_time_limit=personal_preview.COUNT_TIME_LIMIT - 60,
+)
+def count_personal_lists(digest_id: int) -> dict[str, int]:
+    """On an editor's request: how many distinct emails the edition's send would make, kept in
+    Redis for the edition page. A million subscribers take minutes, past the default limits."""
+    count = personal_preview.count_and_store(digest_id=digest_id, now=timezone.now())
+    return {"lists": count.lists if count else 0}
