@@ -27,6 +27,7 @@ RUN_SUNSET = "newsletter.tasks.run_sunset"
 RELEASE_SCHEDULED_EDITIONS = "newsletter.tasks.release_scheduled_editions"
 PRUNE_DELIVERIES = "newsletter.tasks.prune_deliveries"
 FORGET_READER_HISTORY = "newsletter.tasks.forget_reader_history"
+COUNT_PERSONAL_LISTS = "newsletter.tasks.count_personal_lists"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

@@ -25,6 +25,7 @@ from .hygiene import emails as hygiene_emails
 from .hygiene import rules
 from .orchestration import runs, welcome
 from .personal import history as personal_history
+from .personal import preview as personal_preview
 from .personal import rollup as personal_rollup
 from .retention import pruning
 from .subscribers import emails, signup
@@ -173,3 +174,13 @@ def prune_deliveries() -> dict[str, int]:
 def forget_reader_history(subscriber_id: int) -> None:
     """A reader switched personal order off: their reading history and profile go."""
     personal_history.forget(subscriber_id=subscriber_id)
+@shared_task(
+    name=task_names.COUNT_PERSONAL_LISTS,
+    time_limit=personal_preview.COUNT_TIME_LIMIT,
+    soft_time_limit=personal_preview.COUNT_TIME_LIMIT - 60,
+)
+def count_personal_lists(digest_id: int) -> dict[str, int]:
+    """On an editor's request: how many distinct emails the edition's send would make, kept in
+    Redis for the edition page. A million subscribers take minutes, past the default limits."""
+    count = personal_preview.count_and_store(digest_id=digest_id, now=timezone.now())
+    return {"lists": count.lists if count else 0}

@@ -118,6 +118,7 @@ def walk(client: Client, user, extra: list[str]) -> dict[str, set[str]]:
 def custom_views(digest_id: int) -> list[str]:
     return [
         reverse("admin:newsletter_digest_preview", args=[digest_id]),
+        reverse("admin:newsletter_digest_reader", args=[digest_id]),
         reverse("admin:newsletter_digest_send", args=[digest_id]),
         reverse("admin:newsletter_digest_schedule"),
         reverse("admin:newsletter_digest_report", args=[digest_id]),

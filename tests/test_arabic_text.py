@@ -223,6 +223,9 @@ def admin_screens(newsroom: dict[str, Any], *, editor: bool) -> dict[str, str]:
         reverse("admin:newsletter_digest_report", args=[sent.pk]),
         reverse("admin:newsletter_digest_dashboard"),
         reverse("admin:newsletter_digest_preview", args=[draft.pk]) + "?language=en",
+        # Preview as a reader (issue 25): a reader following sport, topped up from the general list.
+        reverse("admin:newsletter_digest_reader", args=[draft.pk]) + f"?reader={newsroom['readers']['sport'].pk}",
+        reverse("admin:newsletter_digest_reader", args=[draft.pk]) + "?reader=999999",
     ]
     if not editor:
         urls += [
@@ -269,6 +272,7 @@ def actions(newsroom: dict[str, Any], client: Client, *, editor: bool):
             {"addresses": "muharrir@example.com", "language": "ar"},
             follow=True,
         ),
+        "lists counted": client.post(reverse("admin:newsletter_digest_count_lists", args=[draft.pk]), follow=True),
         "editions cancelled": client.post(
             reverse("admin:newsletter_digest_changelist"),
             {"action": "cancel_selected", "_selected_action": [newsroom["weekly"].pk]},

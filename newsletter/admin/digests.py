@@ -39,6 +39,7 @@ from .digest_form import DigestForm
 from .digest_items import DigestItemInline, story_rows
 from .digest_progress import EditionProgressViews
 from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm, sending_note
+from .reader_preview import ReaderPreviewViews
 from .reports import DigestReportsMixin
 
 # The edition's sending section (shown once it left draft/approved), all read-only.
@@ -68,7 +69,7 @@ SENDING_FIELDS = [
     "failed_count",
     "unknown_count",
 )
-class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews, admin.ModelAdmin):
+class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews, ReaderPreviewViews, admin.ModelAdmin):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [

@@ -3,9 +3,15 @@ with no history, their own list (ranking.rank over the segment's candidates) for
 Readers with the same list are grouped, so each distinct list is rendered once (the batch caches
 renders per process) and sent in one ESP call.
 
+`choose` decides each reader's list and `assign` groups the readers by it; the batch calls
+`assign`, and the editor's preview as a reader and the distinct-lists count
+(newsletter.personal.preview) call the same two, so what an editor is shown is what the send does.
+
 No query per recipient: the batch's profiles are loaded in one query (profiles.load). Nothing
 can make a reader's email fail here: a profile that does not load, or any error in ranking,
-gives the edition's order (the send goes on; the error is logged).
+gives the edition's order (the send goes on; the error is logged). A reader's own list with
+fewer than DIGEST_MIN_STORIES stories in all (they read nearly every candidate) would not
+render, so they get the segment's list.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from articles.content.models import Article
+from newsletter.editions import conf as editions_conf
 from newsletter.editions.segments import EditionStories, Segment, Selection
 
 from . import conf, profiles, ranking
@@ -47,6 +54,20 @@ class Assignment:
     readers: list[int]  # subscriber ids
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What one reader of a segment gets (`choose`)."""
+
+    arm: Arm
+    selection: Selection  # the stories of their email
+    articles: tuple[int, ...] = ()  # their own list; empty: the segment's list
+    # The ranking's picks, each with its reason, when their list was ranked (the same order as
+    # `selection.stories`, also when the ranking gave the segment's own order); empty otherwise.
+    picks: tuple[ranking.Pick, ...] = ()
+    profile: ranking.Profile | None = None  # the profile the ranking read (personal arm only)
+    profiled: bool = False  # a profile was loaded for them: the batch notes what they were shown
+
+
 def candidates(stories: EditionStories, segment: Segment) -> tuple[list[Article], list[ranking.Candidate]]:
     pool, pinned, readers = stories.pool(segment.section_ids, extra=EXTRA_CANDIDATES)
     return pool, [
@@ -61,6 +82,55 @@ def candidates(stories: EditionStories, segment: Segment) -> tuple[list[Article]
     ]
 
 
+def choose(
+    stories: EditionStories,
+    segment: Segment,
+    readers: Sequence[Reader],
+    *,
+    now: datetime,
+    month: date,
+    loaded: dict[int, ranking.Profile] | None = None,
+) -> dict[int, Choice]:
+    """Each of the segment's readers' list, by subscriber id (see the module docstring).
+    `loaded`: their profiles, already loaded (else one query for the personal arm's readers)."""
+    base = stories.select(segment.section_ids)
+    arms = {r.subscriber_id: arm_of(r.subscriber_id, month=month, personal_order=r.personal_order) for r in readers}
+    personal = [r.subscriber_id for r in readers if arms[r.subscriber_id] == Arm.PERSONAL]
+    try:
+        found = loaded if loaded is not None else (profiles.load(personal, now=now) if personal else {})
+        pool, pool_candidates = candidates(stories, segment) if found else ([], [])
+    except Exception:
+        log.exception("personal lists unavailable for a batch: the edition's order for everyone")
+        found, pool, pool_candidates = {}, [], []
+    by_id = {article.pk: article for article in pool}
+    own = tuple(article.pk for article in base.stories)
+    minimum = editions_conf.settings().DIGEST_MIN_STORIES
+    chosen: dict[int, Choice] = {}
+    for reader in readers:
+        arm = arms[reader.subscriber_id]
+        profiled = reader.subscriber_id in found
+        profile = found.get(reader.subscriber_id) if arm == Arm.PERSONAL else None
+        if profile is None or profile.empty:
+            chosen[reader.subscriber_id] = Choice(arm, base, profile=profile, profiled=profiled)
+            continue
+        try:
+            picks = tuple(ranking.rank(pool_candidates, profile, slots=len(base.stories)))
+        except Exception:
+            log.exception("ranking failed for subscriber %s: the edition's order", reader.subscriber_id)
+            chosen[reader.subscriber_id] = Choice(arm, base, profile=profile, profiled=profiled)
+            continue
+        articles = tuple(pick.article_id for pick in picks)
+        if articles == own:
+            chosen[reader.subscriber_id] = Choice(arm, base, picks=picks, profile=profile, profiled=profiled)
+            continue
+        selection = Selection(stories=tuple(by_id[a] for a in articles), top_up=base.top_up)
+        if len(selection) < minimum:  # would not render (newsletter.email.render): the segment's list
+            chosen[reader.subscriber_id] = Choice(arm, base, profile=profile, profiled=profiled)
+            continue
+        chosen[reader.subscriber_id] = Choice(arm, selection, articles, picks, profile, profiled)
+    return chosen
+
+
 def assign(
     stories: EditionStories,
     segment: Segment,
@@ -73,48 +143,20 @@ def assign(
 ) -> dict[ListKey, Assignment]:
     """The segment's recipients grouped by the list they get (see the module docstring). The
     sections each reader with a profile is shown go into `shown` (for profiles.note_shown)."""
-    base = stories.select(segment.section_ids)
-    arms = {r.subscriber_id: arm_of(r.subscriber_id, month=month, personal_order=r.personal_order) for r in readers}
-    personal = [r.subscriber_id for r in readers if arms[r.subscriber_id] == Arm.PERSONAL]
+    chosen = choose(stories, segment, readers, now=now, month=month, loaded=loaded)
     groups: dict[ListKey, Assignment] = {}
-
-    def add(key: ListKey, selection: Selection, subscriber_id: int) -> None:
+    for reader in readers:
+        choice = chosen[reader.subscriber_id]
+        key = ListKey(choice.articles, choice.arm)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = Assignment(selection, [])
-        group.readers.append(subscriber_id)
-
-    try:
-        found = loaded if loaded is not None else (profiles.load(personal, now=now) if personal else {})
-        pool, pool_candidates = candidates(stories, segment) if found else ([], [])
-    except Exception:
-        log.exception("personal lists unavailable for a batch: the edition's order for everyone")
-        found, pool, pool_candidates = {}, [], []
-    by_id = {article.pk: article for article in pool}
-    own = tuple(article.pk for article in base.stories)
-    for reader in readers:
-        arm = arms[reader.subscriber_id]
-        profile = found.get(reader.subscriber_id) if arm == Arm.PERSONAL else None
-        if profile is None or profile.empty:
-            add(ListKey((), arm), base, reader.subscriber_id)
-            continue
-        try:
-            picks = ranking.rank(pool_candidates, profile, slots=len(base.stories))
-        except Exception:
-            log.exception("ranking failed for subscriber %s: the edition's order", reader.subscriber_id)
-            add(ListKey((), arm), base, reader.subscriber_id)
-            continue
-        articles = tuple(pick.article_id for pick in picks)
-        if articles == own:
-            add(ListKey((), arm), base, reader.subscriber_id)
-            continue
-        selection = Selection(stories=tuple(by_id[a] for a in articles), top_up=base.top_up)
-        add(ListKey(articles, arm), selection, reader.subscriber_id)
+            group = groups[key] = Assignment(choice.selection, [])
+        group.readers.append(reader.subscriber_id)
     if shown is not None:
         for assignment in groups.values():
             sections = [a.section_id for a in (*assignment.selection.stories, *assignment.selection.top_up)]
             for subscriber_id in assignment.readers:
-                if subscriber_id in found:
+                if chosen[subscriber_id].profiled:
                     shown[subscriber_id] = sections
     return groups
 

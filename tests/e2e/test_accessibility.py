@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.content import services
 from newsletter.editions import compose, curation
@@ -18,6 +19,7 @@ from newsletter.editions.segments import Segment
 from newsletter.email.render import render_digest
 from newsletter.orchestration import runs
 from newsletter.orchestration.welcome import build_welcome_email
+from newsletter.personal import preview as personal_preview
 from newsletter.subscribers.emails import EmailKind, build_subscriber_email
 from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.token_links import preferences_url, unsubscribe_url
@@ -110,6 +112,8 @@ def test_the_editors_screens_have_no_accessibility_violation(site, context_facto
     ranked_articles(6, prefix="جديد")
     draft = runs.next_draft("daily")
     curation.pin(digest_id=draft.pk, article_id=curation.active_items(draft)[0].article_id)
+    # The distinct-lists count (issue 25), so the edition page shows its table.
+    personal_preview.count_and_store(digest_id=draft.pk, now=timezone.now())
     page = context_factory(bypass_csp=True).new_page()
     page.goto(site.url + reverse("admin:login"))
     page.fill("input[name=username]", "axe-editor")
@@ -122,6 +126,8 @@ def test_the_editors_screens_have_no_accessibility_violation(site, context_facto
         reverse("admin:newsletter_digest_changelist"),
         reverse("admin:newsletter_digest_change", args=[draft.pk]),
         reverse("admin:newsletter_digest_preview", args=[draft.pk]),
+        reverse("admin:newsletter_digest_reader", args=[draft.pk]) + f"?reader={content['reader'].pk}",
+        reverse("admin:newsletter_digest_reader", args=[draft.pk]) + "?reader=nobody@example.com",
         reverse("admin:newsletter_digest_send", args=[draft.pk]),
         reverse("admin:newsletter_digest_schedule"),
         reverse("admin:newsletter_digest_change", args=[sent.pk]),

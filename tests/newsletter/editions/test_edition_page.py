@@ -16,10 +16,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from newsletter.editions import curation
 from newsletter.editions.models import Digest, DigestItem
 from newsletter.orchestration import runs
+from newsletter.personal import preview
 from tests.newsletter.digest_helpers import article, ranked_articles
 
 pytestmark = pytest.mark.django_db
@@ -83,12 +85,15 @@ def test_edition_page_runs_a_fixed_set_of_queries(editor_client: Client, setting
     # A running server holds content types in memory after the first page (the test run clears
     # that cache between tests).
     ContentType.objects.get_for_model(Digest)
+    # The distinct-lists count (issue 25) is shown from Redis: the page runs no query for it.
+    preview.count_and_store(digest_id=digest.pk, now=timezone.now())
     with CaptureQueriesContext(connection) as captured:
         response = editor_client.get(url)
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count('class="digest-title"') == stories  # every story row rendered
     assert "في العدد السابق" in page  # the repeated story is marked, from the batched facts
+    assert 'id="digest-lists-count"' in page
     assert tables(captured.captured_queries) == EXPECTED, "\n".join(q["sql"][:160] for q in captured.captured_queries)
 
 
