@@ -49,9 +49,10 @@ def opens(digest: Digest, ids: list[int], *, human: bool = True, machine: bool =
         engagement.save()
 
 
-def clicks(digest: Digest, ids: list[int], *, stories: int, engagement: bool = True) -> None:
+def clicks(digest: Digest, ids: list[int], *, stories: int) -> None:
     """Each of these recipients clicked `stories` different stories (StoryClick rows, one per
-    story; with `stories=0` an ESP-reported click only: Engagement.clicked_at, no story)."""
+    story, and Engagement.clicked_at, as the click roll-up writes them together; with
+    `stories=0` a click whose story is unknown: Engagement.clicked_at only)."""
     at = (digest.sending_started_at or timezone.now()) + timedelta(hours=1)
     StoryClick.objects.bulk_create(
         [
@@ -60,9 +61,8 @@ def clicks(digest: Digest, ids: list[int], *, stories: int, engagement: bool = T
             for story in range(1, stories + 1)
         ]
     )
-    if engagement:
-        for pk in ids:
-            Engagement.objects.update_or_create(digest=digest, subscriber_id=pk, defaults={"clicked_at": at})
+    for pk in ids:
+        Engagement.objects.update_or_create(digest=digest, subscriber_id=pk, defaults={"clicked_at": at})
 
 
 def _text(fragment: str) -> str:

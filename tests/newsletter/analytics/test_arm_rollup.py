@@ -1,8 +1,8 @@
 """Issue 25: the roll-up's figures per arm (EditionArmStats), one rule per test. Recipients are an
 arm's rows sent; readers in neither arm and rows not sent are not counted; only human opens
-count; a clicker is a reader with any human click (ESP-reported or a story), their clicks their
-stories; an arm no longer present loses its row; an edition frozen by retention keeps its rows;
-and the roll-up's queries do not grow with the edition."""
+count; a clicker is a reader with a human click (Engagement.clicked_at, even with no story
+recorded), their clicks their stories; an arm no longer present loses its row; an edition frozen
+by retention keeps its rows; and the roll-up's queries do not grow with the edition."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ def test_only_human_opens_count() -> None:
 def test_a_clicker_clicked_by_any_human_click_and_their_clicks_are_their_stories() -> None:
     digest = sent_edition()
     ids = readers(digest, 10, arm="h")
-    clicks(digest, ids[:1], stories=0)  # the ESP reported a click, no story known: a clicker
-    clicks(digest, ids[1:2], stories=3, engagement=False)  # stories without an Engagement row
+    clicks(digest, ids[:1], stories=0)  # a click with no story recorded: a clicker
+    clicks(digest, ids[1:2], stories=3)
     clicks(digest, ids[2:4], stories=2)
     rollup.rollup_edition(digest_id=digest.id)
     # 4 clickers; clicks 3 + 2 + 2 = 7; Σx² = 0 + 9 + 4 + 4 = 17

@@ -70,7 +70,8 @@ def seeded_edition():
     opens(digest, holdout[50:80], human=False, machine=True)
 
     # Clicks, personal: 38 readers clicked 1 story, 20 readers 3 stories, 1 reader 2 stories, and
-    # 1 reader's click came from the ESP only (no story): 60 readers who clicked, 100 clicks.
+    # 1 reader's click has no story recorded (Engagement.clicked_at only): 60 readers who clicked,
+    # 100 clicks.
     clicks(digest, personal[:38], stories=1)
     clicks(digest, personal[38:58], stories=3)
     clicks(digest, personal[58:59], stories=2)
