@@ -1,10 +1,12 @@
 """Benchmark: the edition report with 1,000,000 deliveries (issue 14) on PostgreSQL.
 
 Loads once, with generate_series: 1,000,000 active subscribers, one edition of 10 stories with a
-Delivery row for each (97 % delivered, 1 % bounced, 0.05 % complaints), Engagement rows for
-25 % human openers and 15 % machine-only openers, 60,000 story clicks. Then times:
+Delivery row for each (97 % delivered, 1 % bounced, 0.05 % complaints; 10 % in the hold-out
+arm, 2 % in neither, the rest personal), Engagement rows for 25 % human openers and 15 %
+machine-only openers, 60,000 story clicks. Then times:
 - the roll-up of that edition (`rollup_edition`: one aggregate over its Delivery rows, the
-  Engagement and StoryClick counts), what beat runs every 5 minutes;
+  Engagement and StoryClick counts, the aggregate per arm), what beat runs every 5 minutes, and
+  the per-arm aggregate (`arm_stats.engaged_by_arm`) on its own;
 - the report page and its CSV through Django's test client as a superuser (the whole request:
   SQL, templates), median and max of --runs after one warm-up, with the SQL query count.
 
@@ -37,20 +39,21 @@ from django.utils import timezone  # noqa: E402
 
 SUBSCRIBERS_SQL = """
 INSERT INTO newsletter_subscriber
-  (uuid, email, name, status, frequency, language, source, consent_text_version,
+  (uuid, email, name, status, frequency, language, time_zone, source, consent_text_version,
    signup_ip_hash, signup_user_agent_hash, confirm_ip_hash, created_at, updated_at, confirmed_at)
-SELECT md5('anbench' || g)::uuid, 'an' || g || '@example.com', '', 'active', 'daily', 'ar', 'form',
+SELECT md5('anbench' || g)::uuid, 'an' || g || '@example.com', '', 'active', 'daily', 'ar', '', 'form',
        '2026-11', '', '', '', now() - interval '200 days', now(), now() - interval '200 days'
 FROM generate_series(1, %s) AS g
 """
 DELIVERIES_SQL = """
 INSERT INTO newsletter_delivery
   (digest_id, subscriber_id, batch, status, attempts, sent_at, esp_message_id, error,
-   delivered_at, bounced_at, complained_at)
+   delivered_at, bounced_at, complained_at, arm)
 SELECT %s, s.id, s.id / 1000, 'sent', 1, now(), 'bench', '',
        CASE WHEN s.id %% 100 < 97 THEN now() END,
        CASE WHEN s.id %% 100 = 99 THEN now() END,
-       CASE WHEN s.id %% 2000 = 0 THEN now() END
+       CASE WHEN s.id %% 2000 = 0 THEN now() END,
+       CASE WHEN s.id %% 50 = 7 THEN '' WHEN s.id %% 10 = 3 THEN 'h' ELSE 'p' END
 FROM newsletter_subscriber s WHERE s.email LIKE 'an%%@example.com'
 """
 ENGAGEMENT_SQL = """
@@ -121,6 +124,17 @@ def main() -> None:
     started = time.perf_counter()
     rollup.rollup_edition(digest_id=digest_id)
     print(f"rollup_edition (beat, every 5 min): {(time.perf_counter() - started) * 1000:.0f} ms")
+    from newsletter.analytics import arm_stats
+    from newsletter.analytics.models import EditionArmStats
+
+    started = time.perf_counter()
+    arm_stats.engaged_by_arm(digest_id)
+    print(f"  of which the aggregate per arm: {(time.perf_counter() - started) * 1000:.0f} ms")
+    for row in EditionArmStats.objects.filter(digest_id=digest_id).order_by("arm"):
+        print(
+            f"  arm {row.arm}: recipients {row.recipients}, human openers {row.human_openers}, "
+            f"clickers {row.clickers}, clicks {row.clicks}, clicks squared {row.clicks_squared}"
+        )
     stats = EditionStats.objects.get(digest_id=digest_id)
     print(
         f"figures: delivered {stats.delivered}, human opens {stats.human_opens}, machine opens "

@@ -174,6 +174,8 @@ def prune_deliveries() -> dict[str, int]:
 def forget_reader_history(subscriber_id: int) -> None:
     """A reader switched personal order off: their reading history and profile go."""
     personal_history.forget(subscriber_id=subscriber_id)
+
+
 @shared_task(
     name=task_names.COUNT_PERSONAL_LISTS,
     time_limit=personal_preview.COUNT_TIME_LIMIT,

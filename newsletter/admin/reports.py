@@ -1,8 +1,10 @@
 """Edition reports and the growth dashboard in the admin, as a mixin of the digest ModelAdmin:
 
-    admin/newsletter/digest/<id>/report/       per-edition figures and the story rows per segment
+    admin/newsletter/digest/<id>/report/       per-edition figures, personal editions vs hold-out,
+                                               and the story rows per segment
     admin/newsletter/digest/<id>/report.csv    the story rows as CSV (with a segment column)
-    admin/newsletter/digest/dashboard/         growth per day, rates per edition, hygiene stages
+    admin/newsletter/digest/dashboard/         growth per day, rates per edition, personal editions
+                                               vs hold-out over 30 days, hygiene stages
 
 Editors may open them (the digest view permission): they show counts, titles and URLs, no
 personal data. Everything comes from newsletter.analytics.figures (pre-aggregated tables), the
@@ -25,14 +27,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from newsletter.analytics import charts, figures
+from newsletter.analytics import charts, experiment, figures
 from newsletter.editions.models import Digest
 from newsletter.hygiene import rules
 from sitewide.dates import percent
+
+from . import arm_comparison
 
 DASHBOARD_DAYS = 90
 # Editions that have (or had) deliveries, hence figures: the report is worth a link.
@@ -119,6 +124,8 @@ class DigestReportsMixin:
             "report": report,
             "figures": report.figures,
             "timing": report.timing,
+            # Personal editions vs hold-out: one query more (the edition's EditionArmStats rows).
+            "arms": arm_comparison.table(experiment.edition_comparison(digest_id=report.digest.pk)),
         }
         return TemplateResponse(request, "admin/newsletter/digest/report.html", context)
 
@@ -162,5 +169,7 @@ class DigestReportsMixin:
             "rates_chart": rates_chart,
             "stages": rules.sunset_stages(),
             "dashboard_days": DASHBOARD_DAYS,
+            "arms": arm_comparison.table(experiment.recent_comparison(now=timezone.now())),
+            "arm_days": experiment.WINDOW_DAYS,
         }
         return TemplateResponse(request, "admin/newsletter/digest/dashboard.html", context)

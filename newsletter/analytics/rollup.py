@@ -1,5 +1,6 @@
 """The roll-up (beat, every 5 minutes): clicks from Redis into StoryClick, then the
-pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth (hourly).
+pre-aggregated EditionStats, StoryClickStats and EditionArmStats of recent editions;
+DailyGrowth (hourly).
 
 - `ingest_clicks`: settled clicks from the Redis log (newsletter.clicks.clicklog), judged per
   recipient and edition by the scanner heuristic (newsletter.analytics.heuristics). A click by
@@ -9,9 +10,11 @@ pre-aggregated EditionStats and StoryClickStats of recent editions; DailyGrowth 
   by that reader on the click's day (articles.reading.reads, once per reader and day), only for rows
   that are new, so a re-run never counts a read twice.
 - `rollup_edition`: absolute figures of one edition from Delivery (one aggregate grouped by the
-  segment each row was sent, newsletter.editions.segments.record), Engagement and StoryClick,
-  and its story rows per segment (newsletter.analytics.story_stats); editions without Delivery
-  rows or whose figures retention froze (newsletter.retention.pruning) are left as they are.
+  segment each row was sent, newsletter.editions.segments.record, and its reader's arm),
+  Engagement and StoryClick, its story rows per segment (newsletter.analytics.story_stats) and
+  its figures per arm of the personal editions (newsletter.analytics.arm_stats); editions
+  without Delivery rows or whose figures retention froze (newsletter.retention.pruning) are left
+  as they are.
   `rollup` runs it for the editions of the last ANALYTICS_ROLLUP_DAYS that may have moved
   (`editions_to_roll_up`): every run in their first FRESH_FOR, then only when changed
   (newsletter.analytics.changes), and daily; then the growth of the last days, today included
@@ -38,7 +41,7 @@ from newsletter.editions.models import Digest
 from newsletter.personal import history
 from newsletter.subscribers.models import Subscriber, SubscriberActivity
 
-from . import changes, conf, growth, heuristics, story_stats
+from . import arm_stats, changes, conf, growth, heuristics, story_stats
 from .models import EditionStats, Engagement, StoryClick
 
 log = logging.getLogger(__name__)
@@ -166,16 +169,18 @@ def _store_human_clicks(
 
 
 def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
-    """Write the edition's EditionStats and StoryClickStats; False when it has no Delivery rows."""
+    """Write the edition's EditionStats, StoryClickStats and EditionArmStats; False when it has
+    no Delivery rows."""
     digest = Digest.objects.filter(id=digest_id).first()
     deliveries = Delivery.objects.filter(digest_id=digest_id)
     if digest is None or not deliveries.exists():
         return False
     if EditionStats.objects.filter(digest_id=digest_id, pruned_at__isnull=False).exists():
         return False  # retention froze its figures; the rows left may be a pruning's remainder
-    # One pass over the rows, grouped by segment; the edition's figures are the groups' sums.
+    # One pass over the rows, grouped by segment and arm; the edition's figures are the groups'
+    # sums, each segment's its arms' sums, and each arm's recipients its rows sent.
     rows = (
-        deliveries.values("segment")
+        deliveries.values("segment", "arm")
         .annotate(
             audience=Count("id"),
             sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
@@ -184,9 +189,14 @@ def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
             complaints=Count("id", filter=Q(complained_at__isnull=False)),
         )
         .order_by()
-        .values_list("segment", *DELIVERY_FIGURES)
+        .values_list("segment", "arm", *DELIVERY_FIGURES)
     )
-    groups: dict[int | None, tuple[int, ...]] = {row[0]: tuple(row[1:]) for row in rows}
+    groups: dict[int | None, tuple[int, ...]] = {}
+    arms: dict[str, int] = defaultdict(int)
+    for segment, arm, *counts in rows:
+        before = groups.get(segment, (0,) * len(counts))
+        groups[segment] = tuple(a + b for a, b in zip(before, counts, strict=True))
+        arms[arm] += counts[DELIVERY_FIGURES.index("sent")]
     figures: dict[str, Any] = {
         name: sum(counts[index] for counts in groups.values()) for index, name in enumerate(DELIVERY_FIGURES)
     }
@@ -207,6 +217,7 @@ def rollup_edition(*, digest_id: int, now: datetime | None = None) -> bool:
             digest_id=digest_id, defaults={**figures, "updated_at": now or timezone.now()}
         )
         story_stats.write(digest, per_segment={segment: (c[1], c[2]) for segment, c in groups.items()})
+        arm_stats.write(digest_id=digest_id, recipients=arms, now=now or timezone.now())
     return True
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.content import services
+from newsletter.analytics.models import EditionArmStats
 from newsletter.editions import compose, curation
 from newsletter.editions.models import Digest
 from newsletter.editions.segments import Segment
@@ -49,9 +50,22 @@ def content():
     # Sent yesterday: between midnight and the 07:00 run, today's edition is the next one, and
     # the editor's screens below need a draft of their own (the test passes at any hour).
     Digest.objects.filter(pk=digest.pk).update(
-        status=Digest.Status.SENT, edition_date=digest.edition_date - timedelta(days=1)
+        status=Digest.Status.SENT,
+        edition_date=digest.edition_date - timedelta(days=1),
+        sending_started_at=timezone.now(),
     )
     digest.refresh_from_db()
+    # Its personal editions and hold-out (issue 25): the report and the dashboard show their table.
+    for arm, recipients, openers, clickers in (("p", 900, 270, 90), ("h", 100, 22, 7)):
+        EditionArmStats.objects.create(
+            digest=digest,
+            arm=arm,
+            recipients=recipients,
+            human_openers=openers,
+            clickers=clickers,
+            clicks=2 * clickers,
+            clicks_squared=5 * clickers,
+        )
     reader = Subscriber.objects.create(email="reader@example.com", status=Subscriber.Status.ACTIVE)
     pending = Subscriber.objects.create(email="pending@example.com", status=Subscriber.Status.PENDING)
     return {"lead": lead, "sport": sport, "digest": digest, "reader": reader, "pending": pending}

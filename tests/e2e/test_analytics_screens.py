@@ -1,6 +1,6 @@
 """Issue 14 in the browser: an editor opens an edition's report (story rows per segment, issue
-22) and the growth dashboard (computed right to left, no horizontal scroll at 375 px, a table
-beside each chart);
+22; personal editions against the hold-out, issue 25) and the growth dashboard (computed right
+to left, no horizontal scroll at 375 px, a table beside each chart);
 screenshots `admin-report-*.png` and `admin-dashboard-*.png` for the README."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from newsletter import task_names
-from newsletter.analytics.models import DailyGrowth, EditionStats, StoryClickStats
+from newsletter.analytics.models import DailyGrowth, EditionArmStats, EditionStats, StoryClickStats
 from newsletter.delivery.models import EditionSegment
 from newsletter.editions.models import Digest
 from tests.e2e.conftest import assert_no_horizontal_scroll, assert_reads_rtl, editors_group, screenshots_dir
@@ -39,7 +39,10 @@ def figures() -> Digest:
     digest = None
     for number in range(3):
         digest = make_digest(stories=6, status=Digest.Status.SENT, sections=[make_section("politics", "سياسة"), sport])
-        Digest.objects.filter(pk=digest.pk).update(edition_date=today - timedelta(days=2 - number))
+        Digest.objects.filter(pk=digest.pk).update(
+            edition_date=today - timedelta(days=2 - number),
+            sending_started_at=timezone.now() - timedelta(days=2 - number),
+        )
         delivered = 9700 + 40 * number
         EditionStats.objects.create(
             digest=digest,
@@ -53,6 +56,18 @@ def figures() -> Digest:
             unique_clicks=820 + 60 * number,
             unsubscribes_72h=14,
         )
+        # Personal editions and the hold-out (issue 25): 90 % and 10 % of the sent.
+        for arm, sent, share in (("p", 8982, 1.0), ("h", 998, 0.8)):
+            clickers = int(sent * 0.085 * share)
+            EditionArmStats.objects.create(
+                digest=digest,
+                arm=arm,
+                recipients=sent,
+                human_openers=int(sent * 0.32 * share),
+                clickers=clickers,
+                clicks=int(clickers * 1.6),
+                clicks_squared=int(clickers * 3.4),
+            )
         items = list(digest.items.select_related("article").order_by("position"))
         sport_items = [item for item in items if item.article.section_id == sport.pk]
         segments = [
@@ -108,6 +123,7 @@ def test_editor_sees_report_and_dashboard(site, context_factory) -> None:
         assert page.locator("#story-clicks table.segment-stories").count() == 2  # one per segment
         assert page.locator("#story-clicks tbody tr").count() == 6 + 3
         assert page.locator("#edition-figures").inner_text().count("\n") >= 9
+        assert page.locator("#arm-comparison tbody tr").count() == 4  # recipients and three figures
         if width == 375:
             assert_no_horizontal_scroll(page, width)
         page.screenshot(path=str(screenshots_dir() / f"admin-report-{width}.png"), full_page=True)
@@ -116,4 +132,8 @@ def test_editor_sees_report_and_dashboard(site, context_factory) -> None:
         assert page.locator("svg.chart").count() == 2
         assert page.locator("table[aria-labelledby=growth] tbody tr").count() == 30
         assert page.locator("table[aria-labelledby=rates] tbody tr").count() == 3
+        assert page.locator("#arm-comparison tbody tr").count() == 4  # the three editions summed
+        if width == 375:  # the comparison fits a phone (the rates table, 8 columns, never did)
+            box = page.locator("#arm-comparison table").bounding_box()
+            assert box is not None and box["width"] <= width
         page.screenshot(path=str(screenshots_dir() / f"admin-dashboard-{width}.png"), full_page=True)
