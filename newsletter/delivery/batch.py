@@ -69,7 +69,9 @@ def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile)
     return rendered, record_segment(_stories(edition), segment)
 
 
-@functools.lru_cache(maxsize=4096)
+# Readers of one list are numbered into the same batches (dispatch), so a short cache holds the
+# lists a worker is sending; a longer one would keep hundreds of rendered emails in memory.
+@functools.lru_cache(maxsize=64)
 def _render_list(
     edition: _Edition, segment: Segment, key: lists.ListKey, selection: Selection, profile: esp.EspProfile
 ) -> RenderedEmail | None:

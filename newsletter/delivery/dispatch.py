@@ -17,6 +17,8 @@ from django.utils import timezone
 from newsletter import task_names
 from newsletter.editions import state
 from newsletter.editions.models import Digest
+from newsletter.personal import lists
+from newsletter.personal.models import ReaderProfile
 from newsletter.subscribers.models import Subscriber
 
 from . import claims, conf, counts, esp
@@ -63,6 +65,7 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
             now=now,
             zones=zones,
             receipts=not extra,
+            cluster=lists.cluster_articles(digest_id) if lists.enabled() else None,
         )
         Digest.objects.filter(id=digest_id).update(audience_count=audience)
         batches = list(range((audience + size - 1) // size))
@@ -83,6 +86,7 @@ def _snapshot_audience(
     now: datetime,
     zones: Sequence[str] | None,
     receipts: bool = True,
+    cluster: Sequence[int] | None = None,
 ) -> int:
     """Two INSERT ... SELECT statements: no subscriber rows travel through Python.
 
@@ -94,7 +98,12 @@ def _snapshot_audience(
 
     Without `receipts` (an extra edition an editor sent before its run: every reader gets it
     besides the day's scheduled one), one statement: a Delivery per active subscriber
-    of the frequency; (edition, subscriber) is unique, so still one each."""
+    of the frequency; (edition, subscriber) is unique, so still one each.
+
+    With personal editions (`cluster`: the edition's candidate article ids), readers who will get
+    the same list are numbered next to each other: by their leaning (ReaderProfile.list_key) and
+    which of the candidates they already read, then by id. A batch then holds few distinct lists,
+    each rendered once and sent in one ESP call (newsletter.personal.lists)."""
     receipt, delivery, subscriber = Receipt._meta.db_table, Delivery._meta.db_table, Subscriber._meta.db_table
     params: list[Any] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]
     zone_filter = ""
@@ -110,29 +119,48 @@ def _snapshot_audience(
         WHERE s.status = %s AND s.frequency = %s {zone_filter}
         ON CONFLICT (subscriber_id, frequency, edition_date) DO NOTHING
     """
+    join_r, order_r, join_s, order_s = "", "r.subscriber_id", "", "s.id"
+    cluster_params: list[Any] = []
+    if cluster is not None:
+        join_r, order_r, cluster_params = _clustering("r.subscriber_id", cluster)
+        join_s, order_s, _ = _clustering("s.id", cluster)
     deliveries = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
-        SELECT %s, r.subscriber_id, (ROW_NUMBER() OVER (ORDER BY r.subscriber_id) - 1) / %s, %s, 0, '', '', %s
-        FROM {receipt} r
+        SELECT %s, r.subscriber_id, (ROW_NUMBER() OVER (ORDER BY {order_r}) - 1) / %s, %s, 0, '', '', %s
+        FROM {receipt} r {join_r}
         WHERE r.digest_id = %s
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     direct = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
-        SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY s.id) - 1) / %s, %s, 0, '', '', %s
-        FROM {subscriber} s
+        SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY {order_s}) - 1) / %s, %s, 0, '', '', %s
+        FROM {subscriber} s {join_s}
         WHERE s.status = %s AND s.frequency = %s {zone_filter}
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     with connection.cursor() as cursor:
         if not receipts:
-            cursor.execute(direct, [digest_id, size, D.QUEUED, now, *params[3:]])
+            cursor.execute(direct, [digest_id, *cluster_params, size, D.QUEUED, now, *params[3:]])
             return max(cursor.rowcount, 0)
         cursor.execute(receipt_sql, params)
-        cursor.execute(deliveries, [digest_id, size, D.QUEUED, now, digest_id])
+        cursor.execute(deliveries, [digest_id, *cluster_params, size, D.QUEUED, now, digest_id])
         return max(cursor.rowcount, 0)
+
+
+def _clustering(subscriber: str, cluster: Sequence[int]) -> tuple[str, str, list[Any]]:
+    """(join, order, params) numbering readers of one personal list next to each other."""
+    profile = ReaderProfile._meta.db_table
+    join = f"LEFT JOIN {profile} p ON p.subscriber_id = {subscriber}"
+    ids = [str(article_id) for article_id in cluster]
+    if connection.vendor == "postgresql":
+        read = "(SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_array_elements_text(p.seen) AS x WHERE x = ANY(%s))"
+        params: list[Any] = [ids]
+    else:
+        read = f"(SELECT group_concat(value) FROM json_each(p.seen) WHERE CAST(value AS TEXT) IN ({', '.join(['%s'] * len(ids)) or 'NULL'}))"
+        params = list(ids)
+    return join, f"COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}", params
 
 
 def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:

@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from articles.content.models import Article
 from newsletter.editions import conf as editions_conf
+from newsletter.editions.models import Digest
 from newsletter.editions.segments import EditionStories, Segment, Selection
 
 from . import conf, profiles, ranking
@@ -159,6 +160,15 @@ def assign(
                 if chosen[subscriber_id].profiled:
                     shown[subscriber_id] = sections
     return groups
+
+
+def cluster_articles(digest_id: int) -> list[int]:
+    """The edition's candidates for readers of every section: which of them a reader already
+    read, with their leaning, tells which list they get (the send numbers readers of one list
+    next to each other, newsletter.delivery.dispatch)."""
+    digest = Digest.objects.get(pk=digest_id)
+    pool, _pinned, _readers = EditionStories(digest).pool((), extra=EXTRA_CANDIDATES)
+    return [article.pk for article in pool]
 
 
 def enabled() -> bool:

@@ -40,9 +40,9 @@ class ReaderEvent(models.Model):
 
 
 class ReaderProfile(models.Model):
-    """What the ranking knows of one reader, rebuilt from their history (profiles.build): decayed
-    clicks per section and per tag and decayed impressions per section, as of `as_of` (the decay
-    goes on from there when the profile is read), and the articles they clicked or read."""
+    """What the ranking knows of one reader, rebuilt from their history (profiles.build): their
+    leaning (section and tag levels), decayed impressions per section as of `as_of`, the articles
+    they clicked or read, and `list_key`, a hash of the leaning the send orders its batches by."""
 
     subscriber = models.OneToOneField(
         "newsletter.Subscriber", on_delete=models.CASCADE, primary_key=True, related_name="+"
@@ -54,6 +54,7 @@ class ReaderProfile(models.Model):
     as_of = models.DateTimeField(default=timezone.now)
     # The newest edition whose impressions are in `shown`: a batch retried counts them once.
     shown_through = models.BigIntegerField(default=0)
+    list_key = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("ملف القارئ")

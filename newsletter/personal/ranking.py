@@ -10,15 +10,17 @@ rank i (0 = most read) that the reader has not already clicked or read scores
     popularity = readers / readers of the most read candidate   (the edition's window)
                  or, when no candidate's readers are known, 1 / (1 + i / SPREAD)
     affinity   = 1 + SECTION_WEIGHT × share(section) + TAG_WEIGHT × max(share(tag) for its tags)
-    share(x)   = clicks(x) / Σ clicks                     the reader's clicks, time-decayed
+    share(x)   = clicks(x) / Σ clicks                     the reader's clicks (their levels, below)
     discount   = clamp((clicks(section) + PRIOR) / (PRIOR + EXPECTED_CTR × shown(section)),
                        MIN_DISCOUNT, 1)                   a section shown often, never clicked
 
-`clicks` and `shown` are decayed sums (each click and each impression weighs exp(-age / τ);
-the profile applies the decay, see profiles.py). The unpinned slots take the highest scores, ties
+`clicks` and `shown` come from the reader's profile: clicks time-decayed (each weighs
+exp(-age / τ)) and stored as levels of their leaning (their top section 4, a close second 2,
+their top tag 1), impressions as DAMPENED for a section shown often and never clicked (see
+profiles.py: a few hundred leanings, so readers share lists, and each list is rendered once). The unpinned slots take the highest scores, ties
 in the edition's order, under one diversity rule: no section takes more than MAX_SECTION_SHARE
 of them (rounded up) while another section still has a story to give. The pinned stories keep
-their places for everyone, and so does everything the editor removed or excluded (it is not a
+their places in the list for everyone, and so does everything the editor removed or excluded (it is not a
 candidate). A reader with no history gets exactly the edition's order: no score is computed.
 
 Every chosen story says why it is there (`Pick.reason`): read by many (its affinity is 1), or
@@ -54,7 +56,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Profile:
-    """What the ranking knows of a reader: decayed clicks per section and tag, decayed impressions
+    """What the ranking knows of a reader: clicks per section and tag, impressions
     per section, and the articles they already clicked or read."""
 
     sections: Mapping[int, float] = field(default_factory=dict)
@@ -125,15 +127,25 @@ def score(
 
 def rank(candidates: Sequence[Candidate], profile: Profile | None, *, slots: int) -> list[Pick]:
     """The reader's list: at most `slots` stories (see the module docstring)."""
-    pinned = [c for c in candidates if c.pinned][:slots]
-    free = max(slots - len(pinned), 0)
+    # A pinned story keeps its place in the edition's list (the editor may have put it third).
+    pinned_at = {index: c for index, c in enumerate(candidates[:slots]) if c.pinned}
+    free = max(slots - len(pinned_at), 0)
     unpinned = [c for c in candidates if not c.pinned]
     chosen: list[tuple[Candidate, Reason, int | None]]
     if profile is None or profile.empty:
         chosen = [(c, Reason.POPULAR, None) for c in unpinned[:free]]
     else:
         chosen = _choose(unpinned, profile, free)
-    return [Pick(c.article_id, Reason.PINNED) for c in pinned] + [Pick(c.article_id, r, b) for c, r, b in chosen]
+    picks: list[Pick] = []
+    rest = iter(chosen)
+    for index in range(slots):
+        if index in pinned_at:
+            picks.append(Pick(pinned_at[index].article_id, Reason.PINNED))
+            continue
+        taken = next(rest, None)
+        if taken is not None:  # a list that ran short closes up; the pins after still come
+            picks.append(Pick(taken[0].article_id, taken[1], taken[2]))
+    return picks
 
 
 def _choose(unpinned: Sequence[Candidate], profile: Profile, free: int) -> list[tuple[Candidate, Reason, int | None]]:

@@ -48,29 +48,42 @@ def ids(picks: list[Pick]) -> list[int]:
     return [pick.article_id for pick in picks]
 
 
-@given(candidates(), SLOTS)
+@st.composite
+def pinned_anywhere(draw: st.DrawFn) -> list[Candidate]:
+    """Like candidates(), with the pins wherever an editor put them among the first stories."""
+    pool = draw(candidates())
+    flags = draw(st.permutations([c.pinned for c in pool[:6]])) if pool else []
+    return [
+        Candidate(c.article_id, c.section_id, c.tag_ids, pinned=flags[i] if i < len(flags) else False)
+        for i, c in enumerate(pool)
+    ]
+
+
+@given(pinned_anywhere(), SLOTS)
 def test_no_history_gets_exactly_the_editions_order(pool: list[Candidate], slots: int) -> None:
-    expected = [c.article_id for c in pool if c.pinned][:slots]
-    expected += [c.article_id for c in pool if not c.pinned][: max(slots - len(expected), 0)]
+    expected = [c.article_id for c in pool[:slots]]
     assert ids(rank(pool, None, slots=slots)) == expected
     assert ids(rank(pool, Profile(), slots=slots)) == expected
 
 
-@given(candidates(), profiles, SLOTS)
+@given(pinned_anywhere(), profiles, SLOTS)
 def test_pins_keep_their_places_and_what_was_read_stays_out(
     pool: list[Candidate], profile: Profile, slots: int
 ) -> None:
     picks = rank(pool, profile, slots=slots)
-    pinned = [c.article_id for c in pool if c.pinned][:slots]
-    assert ids(picks)[: len(pinned)] == pinned
-    assert all(pick.reason == Reason.PINNED for pick in picks[: len(pinned)])
-    unpinned = ids(picks)[len(pinned) :]
+    pinned = {index: c.article_id for index, c in enumerate(pool[:slots]) if c.pinned}
+    available = [c for c in pool if not c.pinned and (profile.empty or c.article_id not in profile.seen)]
+    free = slots - len(pinned)
+    # Every pin is in the list; with enough stories each keeps its very place.
+    assert [p.article_id for p in picks if p.reason == Reason.PINNED] == [pinned[i] for i in sorted(pinned)]
+    if len(available) >= free:
+        assert all(picks[index] == Pick(article_id, Reason.PINNED) for index, article_id in pinned.items())
+    unpinned = [p.article_id for p in picks if p.reason != Reason.PINNED]
     if not profile.empty:
         assert not set(unpinned) & profile.seen
     assert len(set(ids(picks))) == len(picks)  # no story twice
     assert set(ids(picks)) <= {c.article_id for c in pool}
-    available = [c for c in pool if not c.pinned and (profile.empty or c.article_id not in profile.seen)]
-    assert len(picks) == len(pinned) + min(max(slots - len(pinned), 0), len(available))
+    assert len(picks) == len(pinned) + min(free, len(available))
 
 
 @given(candidates(), profiles, SLOTS)

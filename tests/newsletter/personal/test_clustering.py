@@ -1,0 +1,67 @@
+"""The send numbers readers of one personal list next to each other (issue 25 at a million): a
+batch then holds few distinct lists, each rendered once and sent in one ESP call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from newsletter.delivery import dispatch
+from newsletter.delivery.models import Delivery
+from newsletter.editions import compose
+from newsletter.personal.models import ReaderProfile
+from newsletter.subscribers.models import Subscriber
+from tests.newsletter.digest_helpers import article, section, subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+def test_readers_of_one_list_share_batches(settings) -> None:
+    settings.DIGEST_LOCAL_TIME = False
+    settings.SEND_BATCH_SIZE = 4
+    politics, sport = section(), section("رياضة", "sport")
+    stories = [article(f"خبر {i}", readers=1000 - i * 10, sec=politics if i % 2 else sport) for i in range(14)]
+    readers = [subscriber(f"r{i}@example.com") for i in range(12)]
+    # Interleaved by id: every third reader leans to sport, every third to politics, every third
+    # read the most read story (and leans to politics); the rest of the list has no profile.
+    for index, reader in enumerate(readers):
+        if index % 3 == 0:
+            ReaderProfile.objects.create(subscriber=reader, sections={str(sport.pk): 4}, list_key="sport", seen=[])
+        elif index % 3 == 1:
+            ReaderProfile.objects.create(subscriber=reader, sections={str(politics.pk): 4}, list_key="politics", seen=[])
+        else:
+            ReaderProfile.objects.create(
+                subscriber=reader, sections={str(politics.pk): 4}, list_key="politics", seen=[stories[0].pk]
+            )
+    plain = [subscriber(f"plain{i}@example.com") for i in range(4)]
+    digest = compose.compose(frequency="daily", now=timezone.now() + timedelta(minutes=1))
+
+    dispatch.dispatch(digest_id=digest.pk, enqueue=False)
+
+    batch_of = dict(Delivery.objects.filter(digest=digest).values_list("subscriber_id", "batch"))
+    groups = {
+        "none": {batch_of[r.pk] for r in plain},
+        "politics": {batch_of[r.pk] for i, r in enumerate(readers) if i % 3 == 1},
+        "politics, read the first": {batch_of[r.pk] for i, r in enumerate(readers) if i % 3 == 2},
+        "sport": {batch_of[r.pk] for i, r in enumerate(readers) if i % 3 == 0},
+    }
+    # Four readers of each list, batches of four: each list is exactly one batch.
+    assert all(len(batches) == 1 for batches in groups.values()), groups
+    assert len(set().union(*groups.values())) == 4
+    assert Subscriber.objects.count() == 16
+
+
+def test_without_personal_editions_batches_follow_the_ids(settings) -> None:
+    settings.DIGEST_LOCAL_TIME = False
+    settings.DIGEST_PERSONAL = False
+    settings.SEND_BATCH_SIZE = 2
+    for i in range(6):
+        article(f"خبر {i}", readers=100 - i, sec=section())
+    readers = [subscriber(f"r{i}@example.com") for i in range(4)]
+    ReaderProfile.objects.create(subscriber=readers[3], sections={"1": 4}, list_key="a")
+    digest = compose.compose(frequency="daily", now=timezone.now() + timedelta(minutes=1))
+    dispatch.dispatch(digest_id=digest.pk, enqueue=False)
+    batch_of = dict(Delivery.objects.filter(digest=digest).values_list("subscriber_id", "batch"))
+    assert [batch_of[r.pk] for r in readers] == [0, 0, 1, 1]
