@@ -1,9 +1,9 @@
 """Seeding for the send benchmark with personal editions (`send_bench.py --personal-history 0.3`):
 an edition of 10 stories over six sections, 12 more stories read in its window (the candidates a
 reader who read some of the edition gets instead), and reader profiles for a share of the
-subscribers: clicks over the last 30 days spread over all sections (decayed weights on two to four
-sections and a tag or two, rounded as newsletter.personal.profiles rounds them), impressions, and
-for a fifth of them one to three of the edition's own stories already read on the site.
+subscribers: clicks spread over all sections (each reader's leaning drawn over the six sections
+and six tags, stored as newsletter.personal.profiles stores it), impressions, and site reads of
+the edition's own top stories for about one reader in ten.
 
 Profiles are written with one INSERT ... SELECT (300,000 in seconds), in the shape
 newsletter.personal.profiles.build writes them; the ranking and the send read them as they read
@@ -41,7 +41,10 @@ def seed(*, share: float, seed_value: float = 0.42) -> int:
     ReaderProfile.objects.all().delete()
     ReaderEvent.objects.all().delete()
     now = timezone.now()
-    sections = [Section.objects.get_or_create(slug=f"b-{slug}", defaults={"name": name})[0] for name, slug in SECTIONS]
+    sections = [
+        Section.objects.get_or_create(slug=f"b-{slug}", defaults={"name": f"{name} (قياس)"})[0]
+        for name, slug in SECTIONS
+    ]
     tags = [
         Tag.objects.get_or_create(key=f"bench-tag-{i}", defaults={"name": f"وسم {i}", "slug": f"bench-tag-{i}"})[0]
         for i in range(6)
@@ -79,30 +82,66 @@ def seed(*, share: float, seed_value: float = 0.42) -> int:
     subscribers = Subscriber._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [seed_value])
-        # Correlated subqueries (WHERE s.id > 0), so each reader draws their own. Per reader: weights on 2-4 random sections and 0-2 tags (decayed clicks, tenths), a few
-        # impressions of every section, and for one reader in five 1-3 of the edition's stories read.
+        # Per reader, drawn in correlated subqueries (WHERE s.id > 0) so each reader draws their own:
+        # a leaning as newsletter.personal.profiles stores one (their most clicked section at 4,
+        # for half of them a second at 2, for a third their top tag at 1), every section shown
+        # daily (so the sections they never click are dampened), and site reads: the edition's
+        # first story read by 6 %, the second by 3 %, the third by 1.5 % (reads follow the ranking),
+        # plus older articles that are no candidate any more.
         cursor.execute(
             f"""
-            INSERT INTO {table} (subscriber_id, sections, tags, shown, seen, as_of, shown_through)
-            SELECT s.id,
-                   (SELECT jsonb_object_agg(x.sec::text, round((0.3 + random() * 3)::numeric, 1))
-                      FROM (SELECT unnest(%s::int[]) AS sec WHERE s.id > 0 ORDER BY random() LIMIT 2 + floor(random() * 3)::int) x),
-                   COALESCE((SELECT jsonb_object_agg(y.tag::text, round((0.2 + random())::numeric, 1))
-                      FROM (SELECT unnest(%s::int[]) AS tag WHERE s.id > 0 ORDER BY random() LIMIT floor(random() * 3)::int) y),
-                      '{{}}'::jsonb),
-                   (SELECT jsonb_object_agg(z.sec::text, floor(random() * 8)) FROM unnest(%s::int[]) AS z(sec) WHERE s.id > 0),
-                   CASE WHEN random() < 0.2
-                        THEN (SELECT jsonb_agg(w.a) FROM (SELECT unnest(%s::int[]) AS a WHERE s.id > 0 ORDER BY random()
-                              LIMIT 1 + floor(random() * 3)::int) w)
-                        ELSE '[]'::jsonb END,
-                   %s, 0
-              FROM {subscribers} s
-             WHERE s.status = 'active' AND random() < %s
+            WITH drawn AS (
+                SELECT s.id,
+                       (%s::int[])[1 + floor(random() * 6)::int] AS first,
+                       (%s::int[])[1 + floor(random() * 6)::int] AS second,
+                       random() < 0.5 AS has_second,
+                       (%s::int[])[1 + floor(random() * 6)::int] AS tag,
+                       random() < 0.3 AS has_tag,
+                       random() < 0.06 AS read1, random() < 0.03 AS read2, random() < 0.015 AS read3
+                  FROM {subscribers} s
+                 WHERE s.status = 'active' AND random() < %s
+            ), shaped AS (
+                SELECT id,
+                       CASE WHEN has_second AND second <> first
+                            THEN jsonb_build_object(first::text, 4, second::text, 2)
+                            ELSE jsonb_build_object(first::text, 4) END AS sections,
+                       CASE WHEN has_tag THEN jsonb_build_object(tag::text, 1) ELSE '{{}}'::jsonb END AS tags,
+                       to_jsonb(array_remove(ARRAY[
+                           CASE WHEN read1 THEN %s END, CASE WHEN read2 THEN %s END, CASE WHEN read3 THEN %s END
+                       ], NULL)) AS seen
+                  FROM drawn
+            )
+            INSERT INTO {table} (subscriber_id, sections, tags, shown, seen, as_of, shown_through, list_key)
+            SELECT id, sections, tags, %s::jsonb, seen, %s, 0, left(md5(sections::text || tags::text), 16)
+              FROM shaped
             """,
-            [section_ids, tag_ids, section_ids, own, now, share],
+            [
+                section_ids,
+                section_ids,
+                tag_ids,
+                share,
+                own[0],
+                own[1],
+                own[2],
+                json.dumps({str(s): 12 for s in section_ids}),
+                now,
+            ],
         )
         cursor.execute(f"ANALYZE {table}")
-        cursor.execute(f"SELECT count(*) FROM {table}")
-        profiles = cursor.fetchone()[0]
-    print(json.dumps({"profiles": profiles, "edition": digest.pk, "candidates": len(stories)}), flush=True)
+        cursor.execute(
+            f"SELECT count(*), count(DISTINCT list_key), count(*) FILTER (WHERE seen <> '[]'::jsonb) FROM {table}"
+        )
+        profiles, leanings, readers_who_read = cursor.fetchone()
+    print(
+        json.dumps(
+            {
+                "profiles": profiles,
+                "leanings": leanings,
+                "read_some_of_the_edition": readers_who_read,
+                "edition": digest.pk,
+                "candidates": len(stories),
+            }
+        ),
+        flush=True,
+    )
     return digest.pk

@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from newsletter.editions import conf as editions_conf
 from newsletter.editions.models import Digest, Frequency
 from newsletter.email.links import archive_url
-from newsletter.email.render import build_stories, digest_context, general_items
+from newsletter.email.render import digest_context
 from newsletter.email.rtl import format_date
+from newsletter.email.stories import build_stories, general_items
 
 # Editions some readers already have in their inbox ("view in browser" must work mid-send).
 PUBLIC_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT)

@@ -19,6 +19,7 @@ from newsletter.editions import segments
 from newsletter.editions.models import Digest
 from newsletter.editions.segments import Segment, Selection
 from newsletter.email.render import RenderedEmail, neutral_merge_field, render_digest, render_segment
+from newsletter.email.stories import StoryCache
 from newsletter.personal import lists, profiles
 from newsletter.subscribers.models import Subscriber
 
@@ -57,6 +58,12 @@ def _stories(edition: _Edition) -> segments.EditionStories:
     return segments.EditionStories(edition.digest)
 
 
+@functools.lru_cache(maxsize=8)
+def _story_cache(edition: _Edition) -> StoryCache:
+    # The edition's stories as its emails show them, for all its personal lists in this process.
+    return StoryCache()
+
+
 @functools.lru_cache(maxsize=128)
 def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
@@ -77,7 +84,7 @@ def _render_list(
 ) -> RenderedEmail | None:
     """A reader's own story list (newsletter.personal), rendered once per process and list."""
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
-    rendered = render_digest(edition.digest, segment, selection, merge_field=merge_field)
+    rendered = render_digest(edition.digest, segment, selection, merge_field=merge_field, cache=_story_cache(edition))
     if rendered is not None:
         targets.remember_targets(edition.digest.pk, rendered.click_targets)
         # One line per list this process renders: the benchmark counts the distinct lists of a send.
@@ -133,7 +140,7 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
         return result
 
     with timed(result.timings, "render"):
-        groups, skipped, personal_order = _group_by_segment(claimed)
+        groups, skipped, readers = _group_by_segment(claimed)
         claims.mark_skipped(skipped)
         result.skipped += sum(len(ids) for ids in skipped.values())
         segment_emails = []
@@ -151,9 +158,7 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
             if not lists.enabled():
                 rendered_groups.append(transport.Group(rendered, recipients, segment_id))
             else:
-                rendered_groups += _personal_groups(
-                    digest, segment, recipients, personal_order, rendered, segment_id, shown
-                )
+                rendered_groups += _personal_groups(digest, segment, recipients, readers, rendered, segment_id, shown)
 
     try:
         with timed(result.timings, "throttle"):
@@ -186,7 +191,7 @@ def _personal_groups(
     digest: Digest,
     segment: Segment,
     recipients: list[Recipient],
-    personal_order: dict[int, bool],
+    readers_of: dict[int, lists.Reader],
     rendered: RenderedEmail,
     segment_id: int,
     shown: dict[int, list[int | None]],
@@ -195,7 +200,7 @@ def _personal_groups(
     segment's own email for the hold-out and readers with no history, one email per distinct
     list for the others; the sections each profiled reader was shown are noted for their profile."""
     now = timezone.now()
-    readers = [lists.Reader(r.subscriber_id, personal_order.get(r.subscriber_id, True)) for r in recipients]
+    readers = [readers_of[r.subscriber_id] for r in recipients]
     assigned = lists.assign(
         _stories(_Edition(digest)), segment, readers, now=now, month=digest.edition_date, shown=shown
     )
@@ -220,13 +225,22 @@ def _personal_groups(
 
 def _group_by_segment(
     claimed: Sequence[tuple[int, int]],
-) -> tuple[dict[Segment, list[Recipient]], dict[str, list[int]], dict[int, bool]]:
-    """Recipients by segment (language, topics), with two queries for the whole batch.
-    Subscribers who left since dispatch come back in the skipped map with the reason."""
+) -> tuple[dict[Segment, list[Recipient]], dict[str, list[int]], dict[int, lists.Reader]]:
+    """Recipients by segment (language, topics), with two queries for the whole batch (with
+    personal editions, each reader's profile comes in the first). Subscribers who left since
+    dispatch come back in the skipped map with the reason."""
     delivery_of = {subscriber_id: delivery_id for delivery_id, subscriber_id in claimed}
+    personal = lists.enabled()
     # Plain tuples, not model instances: a thousand Subscriber objects cost more than the query.
     subscribers = Subscriber.objects.filter(id__in=claims.id_set(delivery_of)).values_list(
-        "id", "uuid", "email", "name", "language", "status", "personal_order"
+        "id",
+        "uuid",
+        "email",
+        "name",
+        "language",
+        "status",
+        "personal_order",
+        *(lists.PROFILE_COLUMNS if personal else ()),
     )
     topics: dict[int, list[int]] = defaultdict(list)
     through = Subscriber.topics.through
@@ -236,19 +250,19 @@ def _group_by_segment(
         topics[subscriber_id].append(section_id)
     groups: dict[Segment, list[Recipient]] = defaultdict(list)
     skipped: dict[str, list[int]] = defaultdict(list)
-    seen = set()
     links = LinkMaker(link_templates())
-    personal_order: dict[int, bool] = {}
-    for subscriber_id, subscriber_uuid, email, name, language, status, personal in subscribers:
-        seen.add(subscriber_id)
-        personal_order[subscriber_id] = personal
+    readers: dict[int, lists.Reader] = {}
+    for subscriber_id, subscriber_uuid, email, name, language, status, personal_order, *profile in subscribers:
+        readers[subscriber_id] = lists.Reader(
+            subscriber_id, personal_order, lists.attached_profile(profile) if profile else None, attached=personal
+        )
         delivery_id = delivery_of[subscriber_id]
         if status != Subscriber.Status.ACTIVE:
             skipped[f"subscriber is {status} at send time"].append(delivery_id)
             continue
         segment = Segment(language=language, section_ids=tuple(sorted(topics[subscriber_id])))
         groups[segment].append(Recipient(delivery_id, subscriber_id, email, links.values(subscriber_uuid.hex, name)))
-    missing = [delivery_of[s] for s in delivery_of if s not in seen]
+    missing = [delivery_of[s] for s in delivery_of if s not in readers]
     if missing:  # deleted between dispatch and send (cascade usually removes the row too)
         skipped["subscriber no longer exists"].extend(missing)
-    return groups, skipped, personal_order
+    return groups, skipped, readers

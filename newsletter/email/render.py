@@ -32,7 +32,7 @@ line that starts with a Latin letter, a digit or a URL gets a leading RLM (U+200
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import css_inline
@@ -42,20 +42,16 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString
 
-from articles.content.models import Article
-from articles.content.urls_safety import safe_http_url
 from newsletter.editions import conf as editions_conf
-from newsletter.editions.models import Digest, DigestItem, Frequency
+from newsletter.editions.models import Digest, Frequency
 from newsletter.editions.segments import EditionStories, Segment, Selection
 from sitewide import conf as site_conf
-from sitewide.mail_merge import inert_text, inert_url
+from sitewide.mail_merge import inert_text
 
-from . import conf
-from .links import PREVIEW_RECIPIENT, absolute_url, archive_url, campaign_name, tracked_link, with_utm
+from .links import PREVIEW_RECIPIENT, absolute_url, archive_url
 from .rtl import (
     RLM,
     dateline,
-    digits,
     format_date,
     is_rtl,
     ltr_runs,
@@ -63,10 +59,17 @@ from .rtl import (
     text_with_rlm,
     with_rlm,
 )
+from .stories import (
+    STORY_LANGUAGE,
+    Story,
+    StoryCache,
+    build_stories,
+    general_items,
+    story_block,
+    story_text_block,
+)
 
 MERGE_FIELDS: tuple[str, ...] = ("unsubscribe_url", "preferences_url", "click_token")
-# The language the stories are written in (titles, summaries, hashtags): the site's.
-STORY_LANGUAGE = settings.LANGUAGE_CODE
 # Where an email's own direction is not the stories': what makes an element an Arabic block.
 ARABIC_BLOCK = SafeString(' dir="rtl" lang="ar" style="direction:rtl;text-align:right"')
 
@@ -77,12 +80,6 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load
 
 
 @dataclass(frozen=True)
-class Hashtag:
-    name: str  # display name, without "#"
-    url: str  # absolute URL of the tag page
-
-
-@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str
@@ -90,28 +87,6 @@ class RenderedEmail:
     # The click redirect's targets of the story links in it (article id -> URL with UTM), for the
     # caller to store before the email is sent or shown; empty without first-party click links.
     click_targets: Mapping[int, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Story:
-    """One article as shown in an email or on the archive page (no per-recipient data)."""
-
-    position: int
-    number: str  # the position as the reader's digits ("٣" in Arabic)
-    title: str
-    title_html: SafeString  # escaped, Latin runs wrapped in <span dir="ltr"> for RTL languages
-    summary: str
-    summary_html: SafeString
-    url: str  # absolute, with the configured UTM parameters
-    image_src: str  # absolute, or "" when the article has no image
-    image_alt: str
-    section: str  # in the reader's language when the section has a name in it
-    hashtags: tuple[Hashtag, ...]
-    # The lead story's image box: width is the column's; height only when the image's size is
-    # known (set both and the email keeps its layout while images load).
-    image_width: int = 552
-    image_height: int | None = None
-    section_lang: str = STORY_LANGUAGE  # the language `section` is written in
 
 
 def neutral_merge_field(name: str) -> str:
@@ -141,84 +116,6 @@ def default_subject(digest: Digest, top_title: str, *, language: str) -> str:
 # --- Stories ----------------------------------------------------------------------------------
 
 
-def general_items(digest: Digest) -> list[DigestItem]:
-    """The edition's general list (every section) in order: one query, plus one for all their
-    hashtags. A topic segment's stories come from newsletter.editions.segments instead."""
-    items = (
-        digest.items.filter(removed=False)
-        .select_related("article", "article__section")
-        .prefetch_related("article__tags")
-        .order_by("position", "id")
-    )
-    return list(items[: editions_conf.settings().DIGEST_TOP_N])
-
-
-def email_image(article: Article) -> tuple[str, int | None]:
-    """(src, height) of an article's image in the email: the resized email copy (at most 600 px
-    wide, re-encoded) when the article has one, else its image URL with an unknown height."""
-    if article.email_image_url:
-        return article.email_image_url, article.email_image_height or None
-    return article.image_src, None
-
-
-def build_stories(
-    digest: Digest,
-    articles: Iterable[Article],
-    *,
-    language: str,
-    merge_field: Callable[[str], str] | None = None,
-    first_position: int = 1,
-) -> tuple[list[Story], dict[int, str]]:
-    """The stories, and the click redirect's targets of their links (article id -> URL; empty
-    unless their links are tracked). With `merge_field` (an email), story links go through the
-    first-party click redirect; `first_position` keeps positions unique in an email whose top-up
-    list follows its stories."""
-    campaign = campaign_name(digest)
-    # With first-party tracking off, links lead straight to the story (ESP click events count).
-    tracked_field = merge_field if conf.settings().ANALYTICS_CLICK_TRACKING else None
-    targets: dict[int, str] = {}  # the click redirect's targets, returned for the caller to store
-    stories = []
-    for number, article in enumerate(articles, start=1):
-        image_src, image_height = email_image(article)
-        # A stored URL is checked again here: only http(s) ever becomes a link in an email.
-        url = safe_http_url(article.canonical_url) or absolute_url(article.get_absolute_url())
-        # Editors' and feeds' text and links carry no mail-merge placeholder (sitewide.mail_merge).
-        title = inert_text(" ".join(article.title.split()))
-        summary = inert_text(" ".join(article.summary.split()))
-        link = inert_url(with_utm(url, campaign=campaign))
-        if tracked_field is not None:
-            targets[article.pk] = link
-            link = tracked_link(
-                digest_id=digest.pk,
-                article_id=article.pk,
-                position=first_position + number - 1,
-                merge_field=tracked_field,
-            )
-        stories.append(
-            Story(
-                position=number,
-                number=digits(number, language=language),
-                title=title,
-                title_html=ltr_runs(title, language=STORY_LANGUAGE),
-                summary=summary,
-                summary_html=ltr_runs(summary, language=STORY_LANGUAGE),
-                url=link,
-                image_src=inert_url(absolute_url(image_src)),
-                image_alt=inert_text(article.image_alt) or title,
-                section=inert_text(article.section.name_in(language)) if article.section else "",
-                section_lang=article.section.language_of_name(language) if article.section else STORY_LANGUAGE,
-                hashtags=tuple(
-                    Hashtag(
-                        name=inert_text(tag.name.replace("_", " ")), url=inert_url(absolute_url(tag.get_absolute_url()))
-                    )
-                    for tag in article.tags.all()
-                ),
-                image_height=image_height,
-            )
-        )
-    return stories, targets
-
-
 def digest_context(
     digest: Digest, stories: list[Story], *, language: str, top_up: list[Story] | None = None
 ) -> dict[str, object]:
@@ -234,6 +131,15 @@ def digest_context(
     titles = semicolon(language=language).join(story.title for story in stories[1:4])
     preheader = inert_text(digest.preheader.strip()) or titles or subject
     stories_read_as_email = is_rtl(language) == is_rtl(STORY_LANGUAGE)
+    arabic_block = "" if stories_read_as_email else ARABIC_BLOCK
+    rlm = "" if stories_read_as_email else RLM
+    blocks = [
+        story_block(story, lead=index == 0, language=language, arabic_block=arabic_block)
+        for index, story in enumerate(stories)
+    ]
+    top_up_blocks = [
+        story_block(story, lead=False, language=language, arabic_block=arabic_block) for story in top_up or []
+    ]
     return {
         "digest": digest,
         "stories": stories,
@@ -255,8 +161,16 @@ def digest_context(
         "rtl": is_rtl(language),
         "language": language,
         # The stories' Arabic inside an English email: blocks of their own (HTML), RLM-held lines (text).
-        "arabic_block": "" if stories_read_as_email else ARABIC_BLOCK,
-        "rlm": "" if stories_read_as_email else RLM,
+        "arabic_block": arabic_block,
+        # Each story's HTML, rendered once per process (`story_block`): the personal lists of an
+        # edition share their stories, each list only puts them in its own order.
+        "story_blocks": blocks,
+        "top_up_blocks": top_up_blocks,
+        "story_text_blocks": [story_text_block(story, language=language, rlm=rlm) for story in stories],
+        "top_up_text_blocks": [
+            story_text_block(story, language=language, rlm=rlm, top_up=True) for story in top_up or []
+        ],
+        "rlm": rlm,
     }
 
 
@@ -300,6 +214,7 @@ def render_digest(
     selection: Selection | None = None,
     *,
     merge_field: Callable[[str], str] = neutral_merge_field,
+    cache: StoryCache | None = None,
 ) -> RenderedEmail | None:
     if selection is None:
         if segment.section_ids:
@@ -309,9 +224,14 @@ def render_digest(
     if len(selection) < editions_conf.settings().DIGEST_MIN_STORIES:
         return None
     language = segment.language
-    stories, targets = build_stories(digest, selection.stories, language=language, merge_field=merge_field)
+    stories, targets = build_stories(digest, selection.stories, language=language, merge_field=merge_field, cache=cache)
     top_up, top_up_targets = build_stories(
-        digest, selection.top_up, language=language, merge_field=merge_field, first_position=len(stories) + 1
+        digest,
+        selection.top_up,
+        language=language,
+        merge_field=merge_field,
+        first_position=len(stories) + 1,
+        cache=cache,
     )
     context = {
         **digest_context(digest, stories, language=language, top_up=top_up),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 
 from . import conf
@@ -23,8 +24,27 @@ class Arm(enum.StrEnum):
 
 def bucket(subscriber_id: int, month: date) -> int:
     """0-99, stable for a subscriber within a month, independent from one month to the next."""
-    digest = hashlib.blake2b(f"{subscriber_id}:{month:%Y-%m}".encode(), digest_size=8).digest()
+    return _bucket(subscriber_id, f"{month:%Y-%m}")
+
+
+def _bucket(subscriber_id: int, month_key: str) -> int:
+    digest = hashlib.blake2b(f"{subscriber_id}:{month_key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % 100
+
+
+def arms_of(readers: Iterable[tuple[int, bool]], *, month: date) -> dict[int, Arm]:
+    """`arm_of` for many readers ((subscriber id, personal order on) each), the settings read once."""
+    if not conf.enabled():
+        return {subscriber_id: Arm.NONE for subscriber_id, _ in readers}
+    holdout, month_key = conf.settings().DIGEST_PERSONAL_HOLDOUT_PERCENT, f"{month:%Y-%m}"
+    return {
+        subscriber_id: Arm.NONE
+        if not personal_order
+        else Arm.HOLDOUT
+        if _bucket(subscriber_id, month_key) < holdout
+        else Arm.PERSONAL
+        for subscriber_id, personal_order in readers
+    }
 
 
 def arm_of(subscriber_id: int, *, month: date, personal_order: bool = True) -> Arm:

@@ -17,9 +17,10 @@ render, so they get the segment's list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from articles.content.models import Article
 from newsletter.editions import conf as editions_conf
@@ -27,7 +28,7 @@ from newsletter.editions.models import Digest
 from newsletter.editions.segments import EditionStories, Segment, Selection
 
 from . import conf, profiles, ranking
-from .arms import Arm, arm_of
+from .arms import Arm, arms_of
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,31 @@ EXTRA_CANDIDATES = 8
 class Reader:
     subscriber_id: int
     personal_order: bool
+    # The reader's profile, when the caller read it with the reader (the batch: PROFILE_COLUMNS in
+    # its subscriber query); `attached` says it looked (a None profile is then no profile).
+    profile: ranking.Profile | None = None
+    attached: bool = False
+
+
+# The reader's profile columns, read with the subscriber (Subscriber -> ReaderProfile).
+PROFILE_COLUMNS = (
+    "reader_profile__sections",
+    "reader_profile__tags",
+    "reader_profile__shown",
+    "reader_profile__seen",
+)
+
+
+def attached_profile(row: Sequence[Any]) -> ranking.Profile | None:
+    """The ranking's profile from PROFILE_COLUMNS values (None: no profile, or unreadable)."""
+    sections, tags, shown, seen = row
+    if sections is None:
+        return None
+    try:
+        return profiles.to_ranking(sections, tags, shown, seen)
+    except (TypeError, ValueError, AttributeError):
+        log.warning("a reader profile is unreadable: the edition's order for that reader")
+        return None
 
 
 @dataclass(frozen=True)
@@ -95,9 +121,11 @@ def choose(
     """Each of the segment's readers' list, by subscriber id (see the module docstring).
     `loaded`: their profiles, already loaded (else one query for the personal arm's readers)."""
     base = stories.select(segment.section_ids)
-    arms = {r.subscriber_id: arm_of(r.subscriber_id, month=month, personal_order=r.personal_order) for r in readers}
+    arms = arms_of(((r.subscriber_id, r.personal_order) for r in readers), month=month)
     personal = [r.subscriber_id for r in readers if arms[r.subscriber_id] == Arm.PERSONAL]
     try:
+        if loaded is None and readers and all(r.attached for r in readers):
+            loaded = {r.subscriber_id: r.profile for r in readers if r.profile is not None}
         found = loaded if loaded is not None else (profiles.load(personal, now=now) if personal else {})
         pool, pool_candidates = candidates(stories, segment) if found else ([], [])
     except Exception:
@@ -105,6 +133,8 @@ def choose(
         found, pool, pool_candidates = {}, [], []
     by_id = {article.pk: article for article in pool}
     own = tuple(article.pk for article in base.stories)
+    # Readers of one leaning who read the same candidates get the same list: ranked once each.
+    ranked: dict[tuple[object, ...], tuple[ranking.Pick, ...]] = {}
     minimum = editions_conf.settings().DIGEST_MIN_STORIES
     chosen: dict[int, Choice] = {}
     for reader in readers:
@@ -115,7 +145,10 @@ def choose(
             chosen[reader.subscriber_id] = Choice(arm, base, profile=profile, profiled=profiled)
             continue
         try:
-            picks = tuple(ranking.rank(pool_candidates, profile, slots=len(base.stories)))
+            key = _ranking_key(profile, by_id)
+            picks = ranked.get(key) or ranked.setdefault(
+                key, tuple(ranking.rank(pool_candidates, profile, slots=len(base.stories)))
+            )
         except Exception:
             log.exception("ranking failed for subscriber %s: the edition's order", reader.subscriber_id)
             chosen[reader.subscriber_id] = Choice(arm, base, profile=profile, profiled=profiled)
@@ -130,6 +163,16 @@ def choose(
             continue
         chosen[reader.subscriber_id] = Choice(arm, selection, articles, picks, profile, profiled)
     return chosen
+
+
+def _ranking_key(profile: ranking.Profile, pool: Mapping[int, object]) -> tuple[object, ...]:
+    """Everything of a profile the ranking of this pool reads."""
+    return (
+        tuple(sorted(profile.sections.items())),
+        tuple(sorted(profile.tags.items())),
+        tuple(sorted(profile.shown.items())),
+        frozenset(a for a in profile.seen if a in pool),
+    )
 
 
 def assign(

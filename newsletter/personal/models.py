@@ -44,8 +44,9 @@ class ReaderProfile(models.Model):
     leaning (section and tag levels), decayed impressions per section as of `as_of`, the articles
     they clicked or read, and `list_key`, a hash of the leaning the send orders its batches by."""
 
+    # related_name: the batch reads a reader's profile in the same query as the reader.
     subscriber = models.OneToOneField(
-        "newsletter.Subscriber", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "newsletter.Subscriber", on_delete=models.CASCADE, primary_key=True, related_name="reader_profile"
     )
     sections = models.JSONField(default=dict)
     tags = models.JSONField(default=dict)

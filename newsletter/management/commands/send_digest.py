@@ -33,7 +33,7 @@ from newsletter.editions import conf as editions_conf
 from newsletter.editions import curation
 from newsletter.editions.models import Digest, Frequency
 from newsletter.editions.state import EDITABLE_STATUSES
-from newsletter.email import render
+from newsletter.email import links, render
 from newsletter.orchestration import runs
 
 
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             return
         # The rendering's click targets are stored as a send stores them.
         targets.remember_targets(digest.pk, rendered.click_targets)
-        path = settings.VAR_DIR / f"digest-{render.campaign_name(digest)}.html"
+        path = settings.VAR_DIR / f"digest-{links.campaign_name(digest)}.html"
         path.write_text(rendered.html, encoding="utf-8")
         self.stdout.write(f"subject: {rendered.subject}")
         self.stdout.write(f"html ({len(rendered.html.encode())} bytes) written to {path}")

@@ -30,7 +30,9 @@ def test_readers_of_one_list_share_batches(settings) -> None:
         if index % 3 == 0:
             ReaderProfile.objects.create(subscriber=reader, sections={str(sport.pk): 4}, list_key="sport", seen=[])
         elif index % 3 == 1:
-            ReaderProfile.objects.create(subscriber=reader, sections={str(politics.pk): 4}, list_key="politics", seen=[])
+            ReaderProfile.objects.create(
+                subscriber=reader, sections={str(politics.pk): 4}, list_key="politics", seen=[]
+            )
         else:
             ReaderProfile.objects.create(
                 subscriber=reader, sections={str(politics.pk): 4}, list_key="politics", seen=[stories[0].pk]
