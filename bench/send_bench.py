@@ -268,7 +268,15 @@ def run(args: argparse.Namespace) -> None:
         # The emulator expands per-recipient records only at /_verify, after the clock; the
         # bodies' URLs are checked by the 10,000-recipient integration test, not here.
         server = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "esp_emulator.py"), "--port", str(args.port), "--no-verify-body"],
+            [
+                sys.executable,
+                str(ROOT / "bench" / "esp_emulator.py"),
+                "--port",
+                str(args.port),
+                "--no-verify-body",
+                "--latency-ms",
+                str(args.esp_latency_ms),
+            ],
             cwd=ROOT,
             start_new_session=True,
         )
@@ -336,6 +344,7 @@ def run(args: argparse.Namespace) -> None:
                 {
                     "mode": args.mode,
                     "backend": backend,
+                    "esp_latency_ms": args.esp_latency_ms if args.mode == "esp" else None,
                     "subscribers": args.subscribers,
                     "dispatch_snapshot_s": round(snapshot, 3),
                     "last_acceptance_s": round(last, 3),
@@ -370,6 +379,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8401)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--logs", default="/tmp/send-bench-logs")
+    parser.add_argument(
+        "--esp-latency-ms",
+        type=float,
+        default=0.0,
+        help="esp mode: the emulator answers each send this much later, as a distant ESP would",
+    )
     parser.add_argument(
         "--personal-history",
         type=float,

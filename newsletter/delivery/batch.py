@@ -232,15 +232,20 @@ def _group_by_segment(
     delivery_of = {subscriber_id: delivery_id for delivery_id, subscriber_id in claimed}
     personal = lists.enabled()
     # Plain tuples, not model instances: a thousand Subscriber objects cost more than the query.
-    subscribers = Subscriber.objects.filter(id__in=claims.id_set(delivery_of)).values_list(
-        "id",
-        "uuid",
-        "email",
-        "name",
-        "language",
-        "status",
-        "personal_order",
-        *(lists.PROFILE_COLUMNS if personal else ()),
+    profile_columns = lists.PROFILE_COLUMNS if personal else {}
+    subscribers = (
+        Subscriber.objects.filter(id__in=claims.id_set(delivery_of))
+        .annotate(**profile_columns)
+        .values_list(
+            "id",
+            "uuid",
+            "email",
+            "name",
+            "language",
+            "status",
+            "personal_order",
+            *profile_columns,
+        )
     )
     topics: dict[int, list[int]] = defaultdict(list)
     through = Subscriber.topics.through
@@ -253,9 +258,8 @@ def _group_by_segment(
     links = LinkMaker(link_templates())
     readers: dict[int, lists.Reader] = {}
     for subscriber_id, subscriber_uuid, email, name, language, status, personal_order, *profile in subscribers:
-        readers[subscriber_id] = lists.Reader(
-            subscriber_id, personal_order, lists.attached_profile(profile) if profile else None, attached=personal
-        )
+        reader_profile, leaning = lists.attached_profile(profile) if profile else (None, "")
+        readers[subscriber_id] = lists.Reader(subscriber_id, personal_order, reader_profile, personal, leaning)
         delivery_id = delivery_of[subscriber_id]
         if status != Subscriber.Status.ACTIVE:
             skipped[f"subscriber is {status} at send time"].append(delivery_id)
