@@ -6,7 +6,10 @@ path from the noise of a shared machine.
     REDIS_URL=redis://127.0.0.1:6379/11 .venv/bin/python bench/beacon_inprocess.py [--reads 3000]
 
 Cases: no cookie from one IP (the IP+UA hash), a signed cookie, a fresh signed cookie from one
-IP on every read (past READS_MAX_READERS_PER_IP_PER_DAY: the cap path), one reader per IP.
+IP on every read (past READS_MAX_READERS_PER_IP_PER_DAY: the cap path), one reader per IP, and
+(personal editions) a reader whose browser a newsletter click identified, each read of whom the
+same script appends to the followed log (the benchmark deletes that log at the end: use a Redis
+database of its own).
 Needs Redis only (the article is put in the beacon's index directly; no SQL runs).
 """
 
@@ -30,9 +33,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+from config.wsgi import application  # noqa: I001 (first: it sets Django up before any model import)
 from articles.content import published
 from articles.reading import reads
-from config.wsgi import application
 
 try:
     from articles.reading import visitors
@@ -92,6 +95,11 @@ def main() -> None:
             cookie=cookie_for(f"benchreader{n:010d}"), remote=f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
         ),
     }
+    if hasattr(reads, "follow"):  # personal editions (issue 25): a browser a newsletter click identified
+        pipe = reads.get_redis().pipeline()
+        reads.follow(pipe, visitor="benchreader9999999999", tag="bench", seconds=600)
+        pipe.execute()
+        cases["followed reader (personal editions)"] = lambda n: environ(cookie=cookie_for("benchreader9999999999"))
     for label, make in cases.items():
         print(f"{label:42s} {measure(make, args.reads):7.1f} µs/read")
     client = reads.get_redis()
@@ -102,6 +110,8 @@ def main() -> None:
     client.hdel(keys[0], str(ARTICLE_ID))
     client.delete(*keys[1:])
     client.srem(published.PUBLISHED_KEY, ARTICLE_ID)
+    if hasattr(reads, "follow"):
+        client.delete(reads.follow_key("benchreader9999999999"), reads.FOLLOWED_LOG)
 
 
 if __name__ == "__main__":
