@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from ..analytics import targets
 from ..editions import segments
 from ..email.render import RenderedEmail, Segment, neutral_merge_field
 from ..models import Digest, Subscriber
 from . import esp, rows, throttle, transport
-from .outcomes import BatchResult, RetryLater
+from .outcomes import BatchResult, RetryLater, backoff
 from .recipients import LinkMaker, Recipient, link_templates
 from .timing import timed
 
@@ -92,29 +93,38 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
         rows.finish_if_settled(digest_id)
         return result
 
-    with timed(result.timings, "render"):
-        groups, skipped = _group_by_segment(claimed)
-        rows.mark_skipped(skipped)
-        result.skipped += sum(len(ids) for ids in skipped.values())
-        rendered_groups: transport.Groups = []
-        for segment, recipients in groups.items():
-            rendered, segment_id = render_segment(digest, segment, profile)
-            if rendered is None:
-                rows.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
-                result.skipped += len(recipients)
-            else:
-                rendered_groups.append(transport.Group(rendered, recipients, segment_id))
-
     try:
-        with timed(result.timings, "throttle"):
-            sendable = sum(len(group.recipients) for group in rendered_groups)
-            try:
-                throttle.reserve(sendable)
-            except throttle.RateLimited as exc:
-                rows.requeue(
-                    [r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait
-                )
-                raise RetryLater(exc.wait, "send rate limit") from exc
+        try:
+            with timed(result.timings, "render"):
+                groups, skipped = _group_by_segment(claimed)
+                rows.mark_skipped(skipped)
+                result.skipped += sum(len(ids) for ids in skipped.values())
+                rendered_groups: transport.Groups = []
+                for segment, recipients in groups.items():
+                    rendered, segment_id = render_segment(digest, segment, profile)
+                    if rendered is None:
+                        rows.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
+                        result.skipped += len(recipients)
+                    else:
+                        rendered_groups.append(transport.Group(rendered, recipients, segment_id))
+            with timed(result.timings, "throttle"):
+                sendable = sum(len(group.recipients) for group in rendered_groups)
+                try:
+                    throttle.reserve(sendable)
+                except throttle.RateLimited as exc:
+                    rows.requeue(
+                        [r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait
+                    )
+                    raise RetryLater(exc.wait, "send rate limit") from exc
+        except RedisError as exc:
+            # Redis (the click targets, the shared send rate) is out of reach and nothing went to the
+            # ESP: the rows go back to queued and the task runs again later. Failing here instead
+            # would drop its message (acknowledged on failure) and leave the rows claimed until the
+            # sweeper, a minute later; on RabbitMQ, which keeps delivering while Redis is down,
+            # every waiting batch of the edition went that way (test_redis_pressure_rabbitmq.py).
+            wait = backoff(1)
+            rows.requeue([delivery_id for delivery_id, _subscriber in claimed], token=token, delay=wait)
+            raise RetryLater(wait, f"Redis out of reach before the ESP call: {exc}") from exc
         transport.send_groups(digest, profile, rendered_groups, token=token, result=result)
     finally:
         with timed(result.timings, "bookkeeping"):
