@@ -6,7 +6,7 @@ newsroom will meet on the way. tests/integration/test_rehearsal.py runs it in CI
 Hosts (netns.py, one address each on a bridge of the run's own): `data` (PostgreSQL, Redis,
 RabbitMQ: datahost.py), `web` (gunicorn behind tls_proxy.py), `worker1`, `worker2`, `beat`,
 `esp` (bench/esp_emulator.py, the only stand-in), `readers` (readers.py), `ops` (where the test
-looks from, with psql and curl, as an operator would). Every web, worker and beat host gets the
+looks from, with psql and curl, as an operator would; rehearsal_outcome.py says what it looks at). Every web, worker and beat host gets the
 README's environment file (checklist.py) with the run's own values, and runs the README's steps
 and service for its role, word for word.
 
@@ -28,9 +28,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,13 +37,13 @@ from zoneinfo import ZoneInfo
 from . import checklist
 from .datahost import DataHost
 from .netns import Network
+from .rehearsal_outcome import EDITION_DAY, Outcome, collect
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 CLOCK_SHIFT = Path(__file__).resolve().parent / "clock_shift"
 HOSTS = ("data", "web", "worker1", "worker2", "beat", "esp", "readers", "ops")
 SITE = "news.rehearsal.test"
-EDITION_DAY = date(2030, 3, 5)
 # The app hosts' clock: 06:50 when the web host's first step runs (migrate, the newsroom's data:
 # ten minutes of room), 06:59:30 when the services start, so both beats are up for 07:00.
 PREPARE_CLOCK = datetime(2030, 3, 5, 6, 50, 0, tzinfo=ZoneInfo("Asia/Baghdad"))
@@ -62,27 +61,6 @@ class Options:
     finish_timeout: float = 900
     worker_env: dict[str, str] = field(default_factory=dict)  # a deliberate mistake on the worker hosts
     pages_per_second: float = 5
-
-
-@dataclass
-class Outcome:
-    audience: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    edition_status: str = ""
-    waves: int = 0
-    receipts: int = 0
-    accepted: int = 0  # audience members the ESP accepted (once or more)
-    accepted_twice: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)  # neither accepted nor recorded unknown
-    sent_not_accepted: list[str] = field(default_factory=list)
-    unknown_reasons: dict[str, int] = field(default_factory=dict)
-    unknown_without_reason: int = 0
-    send_seconds: float = 0.0  # first seen sending -> sent, wall clock
-    beats_fired: dict[str, int] = field(default_factory=dict)
-    esp: dict[str, Any] = field(default_factory=dict)  # the emulator's own counts
-    editions: list[str] = field(default_factory=list)  # every edition of the day: id, offset, status, counts
-    readers: dict[str, Any] = field(default_factory=dict)
-    events: list[tuple[float, str]] = field(default_factory=list)
 
 
 def web_entry_point() -> str:
@@ -308,56 +286,6 @@ class Rehearsal:
         )[0][0]
         return status == "sent" and pending == "0"
 
-    def collect(self, digest_id: str) -> None:
-        outcome = self.outcome
-        accepted: Counter[str] = Counter()
-        for line in self.http(f"http://{self.net.address('esp')}/_addresses").splitlines():
-            address, _, count = line.partition("\t")
-            accepted[address] = int(count)
-        rows = self.sql(
-            "SELECT s.email, d.status, d.error FROM newsletter_delivery d "
-            f"JOIN newsletter_subscriber s ON s.id = d.subscriber_id WHERE d.digest_id = {digest_id}"
-        )
-        outcome.audience = len(rows)
-        outcome.statuses = dict(Counter(status for _, status, _ in rows))
-        reasons: Counter[str] = Counter()
-        for email, status, error in rows:
-            if accepted[email]:
-                outcome.accepted += 1
-            if accepted[email] > 1:
-                outcome.accepted_twice.append(email)
-            if status == "sent" and not accepted[email]:
-                outcome.sent_not_accepted.append(email)
-            if not accepted[email] and status != "unknown":
-                outcome.lost.append(f"{email} ({status})")
-            if status == "unknown":
-                reasons[error[:120]] += 1
-                outcome.unknown_without_reason += not error.strip()
-        outcome.unknown_reasons = dict(reasons)
-        outcome.edition_status = self.sql(f"SELECT status FROM newsletter_digest WHERE id = {digest_id}")[0][0]
-        outcome.waves = int(
-            self.sql(
-                f"SELECT count(*) FROM newsletter_digest WHERE frequency = 'daily' AND edition_date = '{EDITION_DAY}' "
-                "AND utc_offset IS NOT NULL"
-            )[0][0]
-        )
-        outcome.receipts = int(
-            self.sql(f"SELECT count(*) FROM newsletter_receipt WHERE edition_date = '{EDITION_DAY}'")[0][0]
-        )
-        outcome.esp = json.loads(self.http(f"http://{self.net.address('esp')}/_stats"))
-        outcome.editions = [
-            " ".join(row)
-            for row in self.sql(
-                "SELECT id, coalesce(utc_offset::text, '-'), status, audience_count, sent_count, unknown_count "
-                f"FROM newsletter_digest WHERE edition_date = '{EDITION_DAY}' ORDER BY id"
-            )
-        ]
-        for name in ("beat", "second-beat"):
-            log = (
-                (self.logs / f"{name}.log").read_text(errors="replace") if (self.logs / f"{name}.log").exists() else ""
-            )
-            outcome.beats_fired[name] = log.count("Sending due task Daily digest")
-
     def run(self, data: DataHost) -> Outcome:
         self.make_certificate()
         paths = self.prepare(data)
@@ -383,7 +311,7 @@ class Rehearsal:
                 pass
             self.stop_second_beat(mistaken)
         self.outcome.readers = json.loads(out.read_text()) if out.exists() else {}
-        self.collect(digest[0])
+        collect(self.outcome, digest[0], sql=self.sql, http=self.http, esp=self.net.address("esp"), logs=self.logs)
         return self.outcome
 
     def stop_second_beat(self, process: subprocess.Popen[bytes]) -> None:
