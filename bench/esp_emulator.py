@@ -12,6 +12,7 @@ body, subject and `h:` headers, including anymail's per-recipient `h:List-Unsubs
 records every accepted recipient. Control and inspection (JSON):
 
     GET  /_stats        counts: requests, accepted requests, recipients, unique, duplicates
+    GET  /_addresses    every accepted address and how many times, one "address<TAB>count" a line
     GET  /_recipients   one record per accepted recipient (address, List-Unsubscribe, ...)
     GET  /_verify       expand every accepted call and check each recipient's own data:
                         List-Unsubscribe == <its unsubscribe URL>, the URL in text and HTML,
@@ -34,7 +35,8 @@ someone reads them (`State.records`, `/_recipients`, `/_verify`), off the clock.
 ~600 KB of url-encoded recipient-variables and HTML of a 1,000-recipient call cost ~30 ms of CPU
 per call (measured; now ~7 ms), ~15% of the 2-core budget at 10,000 recipients/s.
 
-Only 127.0.0.1. Standard library only; a threaded server is enough for >10,000 recipients/s
+Only 127.0.0.1 (`--bind` another address only inside a network namespace of your own, as the
+deployment rehearsal does: tests/integration/rehearsal.py). Standard library only; a threaded server is enough for >10,000 recipients/s
 because one request carries a whole batch of up to 1,000 recipients.
 """
 
@@ -234,6 +236,11 @@ class State:
             "failures": dict(bad),
         }
 
+    def addresses(self) -> str:
+        """Every accepted address with its count (cheap: no call is expanded)."""
+        with self.lock:
+            return "".join(f"{address}\t{count}\n" for address, count in self.counts.items())
+
     def stats(self) -> dict[str, Any]:
         with self.lock:
             duplicates = {addr: n for addr, n in self.counts.items() if n > 1}
@@ -315,6 +322,14 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (a read-timeout fault): it was still accepted
 
+        def _text(self, status: int, text: str) -> None:
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
@@ -322,6 +337,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path.startswith("/_stats"):
                 self._json(200, state.stats())
+            elif self.path.startswith("/_addresses"):
+                self._text(200, state.addresses())
             elif self.path.startswith("/_recipients"):
                 self._json(200, state.records)
             elif self.path.startswith("/_verify"):
@@ -372,9 +389,11 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
 class Emulator:
     """Run the emulator in a background thread (tests) or in the foreground (CLI)."""
 
-    def __init__(self, *, port: int = 0, verify_body: bool = True, keep_html: bool = False) -> None:
+    def __init__(
+        self, *, port: int = 0, verify_body: bool = True, keep_html: bool = False, bind: str = "127.0.0.1"
+    ) -> None:
         self.state = State(verify_body=verify_body, keep_html=keep_html)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.state))
+        self.server = ThreadingHTTPServer((bind, port), make_handler(self.state))
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
 
@@ -384,7 +403,7 @@ class Emulator:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v3"
+        return f"http://{self.server.server_address[0]!s}:{self.port}/v3"
 
     def start(self) -> Emulator:
         self.thread = threading.Thread(target=self.server.serve_forever, name="esp-emulator", daemon=True)
@@ -399,6 +418,7 @@ class Emulator:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--bind", default="127.0.0.1", help="127.0.0.1, or an address of a namespace of your own")
     parser.add_argument(
         "--latency-ms",
         type=float,
@@ -411,7 +431,7 @@ def main() -> None:
         help="records without the body checks (url_in_text/url_in_html, subject)",
     )
     args = parser.parse_args()
-    emulator = Emulator(port=args.port, verify_body=not args.no_verify_body)
+    emulator = Emulator(port=args.port, verify_body=not args.no_verify_body, bind=args.bind)
     emulator.state.latency_seconds = args.latency_ms / 1000
     print(f"ESP emulator (Mailgun API) on {emulator.api_url}", flush=True)
     try:

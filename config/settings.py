@@ -21,6 +21,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from . import broker
 from .env import (
     BASE_DIR,
     DEBUG,
@@ -142,7 +143,6 @@ CACHES = {
     }
 }
 
-CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -155,17 +155,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
-# Redis re-delivers an unacknowledged task after visibility_timeout; it must exceed the longest
-# countdown/ETA we use (retry backoff caps at 10 minutes) and the longest task run, or a task
-# still running or waiting would be delivered twice (celery#2599, #3270).
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {
     "newsletter.tasks.send_batch": {"queue": "send"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# --- Celery broker (issue 26) ----------------------------------------------------------------
+# Redis by default, so the embedded run and existing deployments change nothing; an amqp:// URL
+# puts the queues on RabbitMQ with quorum queues and publisher confirms (config.broker says why).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = broker.transport_options(
+    CELERY_BROKER_URL, visibility_timeout=env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+)
+CELERY_TASK_QUEUES = broker.task_queues(CELERY_BROKER_URL, default=CELERY_TASK_DEFAULT_QUEUE, routes=CELERY_TASK_ROUTES)
+# --- end of the broker block -----------------------------------------------------------------
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True

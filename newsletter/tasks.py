@@ -7,6 +7,7 @@ see committed rows; this module imports the services, never the reverse.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from celery import Task, shared_task
@@ -82,7 +83,10 @@ def send_batch(self: Task, digest_id: int, batch: int) -> dict[str, Any]:
     try:
         return batches.send_batch(digest_id=digest_id, batch=batch).as_dict()
     except RetryLater as exc:
-        raise self.retry(countdown=exc.countdown) from exc
+        # Whole seconds, rounded up: on RabbitMQ a countdown travels through native delayed
+        # delivery, which counts whole seconds and refuses one under a second (Celery then drops
+        # the retry: Reject without requeue), and SEND_RETRY_BASE_SECONDS may be fractional.
+        raise self.retry(countdown=math.ceil(exc.countdown)) from exc
 
 
 @shared_task(name=task_names.SWEEP_DELIVERIES)

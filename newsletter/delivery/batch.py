@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from newsletter.clicks import targets
 from newsletter.editions import segments
@@ -25,7 +26,7 @@ from newsletter.subscribers.models import Subscriber
 
 from . import claims, esp, throttle, transport
 from .models import EditionSegment
-from .outcomes import BatchResult, RetryLater
+from .outcomes import BatchResult, RetryLater, backoff
 from .recipients import LinkMaker, Recipient, link_templates
 from .timing import timed
 
@@ -139,40 +140,54 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
         claims.finish_if_settled(digest_id)
         return result
 
-    with timed(result.timings, "render"):
-        groups, skipped, readers = _group_by_segment(claimed)
-        claims.mark_skipped(skipped)
-        result.skipped += sum(len(ids) for ids in skipped.values())
-        segment_emails = []
-        for segment, recipients in groups.items():
-            rendered, segment_id = render_recorded(digest, segment, profile)
-            if rendered is None:
-                claims.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
-                result.skipped += len(recipients)
-            else:
-                segment_emails.append((segment, recipients, rendered, segment_id))
     rendered_groups: transport.Groups = []
     shown: dict[int, list[int | None]] = {}  # sections each profiled reader is shown
-    with timed(result.timings, "personal"):  # each reader's own list (newsletter.personal)
-        for segment, recipients, rendered, segment_id in segment_emails:
-            if not lists.enabled():
-                rendered_groups.append(transport.Group(rendered, recipients, segment_id))
-            else:
-                rendered_groups += _personal_groups(digest, segment, recipients, readers, rendered, segment_id, shown)
-
     try:
-        with timed(result.timings, "throttle"):
-            sendable = sum(len(group.recipients) for group in rendered_groups)
-            try:
-                throttle.reserve(sendable)
-            except throttle.RateLimited as exc:
-                claims.requeue(
-                    [r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait
-                )
-                raise RetryLater(exc.wait, "send rate limit") from exc
+        try:
+            with timed(result.timings, "render"):
+                groups, skipped, readers = _group_by_segment(claimed)
+                claims.mark_skipped(skipped)
+                result.skipped += sum(len(ids) for ids in skipped.values())
+                segment_emails = []
+                for segment, recipients in groups.items():
+                    rendered, segment_id = render_recorded(digest, segment, profile)
+                    if rendered is None:
+                        claims.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
+                        result.skipped += len(recipients)
+                    else:
+                        segment_emails.append((segment, recipients, rendered, segment_id))
+            with timed(result.timings, "personal"):  # each reader's own list (newsletter.personal)
+                for segment, recipients, rendered, segment_id in segment_emails:
+                    if not lists.enabled():
+                        rendered_groups.append(transport.Group(rendered, recipients, segment_id))
+                    else:
+                        rendered_groups += _personal_groups(
+                            digest, segment, recipients, readers, rendered, segment_id, shown
+                        )
+            with timed(result.timings, "throttle"):
+                sendable = sum(len(group.recipients) for group in rendered_groups)
+                try:
+                    throttle.reserve(sendable)
+                except throttle.RateLimited as exc:
+                    claims.requeue(
+                        [r.delivery_id for g in rendered_groups for r in g.recipients], token=token, delay=exc.wait
+                    )
+                    raise RetryLater(exc.wait, "send rate limit") from exc
+        except RedisError as exc:
+            # Redis (the click targets, the shared send rate) is out of reach and nothing went to the
+            # ESP: the rows go back to queued and the task runs again later. Failing here instead
+            # would drop its message (acknowledged on failure) and leave the rows claimed until the
+            # sweeper, a minute later; on RabbitMQ, which keeps delivering while Redis is down,
+            # every waiting batch of the edition went that way (test_redis_pressure_rabbitmq.py).
+            wait = backoff(1)
+            claims.requeue([delivery_id for delivery_id, _subscriber in claimed], token=token, delay=wait)
+            raise RetryLater(wait, f"Redis out of reach before the ESP call: {exc}") from exc
         transport.send_groups(digest, profile, rendered_groups, token=token, result=result)
         if shown:
-            profiles.note_shown(digest_id=digest_id, shown=shown)
+            try:
+                profiles.note_shown(digest_id=digest_id, shown=shown)
+            except RedisError:  # sent already: the impressions are a hint, the send must not fail
+                log.warning("impressions of batch %s not noted: Redis out of reach", batch)
     finally:
         with timed(result.timings, "bookkeeping"):
             if result.sent or result.failed or result.unknown or result.skipped:

@@ -2,6 +2,12 @@
 processes (`celery -A config worker -Q send,celery`) pointed at the pytest-django test database
 (committed data: `transactional_db`) and at TEST_REDIS_DB, with the emulator as Mailgun.
 
+The broker (issue 26): Redis (TEST_REDIS_DB) by default; the worker-process tests of the modules
+in BOTH_BROKERS run twice, on Redis and on RabbitMQ (tests/integration/rabbitmq.py: a vhost of
+this session's own on TEST_RABBITMQ_URL's server, its queues deleted after each test). A test
+that provokes something only Redis has (its database flushed, its visibility timeout) is marked
+`redis_broker` and runs on Redis only.
+
 Everything is bounded in time and stopped (by its own pid) at the end of the test."""
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from bench.esp_emulator import Emulator
+from config import broker as brokers
 from config.celery import app
+
+from . import rabbitmq
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -109,16 +118,71 @@ def reset_broker_connections() -> None:
     app.amqp._producer_pool = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "redis_broker: provokes something only Redis has; runs on Redis only")
+    config.addinivalue_line("markers", "rabbitmq_broker: about RabbitMQ as the broker; runs on RabbitMQ only")
+
+
+# Modules whose worker-process tests run on both brokers (CI runs both, issue 26).
+BOTH_BROKERS = {"test_sending_workers", "test_network_cut"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "celery_broker" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if metafunc.definition.get_closest_marker("rabbitmq_broker"):
+        kinds = [brokers.RABBITMQ]
+    elif metafunc.definition.get_closest_marker("redis_broker") or module not in BOTH_BROKERS:
+        kinds = [brokers.REDIS]
+    else:
+        kinds = [brokers.REDIS, brokers.RABBITMQ]
+    metafunc.parametrize("celery_broker", kinds, indirect=True)
+
+
 @pytest.fixture
-def broker(settings) -> Iterator[None]:
+def celery_broker(request, settings) -> Iterator[str]:
+    """REDIS or RABBITMQ (the parameter): settings.CELERY_BROKER_URL points at it for this
+    process and the workers; RabbitMQ's queues are deleted afterwards (Redis's database is
+    flushed between tests anyway)."""
+    kind = getattr(request, "param", brokers.REDIS)
+    if kind == brokers.RABBITMQ:
+        settings.CELERY_BROKER_URL = request.getfixturevalue("rabbitmq_vhost")
+    yield kind
+    if kind == brokers.RABBITMQ:
+        rabbitmq.delete_queues(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_vhost() -> Iterator[str]:
+    """amqp:// URL of a vhost created for this session (and deleted after it)."""
+    yield from rabbitmq.session_vhost()
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at `url` with that broker's queues and options."""
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = brokers.transport_options(
+        url, visibility_timeout=django_settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    )
+    app.conf.task_queues = brokers.task_queues(
+        url, default=django_settings.CELERY_TASK_DEFAULT_QUEUE, routes=django_settings.CELERY_TASK_ROUTES
+    )
+    for cached in ("queues", "default_queue", "router"):  # Celery caches what it derived from them
+        app.amqp.__dict__.pop(cached, None)
+    app.amqp.flush_routes()
+    reset_broker_connections()
+
+
+@pytest.fixture
+def broker(settings, celery_broker) -> Iterator[None]:
     """This process publishes to the real broker too (dispatch, sweep): eager mode off."""
     previous = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
-    app.conf.broker_url = django_settings.CELERY_BROKER_URL
-    reset_broker_connections()
+    use_broker(django_settings.CELERY_BROKER_URL)
     yield
-    app.conf.task_always_eager, app.conf.broker_url = previous
-    reset_broker_connections()
+    app.conf.task_always_eager = previous[0]
+    use_broker(previous[1])
 
 
 @pytest.fixture
@@ -129,8 +193,13 @@ def start_worker(transactional_db, emulator, broker, tmp_path, settings) -> Iter
     workers: list[Worker] = []
 
     def start(name: str = "w1", *, concurrency: int = 1, **extra_env: str) -> Worker:
+        # On Redis the workers' broker follows their REDIS_URL (TEST_REDIS_DB, or the REDIS_URL a
+        # test gives them); RabbitMQ is named (a test may give another URL: through a proxy).
+        inherited = {name: value for name, value in os.environ.items() if name != "CELERY_BROKER_URL"}
+        if brokers.kind(django_settings.CELERY_BROKER_URL) == brokers.RABBITMQ:
+            inherited["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL
         env = {
-            **os.environ,
+            **inherited,
             "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
             "DATABASE_URL": database_url(),
             "TEST_REDIS_DB": os.environ.get("TEST_REDIS_DB", "15"),

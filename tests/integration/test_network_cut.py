@@ -1,6 +1,7 @@
-"""A worker cut off from PostgreSQL and Redis in the middle of a send (issue: surviving a
-million). The worker talks to both through tests/integration/tcp_proxy.py; the test stalls
+"""A worker cut off from PostgreSQL, Redis and the broker in the middle of a send (issue: surviving
+a million). The worker talks to them through tests/integration/tcp_proxy.py; the test stalls
 every byte for INTEGRATION_CUT_SECONDS (30 by default), then lets the traffic through again.
+On Redis the broker is that Redis; on RabbitMQ (issue 26) its connection gets a proxy too.
 
 What must hold afterwards: nobody accepted twice by the ESP; nobody silently lost (every
 subscriber the ESP did not accept is recorded `unknown` or was sent after the cut, and every
@@ -17,6 +18,7 @@ from urllib.parse import urlparse, urlunparse
 import pytest
 from django.conf import settings as django_settings
 
+from config import broker as brokers
 from newsletter.delivery import counts, dispatch
 from newsletter.delivery.models import Delivery
 from newsletter.editions.models import Digest
@@ -38,30 +40,33 @@ def _via(url: str, port: int) -> str:
 
 
 @pytest.fixture
-def proxies(is_postgres) -> Iterator[tuple[CuttableProxy, CuttableProxy]]:
+def proxies(is_postgres, celery_broker) -> Iterator[dict[str, tuple[CuttableProxy, str]]]:
+    """The variable naming each server the worker talks to -> (a proxy to it, its URL)."""
     if not is_postgres:
         pytest.skip("SQLite is a file, not a server a worker can be cut off from")
-    pg = urlparse(database_url())
-    redis = urlparse(django_settings.REDIS_URL)
-    to_pg = CuttableProxy(pg.hostname or "127.0.0.1", pg.port or 5432)
-    to_redis = CuttableProxy(redis.hostname or "127.0.0.1", redis.port or 6379)
-    yield to_pg, to_redis
-    to_pg.close()
-    to_redis.close()
+    urls = {"DATABASE_URL": database_url(), "REDIS_URL": django_settings.REDIS_URL}
+    if celery_broker == brokers.RABBITMQ:
+        urls["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL
+    ports = {"postgres": 5432, "redis": 6379, "amqp": 5672}
+    proxied = {}
+    for name, url in urls.items():
+        parts = urlparse(url)
+        proxied[name] = (CuttableProxy(parts.hostname or "127.0.0.1", parts.port or ports[parts.scheme]), url)
+    yield proxied
+    for proxy, _url in proxied.values():
+        proxy.close()
 
 
 def test_worker_cut_off_from_postgres_and_redis_mid_send_nobody_twice_nobody_lost(
     proxies, start_worker, emulator, settings
 ) -> None:
-    to_pg, to_redis = proxies
     settings.SEND_STUCK_AFTER_SECONDS = 5
     settings.SEND_BATCH_SIZE = 250
     digest = make_digest()
     make_subscribers(3_000)
     worker = start_worker(
         "w1",
-        DATABASE_URL=_via(database_url(), to_pg.port),
-        REDIS_URL=_via(django_settings.REDIS_URL, to_redis.port),
+        **{name: _via(url, proxy.port) for name, (proxy, url) in proxies.items()},
         SEND_BATCH_SIZE="250",
         SEND_RATE_PER_SECOND="600",  # the send lasts a few seconds, so the cut lands inside it
     )
@@ -73,12 +78,12 @@ def test_worker_cut_off_from_postgres_and_redis_mid_send_nobody_twice_nobody_los
         workers=[worker],
     )
 
-    to_pg.cut()
-    to_redis.cut()
+    for proxy, _url in proxies.values():
+        proxy.cut()
     accepted_at_cut = emulator.state.stats()["recipients"]
     time.sleep(CUT_SECONDS)
-    to_pg.restore()
-    to_redis.restore()
+    for proxy, _url in proxies.values():
+        proxy.restore()
     assert accepted_at_cut < 3_000, "the send finished before the cut"
 
     sweep_until_finished(digest.id, timeout=180, workers=[worker])

@@ -212,6 +212,7 @@ def test_429_and_503_retried_until_accepted_and_timeout_after_acceptance_is_unkn
     assert len(weekly_records) == 40 and emulator.state.stats()["accepted_requests"] == 3
 
 
+@pytest.mark.redis_broker  # flushes the Redis database the tasks wait in
 def test_broker_messages_lost_then_the_sweeper_sends_everything_once(start_worker, emulator, settings) -> None:
     """Redis lost every queued task (a restart without persistence): the database still knows."""
     from sitewide.redis_client import get_redis
@@ -230,6 +231,7 @@ def test_broker_messages_lost_then_the_sweeper_sends_everything_once(start_worke
     assert stats["unique"] == 2000 and stats["recipients"] == 2000 and stats["duplicates"] == 0
 
 
+@pytest.mark.redis_broker  # RabbitMQ has no visibility timeout: a message stays with its consumer
 def test_visibility_timeout_redelivery_of_a_running_batch_does_no_harm(start_worker, emulator) -> None:
     """Redis re-delivers an unacknowledged task after visibility_timeout even while it runs
     (celery#2599): here 2 s, with a batch whose ESP call takes 6 s."""
