@@ -22,6 +22,7 @@ of the worker CPU of a 1,000-recipient batch call and are done faster here:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -92,6 +93,15 @@ def _quote_plus(value: str | bytes) -> str:
     return value.translate(_QUOTE_PLUS_TABLE)
 
 
+# The bodies repeat from call to call (one edition, a few personal lists per batch): encoded once.
+BODY_FIELDS = frozenset({"html", "text"})
+
+
+@functools.lru_cache(maxsize=32)
+def _quote_plus_body(value: str) -> str:
+    return _quote_plus(value)
+
+
 def urlencode_form(data: Mapping[str, Any]) -> str | None:
     """What requests sends for `data=<dict>` (requests.models._encode_params + urlencode with
     quote_plus), or None when a value is not str/bytes/None or a list/tuple of those."""
@@ -109,7 +119,8 @@ def urlencode_form(data: Mapping[str, Any]) -> str | None:
                 continue  # requests drops None values
             if not isinstance(value, (str, bytes)):
                 return None
-            pairs.append(f"{encoded_key}={_quote_plus(value)}")
+            body = key in BODY_FIELDS and isinstance(value, str)
+            pairs.append(f"{encoded_key}={_quote_plus_body(value) if body else _quote_plus(value)}")
     return "&".join(pairs)
 
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from newsletter import task_names
 from newsletter.editions import state
 from newsletter.editions.models import Digest
-from newsletter.personal import lists
+from newsletter.personal import arms, lists
+from newsletter.personal import conf as personal_conf
 from newsletter.personal.models import ReaderProfile
 from newsletter.subscribers.models import Subscriber
 
@@ -122,8 +123,9 @@ def _snapshot_audience(
     join_r, order_r, join_s, order_s = "", "r.subscriber_id", "", "s.id"
     cluster_params: list[Any] = []
     if cluster is not None:
-        join_r, order_r, cluster_params = _clustering("r.subscriber_id", cluster)
-        join_s, order_s, _ = _clustering("s.id", cluster)
+        month = arms.month_key(edition_date)
+        join_r, order_r, cluster_params = _clustering("r.subscriber_id", cluster, month=month, joined=False)
+        join_s, order_s, _ = _clustering("s.id", cluster, month=month, joined=True)
     deliveries = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
@@ -149,18 +151,27 @@ def _snapshot_audience(
         return max(cursor.rowcount, 0)
 
 
-def _clustering(subscriber: str, cluster: Sequence[int]) -> tuple[str, str, list[Any]]:
-    """(join, order, params) numbering readers of one personal list next to each other."""
+def _clustering(subscriber: str, cluster: Sequence[int], *, month: str, joined: bool) -> tuple[str, str, list[Any]]:
+    """(join, order, params) numbering readers of one personal list next to each other; on
+    PostgreSQL the readers who get the edition's order (no profile, personal order off, or in the
+    month's hold-out: arms.sql_bucket) come first, so the personal batches hold no segment list
+    beside their own ones (one ESP call fewer each). `joined`: the subscriber row is `s` already."""
     profile = ReaderProfile._meta.db_table
     join = f"LEFT JOIN {profile} p ON p.subscriber_id = {subscriber}"
     ids = [str(article_id) for article_id in cluster]
-    if connection.vendor == "postgresql":
-        read = "(SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_array_elements_text(p.seen) AS x WHERE x = ANY(%s))"
-        params: list[Any] = [ids]
-    else:
+    if connection.vendor != "postgresql":
         read = f"(SELECT group_concat(value) FROM json_each(p.seen) WHERE CAST(value AS TEXT) IN ({', '.join(['%s'] * len(ids)) or 'NULL'}))"
-        params = list(ids)
-    return join, f"COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}", params
+        return join, f"COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}", list(ids)
+    if not joined:
+        join += f" JOIN {Subscriber._meta.db_table} s ON s.id = {subscriber}"
+    holdout = personal_conf.settings().DIGEST_PERSONAL_HOLDOUT_PERCENT
+    edition_order = (
+        f"CASE WHEN p.subscriber_id IS NULL OR NOT s.personal_order OR {arms.sql_bucket(subscriber)} < %s "
+        "THEN 0 ELSE 1 END"
+    )
+    read = "(SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_array_elements_text(p.seen) AS x WHERE x = ANY(%s))"
+    order = f"{edition_order}, COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}"
+    return join, order, [month, holdout, ids]
 
 
 def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:

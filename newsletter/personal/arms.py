@@ -24,24 +24,36 @@ class Arm(enum.StrEnum):
 
 def bucket(subscriber_id: int, month: date) -> int:
     """0-99, stable for a subscriber within a month, independent from one month to the next."""
-    return _bucket(subscriber_id, f"{month:%Y-%m}")
+    return _bucket(subscriber_id, month_key(month))
 
 
-def _bucket(subscriber_id: int, month_key: str) -> int:
-    digest = hashlib.blake2b(f"{subscriber_id}:{month_key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % 100
+def _bucket(subscriber_id: int, key: str) -> int:
+    # MD5 because PostgreSQL computes the same bucket (`sql_bucket`): dispatch numbers the readers
+    # who get the edition's order apart from the personal ones. Not a secret: a fair coin.
+    digest = hashlib.md5(f"{subscriber_id}:{key}".encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:8], 16) % 100
+
+
+def sql_bucket(subscriber: str) -> str:
+    """`_bucket` as a PostgreSQL expression of the subscriber id column `subscriber`; its one
+    parameter is the month key (`month_key`)."""
+    return f"(('x' || substr(md5({subscriber}::text || ':' || %s), 1, 8))::bit(32)::bigint %% 100)"
+
+
+def month_key(month: date) -> str:
+    return f"{month:%Y-%m}"
 
 
 def arms_of(readers: Iterable[tuple[int, bool]], *, month: date) -> dict[int, Arm]:
     """`arm_of` for many readers ((subscriber id, personal order on) each), the settings read once."""
     if not conf.enabled():
         return {subscriber_id: Arm.NONE for subscriber_id, _ in readers}
-    holdout, month_key = conf.settings().DIGEST_PERSONAL_HOLDOUT_PERCENT, f"{month:%Y-%m}"
+    holdout, key = conf.settings().DIGEST_PERSONAL_HOLDOUT_PERCENT, month_key(month)
     return {
         subscriber_id: Arm.NONE
         if not personal_order
         else Arm.HOLDOUT
-        if _bucket(subscriber_id, month_key) < holdout
+        if _bucket(subscriber_id, key) < holdout
         else Arm.PERSONAL
         for subscriber_id, personal_order in readers
     }

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from newsletter.delivery import dispatch
 from newsletter.delivery.models import Delivery
 from newsletter.editions import compose
+from newsletter.personal import arms
 from newsletter.personal.models import ReaderProfile
 from newsletter.subscribers.models import Subscriber
 from tests.newsletter.digest_helpers import article, section, subscriber
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def test_readers_of_one_list_share_batches(settings) -> None:
     settings.DIGEST_LOCAL_TIME = False
+    settings.DIGEST_PERSONAL_HOLDOUT_PERCENT = 0  # the hold-out's place: the next test
     settings.SEND_BATCH_SIZE = 4
     politics, sport = section(), section("رياضة", "sport")
     stories = [article(f"خبر {i}", readers=1000 - i * 10, sec=politics if i % 2 else sport) for i in range(14)]
@@ -67,3 +70,31 @@ def test_without_personal_editions_batches_follow_the_ids(settings) -> None:
     dispatch.dispatch(digest_id=digest.pk, enqueue=False)
     batch_of = dict(Delivery.objects.filter(digest=digest).values_list("subscriber_id", "batch"))
     assert [batch_of[r.pk] for r in readers] == [0, 0, 1, 1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the hold-out is ordered first on PostgreSQL only")
+def test_the_database_computes_the_same_arms_and_numbers_the_editions_order_first(settings) -> None:
+    settings.DIGEST_LOCAL_TIME = False
+    settings.DIGEST_PERSONAL_HOLDOUT_PERCENT = 50
+    settings.SEND_BATCH_SIZE = 4
+    politics = section()
+    for i in range(12):
+        article(f"خبر {i}", readers=1000 - i * 10, sec=politics)
+    digest = compose.compose(frequency="daily", now=timezone.now() + timedelta(minutes=1))
+    month = digest.edition_date
+    readers = [subscriber(f"r{i}@example.com") for i in range(16)]
+    for reader in readers:  # one leaning for all: only the arm tells their lists apart
+        ReaderProfile.objects.create(subscriber=reader, sections={str(politics.pk): 4}, list_key="politics", seen=[])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {arms.sql_bucket('id')} FROM {Subscriber._meta.db_table}", [arms.month_key(month)])
+        assert dict(cursor.fetchall()) == {r.pk: arms.bucket(r.pk, month) for r in readers}
+
+    dispatch.dispatch(digest_id=digest.pk, enqueue=False)
+
+    batch_of = dict(Delivery.objects.filter(digest=digest).values_list("subscriber_id", "batch"))
+    held = [r.pk for r in readers if arms.arm_of(r.pk, month=month) == arms.Arm.HOLDOUT]
+    personal = [r.pk for r in readers if r.pk not in held]
+    assert held and personal
+    # The hold-out (the edition's order) before the personal readers: no batch mixes them but at
+    # the one boundary between the two.
+    assert max(batch_of[s] for s in held) <= min(batch_of[s] for s in personal)
