@@ -19,7 +19,8 @@ Edition status changes go through newsletter.editions.state (one transition tabl
 
 THE DELIVERY GUARANTEE (tests/newsletter/delivery/ and tests/integration/ test exactly this)
 =====================================================================================================
-The database is the truth. Redis (broker, throttle) and the workers may die at any moment.
+The database is the truth. The broker (Redis or RabbitMQ), Redis (throttle, click targets) and the
+workers may die at any moment.
 
 1. One Delivery row per (edition, subscriber), enforced by a unique constraint. `dispatch()` moves
    the Digest draft/approved -> sending with one conditional UPDATE and, in the same transaction,

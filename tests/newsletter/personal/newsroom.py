@@ -85,7 +85,9 @@ def personal_newsroom(settings: Any) -> dict[str, Any]:
     curation.pin(digest_id=digest.pk, article_id=news[0].pk)
     digest.refresh_from_db()
     month = digest.edition_date
-    personal = ids_in_arm(Arm.PERSONAL, month, 6, 10_000_000)
+    # Drawn from one pool so no two readers share an id, whatever month the clock says (a reader
+    # placed "next to" another collided with the hold-out reader on some months).
+    personal = ids_in_arm(Arm.PERSONAL, month, 7, 10_000_000)
     [held] = ids_in_arm(Arm.HOLDOUT, month, 1, 10_000_000)
     readers = {
         "personal": reader(personal[0], "personal@example.com"),
@@ -95,7 +97,7 @@ def personal_newsroom(settings: Any) -> dict[str, Any]:
         "follower": reader(personal[3], "follower@example.com"),
         "fan": reader(personal[4], "fan@example.com"),
         "fresh": reader(personal[5], "fresh@example.com"),
-        "english": reader(personal[5] + 1, "english@example.com", language="en"),
+        "english": reader(personal[6], "english@example.com", language="en"),
     }
     readers["follower"].topics.set([sport])
     readers["fan"].topics.set([sport])
