@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from articles.reading import reads
-from newsletter.subscribers import feedback
 from newsletter.subscribers.pages import preferences_token
 
+from . import choices
 from .links import FeedbackLink, Refusal, resolve
 
 
@@ -63,13 +63,12 @@ def feedback_view(request: HttpRequest, story: str, choice: str, token: str) -> 
     found = resolve(story=story, choice=choice, token=token, now=timezone.now())
     if isinstance(found, Refusal):
         return _refused(request, found)
-    keys = {"subscriber_id": found.subscriber.pk, "digest_id": found.digest_id, "article_id": found.article.pk}
     with translation.override(found.subscriber.language):
         if request.method == "POST" and reads.should_count_meta("POST", request.META):
             if request.POST.get("action") == "undo":
-                feedback.undo(**keys)
+                choices.withdraw(found)
                 return _page(request, found, state="undone")
-            feedback.record(**keys, choice=found.choice, now=timezone.now())
+            choices.choose(found, now=timezone.now())
             return _page(request, found, state="thanks")
-        already = feedback.current(**keys) == found.choice
+        already = choices.current(found) == found.choice
         return _page(request, found, state="thanks" if already else "ask")
