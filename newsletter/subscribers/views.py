@@ -269,7 +269,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
 @with_subscriber(Purpose.PREFERENCES)
 def less_undo(request: HttpRequest, token: str, subscriber: Subscriber, kind: str, target_id: int) -> HttpResponse:
     """Undo one "less like this" from the preference center, then show the page again."""
-    if kind not in feedback.Kind.values:
+    if kind not in feedback.Kind.values or target_id >= 2**63:  # a bigint column: a longer number is no mark
         return invalid_link(request)
     feedback.lift(subscriber_id=subscriber.pk, kind=kind, target_id=target_id)
     response = HttpResponse(status=303)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from newsletter.subscribers import feedback
 from newsletter.subscribers.models import LessLikeThis, StoryFeedback, Subscriber
@@ -164,4 +168,20 @@ def test_a_link_replayed_after_the_history_window_records_nothing(sent, settings
     time_machine.move_to(MORNING + timedelta(days=31), tick=False)
     response = Client().post(path, HTTP_USER_AGENT=BROWSER)
     assert response.status_code == 410 and "انتهت صلاحية الرابط" in response.content.decode()
+    assert nothing_recorded()
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    story=st.one_of(
+        st.text(max_size=80), st.from_regex(r"e[0-9]{1,14}a[0-9]{1,14}p[0-9]{1,5}k[0-9a-f]{32}", fullmatch=True)
+    ),
+    choice=st.one_of(st.sampled_from(["more", "less"]), st.text(max_size=10)),
+    token=st.text(max_size=220),
+    method=st.sampled_from(["get", "post", "head"]),
+)
+def test_any_feedback_path_never_500_and_records_nothing(sent, story, choice, token, method) -> None:
+    path = f"/f/{quote(story, safe='') or 'x'}/{quote(choice, safe='') or 'x'}/{quote(token, safe='') or 'x'}/"
+    response = getattr(Client(), method)(path, HTTP_USER_AGENT=BROWSER)
+    assert response.status_code < 500, path
     assert nothing_recorded()

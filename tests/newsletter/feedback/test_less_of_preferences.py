@@ -65,6 +65,7 @@ def test_a_get_a_forged_token_or_an_unknown_kind_lifts_nothing(asked) -> None:
     undo = f"{page_of(reader)}less/section/{story.section_id}/"
     assert client.get(undo).status_code == 405
     assert client.post(undo.replace("/section/", "/author/")).status_code == 404
+    assert client.post(undo.replace(f"/{story.section_id}/", "/" + "9" * 30 + "/")).status_code == 404
     forged = f"/newsletter/preferences/{make_token(reader.uuid, Purpose.UNSUBSCRIBE)}/less/section/{story.section_id}/"
     assert client.post(forged).status_code == 404
     assert LessLikeThis.objects.count() == 4
