@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from articles.reading import reads
+from newsletter.personal import conf as personal_conf
 from newsletter.subscribers.pages import preferences_token
 
 from . import choices
@@ -54,6 +55,8 @@ def _page(request: HttpRequest, link: FeedbackLink, *, state: str) -> HttpRespon
         "section": article.section.name_in(language) if article.section else "",
         "tags": [tag.name.replace("_", " ") for tag in article.tags.all()],
         "preferences_token": preferences_token(link.subscriber),
+        # The choice is kept either way; it orders nothing while personal order is off.
+        "personal_on": personal_conf.enabled() and link.subscriber.personal_order,
     }
     return render(request, "newsletter/feedback.html", context)
 

@@ -84,6 +84,13 @@ def test_more_lifts_the_less_of_its_section_and_tags_and_counts_once(sent) -> No
     assert feedback.counts(digest_id=sent["digest"].pk) == {first.pk: (0, 1), second.pk: (1, 0)}
 
 
+def test_a_reader_with_personal_order_off_is_told_the_choice_orders_nothing_yet(sent) -> None:
+    Subscriber.objects.filter(email="reader@example.com").update(personal_order=False)
+    page = Client().post(mine(sent)[(sent["stories"][0].pk, "less")], HTTP_USER_AGENT=BROWSER).content.decode()
+    assert "ترتيب النشرة حسب ما تقرؤه متوقف لديك" in page
+    assert StoryFeedback.objects.count() == 1  # kept: it orders their edition once they switch it on
+
+
 def test_the_english_reader_gets_the_page_in_english(sent) -> None:
     path = sent["links"]["english@example.com"][(sent["stories"][1].pk, "more")]
     client = Client()
