@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from newsletter.email.links import archive_url
 from newsletter.subscribers import feedback
 from newsletter.subscribers.models import LessLikeThis, StoryFeedback, Subscriber
 from newsletter.subscribers.tokens import Purpose, make_token
@@ -33,7 +34,7 @@ def nothing_recorded() -> bool:
     return not StoryFeedback.objects.exists() and not LessLikeThis.objects.exists()
 
 
-def test_each_story_carries_more_and_less_links_with_the_readers_own_click_token(sent) -> None:
+def test_each_story_carries_more_and_less_links_with_the_readers_own_click_token(sent, outbox) -> None:
     ids = {s.pk for s in sent["stories"]}
     for address in ("reader@example.com", "english@example.com"):
         links = sent["links"][address]
@@ -45,6 +46,11 @@ def test_each_story_carries_more_and_less_links_with_the_readers_own_click_token
     assert "أقل من هذا" in sent["html"]["reader@example.com"]
     assert "More like this" in sent["html"]["english@example.com"]
     assert "Less like this" in sent["html"]["english@example.com"]
+    text = [m.get_body(("plain",)).get_content() for m in outbox() if "reader@" in str(m["To"])][0]
+    assert text.count("/f/") == 8 and "أقل من هذا: http" in text
+    # The public archive copy has no reader, hence no feedback links.
+    archive = Client().get(archive_url(sent["digest"]).removeprefix("http://testserver")).content.decode()
+    assert sent["stories"][0].title in archive and "/f/" not in archive
 
 
 def test_the_get_asks_and_one_tap_records_less_for_the_section_and_tags(sent) -> None:
