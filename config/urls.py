@@ -20,6 +20,7 @@ urlpatterns = [
     path("anymail/", include("newsletter.delivery.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("newsletter.clicks.urls")),
+    path("", include("newsletter.feedback.urls")),
     path("", include("newsletter.hygiene.urls")),
     path("", include("articles.urls")),
 ]

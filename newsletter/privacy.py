@@ -1,6 +1,7 @@
 """Personal data rights: erase a subscriber (keeping only a keyed hash on the suppression list)
 and export everything held about one subscriber, consent history and reading history included
-(the reading history and profile of personal editions go with the row: ON DELETE CASCADE).
+(the reading history and profile of personal editions and the reader's "more / less like this"
+go with the row: ON DELETE CASCADE).
 
 Erase is the one way the product removes a subscriber who ever consented: the admin offers no
 plain delete (newsletter.admin.subscribers), and list hygiene deletes only pending signups that
@@ -19,7 +20,7 @@ from django.db.models import Q, QuerySet
 
 from .delivery.models import DeliveryEvent
 from .personal import history as personal_history
-from .subscribers import consent
+from .subscribers import consent, feedback
 from .subscribers.addresses import email_hash, suppress
 from .subscribers.models import Subscriber, Suppression
 
@@ -98,4 +99,6 @@ def export_subscriber_data(*, subscriber: Subscriber) -> dict[str, Any]:
             {"article": title, "url": url, "kind": kind, "at": iso(at)}
             for title, url, kind, at in personal_history.for_export(subscriber_id=subscriber.pk)
         ],
+        # "More / less like this" (issue 27): each story's choice and what they asked for less of.
+        "story_feedback": feedback.for_export(subscriber_id=subscriber.pk),
     }

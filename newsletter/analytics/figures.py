@@ -110,6 +110,8 @@ class StoryRow:
     unique_clicks: int
     per_1000: float | None  # relative to the segment's base
     top_up: bool = False  # from the general list, under "الأكثر قراءة في الموقع"
+    more_readers: int = 0  # readers who asked for more like this story (issue 27)
+    less_readers: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,16 @@ def edition_report(*, digest: Digest) -> EditionReport:
 
 
 def _story(row: StoryClickStats, base: int, *, top_up: bool = False) -> StoryRow:
-    return StoryRow(row.position, row.title, row.url, row.unique_clicks, per_1000(row.unique_clicks, base), top_up)
+    return StoryRow(
+        row.position,
+        row.title,
+        row.url,
+        row.unique_clicks,
+        per_1000(row.unique_clicks, base),
+        top_up,
+        more_readers=row.more_readers,
+        less_readers=row.less_readers,
+    )
 
 
 def csv_rows(report: EditionReport) -> Iterator[tuple[object, ...]]:

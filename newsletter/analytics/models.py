@@ -92,6 +92,9 @@ class StoryClickStats(models.Model):
     title = models.CharField(max_length=300)
     url = models.CharField(max_length=1000)
     unique_clicks = models.PositiveIntegerField(default=0)
+    # Readers of the segment who asked for more / less like this story (issue 27).
+    more_readers = models.PositiveIntegerField(default=0)
+    less_readers = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position"]

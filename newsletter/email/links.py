@@ -27,6 +27,13 @@ The redirect target is looked up in Redis (`targets_key`: article id -> URL with
 redirect runs no SQL. Rendering builds the links and returns the targets with the email
 (newsletter.email.render); whoever sends or shows the email stores them first
 (newsletter.clicks.targets).
+
+THE FEEDBACK URLS ("more / less like this", newsletter.feedback)
+
+    {SITE_URL}/f/<story part>/more/<recipient part>/     {SITE_URL}/f/<story part>/less/<recipient part>/
+
+The same two signed parts as the click URL, so a recipient costs nothing more to merge: the
+recipient part is the `click_token` already substituted into the story's click link.
 """
 
 from __future__ import annotations
@@ -104,6 +111,17 @@ def read_story_part(part: str) -> tuple[int, int, int] | None:
     if not constant_time_compare(match[4], story_signature(digest_id, article_id, position)):
         return None
     return digest_id, article_id, position
+
+
+FEEDBACK_CHOICES = ("more", "less")
+
+
+def feedback_link(
+    *, digest_id: int, article_id: int, position: int, choice: str, merge_field: Callable[[str], str]
+) -> str:
+    """A story's "more like this" or "less like this" link (pure, like `tracked_link`)."""
+    base = settings.SITE_URL.rstrip("/")
+    return f"{base}/f/{story_part(digest_id, article_id, position)}/{choice}/{merge_field('click_token')}/"
 
 
 def tracked_link(*, digest_id: int, article_id: int, position: int, merge_field: Callable[[str], str]) -> str:

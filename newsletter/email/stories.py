@@ -22,7 +22,7 @@ from newsletter.editions.models import Digest, DigestItem
 from sitewide.mail_merge import inert_text, inert_url
 
 from . import conf
-from .links import absolute_url, campaign_name, tracked_link, with_utm
+from .links import FEEDBACK_CHOICES, absolute_url, campaign_name, feedback_link, tracked_link, with_utm
 from .rtl import digits, is_rtl, ltr_runs
 
 # The language the stories are written in (titles, summaries, hashtags): the site's.
@@ -55,6 +55,9 @@ class Story:
     image_width: int = 552
     image_height: int | None = None
     section_lang: str = STORY_LANGUAGE  # the language `section` is written in
+    # The reader's "more / less like this" links (newsletter.feedback), in an email only.
+    more_url: str = ""
+    less_url: str = ""
 
 
 def general_items(digest: Digest) -> list[DigestItem]:
@@ -135,8 +138,9 @@ def build_stories(
 ) -> tuple[list[Story], dict[int, str]]:
     """The stories, and the click redirect's targets of their links (article id -> URL; empty
     unless their links are tracked). With `merge_field` (an email), story links go through the
-    first-party click redirect; `first_position` keeps positions unique in an email whose top-up
-    list follows its stories."""
+    first-party click redirect and each story carries its "more / less like this" links (the
+    same recipient part, merged once per recipient like the click links); `first_position` keeps
+    positions unique in an email whose top-up list follows its stories."""
     campaign = campaign_name(digest)
     # With first-party tracking off, links lead straight to the story (ESP click events count).
     tracked_field = merge_field if conf.settings().ANALYTICS_CLICK_TRACKING else None
@@ -150,15 +154,34 @@ def build_stories(
             if cache is not None:
                 cache.put(key, found)
         story, link = found
+        position = first_position + number - 1
         if tracked_field is not None:
             targets[article.pk] = link
             link = tracked_link(
-                digest_id=digest.pk,
-                article_id=article.pk,
-                position=first_position + number - 1,
-                merge_field=tracked_field,
+                digest_id=digest.pk, article_id=article.pk, position=position, merge_field=tracked_field
             )
-        stories.append(replace(story, position=number, number=digits(number, language=language), url=link))
+        more_url = less_url = ""
+        if merge_field is not None:
+            more_url, less_url = (
+                feedback_link(
+                    digest_id=digest.pk,
+                    article_id=article.pk,
+                    position=position,
+                    choice=choice,
+                    merge_field=merge_field,
+                )
+                for choice in FEEDBACK_CHOICES
+            )
+        stories.append(
+            replace(
+                story,
+                position=number,
+                number=digits(number, language=language),
+                url=link,
+                more_url=more_url,
+                less_url=less_url,
+            )
+        )
     return stories, targets
 
 

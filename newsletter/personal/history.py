@@ -24,6 +24,7 @@ from django.db import transaction
 from articles.content.models import Article
 from articles.reading import reads
 from newsletter.email.links import absolute_url
+from newsletter.subscribers import feedback
 from newsletter.subscribers.models import Subscriber
 from sitewide.redis_client import get_redis
 
@@ -99,13 +100,14 @@ def ingest_reads(*, limit: int = 50_000) -> int:
 
 
 def prune(*, now: datetime) -> int:
-    """Delete history older than PERSONAL_HISTORY_DAYS; their profiles are built again."""
+    """Delete history older than PERSONAL_HISTORY_DAYS, the readers' "more / less like this" too
+    (newsletter.subscribers.feedback); their profiles are built again."""
     cutoff = now - timedelta(days=conf.settings().PERSONAL_HISTORY_DAYS)
     old = ReaderEvent.objects.filter(at__lt=cutoff)
     touched = set(old.values_list("subscriber_id", flat=True).distinct())
     deleted, _ = old.delete()
     mark_dirty(touched)
-    return deleted
+    return deleted + feedback.prune(before=cutoff)
 
 
 def forget(*, subscriber_id: int) -> None:

@@ -20,7 +20,7 @@ import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -66,7 +66,7 @@ PROFILE_COLUMNS: dict[str, Any] = {
     "profile_seen": Cast("reader_profile__seen", TextField()),
 }
 LEANINGS_KEPT = 4096  # decoded leanings a process keeps (a million readers lean a few hundred ways)
-_leanings: dict[str, tuple[Mapping[int, float], Mapping[int, float], Mapping[int, float]]] = {}
+_leanings: dict[str, ranking.Profile] = {}  # list_key -> the leaning's profile, without `seen`
 
 
 @functools.lru_cache(maxsize=LEANINGS_KEPT)
@@ -84,13 +84,12 @@ def attached_profile(row: Sequence[Any]) -> tuple[ranking.Profile | None, str]:
         leaning = _leanings.get(key) if key else None
         if leaning is None:
             # list_key is a hash of exactly what the ranking reads of the leaning (profiles.list_key).
-            decoded = profiles.to_ranking(json.loads(sections), json.loads(tags), json.loads(shown), ())
-            leaning = (decoded.sections, decoded.tags, decoded.shown)
+            leaning = profiles.to_ranking(json.loads(sections), json.loads(tags), json.loads(shown), ())
             if key:
                 if len(_leanings) >= LEANINGS_KEPT:
                     _leanings.clear()
                 _leanings[key] = leaning
-        return ranking.Profile(*leaning, seen=_seen(seen)), key
+        return replace(leaning, seen=_seen(seen)), key
     except (TypeError, ValueError, AttributeError):
         log.warning("a reader profile is unreadable: the edition's order for that reader")
         return None, ""
@@ -208,6 +207,8 @@ def _ranking_key(profile: ranking.Profile, pool: Mapping[int, object], *, leanin
         tuple(sorted(profile.sections.items())),
         tuple(sorted(profile.tags.items())),
         tuple(sorted(profile.shown.items())),
+        profile.less_sections,
+        profile.less_tags,
         read,
     )
 

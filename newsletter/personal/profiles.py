@@ -10,6 +10,10 @@ interest counts more); the profile keeps the reader's *leaning*, not the raw sum
 - `shown`: the decayed impressions per section (folded in after each batch); the ranking reads
   DAMPENED for a section shown at least DAMPEN_AFTER times that the reader never clicks, else 0;
 - `seen`: every article they clicked or read.
+A section or tag the reader asked for less of (newsletter.subscribers.feedback) is stored in
+`sections` / `tags` at level LESS (-1), in place of any level their clicks gave it: the ranking
+reads it as `less_sections` / `less_tags`, and `list_key` covers it like the rest of the leaning.
+A reader with such a mark and no history still gets a profile.
 All clicks decay at one rate, so a leaning built from them does not change until new history
 arrives: no decay is applied when the profile is read. Readers with the same leaning and the same
 stories read get the same list, and `list_key` (a hash of the leaning) lets the send put them in
@@ -35,6 +39,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from articles.content.models import Article
+from newsletter.subscribers import feedback
 from sitewide.redis_client import get_redis
 
 from . import conf
@@ -50,6 +55,7 @@ TAG_SHARE = 0.5
 DAMPEN_AFTER = 10.0
 DAMPENED = 10.0  # the ranking's shown(section) for a dampened section: discount 1 / (1 + 0.1 × 10)
 SHOWN_KEY = "pe:shown"
+LESS = -1  # the stored level of a section or tag the reader asked for less of
 
 
 def _decay(age: timedelta) -> float:
@@ -113,28 +119,32 @@ def build(subscriber_ids: Iterable[int], *, now: datetime) -> int:
             sections[subscriber_id][article.section_id] += weight
         for tag in article.tags.all():
             tags[subscriber_id][tag.pk] += weight
+    less = feedback.less_of(ids)
     existing = {p.subscriber_id: p for p in ReaderProfile.objects.filter(subscriber_id__in=ids)}
     rows = []
     for subscriber_id in ids:
-        if subscriber_id not in seen:
+        if subscriber_id not in seen and subscriber_id not in less:
             continue
         old = existing.get(subscriber_id)
         shown = {k: round(float(v) * _decay(now - old.as_of), 2) for k, v in old.shown.items()} if old else {}
         levels, tag_levels = leaning(sections[subscriber_id], tags[subscriber_id])
+        less_sections, less_tags = less.get(subscriber_id, (set(), set()))
+        levels.update({str(s): LESS for s in less_sections})
+        tag_levels.update({str(t): LESS for t in less_tags})
         rows.append(
             ReaderProfile(
                 subscriber_id=subscriber_id,
                 sections=levels,
                 tags=tag_levels,
                 shown=shown,
-                seen=sorted(seen[subscriber_id]),
+                seen=sorted(seen.get(subscriber_id, ())),
                 as_of=now,
                 shown_through=old.shown_through if old else 0,
                 list_key=list_key(levels, tag_levels, shown),
             )
         )
     with transaction.atomic():
-        ReaderProfile.objects.filter(subscriber_id__in=ids - set(seen)).delete()
+        ReaderProfile.objects.filter(subscriber_id__in=ids - set(seen) - set(less)).delete()
         ReaderProfile.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -145,24 +155,27 @@ def build(subscriber_ids: Iterable[int], *, now: datetime) -> int:
 
 
 def build_dirty(*, now: datetime, chunk: int = 2000) -> int:
-    """Build every profile whose history changed since the last run."""
+    """Build every profile whose history or "less like this" marks changed since the last run."""
     built = 0
     client = get_redis()
     while True:
         taken: list[bytes] = client.spop(DIRTY_KEY, chunk) or []  # type: ignore[assignment]
-        if not taken:
+        changed = feedback.drain_changed(limit=chunk)
+        if not taken and not changed:
             return built
-        built += build((int(i) for i in taken), now=now)
+        built += build([*(int(i) for i in taken), *changed], now=now)
 
 
 def to_ranking(
     sections: Mapping[str, int], tags: Mapping[str, int], shown: Mapping[str, float], seen: Iterable[int]
 ) -> Profile:
     return Profile(
-        sections={int(k): float(v) for k, v in sections.items()},
-        tags={int(k): float(v) for k, v in tags.items()},
+        sections={int(k): float(v) for k, v in sections.items() if v != LESS},
+        tags={int(k): float(v) for k, v in tags.items() if v != LESS},
         shown=dampened(sections, shown),
         seen=frozenset(int(a) for a in seen),
+        less_sections=frozenset(int(k) for k, v in sections.items() if v == LESS),
+        less_tags=frozenset(int(k) for k, v in tags.items() if v == LESS),
     )
 
 

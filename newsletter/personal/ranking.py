@@ -6,11 +6,13 @@ the segment's most-read stories (a pool a little deeper than the edition, so a s
 a next one to take its slot). For a reader with a history, every unpinned candidate at edition
 rank i (0 = most read) that the reader has not already clicked or read scores
 
-    score     = popularity × affinity × discount
+    score     = popularity × affinity × discount × LESS_FACTOR ^ less
     popularity = readers / readers of the most read candidate   (the edition's window)
                  or, when no candidate's readers are known, 1 / (1 + i / SPREAD)
     affinity   = 1 + SECTION_WEIGHT × share(section) + TAG_WEIGHT × max(share(tag) for its tags)
-    share(x)   = clicks(x) / Σ clicks                     the reader's clicks (their levels, below)
+    share(x)   = clicks(x) / Σ clicks                     the reader's clicks (their levels, below),
+                 0 for a section or tag the reader asked for less of
+    less       = [its section was asked for less] + [one of its tags was asked for less]   (0, 1 or 2)
     discount   = clamp((clicks(section) + PRIOR) / (PRIOR + EXPECTED_CTR × shown(section)),
                        MIN_DISCOUNT, 1)                   a section shown often, never clicked
 
@@ -22,6 +24,12 @@ in the edition's order, under one diversity rule: no section takes more than MAX
 of them (rounded up) while another section still has a story to give. The pinned stories keep
 their places in the list for everyone, and so does everything the editor removed or excluded (it is not a
 candidate). A reader with no history gets exactly the edition's order: no score is computed.
+
+"LESS LIKE THIS". A reader who asked for less of a story's section or tags (its "less like this"
+link, newsletter.feedback) has them in `less_sections` / `less_tags` until they ask for more or
+undo it: their clicks on them stop counting and each of the two multiplies the story's score
+by LESS_FACTOR, so such a story sinks below nearly every other (it still fills a slot when
+nothing else is left: the list never runs short because of it).
 
 Every chosen story says why it is there (`Pick.reason`): read by many (its affinity is 1), or
 following the reader's clicks on its section or one of its tags (the larger of the two terms).
@@ -41,6 +49,7 @@ PRIOR = 1.0
 EXPECTED_CTR = 0.1
 MIN_DISCOUNT = 0.5
 MAX_SECTION_SHARE = 0.5
+LESS_FACTOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -57,16 +66,25 @@ class Candidate:
 @dataclass(frozen=True)
 class Profile:
     """What the ranking knows of a reader: clicks per section and tag, impressions
-    per section, and the articles they already clicked or read."""
+    per section, the articles they already clicked or read, and the sections and tags they
+    asked for less of."""
 
     sections: Mapping[int, float] = field(default_factory=dict)
     tags: Mapping[int, float] = field(default_factory=dict)
     shown: Mapping[int, float] = field(default_factory=dict)
     seen: frozenset[int] = frozenset()
+    less_sections: frozenset[int] = frozenset()
+    less_tags: frozenset[int] = frozenset()
 
     @property
     def empty(self) -> bool:
-        return not self.seen and not any(self.sections.values()) and not any(self.tags.values())
+        return (
+            not self.seen
+            and not any(self.sections.values())
+            and not any(self.tags.values())
+            and not self.less_sections
+            and not self.less_tags
+        )
 
 
 class Reason(enum.StrEnum):
@@ -110,14 +128,19 @@ def score(
 ) -> tuple[float, Reason, int | None]:
     """The candidate's score at edition rank `rank` (`top_readers`: the most read candidate's
     readers, 0 when unknown), with the reason it would be chosen."""
-    section_term = SECTION_WEIGHT * _share(profile.sections, candidate.section_id)
-    best_tag, tag_term = None, 0.0
+    less_section = candidate.section_id is not None and candidate.section_id in profile.less_sections
+    section_term = 0.0 if less_section else SECTION_WEIGHT * _share(profile.sections, candidate.section_id)
+    best_tag, tag_term, less_tag = None, 0.0, False
     for tag_id in candidate.tag_ids:
+        if tag_id in profile.less_tags:
+            less_tag = True
+            continue
         term = TAG_WEIGHT * _share(profile.tags, tag_id)
         if term > tag_term:
             best_tag, tag_term = tag_id, term
     affinity = 1.0 + section_term + tag_term
     value = affinity * discount(profile, candidate.section_id) * popularity(candidate, rank, top_readers)
+    value *= LESS_FACTOR ** (less_section + less_tag)
     if section_term == 0 and tag_term == 0:
         return value, Reason.POPULAR, None
     if section_term >= tag_term:

@@ -205,3 +205,61 @@ class SubscriberActivity(models.Model):
 
     def __str__(self) -> str:
         return str(self.subscriber_id)
+
+
+class StoryFeedback(models.Model):
+    """A reader's "more / less like this" on one story of an edition they received, their latest
+    choice for it (newsletter.subscribers.feedback). Personal data: deleted with the subscriber,
+    kept PERSONAL_HISTORY_DAYS, no IP address or user agent."""
+
+    class Choice(models.TextChoices):
+        MORE = "more", _("المزيد مثل هذا")
+        LESS = "less", _("أقل من هذا")
+
+    subscriber = models.ForeignKey(
+        "newsletter.Subscriber", verbose_name=_("المشترك"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    digest = models.ForeignKey("newsletter.Digest", on_delete=models.CASCADE, related_name="+", db_index=False)
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    choice = models.CharField(_("الاختيار"), max_length=4, choices=Choice.choices)
+    at = models.DateTimeField(_("الوقت"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("رأي في خبر")
+        verbose_name_plural = _("آراء القرّاء في الأخبار")
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "digest", "article"], name="story_feedback_once"),
+        ]
+        indexes = [
+            # The edition report counts readers per story and choice.
+            models.Index(fields=["digest", "article", "choice"], name="story_feedback_report"),
+            models.Index(fields=["at"], name="story_feedback_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.choice}: {self.article_id}"
+
+
+class LessLikeThis(models.Model):
+    """A section or tag a reader asked for less of: the personal ranking counts it much less for
+    them until they ask for more of it or undo it in the preference center."""
+
+    class Kind(models.TextChoices):
+        SECTION = "section", _("قسم")
+        TAG = "tag", _("وسم")
+
+    subscriber = models.ForeignKey("newsletter.Subscriber", on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    target_id = models.BigIntegerField()  # the section's or tag's id (a deleted one is skipped)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("طلب أقل من هذا")
+        verbose_name_plural = _("طلبات أقل من هذا")
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "kind", "target_id"], name="less_like_this_once"),
+        ]
+        indexes = [models.Index(fields=["at"], name="less_like_this_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.target_id}"

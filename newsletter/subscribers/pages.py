@@ -47,14 +47,14 @@ def with_subscriber(purpose: Purpose) -> Callable[..., Any]:
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+        def wrapped(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
             try:
                 subscriber = subscriber_for(token, purpose)
             except TokenError:
                 return invalid_link(request)
             if subscriber is None:
                 return invalid_link(request)
-            return view(request, token, subscriber)
+            return view(request, token, subscriber, **kwargs)
 
         return wrapped
 

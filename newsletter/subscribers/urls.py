@@ -14,6 +14,7 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("confirm/<str:token>/resend/", views.confirm_resend, name="confirm-resend"),
     path("preferences/<str:token>/", views.preferences, name="preferences"),
+    path("preferences/<str:token>/less/<str:kind>/<int:target_id>/", views.less_undo, name="less-undo"),
     path("unsubscribe/<str:token>/", unsubscribe_views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/weekly/", unsubscribe_views.weekly_instead, name="weekly-instead"),
     path("unsubscribe/<str:token>/reason/", unsubscribe_views.unsubscribe_reason, name="unsubscribe-reason"),

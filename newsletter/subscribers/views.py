@@ -36,7 +36,7 @@ from sitewide import zones
 from sitewide.cached_pages import render_shared, respond
 from sitewide.client_ip import client_ip, limit_key
 
-from . import conf, lifecycle
+from . import conf, feedback, lifecycle
 from . import signup as signups
 from .addresses import keyed_hash
 from .forms import PreferencesForm, SignupForm
@@ -256,6 +256,22 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
             "subscriber_email": subscriber.email,
             "saved": saved,
             "unsubscribe_token": make_token(subscriber.uuid, Purpose.UNSUBSCRIBE),
+            "token": token,
+            # What the reader asked for less of ("less like this", issue 27), each with its undo.
+            "less_of": feedback.less_list(subscriber_id=subscriber.pk, language=translation.get_language()),
+            "lifted": request.GET.get("lifted") == "1",
         },
         status=status,
     )
+
+
+@require_POST
+@with_subscriber(Purpose.PREFERENCES)
+def less_undo(request: HttpRequest, token: str, subscriber: Subscriber, kind: str, target_id: int) -> HttpResponse:
+    """Undo one "less like this" from the preference center, then show the page again."""
+    if kind not in feedback.Kind.values or target_id >= 2**63:  # a bigint column: a longer number is no mark
+        return invalid_link(request)
+    feedback.lift(subscriber_id=subscriber.pk, kind=kind, target_id=target_id)
+    response = HttpResponse(status=303)
+    response["Location"] = reverse("newsletter:preferences", kwargs={"token": token}) + "?lifted=1"
+    return response

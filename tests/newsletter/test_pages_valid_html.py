@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from newsletter.editions.models import Digest
+from newsletter.email import links
 from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.tokens import Purpose, make_token
 from tests.newsletter.digest_helpers import ranked_articles, subscriber
@@ -47,6 +48,16 @@ def test_subscriber_pages_and_archive_are_valid_html(tmp_path: Path, settings) -
         "archive": client.get("/archive/"),
         "archive-edition": client.get(edition_url(edition)),
     }
+    # "More / less like this" (issue 27): the question, the thank-you page, the preference
+    # center's "less of" list.
+    story = edition.items.order_by("position").first()
+    part = links.story_part(edition.pk, story.article_id, 1)
+    less = f"/f/{part}/less/{make_token(reader.uuid, Purpose.CLICK)}/"
+    pages["feedback"] = client.get(less)
+    pages["feedback-thanks"] = client.post(less)
+    pages["preferences-less-of"] = client.get(
+        f"/newsletter/preferences/{make_token(reader.uuid, Purpose.PREFERENCES)}/"
+    )
     files = []
     for name, response in pages.items():
         assert response.status_code in (200, 400), (name, response.status_code)

@@ -90,11 +90,27 @@ def segment_tables(html: str) -> dict[str, list[tuple[str, str, str, str]]]:
         r'<table class="segment-stories" data-segment="([^"]+)"[^>]*>(.*?)</table>', html, re.S
     ):
         rows = re.findall(
-            r'<tr><td>([^<]+)</td><td><a href="[^"]*"[^>]*>([^<]+)</a>.*?</td>\s*<td>([^<]+)</td><td>([^<]+)</td></tr>',
+            r'<tr><td>([^<]+)</td><td><a href="[^"]*"[^>]*>([^<]+)</a>.*?</td>\s*<td>([^<]+)</td><td>([^<]+)</td>'
+            r"\s*(?:<td data-figure[^>]*>[^<]*</td>)*</tr>",
             body,
             re.S,
         )
         found[name] = rows
+    return found
+
+
+def feedback_cells(html: str) -> dict[str, list[tuple[str, str, str]]]:
+    """The report's "more / less like this" per story and segment: name -> (title, more, less)."""
+    found = {}
+    for name, body in re.findall(
+        r'<table class="segment-stories" data-segment="([^"]+)"[^>]*>(.*?)</table>', html, re.S
+    ):
+        found[name] = re.findall(
+            r'<a href="[^"]*"[^>]*>([^<]+)</a>.*?<td data-figure="more_readers">([^<]+)</td>'
+            r'<td data-figure="less_readers">([^<]+)</td>',
+            body,
+            re.S,
+        )
     return found
 
 

@@ -4,11 +4,13 @@ hypothesis, and the formula of its docstring worked by hand."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from newsletter.personal.ranking import (
+    LESS_FACTOR,
     MAX_SECTION_SHARE,
     Candidate,
     Pick,
@@ -40,6 +42,9 @@ profiles = st.builds(
     tags=st.dictionaries(st.sampled_from([10, 11, 12]), st.floats(0, 20)),
     shown=WEIGHTS,
     seen=st.frozensets(st.integers(100, 116), max_size=5),
+    # "less like this" (issue 27): every property below holds with it too.
+    less_sections=st.frozensets(SECTIONS, max_size=2),
+    less_tags=st.frozensets(st.sampled_from([10, 11, 12]), max_size=2),
 )
 SLOTS = st.integers(1, 10)
 
@@ -163,3 +168,34 @@ def test_popularity_is_the_share_of_the_most_read_candidates_readers() -> None:
     assert score(pool[2], 2, fan, top_readers=1000)[0] == 0.6 * 3.0
     assert ids(rank(pool, fan, slots=3)) == [3, 1, 2]
     assert ids(rank(pool, None, slots=3)) == [1, 2, 3]
+
+
+@given(candidates(), profiles, SLOTS, SECTIONS)
+def test_asking_for_less_of_a_section_never_brings_more_of_it(
+    pool: list[Candidate], profile: Profile, slots: int, section: int
+) -> None:
+    """Issue 27: "less like this" on a section never gives the reader more of its stories."""
+    section_of = {c.article_id: c.section_id for c in pool}
+    before = replace(profile, less_sections=profile.less_sections - {section}, seen=profile.seen | {999})
+    after = replace(before, less_sections=before.less_sections | {section})
+
+    def of_section(picks: list[Pick]) -> int:
+        return sum(1 for pick in picks if pick.reason != Reason.PINNED and section_of[pick.article_id] == section)
+
+    assert of_section(rank(pool, after, slots=slots)) <= of_section(rank(pool, before, slots=slots))
+
+
+def test_less_like_this_by_hand() -> None:
+    """A reader whose clicks are all sport (2), who then asked for less of sport and of tag 10:
+    a sport story at rank 0 scores 1 × 1 × 1 × 0.1 (its clicks stop counting), a politics story
+    tagged 10 at rank 1 scores 0.75 × 0.1, a sport story tagged 10 at rank 2 0.6 × 0.01."""
+    profile = Profile(sections={2: 4.0}, less_sections=frozenset({2}), less_tags=frozenset({10}))
+    assert score(Candidate(1, 2), 0, profile) == (LESS_FACTOR, Reason.POPULAR, None)
+    assert math.isclose(score(Candidate(2, 1, (10,)), 1, profile)[0], 0.75 * LESS_FACTOR)
+    assert math.isclose(score(Candidate(3, 2, (10,)), 2, profile)[0], 0.6 * LESS_FACTOR**2)
+    pool = [Candidate(1, 2), Candidate(2, 1, (10,)), Candidate(3, 2, (10,)), Candidate(4, 1), Candidate(5, 3)]
+    # Politics 4 (rank 3: 0.5) and economy 5 (rank 4: 1/(1+4/3) = 0.43) lead; the asked-for-less
+    # stories follow, still filling the slots rather than leaving them empty.
+    assert ids(rank(pool, profile, slots=5)) == [4, 5, 1, 2, 3]
+    # Only the "less" marks, no history: the reader is ranked all the same.
+    assert not Profile(less_tags=frozenset({10})).empty
