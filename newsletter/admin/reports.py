@@ -41,7 +41,14 @@ from . import arm_comparison
 
 DASHBOARD_DAYS = 90
 # Editions that have (or had) deliveries, hence figures: the report is worth a link.
-REPORTED_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT, Digest.Status.CANCELLED)
+REPORTED_STATUSES = (
+    Digest.Status.TESTING,
+    Digest.Status.WAITING,
+    Digest.Status.SENDING,
+    Digest.Status.PAUSED,
+    Digest.Status.SENT,
+    Digest.Status.CANCELLED,
+)
 
 
 def may_view_deliveries(request: HttpRequest) -> bool:
