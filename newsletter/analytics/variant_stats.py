@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from newsletter.delivery.models import Delivery
-from newsletter.editions.models import WinnerMetric, WinnerReason
+from newsletter.editions.models import Digest, SubjectVariant, WinnerMetric, WinnerReason
 
 from .experiment import ArmCounts, Estimate, enough, rate_lift, wilson
 from .models import Engagement
@@ -95,3 +95,42 @@ def rate_estimate(counts: ArmCounts, metric: str) -> Estimate:
     if n <= 0:
         return Estimate(None)
     return Estimate(k / n, wilson(k, n) if enough(k, n) else None)
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """One subject line's line in the report and on the edition page."""
+
+    position: int
+    subject: str
+    counts: ArmCounts
+    open_rate: Estimate
+    click_rate: Estimate
+    won: bool
+
+
+def variant_rows(digest: Digest) -> list[VariantRow]:
+    """The edition's subject lines with their figures: those the winner was chosen on once it was
+    (frozen on the rows), the test share's live figures before (one query over the share)."""
+    variants = list(SubjectVariant.objects.filter(digest=digest).order_by("position"))
+    if not variants or digest.test_started_at is None:
+        return []
+    live = live_counts(digest.pk) if digest.test_decided_at is None else {}
+    rows = []
+    for variant in variants:
+        counts = live.get(variant.pk, ArmCounts())
+        if digest.test_decided_at is not None:
+            counts = ArmCounts(
+                recipients=variant.recipients, human_openers=variant.human_openers, clickers=variant.clickers
+            )
+        rows.append(
+            VariantRow(
+                position=variant.position,
+                subject=variant.subject,
+                counts=counts,
+                open_rate=rate_estimate(counts, WinnerMetric.OPENS),
+                click_rate=rate_estimate(counts, WinnerMetric.CLICKS),
+                won=variant.pk == digest.test_winner_id,
+            )
+        )
+    return rows
