@@ -73,6 +73,7 @@ def choose_winner(*, digest_id: int, now: datetime | None = None) -> bool:
             SubjectVariant.objects.filter(pk=variant.pk).update(
                 recipients=figures.recipients, human_openers=figures.human_openers, clickers=figures.clickers
             )
+        _decide_edition(digest, winner, decision.reason, now)
         batches = subject_split.release(digest_id=digest_id, now=now)
         if batches:
             transaction.on_commit(lambda: enqueue_batches(digest_id=digest_id, batches=batches))
@@ -80,6 +81,44 @@ def choose_winner(*, digest_id: int, now: datetime | None = None) -> bool:
             claims.finish_if_done(digest_id)
     log.info("subject test of digest %s: variant %s won (%s)", digest_id, winner.position, decision.reason)
     return True
+
+
+def copy_to_wave(edition: Digest, wave: Digest) -> None:
+    """A wave about to be dispatched: while no wave of the edition has chosen a winner, it runs
+    the edition's test itself (its own copy of the lines and settings); after, it goes out with
+    the winner, already the edition's subject. The edition is marked started, so its lines can
+    no longer change. Call in the wave's transaction, the edition's row locked."""
+    variants = list(SubjectVariant.objects.filter(digest=edition).order_by("position"))
+    SubjectVariant.objects.filter(digest=wave).delete()
+    if len(variants) < 2 or edition.test_decided_at is not None:
+        return
+    SubjectVariant.objects.bulk_create(
+        SubjectVariant(digest=wave, position=v.position, subject=v.subject) for v in variants
+    )
+    settings = {
+        "test_share_percent": edition.test_share_percent,
+        "test_wait_minutes": edition.test_wait_minutes,
+        "test_metric": edition.test_metric,
+    }
+    Digest.objects.filter(pk=wave.pk).update(**settings)
+    Digest.objects.filter(pk=edition.pk, test_started_at__isnull=True).update(test_started_at=timezone.now())
+
+
+def _decide_edition(wave: Digest, winner: SubjectVariant, reason: str, now: datetime) -> None:
+    """The first wave to choose decides for its edition: the later waves copy the edition's
+    subject, and the edition's report shows the figures the winner was chosen on."""
+    edition_id = wave.wave_of_id
+    if edition_id is None:
+        return
+    chosen = SubjectVariant.objects.filter(digest_id=edition_id, position=winner.position).first()
+    decided = Digest.objects.filter(pk=edition_id, test_decided_at__isnull=True).update(
+        subject=winner.subject, test_winner=chosen, test_winner_reason=reason, test_decided_at=now
+    )
+    if decided:
+        for variant in SubjectVariant.objects.filter(digest=wave):
+            SubjectVariant.objects.filter(digest_id=edition_id, position=variant.position).update(
+                recipients=variant.recipients, human_openers=variant.human_openers, clickers=variant.clickers
+            )
 
 
 def advance(*, now: datetime | None = None) -> list[int]:
