@@ -275,3 +275,19 @@ def test_rule_a_clear_leader_wins_a_tie_goes_to_the_first_and_no_data_to_the_fir
     # Of four, the leader against the runner-up; by clicks, opens do not matter.
     four = [(1, counts(500, 400, 20)), (2, counts(500, 10, 90)), (3, counts(500, 10, 30)), (4, counts(500, 10, 25))]
     assert decide(four, metric=WinnerMetric.CLICKS).winner == 2
+
+
+def test_the_editions_list_cancels_a_test_that_waits(outbox, rf, admin_user) -> None:
+    from django.contrib import admin as django_admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from newsletter.admin.deliveries import cancel_sending
+
+    digest, _ = start_test(100)
+    request = rf.post("/")
+    request.user = admin_user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    cancel_sending(django_admin.site._registry[Digest], request, Digest.objects.filter(pk=digest.pk))
+    assert Digest.objects.get(pk=digest.pk).status == S.CANCELLED
+    assert Delivery.objects.filter(digest=digest, status=D.SKIPPED).count() == 80
