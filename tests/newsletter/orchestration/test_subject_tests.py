@@ -15,6 +15,7 @@ from newsletter.delivery.models import Delivery
 from newsletter.editions import variants
 from newsletter.editions.models import Digest, SubjectVariant, WinnerMetric, WinnerReason
 from newsletter.orchestration import subject_tests
+from tests.concurrency import run_concurrently
 from tests.integration.helpers import make_digest, make_subscribers
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +292,15 @@ def test_the_editions_list_cancels_a_test_that_waits(outbox, rf, admin_user) -> 
     cancel_sending(django_admin.site._registry[Digest], request, Digest.objects.filter(pk=digest.pk))
     assert Digest.objects.get(pk=digest.pk).status == S.CANCELLED
     assert Delivery.objects.filter(digest=digest, status=D.SKIPPED).count() == 80
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_choices_release_the_rest_once(outbox) -> None:
+    """Two clicks at the same instant (or a click and the beat), in two connections: one makes
+    the transition and releases the rest, the other changes nothing; every reader one email."""
+    digest, _ = start_test(100)
+    results = run_concurrently(lambda: subject_tests.choose_winner(digest_id=digest.pk), threads=3)
+    assert sorted(results) == [False, False, True]
+    digest.refresh_from_db()
+    assert digest.status == S.SENT and digest.audience_count == 100
+    assert len(recipients_sent(outbox)) == 100 and set(recipients_sent(outbox).values()) == {1}
