@@ -31,7 +31,7 @@ from newsletter.email.render import RenderedEmail
 from newsletter.email.rtl import with_rlm
 from sitewide.mail_merge import inert_text
 
-from . import transport
+from . import claims, transport
 from .models import Delivery
 from .recipients import Recipient
 
@@ -106,7 +106,9 @@ def with_variant_subjects(digest: Digest, groups: transport.Groups, language_of:
     variant's, the rest the winner's (rows released without a variant). Two queries, for editions
     with a test only; `language_of`: delivery id -> the recipient's language."""
     ids = [r.delivery_id for group in groups for r in group.recipients]
-    variant_of = dict(Delivery.objects.filter(id__in=ids, variant__isnull=False).values_list("id", "variant_id"))
+    variant_of = dict(
+        Delivery.objects.filter(id__in=claims.id_set(ids), variant__isnull=False).values_list("id", "variant_id")
+    )
     subjects = dict(SubjectVariant.objects.filter(digest_id=digest.pk).values_list("id", "subject"))
     out: transport.Groups = []
     for group in groups:
@@ -115,7 +117,7 @@ def with_variant_subjects(digest: Digest, groups: transport.Groups, language_of:
             parts.setdefault(variant_of.get(recipient.delivery_id, digest.test_winner_id), []).append(recipient)
         for variant_id, members in parts.items():
             subject = subjects.get(variant_id) if variant_id else None
-            if not subject:  # no winner yet for a row without a variant: cannot happen; keep the edition's
+            if not subject:  # a row without a variant before the choice (held rows are not sent): as rendered
                 out.append(group._replace(recipients=members))
                 continue
             language = language_of.get(members[0].delivery_id, "ar")
