@@ -24,7 +24,7 @@ from .delivery.outcomes import RetryLater
 from .editions.models import Frequency
 from .hygiene import emails as hygiene_emails
 from .hygiene import rules
-from .orchestration import runs, welcome
+from .orchestration import runs, subject_tests, welcome
 from .personal import history as personal_history
 from .personal import preview as personal_preview
 from .personal import rollup as personal_rollup
@@ -165,6 +165,13 @@ def release_scheduled_editions() -> dict[str, Any]:
     Dispatch is a conditional transition, so an overlapping run or a "send now" sends once."""
     outcomes = runs.release_scheduled()
     return {"released": [o.digest.pk for o in outcomes if o.result == runs.RunResult.DISPATCHED]}
+
+
+@shared_task(name=task_names.ADVANCE_SUBJECT_TESTS)
+def advance_subject_tests() -> dict[str, Any]:
+    """Periodic (every minute): send the winner of each subject-line test whose wait has passed
+    to the rest. The choice is a conditional transition, so an overlapping run or a click sends once."""
+    return {"released": subject_tests.advance()}
 
 
 @shared_task(name=task_names.PRUNE_DELIVERIES)

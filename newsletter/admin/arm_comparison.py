@@ -125,3 +125,8 @@ def table(comparison: experiment.Comparison | None) -> Table | None:
         min_recipients=grouped(experiment.MIN_RECIPIENTS),
         min_events=digits(experiment.MIN_EVENTS),
     )
+
+
+def rate_cell(estimate: experiment.Estimate) -> Cell:
+    """A rate and its interval as the comparison writes them (the subject-test table uses it)."""
+    return _rate_cell(estimate)

@@ -46,7 +46,8 @@ def resume_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
 @admin.action(description=_("إلغاء الإرسال (لا يُرسل للباقين)"), permissions=["change"])
 def cancel_sending(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
     skipped = 0
-    for pk in queryset.filter(status__in=[Digest.Status.SENDING, Digest.Status.PAUSED]).values_list("pk", flat=True):
+    live = [Digest.Status.TESTING, Digest.Status.WAITING, Digest.Status.SENDING, Digest.Status.PAUSED]
+    for pk in queryset.filter(status__in=live).values_list("pk", flat=True):
         skipped += controls.cancel(digest_id=pk).skipped
     modeladmin.message_user(
         request, _("أُلغي الإرسال؛ المشتركون الذين لن يصلهم: %(n)s") % {"n": grouped(skipped)}, messages.WARNING

@@ -41,6 +41,7 @@ from .digest_progress import EditionProgressViews
 from .digest_sending import MAX_TEST_ADDRESSES, EditionSendingViews, TestSendForm, sending_note
 from .reader_preview import ReaderPreviewViews
 from .reports import DigestReportsMixin
+from .subject_test import SubjectTestViews
 
 # The edition's sending section (shown once it left draft/approved), all read-only.
 SENDING_FIELDS = [
@@ -69,7 +70,14 @@ SENDING_FIELDS = [
     "failed_count",
     "unknown_count",
 )
-class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews, ReaderPreviewViews, admin.ModelAdmin):
+class DigestAdmin(
+    DigestReportsMixin,
+    EditionProgressViews,
+    EditionSendingViews,
+    ReaderPreviewViews,
+    SubjectTestViews,
+    admin.ModelAdmin,
+):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [

@@ -37,11 +37,18 @@ from newsletter.editions.models import Digest
 from newsletter.hygiene import rules
 from sitewide.dates import percent
 
-from . import arm_comparison
+from . import arm_comparison, subject_test
 
 DASHBOARD_DAYS = 90
 # Editions that have (or had) deliveries, hence figures: the report is worth a link.
-REPORTED_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT, Digest.Status.CANCELLED)
+REPORTED_STATUSES = (
+    Digest.Status.TESTING,
+    Digest.Status.WAITING,
+    Digest.Status.SENDING,
+    Digest.Status.PAUSED,
+    Digest.Status.SENT,
+    Digest.Status.CANCELLED,
+)
 
 
 def may_view_deliveries(request: HttpRequest) -> bool:
@@ -126,6 +133,10 @@ class DigestReportsMixin:
             "timing": report.timing,
             # Personal editions vs hold-out: one query more (the edition's EditionArmStats rows).
             "arms": arm_comparison.table(experiment.edition_comparison(digest_id=report.digest.pk)),
+            # A subject-line test's variants: each one's figures, the winner and why.
+            "subject_test": subject_test.subject_test_context(report.digest, may_change=False)
+            if report.digest.test_started_at
+            else None,
         }
         return TemplateResponse(request, "admin/newsletter/digest/report.html", context)
 

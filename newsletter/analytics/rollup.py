@@ -235,7 +235,7 @@ def editions_to_roll_up(*, now: datetime, marked: set[int]) -> list[int]:
     written = dict(
         EditionStats.objects.filter(digest_id__in=[row[0] for row in recent]).values_list("digest_id", "updated_at")
     )
-    live = {Digest.Status.SENDING, Digest.Status.PAUSED}
+    live = {Digest.Status.TESTING, Digest.Status.WAITING, Digest.Status.SENDING, Digest.Status.PAUSED}
     return [
         digest_id
         for digest_id, started_at, status in recent

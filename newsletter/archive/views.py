@@ -23,7 +23,13 @@ from newsletter.email.rtl import format_date
 from newsletter.email.stories import build_stories, general_items
 
 # Editions some readers already have in their inbox ("view in browser" must work mid-send).
-PUBLIC_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT)
+PUBLIC_STATUSES = (
+    Digest.Status.TESTING,
+    Digest.Status.WAITING,
+    Digest.Status.SENDING,
+    Digest.Status.PAUSED,
+    Digest.Status.SENT,
+)
 PAGE_SIZE = 20
 
 

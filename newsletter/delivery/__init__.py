@@ -12,6 +12,7 @@ Modules (each owns one concern):
 - `controls`: pause, resume, cancel.
 - `counts`: per-edition counts for the admin and `send_digest --sync`.
 - `test_sends`: an editor's test send of a segment's email to a few addresses.
+- `subject_split`: a subject-line test's share (each row's subject line) and its held rest.
 - `models`: Delivery, Receipt, DeliveryEvent, EditionSegment. `conf`: SEND_* settings.
 - `esp`: ESP profiles and error classification (data, one decision point);
   `throttle`: one send rate shared by all workers; `tracking` and `webhooks`: ESP events.
@@ -27,7 +28,9 @@ workers may die at any moment.
    snapshots the audience (active subscribers of the edition's frequency) with one
    INSERT ... SELECT ... ON CONFLICT DO NOTHING, numbering batches in SQL. A second dispatch,
    concurrent or later, finds the Digest no longer draft/approved and does nothing. Batch tasks
-   are enqueued on commit, so they always see the rows.
+   are enqueued on commit, so they always see the rows. A subject-line test changes none of
+   this: its rest is `held` on the same rows (not pending, never claimed) and turned into
+   `queued` once, by the edition's choose-winner transition (`subject_split`).
 
 2. A Delivery moves  queued -> claimed -> sending -> sent | failed | unknown  (or -> skipped).
    Every move is a conditional UPDATE on the current status (and, from claimed on, on the claim

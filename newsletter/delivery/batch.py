@@ -16,7 +16,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from newsletter.clicks import targets
-from newsletter.editions import segments
+from newsletter.editions import segments, state
 from newsletter.editions.models import Digest
 from newsletter.editions.segments import Segment, Selection
 from newsletter.email.render import RenderedEmail, neutral_merge_field, render_digest, render_segment
@@ -24,7 +24,7 @@ from newsletter.email.stories import StoryCache
 from newsletter.personal import lists, profiles
 from newsletter.subscribers.models import Subscriber
 
-from . import claims, esp, throttle, transport
+from . import claims, esp, subject_split, throttle, transport
 from .models import EditionSegment
 from .outcomes import BatchResult, RetryLater, backoff
 from .recipients import LinkMaker, Recipient, link_templates
@@ -127,7 +127,7 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
     Raises RetryLater when the ESP clearly did not accept (rows are back in `queued`)."""
     result = BatchResult(digest_id=digest_id, batch=batch)
     digest = Digest.objects.filter(id=digest_id).first()
-    if digest is None or digest.status != Digest.Status.SENDING:
+    if digest is None or digest.status not in state.SENDING_STATUSES:
         result.note = f"edition is {digest.status if digest else 'gone'}"
         return result
     with timed(result.timings, "claim"):
@@ -164,6 +164,9 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
                         rendered_groups += _personal_groups(
                             digest, segment, recipients, readers, rendered, segment_id, shown
                         )
+            if digest.test_started_at is not None:  # a subject-line test: each reader's subject line
+                language_of = {r.delivery_id: segment.language for segment, rs in groups.items() for r in rs}
+                rendered_groups = subject_split.with_variant_subjects(digest, rendered_groups, language_of)
             with timed(result.timings, "throttle"):
                 sendable = sum(len(group.recipients) for group in rendered_groups)
                 try:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -178,16 +178,22 @@ def finish_if_settled(digest_id: int) -> bool:
     most of the edition, a thousand times over. The edition's counters answer with one row read;
     only when they add up to the audience do the rows confirm. A batch whose worker died before
     its counters were written leaves them short: the sweeper's full check finishes that edition."""
+    sending = Q(status=Digest.Status.SENDING) | Q(status=Digest.Status.TESTING)  # state.SENDING_STATUSES
     settled = Digest.objects.filter(
+        sending,
         id=digest_id,
-        status=Digest.Status.SENDING,
         audience_count__lte=F("sent_count") + F("failed_count") + F("unknown_count") + F("skipped_count"),
     ).exists()
     return settled and finish_if_done(digest_id)
 
 
 def finish_if_done(digest_id: int) -> bool:
-    """The edition sending -> sent once none of its rows is queued, claimed or sending."""
+    """The edition sending -> sent once none of its rows is queued, claimed or sending; a
+    subject-line test's share testing -> waiting (its held rest is not pending)."""
     if Delivery.objects.filter(status__in=PENDING, digest_id=digest_id).exists():
         return False
-    return state.apply(state.Transition.FINISH, digest_id=digest_id, sent_at=timezone.now())
+    now = timezone.now()
+    return state.apply(state.Transition.FINISH, digest_id=digest_id, sent_at=now) or (
+        Digest.objects.filter(id=digest_id, status=Digest.Status.TESTING).exists()
+        and state.apply(state.Transition.TEST_SENT, digest_id=digest_id, test_sent_at=now)
+    )

@@ -45,12 +45,12 @@ def resume(*, digest_id: int) -> list[int]:
 
 
 def cancel(*, digest_id: int) -> CancelResult:
-    """Stop an edition for good, whether a draft, approved, sending or paused: the remaining
-    queued rows become skipped (claimed ones are settled by the sweeper within its window)."""
+    """Stop an edition for good, whether a draft, approved, testing its subjects, waiting for
+    their result, sending or paused: the remaining queued (and held) rows become skipped (claimed ones are settled by the sweeper within its window)."""
     with transaction.atomic():
         if not state.apply(state.Transition.CANCEL, digest_id=digest_id):
             return CancelResult(cancelled=False)
-        skipped = Delivery.objects.filter(digest_id=digest_id, status=D.QUEUED).update(
+        skipped = Delivery.objects.filter(digest_id=digest_id, status__in=[D.QUEUED, D.HELD]).update(
             status=D.SKIPPED, error="edition cancelled"
         )
     return CancelResult(cancelled=True, skipped=skipped)

@@ -15,14 +15,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from newsletter import task_names
+from newsletter.editions import conf as editions_conf
 from newsletter.editions import state
-from newsletter.editions.models import Digest
+from newsletter.editions.models import Digest, SubjectVariant
 from newsletter.personal import arms, lists
 from newsletter.personal import conf as personal_conf
 from newsletter.personal.models import ReaderProfile
 from newsletter.subscribers.models import Subscriber
 
-from . import claims, conf, counts, esp
+from . import claims, conf, counts, esp, subject_split
 from .batch import send_batch
 from .models import Delivery, Receipt
 from .outcomes import RetryLater
@@ -46,6 +47,9 @@ def batch_size() -> int:
 def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | None = None) -> DispatchResult:
     """Snapshot the audience and enqueue one send_batch task per batch (on commit).
 
+    An edition with two or more subject variants starts its subject-line test instead: only the
+    test share is queued and enqueued (newsletter.delivery.subject_split).
+
     Does nothing (dispatched=False) unless the edition is draft or approved, so a double click,
     a second beat or a concurrent call never sends an edition twice. `zones` (time zone names)
     limits the audience to one wave (newsletter.orchestration.waves); subscribers who already have
@@ -53,7 +57,11 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
     size = batch_size()
     now = timezone.now()
     with transaction.atomic():
-        if not state.apply(state.Transition.DISPATCH, digest_id=digest_id, sending_started_at=now):
+        test = _subject_test(digest_id)
+        transition = state.Transition.START_TEST if test else state.Transition.DISPATCH
+        if not state.apply(
+            transition, digest_id=digest_id, sending_started_at=now, **(test.fields(now) if test else {})
+        ):
             return DispatchResult(dispatched=False)
         frequency, edition_date, extra = Digest.objects.values_list("frequency", "edition_date", "extra").get(
             id=digest_id
@@ -68,14 +76,55 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
             receipts=not extra,
             cluster=lists.cluster_articles(digest_id) if lists.enabled() else None,
         )
-        Digest.objects.filter(id=digest_id).update(audience_count=audience)
         batches = list(range((audience + size - 1) // size))
+        if test and audience:
+            # The test share goes now; the rest waits, held, for the winner (subject_split).
+            part = subject_split.split(
+                digest_id=digest_id,
+                variant_ids=test.variant_ids,
+                share_percent=test.share,
+                audience=audience,
+                size=size,
+            )
+            audience, batches = part.test, part.test_batches
+        Digest.objects.filter(id=digest_id).update(audience_count=audience)
         if enqueue:
             transaction.on_commit(lambda: enqueue_batches(digest_id=digest_id, batches=batches))
         if not audience:
-            state.apply(state.Transition.FINISH, digest_id=digest_id, sent_at=now)
+            claims.finish_if_done(digest_id)
     log.info("dispatched digest %s: %s recipients in %s batches", digest_id, audience, len(batches))
     return DispatchResult(dispatched=True, audience=audience, batches=batches)
+
+
+@dataclass(frozen=True)
+class _Test:
+    variant_ids: list[int]
+    share: int
+    wait: int
+
+    def fields(self, now: datetime) -> dict[str, Any]:
+        return {"test_started_at": now, "test_share_percent": self.share, "test_wait_minutes": self.wait}
+
+
+def _subject_test(digest_id: int) -> _Test | None:
+    """The edition's subject-line test, read under its row lock (an editor's change of the
+    variants waits for it, then finds the test started), or None with fewer than two variants."""
+    row = (
+        Digest.objects.select_for_update()
+        .filter(id=digest_id)
+        .values_list("test_share_percent", "test_wait_minutes")
+        .first()
+    )
+    variant_ids = list(SubjectVariant.objects.filter(digest_id=digest_id).values_list("id", flat=True))
+    if row is None or len(variant_ids) < 2:
+        return None
+    defaults = editions_conf.settings()
+    share, wait = row
+    return _Test(
+        variant_ids,
+        share=share or defaults.SUBJECT_TEST_SHARE_PERCENT,
+        wait=defaults.SUBJECT_TEST_WAIT_MINUTES if wait is None else wait,
+    )
 
 
 def _snapshot_audience(

@@ -31,6 +31,9 @@ class Delivery(models.Model):
         FAILED = "failed", _("فشلت")
         UNKNOWN = "unknown", _("غير معروف")
         SKIPPED = "skipped", _("تُخطّيت")
+        # The rest of a subject-line test's audience: queued with the winner's subject once it
+        # is chosen (newsletter.delivery.subject_split), never a second row.
+        HELD = "held", _("بانتظار العنوان الفائز")
 
     # digest_id needs no index of its own: the (digest, subscriber) unique index leads with it.
     # No foreign-key constraints in the database: only the dispatch snapshot inserts rows (under
@@ -80,6 +83,18 @@ class Delivery(models.Model):
     # The reader's arm this month (newsletter.personal.arms: "p" personal, "h" hold-out, "" neither),
     # written by the same claimed -> sending UPDATE: no index, so it stays HOT.
     arm = models.CharField(_("المجموعة"), max_length=1, blank=True, default="", db_default="")
+    # The subject line this row gets in a subject-line test (the test share: one of the variants;
+    # the rest: the winner). No key check, no index, like `segment`.
+    variant = models.ForeignKey(
+        "newsletter.SubjectVariant",
+        verbose_name=_("العنوان"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("تسليم")

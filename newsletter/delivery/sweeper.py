@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from newsletter.editions import state
 from newsletter.editions.models import Digest
 
 from . import claims, conf
@@ -26,7 +27,7 @@ D = claims.D
 # Editions whose deliveries may still be pending (the sweeper looks only at these). A cancelled
 # edition can still have rows a dying worker left claimed or sending; a day is far longer than
 # it takes to settle them, and keeps old cancelled editions out of every sweep.
-LIVE_EDITIONS = (Digest.Status.SENDING, Digest.Status.PAUSED)
+LIVE_EDITIONS = state.LIVE_STATUSES
 CANCELLED_SETTLE_WINDOW = timedelta(days=1)
 
 
@@ -78,7 +79,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     report.requeued_claimed = stuck_claimed.update(status=D.QUEUED, claimed_at=None, queued_at=cutoff)
     # queued past the timeout, for editions still sending: the task was lost (or never ran).
     stale = list(
-        Delivery.objects.filter(status=D.QUEUED, queued_at__lte=cutoff, digest__status=Digest.Status.SENDING)
+        Delivery.objects.filter(status=D.QUEUED, queued_at__lte=cutoff, digest__status__in=state.SENDING_STATUSES)
         .values_list("digest_id", "batch")
         .distinct()
     )
@@ -93,7 +94,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
             ).update(queued_at=now)
             transaction.on_commit(functools.partial(enqueue_batches, digest_id=digest_id, batches=sorted(numbers)))
         report.reenqueued_batches += len(numbers)
-    for digest_id in Digest.objects.filter(status=Digest.Status.SENDING).values_list("id", flat=True):
+    for digest_id in Digest.objects.filter(status__in=state.SENDING_STATUSES).values_list("id", flat=True):
         report.finished_digests += int(claims.finish_if_done(digest_id))
     if report.settled_unknown or report.requeued_claimed or report.reenqueued_batches:
         log.warning("sweep: %s", report.as_dict())

@@ -27,6 +27,19 @@ class Language(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+class WinnerMetric(models.TextChoices):
+    """What a subject-line test's winner is chosen by (machine opens never count)."""
+
+    OPENS = "opens", _("نسبة الفتح الفعلي")
+    CLICKS = "clicks", _("نسبة النقر")
+
+
+class WinnerReason(models.TextChoices):
+    LEADER = "leader", _("تفوّق بفارق لا تفسّره الصدفة (فاصل ثقة ٩٥٪)")
+    TOO_CLOSE = "too_close", _("النتيجة متقاربة جدًا فأُرسل العنوان الأول")
+    NO_DATA = "no_data", _("لا بيانات كافية عند انتهاء الانتظار فأُرسل العنوان الأول")
+
+
 class Digest(models.Model):
     """One edition of the daily or weekly digest, covering reads in [period_start, period_end).
 
@@ -36,6 +49,10 @@ class Digest(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("مسودة")
         APPROVED = "approved", _("معتمدة")
+        # A subject-line test (newsletter.orchestration.subject_tests): the test share is sending,
+        # then waits for its readers before the winner goes to the rest (status sending).
+        TESTING = "testing", _("اختبار العناوين قيد الإرسال")
+        WAITING = "waiting", _("في انتظار نتيجة اختبار العناوين")
         SENDING = "sending", _("قيد الإرسال")
         PAUSED = "paused", _("موقوفة مؤقتًا")
         SENT = "sent", _("أُرسلت")
@@ -86,6 +103,27 @@ class Digest(models.Model):
         "self", verbose_name=_("موجة من"), null=True, blank=True, on_delete=models.CASCADE, related_name="waves"
     )
     utc_offset = models.SmallIntegerField(_("فرق التوقيت (دقائق)"), null=True, blank=True)
+    # A subject-line test (SubjectVariant rows; newsletter.orchestration.subject_tests). Share and
+    # wait empty: the SUBJECT_TEST_* defaults, written here when the test starts.
+    test_share_percent = models.PositiveSmallIntegerField(_("نسبة جمهور الاختبار (٪)"), null=True, blank=True)
+    test_wait_minutes = models.PositiveIntegerField(_("مدة انتظار النتيجة (دقائق)"), null=True, blank=True)
+    test_metric = models.CharField(
+        _("معيار الفوز"), max_length=6, choices=WinnerMetric.choices, default=WinnerMetric.OPENS
+    )
+    test_started_at = models.DateTimeField(_("بدء اختبار العناوين"), null=True, blank=True)
+    test_sent_at = models.DateTimeField(_("اكتمال إرسال الاختبار"), null=True, blank=True)
+    test_winner = models.ForeignKey(
+        "SubjectVariant",
+        verbose_name=_("العنوان الفائز"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    test_winner_reason = models.CharField(
+        _("سبب اختيار الفائز"), max_length=10, choices=WinnerReason.choices, blank=True
+    )
+    test_decided_at = models.DateTimeField(_("وقت اختيار الفائز"), null=True, blank=True)
 
     class Meta:
         ordering = ["-edition_date", "frequency"]
@@ -114,6 +152,32 @@ class Digest(models.Model):
         if self.number > 1:
             name = _("%(edition)s (العدد %(number)s)") % {"edition": name, "number": digits(self.number)}
         return name
+
+
+class SubjectVariant(models.Model):
+    """One subject line of an edition's subject-line test (at most MAX_VARIANTS, position 1 the
+    editor's first: it is sent when the test cannot tell). Frozen once the test starts; the figures
+    are those the winner was chosen on (newsletter.orchestration.subject_tests)."""
+
+    MAX_VARIANTS = 4
+
+    digest = models.ForeignKey(Digest, verbose_name=_("العدد"), on_delete=models.CASCADE, related_name="variants")
+    position = models.PositiveSmallIntegerField(_("الترتيب"))
+    subject = models.CharField(_("العنوان"), max_length=200)
+    recipients = models.PositiveIntegerField(_("المستلمون"), default=0)
+    human_openers = models.PositiveIntegerField(_("فتحوا فعليًا"), default=0)
+    clickers = models.PositiveIntegerField(_("نقروا"), default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("عنوان مقترح")
+        verbose_name_plural = _("العناوين المقترحة")
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "position"], name="subjectvariant_once_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return _("العنوان %(position)s: %(subject)s") % {"position": digits(self.position), "subject": self.subject}
 
 
 class DigestItem(models.Model):

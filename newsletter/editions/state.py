@@ -5,7 +5,16 @@ and one function that applies a transition as a conditional UPDATE.
     draft --skip--> skipped                          (too few stories at the scheduled run)
     draft | approved --dispatch--> sending --finish--> sent
     sending --pause--> paused --resume--> sending
-    draft | approved | sending | paused --cancel--> cancelled
+    draft | approved | testing | waiting | sending | paused --cancel--> cancelled
+
+A subject-line test (newsletter.orchestration.subject_tests) takes the longer road:
+
+    draft | approved --start_test--> testing --test_sent--> waiting --choose_winner--> sending
+                                     testing --choose_winner--> sending   (an editor who does not wait)
+
+`start_test` sends the test share (the rest is held), `test_sent` marks the share settled and
+starts the wait, `choose_winner` stores the winner and why in the same UPDATE and releases the rest:
+two clicks of "choose the winner now", or a click and the beat, release it once.
 
 `apply` moves the row only from one of the transition's source statuses, in one statement, so
 of two concurrent callers (a double click, two beats, a click and the beat) exactly one gets
@@ -36,6 +45,9 @@ class Transition(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     CANCEL = "cancel"
+    START_TEST = "start_test"
+    TEST_SENT = "test_sent"
+    CHOOSE_WINNER = "choose_winner"
 
 
 # transition: (statuses it may start from, status it ends in)
@@ -47,8 +59,16 @@ TRANSITIONS: dict[Transition, tuple[tuple[str, ...], str]] = {
     Transition.FINISH: ((S.SENDING,), S.SENT),
     Transition.PAUSE: ((S.SENDING,), S.PAUSED),
     Transition.RESUME: ((S.PAUSED,), S.SENDING),
-    Transition.CANCEL: ((S.DRAFT, S.APPROVED, S.SENDING, S.PAUSED), S.CANCELLED),
+    Transition.CANCEL: ((S.DRAFT, S.APPROVED, S.TESTING, S.WAITING, S.SENDING, S.PAUSED), S.CANCELLED),
+    Transition.START_TEST: ((S.DRAFT, S.APPROVED), S.TESTING),
+    Transition.TEST_SENT: ((S.TESTING,), S.WAITING),
+    Transition.CHOOSE_WINNER: ((S.TESTING, S.WAITING), S.SENDING),
 }
+
+# Statuses whose queued rows the batch tasks send: the test share (testing), everyone (sending).
+SENDING_STATUSES: tuple[str, ...] = (S.TESTING, S.SENDING)
+# Statuses of an edition that went out to readers, at least in part.
+LIVE_STATUSES: tuple[str, ...] = (S.TESTING, S.WAITING, S.SENDING, S.PAUSED)
 
 # Statuses in which editors may still change the edition.
 EDITABLE_STATUSES = TRANSITIONS[Transition.DISPATCH][0]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0006_feed_import_report"),
-        ("newsletter", "0018_personal_editions"),
+        ("newsletter", "0019_subject_tests"),
     ]
 
     operations = [

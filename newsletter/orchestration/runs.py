@@ -99,7 +99,13 @@ def next_draft(frequency: str, *, now: datetime | None = None) -> Digest:
     return _compose_at(frequency, edition_date, run_at, now=now, skip_if_too_few=False)
 
 
-WENT_OUT_STATUSES = (Digest.Status.SENDING, Digest.Status.PAUSED, Digest.Status.SENT)
+WENT_OUT_STATUSES = (
+    Digest.Status.TESTING,
+    Digest.Status.WAITING,
+    Digest.Status.SENDING,
+    Digest.Status.PAUSED,
+    Digest.Status.SENT,
+)
 
 
 def sent_today(frequency: str, *, now: datetime | None = None) -> Digest | None:

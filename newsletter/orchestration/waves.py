@@ -8,7 +8,9 @@ in minutes, one per (frequency, date, offset) by a unique constraint) sent throu
 delivery pipeline, so each wave has its own status, counts, pause and cancel. A wave copies the
 edition's texts, pins and removals; its unpinned slots are refilled from the most-read window
 ending at the wave (newsletter.editions.compose.fill) unless the editor approved the edition,
-which locks it: then every wave sends the stories as approved.
+which locks it: then every wave sends the stories as approved. A subject-line test runs in the
+waves that start before any wave of the edition has chosen its winner (the earliest); the later
+ones get the winner as their subject (newsletter.orchestration.subject_tests.copy_to_wave).
 
 ONE EDITION PER SUBSCRIBER PER PERIOD, across waves: dispatch writes a Receipt per subscriber
 (unique per subscriber, frequency and local edition date) in the statement that snapshots the
@@ -43,6 +45,8 @@ from newsletter.editions import conf as editions_conf
 from newsletter.editions.models import Digest, DigestItem, Frequency
 from newsletter.subscribers.models import Subscriber
 from sitewide.dates import digits
+
+from . import subject_tests
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ def _copy_edition(edition: Digest, wave_digest: Digest, *, locked: bool, start: 
         )
         for item in edition.items.all()
     )
+    subject_tests.copy_to_wave(edition, wave_digest)
     if locked:
         return wave_digest.items.filter(removed=False).count()
     return compose.fill(wave_digest, start=start, end=end)

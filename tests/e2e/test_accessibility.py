@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from articles.content import services
 from newsletter.analytics.models import EditionArmStats
-from newsletter.editions import compose, curation
+from newsletter.delivery import batch, dispatch
+from newsletter.editions import compose, curation, variants
 from newsletter.editions.models import Digest
 from newsletter.editions.segments import Segment
 from newsletter.email.render import render_digest
@@ -26,6 +27,7 @@ from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.token_links import preferences_url, unsubscribe_url
 from tests.e2e.accessibility import violations
 from tests.e2e.conftest import editors_group
+from tests.integration.helpers import make_digest, make_subscribers
 from tests.newsletter.digest_helpers import article, ranked_articles, section
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -135,6 +137,7 @@ def test_the_editors_screens_have_no_accessibility_violation(site, context_facto
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_load_state()
     sent = content["digest"]
+    tested = subject_test_waiting()
     urls = [
         reverse("admin:index"),
         reverse("admin:newsletter_digest_changelist"),
@@ -147,8 +150,20 @@ def test_the_editors_screens_have_no_accessibility_violation(site, context_facto
         reverse("admin:newsletter_digest_change", args=[sent.pk]),
         reverse("admin:newsletter_digest_report", args=[sent.pk]),
         reverse("admin:newsletter_digest_dashboard"),
+        reverse("admin:newsletter_digest_change", args=[tested.pk]),  # a subject-line test waiting
+        reverse("admin:newsletter_digest_report", args=[tested.pk]),
         reverse("admin:articles_article_changelist"),
         reverse("admin:articles_article_change", args=[content["lead"].pk]),
     ]
     found = [line for url in urls for line in check(page, site.url + url)]
     assert not found, "\n".join(found)
+
+
+def subject_test_waiting() -> Digest:
+    """An edition whose subject-line test sent its share and waits (issue 27)."""
+    digest = make_digest()
+    make_subscribers(10, prefix="axe-subject")
+    variants.set_subject_test(digest_id=digest.pk, subjects=["العنوان الأول للاختبار", "العنوان الثاني للاختبار"])
+    for number in dispatch.dispatch(digest_id=digest.pk, enqueue=False).batches:
+        batch.send_batch(digest_id=digest.pk, batch=number)
+    return digest

@@ -39,6 +39,7 @@ EXPECTED = [
     "articles_section",  # the test send's segments (each language, every section or one: issue 22)
     "newsletter_digest",  # the edition's waves (local delivery time: newsletter.orchestration.waves)
     "newsletter_digest",  # today's editions' numbers: what "send now" dates it (the sending note)
+    "newsletter_subjectvariant",  # the subject lines of the subject-line test box (issue 27)
 ]
 FROM = re.compile(r'\bFROM "(\w+)"')
 
