@@ -15,6 +15,7 @@ import hypothesis
 import pytest
 from django.conf import settings
 
+from newsletter.delivery import batch
 from sitewide.redis_client import get_redis, reset_redis
 from tests import clock
 from tests.requirements import under_ci
@@ -61,6 +62,13 @@ def clean_redis() -> None:
     get_redis().flushdb()
     yield
     reset_redis()
+
+
+@pytest.fixture(autouse=True)
+def fresh_edition_caches() -> None:
+    # On SQLite ids are reused after a test's rollback: a worker's per-edition render caches
+    # must not carry one test's edition into the next (newsletter.delivery.batch).
+    batch.forget_editions()
 
 
 @pytest.fixture(autouse=True)

@@ -77,6 +77,15 @@ def _render_cached(edition: _Edition, segment: Segment, profile: esp.EspProfile)
     return rendered, record_segment(_stories(edition), segment)
 
 
+def forget_editions() -> None:
+    """Drop this process's per-edition caches. A worker never needs to (an edition's key changes
+    with its id or its version); tests do: on SQLite a rolled-back test's edition id comes back,
+    and with the clock frozen so does its `updated_at`, so the next test would read its stories."""
+    for cached in (_stories, _story_cache, _render_cached, _render_list):
+        cached.cache_clear()
+    lists.forget_leanings()
+
+
 # Readers of one list are numbered into the same batches (dispatch), so a short cache holds the
 # lists a worker is sending; a longer one would keep hundreds of rendered emails in memory.
 @functools.lru_cache(maxsize=64)

@@ -74,6 +74,12 @@ def _seen(text: str) -> frozenset[int]:
     return frozenset(int(article_id) for article_id in json.loads(text))
 
 
+def forget_leanings() -> None:
+    """Drop the leanings this process decoded (tests: on SQLite ids, and so list keys, repeat)."""
+    _leanings.clear()
+    _seen.cache_clear()
+
+
 def attached_profile(row: Sequence[Any]) -> tuple[ranking.Profile | None, str]:
     """The ranking's profile from PROFILE_COLUMNS values, and its leaning's key (None: no
     profile, or unreadable)."""
