@@ -28,6 +28,7 @@ RELEASE_SCHEDULED_EDITIONS = "newsletter.tasks.release_scheduled_editions"
 PRUNE_DELIVERIES = "newsletter.tasks.prune_deliveries"
 FORGET_READER_HISTORY = "newsletter.tasks.forget_reader_history"
 COUNT_PERSONAL_LISTS = "newsletter.tasks.count_personal_lists"
+RELEASE_ALERT = "newsletter.tasks.release_alert"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

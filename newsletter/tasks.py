@@ -21,7 +21,7 @@ from .analytics import growth, rollup
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
-from .editions.models import Frequency
+from .editions.models import Digest, Frequency
 from .hygiene import emails as hygiene_emails
 from .hygiene import rules
 from .orchestration import runs, welcome
@@ -165,6 +165,16 @@ def release_scheduled_editions() -> dict[str, Any]:
     Dispatch is a conditional transition, so an overlapping run or a "send now" sends once."""
     outcomes = runs.release_scheduled()
     return {"released": [o.digest.pk for o in outcomes if o.result == runs.RunResult.DISPATCHED]}
+
+
+@shared_task(name=task_names.RELEASE_ALERT)
+def release_alert(digest_id: int) -> dict[str, Any]:
+    """An alert's cancel window has passed: send it unless cancelled (newsletter.alerts). The minute
+    beat (release_scheduled_editions) sends it if this task is lost; dispatch sends it once."""
+    digest = Digest.objects.filter(pk=digest_id).first()
+    if digest is None:
+        return {"result": "gone"}
+    return {"result": runs.release(digest).result.value}
 
 
 @shared_task(name=task_names.PRUNE_DELIVERIES)

@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from newsletter import task_names
 from newsletter.editions import state
-from newsletter.editions.models import Digest
+from newsletter.editions.models import ALERT, Digest
 from newsletter.personal import arms, lists
 from newsletter.personal import conf as personal_conf
 from newsletter.personal.models import ReaderProfile
 from newsletter.subscribers.models import Subscriber
 
-from . import claims, conf, counts, esp
+from . import alert_audience, claims, conf, counts, esp
 from .batch import send_batch
 from .models import Delivery, Receipt
 from .outcomes import RetryLater
@@ -58,16 +58,19 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
         frequency, edition_date, extra = Digest.objects.values_list("frequency", "edition_date", "extra").get(
             id=digest_id
         )
-        audience = _snapshot_audience(
-            digest_id=digest_id,
-            frequency=frequency,
-            edition_date=edition_date,
-            size=size,
-            now=now,
-            zones=zones,
-            receipts=not extra,
-            cluster=lists.cluster_articles(digest_id) if lists.enabled() else None,
-        )
+        if frequency == ALERT:  # a breaking-news alert: its own audience, no waves (alert_audience)
+            audience = alert_audience.snapshot(digest_id=digest_id, size=size, now=now)
+        else:
+            audience = _snapshot_audience(
+                digest_id=digest_id,
+                frequency=frequency,
+                edition_date=edition_date,
+                size=size,
+                now=now,
+                zones=zones,
+                receipts=not extra,
+                cluster=lists.cluster_articles(digest_id) if lists.enabled() else None,
+            )
         Digest.objects.filter(id=digest_id).update(audience_count=audience)
         batches = list(range((audience + size - 1) // size))
         if enqueue:

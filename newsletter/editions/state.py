@@ -6,6 +6,7 @@ and one function that applies a transition as a conditional UPDATE.
     draft | approved --dispatch--> sending --finish--> sent
     sending --pause--> paused --resume--> sending
     draft | approved | sending | paused --cancel--> cancelled
+    approved --withdraw--> cancelled                 (an alert in its cancel window: nothing sent)
 
 `apply` moves the row only from one of the transition's source statuses, in one statement, so
 of two concurrent callers (a double click, two beats, a click and the beat) exactly one gets
@@ -36,6 +37,7 @@ class Transition(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     CANCEL = "cancel"
+    WITHDRAW = "withdraw"
 
 
 # transition: (statuses it may start from, status it ends in)
@@ -48,6 +50,7 @@ TRANSITIONS: dict[Transition, tuple[tuple[str, ...], str]] = {
     Transition.PAUSE: ((S.SENDING,), S.PAUSED),
     Transition.RESUME: ((S.PAUSED,), S.SENDING),
     Transition.CANCEL: ((S.DRAFT, S.APPROVED, S.SENDING, S.PAUSED), S.CANCELLED),
+    Transition.WITHDRAW: ((S.APPROVED,), S.CANCELLED),
 }
 
 # Statuses in which editors may still change the edition.
