@@ -117,6 +117,8 @@ class Digest(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.frequency == ALERT:  # named by its headline in the editions list, reports and dashboard
+            return _("تنبيه عاجل: %(headline)s") % {"headline": self.subject}
         name = f"{self.get_frequency_display()} {format_date(self.edition_date, with_weekday=False)}"
         if self.number > 1:
             name = _("%(edition)s (العدد %(number)s)") % {"edition": name, "number": digits(self.number)}
