@@ -4,7 +4,7 @@ snapshot dispatch takes, both from one WHERE clause, so the editor is shown what
 The audience is the digest's rule (active subscribers: bounced, complained, unsubscribed and
 pending readers are never active; erased ones have no row) narrowed to readers who opted into
 alerts, less those who already got ALERTS_PER_DAY alerts on their own local day (their
-`time_zone`, blank: the site's TIME_ZONE). Local-time waves do not apply: news does not wait.
+`time_zone`; blank or a name PostgreSQL does not know: the site's TIME_ZONE, as for waves). Local-time waves do not apply: news does not wait.
 
 The daily cap is counted from the Delivery rows of the alerts sent in the last two days (every
 local day that can still be today somewhere lies in them): one GROUP BY over those rows, then an
@@ -49,12 +49,14 @@ def _audience_sql(*, now: datetime, exclude: int | None) -> tuple[str, list[Any]
     if not recent:
         return sql, params
     delivery, digest = Delivery._meta.db_table, Digest._meta.db_table
-    zone = "COALESCE(NULLIF(r.time_zone, ''), %s)"
+    # Joined to the zones PostgreSQL knows (one hash join): an unknown name would fail the statement.
+    zone = "COALESCE(z.name, %s)"
     sql += f"""
         AND s.id NOT IN (
             SELECT d.subscriber_id FROM {delivery} d
             JOIN {digest} g ON g.id = d.digest_id
             JOIN {subscriber} r ON r.id = d.subscriber_id
+            LEFT JOIN pg_timezone_names z ON z.name = r.time_zone
             WHERE d.digest_id = ANY(%s) AND d.status <> %s
               AND (g.sending_started_at AT TIME ZONE {zone})::date = (%s::timestamptz AT TIME ZONE {zone})::date
             GROUP BY d.subscriber_id HAVING COUNT(*) >= %s

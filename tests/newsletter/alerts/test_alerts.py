@@ -100,21 +100,23 @@ def test_the_daily_cap_counts_each_readers_own_local_day(editor, time_machine, s
     baghdad = readers(1, time_zone="Asia/Baghdad")[0]
     new_york = readers(1, time_zone="America/New_York")[0]
     site = readers(1)[0]  # blank: the site's zone (Asia/Baghdad)
+    Subscriber.objects.filter(pk=readers(1, time_zone="Mars/Olympus")[0]).update(email="mars@example.com")
+    mars = Subscriber.objects.get(email="mars@example.com").pk  # unknown: the site's zone too
     for minutes in (0, 10):
         send(
             alert_at(editor, EVENING + timedelta(minutes=minutes), time_machine),
             at=EVENING + timedelta(minutes=minutes, seconds=61),
         )
-    assert (received(baghdad), received(new_york), received(site)) == (2, 2, 2)
+    assert (received(baghdad), received(new_york), received(site), received(mars)) == (2, 2, 2, 2)
     # 20:30 UTC: still the same day everywhere: nobody gets a third.
     third = send(alert_at(editor, EVENING + timedelta(minutes=30), time_machine), at=EVENING + timedelta(minutes=31))
     assert third.audience_count == 0 and third.status == Digest.Status.SENT
     # 21:30 UTC: 00:30 on Wednesday in Baghdad, still Tuesday afternoon in New York.
     late = EVENING + timedelta(hours=1, minutes=30)
-    assert alert_audience.count(now=late) == 2
+    assert alert_audience.count(now=late) == 3
     fourth = send(alert_at(editor, late, time_machine), at=late + timedelta(seconds=61))
-    assert fourth.audience_count == 2
-    assert (received(baghdad), received(new_york), received(site)) == (3, 2, 3)
+    assert fourth.audience_count == 3
+    assert (received(baghdad), received(new_york), received(site), received(mars)) == (3, 2, 3, 3)
 
 
 def test_an_article_goes_out_as_an_alert_once(editor, time_machine) -> None:
