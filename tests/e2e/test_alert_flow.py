@@ -86,3 +86,46 @@ def test_an_editor_sends_an_alert_from_the_article_page_and_cancels_another(
     messages = outbox()
     assert sorted(str(m["To"]).strip() for m in messages) == ["alert0.e2e@example.com", "alert1.e2e@example.com"]
     assert all("انفجار قرب ميناء البصرة" in html_of(m) and "إغلاق مطار" not in html_of(m) for m in messages)
+
+
+def test_the_alert_screens_and_email_have_no_accessibility_violation(site, context_factory, outbox, settings) -> None:
+    """axe-core, as tests/e2e/test_accessibility.py does for the other pages and emails."""
+    from newsletter.alerts import services
+    from newsletter.delivery import dispatch
+    from newsletter.subscribers.token_links import alerts_unsubscribe_url
+    from tests.e2e.accessibility import violations
+
+    reader = subscriber("axe.alert@example.com")
+    english = subscriber("axe.alert.en@example.com", language="en")
+    Subscriber.objects.filter(pk__in=[reader.pk, english.pk]).update(alerts=True)
+    story = article("عاجل: انفجار قرب ميناء البصرة", readers=0, image_url="https://cdn.example.com/port.jpg")
+    waiting = article("عاجل: إغلاق مطار بغداد مؤقتًا", readers=0)
+    group = editors_group()
+    group.permissions.add(*Permission.objects.filter(codename__in=["add_alert", "view_alert"]))
+    editor = get_user_model().objects.create_user("alerts-editor", "ed@example.com", PASSWORD, is_staff=True)
+    editor.groups.add(group)
+    settings.ALERT_CANCEL_SECONDS = 0
+    sent = services.alert_create(article_id=story.pk, user=editor)
+    runs.release_scheduled()
+    dispatch.send_all_sync(digest_id=sent.digest_id, sleep=lambda _: None)
+    settings.ALERT_CANCEL_SECONDS = 60
+    pending = services.alert_create(article_id=waiting.pk, user=editor)
+    page = context_factory(bypass_csp=True, width=1000).new_page()
+    log_in(page, site)
+    found = []
+    for path in (
+        f"/admin/newsletter/alert/send/{article('خبر آخر', readers=0).pk}/",
+        f"/admin/newsletter/alert/send/{story.pk}/",  # refused: sent already
+        f"/admin/newsletter/alert/{pending.pk}/window/",
+        f"/admin/newsletter/alert/{sent.pk}/window/",
+        "/admin/newsletter/alert/",
+        f"/admin/articles/article/{story.pk}/change/",
+        alerts_unsubscribe_url(reader.uuid).removeprefix("http://testserver").removeprefix(site.url),
+    ):
+        page.goto(site.url + path)
+        found += [f"{path}: {line}" for line in violations(page)]
+    for message in outbox():
+        page.set_content(html_of(message))
+        found += [f"alert email to {message['To']}: {line}" for line in violations(page)]
+    assert len(outbox()) == 2
+    assert not found, "\n".join(found)
