@@ -23,8 +23,30 @@ from newsletter.alerts import conf as alerts_conf
 from newsletter.alerts import services
 from newsletter.alerts.models import Alert
 from newsletter.delivery import alert_audience
-from newsletter.editions.models import Digest
+from newsletter.editions.models import ALERT, Digest
 from sitewide.dates import digits, format_datetime
+
+
+class AlertEditionsMixin:
+    """For the editions' ModelAdmin: an alert's edition row opens on its alert page, never on the
+    edition page, whose "send now" would skip the cancel window and whose cancel would leave the
+    article taken. Its report, progress and the editions list stay the editions' own."""
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        # Decided on the row the edition page loads anyway: no query more for an edition.
+        if obj is not None and obj.frequency == ALERT:
+            alert_id = Alert.objects.filter(digest_id=obj.pk).values_list("pk", flat=True).first()
+            if alert_id is not None:
+                return HttpResponseRedirect(reverse("admin:newsletter_alert_window", args=[alert_id]))
+        return super().render_change_form(request, context, add, change, form_url, obj)  # type: ignore[misc]
 
 
 @admin.register(Alert)
@@ -112,6 +134,7 @@ class AlertAdmin(admin.ModelAdmin):
             waiting=waiting and self.may_send(request),
             leaves_at=format_datetime(timezone.localtime(digest.send_at)) if digest.send_at else "",
             progress_url=reverse("admin:newsletter_digest_progress", args=[digest.pk]),
+            report_url=reverse("admin:newsletter_digest_report", args=[digest.pk]),
         )
         return TemplateResponse(request, "admin/newsletter/alert/window.html", context)
 

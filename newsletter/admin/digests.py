@@ -34,6 +34,7 @@ from sitewide import admin_display as display
 from sitewide.dates import digits, format_date
 
 from . import segment_preview
+from .alerts import AlertEditionsMixin
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_form import DigestForm
 from .digest_items import DigestItemInline, story_rows
@@ -69,7 +70,14 @@ SENDING_FIELDS = [
     "failed_count",
     "unknown_count",
 )
-class DigestAdmin(DigestReportsMixin, EditionProgressViews, EditionSendingViews, ReaderPreviewViews, admin.ModelAdmin):
+class DigestAdmin(
+    AlertEditionsMixin,
+    DigestReportsMixin,
+    EditionProgressViews,
+    EditionSendingViews,
+    ReaderPreviewViews,
+    admin.ModelAdmin,
+):
     form = DigestForm
     inlines = [DigestItemInline]
     list_display = [

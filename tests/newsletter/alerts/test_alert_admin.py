@@ -88,6 +88,10 @@ def test_confirm_shows_the_count_then_the_window_lets_the_editor_cancel(editor, 
     assert "لم يُلغَ التنبيه" in again
     listing = editor.get("/admin/newsletter/alert/")
     assert listing.status_code == 200 and "انفجار في الميناء" in listing.content.decode()
+    # Its edition row opens on the alert's page: the edition page's "send now" would skip the window.
+    edition_page = editor.get(f"/admin/newsletter/digest/{alert.digest_id}/change/")
+    assert edition_page.status_code == 302 and edition_page["Location"] == f"/admin/newsletter/alert/{alert.pk}/window/"
+    assert editor.get("/admin/newsletter/digest/nonsense/change/").status_code in (302, 404)
 
 
 @pytest.mark.parametrize("change", ["draft", "excluded", "deleted", "sent"])
