@@ -27,14 +27,24 @@ class AlertRefused(Exception):
     """The alert cannot be sent; the message (Arabic first) is shown to the editor."""
 
 
-def refusal(article: Article | None, *, now: datetime) -> str | None:
-    """Why `article` may not go out as an alert (None: it may)."""
+def unfit(article: Article | None, *, now: datetime) -> str | None:
+    """Why `article` may not be mailed as an alert now: deleted, unpublished or excluded (None:
+    it may). Checked when the editor confirms and again when the batches render (an editor may
+    unpublish the article during the cancel window)."""
     if article is None:
         return _("المقال غير موجود: ربما حُذف. لا يُرسل تنبيه عن مقال محذوف.")
     if article.status != Article.Status.PUBLISHED or article.published_at is None or article.published_at > now:
         return _("المقال غير منشور: انشره أولًا ثم أرسله تنبيهًا.")
     if article.exclude_from_digests:
         return _("المقال مستبعد من النشرات، فلا يُرسل تنبيهًا.")
+    return None
+
+
+def refusal(article: Article | None, *, now: datetime) -> str | None:
+    """Why `article` may not go out as an alert (None: it may)."""
+    reason = unfit(article, now=now)
+    if reason is not None or article is None:
+        return reason
     if Alert.objects.filter(article=article, cancelled_at__isnull=True).exists():
         return _("أُرسل هذا المقال تنبيهًا من قبل: يُرسل المقال تنبيهًا مرة واحدة.")
     return None

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from newsletter.alerts import services as alert_services
 from newsletter.alerts.models import Alert
 from newsletter.clicks import targets
 from newsletter.editions import segments
@@ -40,7 +41,7 @@ from .timing import timed
 log = logging.getLogger(__name__)
 
 TOO_FEW_STORIES = "too few stories for this segment"
-ARTICLE_GONE = "the alert's article was deleted"
+ARTICLE_GONE = "the alert's article was deleted, unpublished or excluded"
 
 
 class _Edition:
@@ -122,9 +123,10 @@ def record_segment(stories: segments.EditionStories, segment: Segment) -> int:
 @functools.lru_cache(maxsize=16)
 def _render_alert(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
     """An alert's email in the segment's language, once per process; its EditionSegment row holds
-    the one story, so the report counts its clicks as a digest story's. None: article deleted."""
+    the one story, so the report counts its clicks as a digest story's. None: the article was
+    deleted, unpublished or excluded since the editor confirmed (its readers are skipped)."""
     alert = Alert.objects.filter(digest_id=edition.digest.pk).select_related("article").first()
-    if alert is None or alert.article is None:
+    if alert is None or alert.article is None or alert_services.unfit(alert.article, now=timezone.now()):
         return None, 0
     merge_field = esp.merge_field_function(profile) or neutral_merge_field
     rendered = render_alert(edition.digest, alert.article, language=segment.language, merge_field=merge_field)

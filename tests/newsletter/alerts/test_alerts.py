@@ -226,3 +226,12 @@ def test_an_alert_is_no_edition_of_the_archive_nor_of_the_days_run(editor, time_
     from newsletter.archive.views import public_editions
 
     assert not public_editions().exists()
+
+
+def test_an_article_unpublished_during_the_window_is_not_mailed(editor, time_machine, outbox) -> None:
+    readers(2)
+    alert = alert_at(editor, EVENING, time_machine)
+    Article.objects.filter(pk=alert.article_id).update(status=Article.Status.DRAFT)
+    digest = send(alert, at=EVENING + timedelta(seconds=61))
+    assert outbox() == [] and digest.skipped_count == 2 and digest.status == Digest.Status.SENT
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SKIPPED}
