@@ -4,6 +4,8 @@ recipient is accepted by the ESP, with 2 real Celery worker processes.
     # batch path (Mailgun API emulator), PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_sending REDIS_URL=redis://127.0.0.1:6379/14 \
         .venv/bin/python bench/send_bench.py esp --subscribers 100000 --port 8401
+    # a breaking-news alert instead of an edition (every subscriber opted into alerts):
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/send_bench.py esp --alert --subscribers 100000 --port 8401
     # per-recipient path (SMTP to a local aiosmtpd sink):
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/send_bench.py smtp --subscribers 3000 --port 8402
 
@@ -49,10 +51,13 @@ def setup_django(backend: str, extra: dict[str, str]) -> None:
     django.setup()
 
 
-def prepare(n: int, *, personal_history: float = 0.0) -> int:
+def prepare(n: int, *, personal_history: float = 0.0, alert: bool = False, prior_alerts: int = 0) -> int:
     """Fresh subscribers and one approved edition; returns the digest id. With
     `personal_history`, that share of the subscribers get a reader profile and the edition has
-    stories over six sections with read counts (bench/personal_history.py)."""
+    stories over six sections with read counts (bench/personal_history.py). With `alert`, every
+    subscriber opted into alerts and the "edition" is an alert whose cancel window has passed;
+    `prior_alerts` alerts already reached every subscriber in the last minutes (the daily cap's
+    count then reads their Delivery rows)."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -77,7 +82,7 @@ def prepare(n: int, *, personal_history: float = 0.0) -> int:
     Article.objects.filter(slug__startswith="story-").delete()
     started = time.perf_counter()
     if connection.vendor == "postgresql":
-        _insert_subscribers_sql(n)
+        _insert_subscribers_sql(n, alerts=alert)
     else:
         batch = 20_000
         for start in range(0, n, batch):
@@ -93,10 +98,55 @@ def prepare(n: int, *, personal_history: float = 0.0) -> int:
         from bench.personal_history import seed
 
         return seed(share=personal_history)
+    if alert:
+        return _alert(prior=prior_alerts)
     return make_digest(stories=8).id
 
 
-def _insert_subscribers_sql(n: int) -> None:
+def _alert(*, prior: int = 0) -> int:
+    """An alert of a fresh article, its window over (dispatch comes from runs.release, timed),
+    after `prior` alerts sent to every subscriber in the last minutes."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from articles.content.models import Article
+    from newsletter.alerts import services
+    from newsletter.delivery.models import Delivery
+    from newsletter.editions.models import Digest
+    from newsletter.subscribers.models import Subscriber
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-editor")
+    now = timezone.now()
+    for number in range(prior + 1):
+        story = Article.objects.create(
+            title=f"عاجل: خبر للقياس {number}",
+            slug=f"story-alert-bench-{number}",
+            summary="ملخص الخبر العاجل.",
+            status=Article.Status.PUBLISHED,
+            published_at=now,
+            image_url="https://img.example.com/alert.jpg",
+        )
+        alert = services.alert_create(article_id=story.pk, user=user)
+        if number == prior:
+            Digest.objects.filter(pk=alert.digest_id).update(send_at=timezone.now())
+            return alert.digest_id
+        sent_at = now - timedelta(minutes=prior - number)
+        Digest.objects.filter(pk=alert.digest_id).update(status=Digest.Status.SENT, sending_started_at=sent_at)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Delivery._meta.db_table} (digest_id, subscriber_id, batch, status, attempts,"
+                " esp_message_id, error, queued_at, arm) SELECT %s, id, 0, 'sent', 1, '', '', %s, ''"
+                f" FROM {Subscriber._meta.db_table}",
+                [alert.digest_id, sent_at],
+            )
+            cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
+    raise AssertionError("unreachable")
+
+
+def _insert_subscribers_sql(n: int, *, alerts: bool = False) -> None:
     """N active subscribers with one INSERT ... SELECT generate_series (a million in seconds, not
     minutes). Every other column takes the value a new Subscriber() would get, so columns added
     later are filled too."""
@@ -104,7 +154,7 @@ def _insert_subscribers_sql(n: int) -> None:
 
     from newsletter.subscribers.models import Subscriber
 
-    template = Subscriber(email="x@example.com", status="active", frequency="daily", language="ar")
+    template = Subscriber(email="x@example.com", status="active", frequency="daily", language="ar", alerts=alerts)
     columns, values, params = [], [], []
     for model_field in Subscriber._meta.concrete_fields:
         if model_field.primary_key:
@@ -294,7 +344,9 @@ def run(args: argparse.Namespace) -> None:
     setup_django(backend, extra)
     processes = [server]
     try:
-        digest_id = prepare(args.subscribers, personal_history=args.personal_history)
+        digest_id = prepare(
+            args.subscribers, personal_history=args.personal_history, alert=args.alert, prior_alerts=args.prior_alerts
+        )
         env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0"}
         processes += start_workers(env, logs)
 
@@ -306,7 +358,12 @@ def run(args: argparse.Namespace) -> None:
         cpu_before = {pid: s for process in processes for pid, s in cpu_seconds(process.pid).items()}
         started_wall = time.time()
         started = time.perf_counter()
-        dispatch.dispatch(digest_id=digest_id)
+        if args.alert:  # as the countdown task or the minute beat does when the window has passed
+            from newsletter.orchestration import runs
+
+            runs.release(Digest.objects.get(pk=digest_id))
+        else:
+            dispatch.dispatch(digest_id=digest_id)
         snapshot = time.perf_counter() - started
         deadline = time.monotonic() + args.timeout
         rss_samples: list[tuple[float, float]] = []  # (seconds since dispatch, largest worker RSS MB)
@@ -346,6 +403,8 @@ def run(args: argparse.Namespace) -> None:
                     "backend": backend,
                     "esp_latency_ms": args.esp_latency_ms if args.mode == "esp" else None,
                     "subscribers": args.subscribers,
+                    "alert": args.alert,
+                    "prior_alerts": args.prior_alerts,
                     "dispatch_snapshot_s": round(snapshot, 3),
                     "last_acceptance_s": round(last, 3),
                     "recipients_per_s": round(args.subscribers / last, 1) if last > 0 else None,
@@ -390,6 +449,13 @@ def main() -> None:
         type=float,
         default=0.0,
         help="the share of subscribers with a reading history (personal editions; DIGEST_PERSONAL=0 turns them off)",
+    )
+    parser.add_argument("--alert", action="store_true", help="send a breaking-news alert (newsletter.alerts)")
+    parser.add_argument(
+        "--prior-alerts",
+        type=int,
+        default=0,
+        help="with --alert: alerts every subscriber already got minutes before (the daily cap reads them)",
     )
     parser.add_argument(
         "--backend",

@@ -181,6 +181,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # development default would fail silently in production.
 from articles.content.conf import FeedSettings  # noqa: E402
 from articles.reading.conf import ReadingSettings  # noqa: E402
+from newsletter.alerts.conf import AlertSettings  # noqa: E402
 from newsletter.analytics.conf import AnalyticsSettings  # noqa: E402
 from newsletter.delivery.conf import DeliverySettings  # noqa: E402
 from newsletter.editions.conf import EditionSettings  # noqa: E402
@@ -204,6 +205,7 @@ PRODUCT_SETTINGS = (
     SubscriberSettings,
     PersonalSettings,
     DeliverySettings,
+    AlertSettings,
     AnalyticsSettings,
     HygieneSettings,
     RetentionSettings,

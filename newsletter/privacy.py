@@ -70,6 +70,7 @@ def export_subscriber_data(*, subscriber: Subscriber) -> dict[str, Any]:
         "status": subscriber.status,
         "frequency": subscriber.frequency,
         "language": subscriber.language,
+        "alerts": subscriber.alerts,
         "topics": list(subscriber.topics.order_by("position", "name").values_list("slug", flat=True)),
         "consent": {
             "source": subscriber.source,

@@ -29,6 +29,7 @@ PRUNE_DELIVERIES = "newsletter.tasks.prune_deliveries"
 FORGET_READER_HISTORY = "newsletter.tasks.forget_reader_history"
 COUNT_PERSONAL_LISTS = "newsletter.tasks.count_personal_lists"
 ADVANCE_SUBJECT_TESTS = "newsletter.tasks.advance_subject_tests"
+RELEASE_ALERT = "newsletter.tasks.release_alert"
 
 
 def enqueue(name: str, *args: Any, **options: Any) -> None:

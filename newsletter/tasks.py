@@ -21,7 +21,7 @@ from .analytics import growth, rollup
 from .delivery import batch as batches
 from .delivery import esp, sweeper
 from .delivery.outcomes import RetryLater
-from .editions.models import Frequency
+from .editions.models import Digest, Frequency
 from .hygiene import emails as hygiene_emails
 from .hygiene import rules
 from .orchestration import runs, subject_tests, welcome
@@ -172,6 +172,16 @@ def advance_subject_tests() -> dict[str, Any]:
     """Periodic (every minute): send the winner of each subject-line test whose wait has passed
     to the rest. The choice is a conditional transition, so an overlapping run or a click sends once."""
     return {"released": subject_tests.advance()}
+
+
+@shared_task(name=task_names.RELEASE_ALERT)
+def release_alert(digest_id: int) -> dict[str, Any]:
+    """An alert's cancel window has passed: send it unless cancelled (newsletter.alerts). The minute
+    beat (release_scheduled_editions) sends it if this task is lost; dispatch sends it once."""
+    digest = Digest.objects.filter(pk=digest_id).first()
+    if digest is None:
+        return {"result": "gone"}
+    return {"result": runs.release(digest).result.value}
 
 
 @shared_task(name=task_names.PRUNE_DELIVERIES)

@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from sitewide import conf as site_conf
 
-from . import accounts, beat, deliveries, digests, subscribers  # noqa: F401  (registers the ModelAdmins)
+from . import accounts, alerts, beat, deliveries, digests, subscribers  # noqa: F401  (registers the ModelAdmins)
 
 # The header and titles carry the sender's name, not "Django administration".
 admin.site.site_header = site_conf.site().SENDER_NAME

@@ -34,6 +34,7 @@ from sitewide import admin_display as display
 from sitewide.dates import digits, format_date
 
 from . import segment_preview
+from .alerts import AlertEditionsMixin
 from .deliveries import DIGEST_SENDING_ACTIONS, DIGEST_SENDING_READONLY
 from .digest_form import DigestForm
 from .digest_items import DigestItemInline, story_rows
@@ -71,6 +72,7 @@ SENDING_FIELDS = [
     "unknown_count",
 )
 class DigestAdmin(
+    AlertEditionsMixin,
     DigestReportsMixin,
     EditionProgressViews,
     EditionSendingViews,

@@ -37,7 +37,8 @@ def public_editions() -> QuerySet[Digest]:
     """One entry per edition that went out: the curated edition when it was sent itself (an
     explicit send), else its first wave (the easternmost offset, which went out first): a day
     sent in five waves is one edition to a reader, not five (newsletter.orchestration.waves)."""
-    public = Digest.objects.filter(status__in=PUBLIC_STATUSES)
+    # Breaking-news alerts are not editions of the archive: their link is the article itself.
+    public = Digest.objects.filter(status__in=PUBLIC_STATUSES, frequency__in=Frequency.values)
     curated_went_out = public.filter(pk=OuterRef("wave_of"))
     earlier_wave = public.filter(wave_of=OuterRef("wave_of"), utc_offset__gt=OuterRef("utc_offset"))
     return public.filter(Q(wave_of__isnull=True) | (~Exists(curated_went_out) & ~Exists(earlier_wave))).order_by(

@@ -1,6 +1,11 @@
 """One batch of an edition: claim its queued rows, re-check each recipient at send time, render
 once per segment, hand the groups to `transport`, and record what happened (points 2-5 of the
-delivery guarantee in this package's docstring). Safe to run twice: rows are claimed in SQL."""
+delivery guarantee in this package's docstring). Safe to run twice: rows are claimed in SQL.
+
+A breaking-news alert (an edition of frequency "alert", newsletter.alerts) takes the same path
+with three differences: one email per language (newsletter.email.alert, no topics, no personal
+lists), its readers' unsubscribe links end alerts only, and a reader who stopped alerts since
+dispatch is skipped like one who left."""
 
 from __future__ import annotations
 
@@ -15,10 +20,13 @@ from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from newsletter.alerts import services as alert_services
+from newsletter.alerts.models import Alert
 from newsletter.clicks import targets
 from newsletter.editions import segments, state
-from newsletter.editions.models import Digest
+from newsletter.editions.models import ALERT, Digest
 from newsletter.editions.segments import Segment, Selection
+from newsletter.email.alert import render_alert
 from newsletter.email.render import RenderedEmail, neutral_merge_field, render_digest, render_segment
 from newsletter.email.stories import StoryCache
 from newsletter.personal import lists, profiles
@@ -33,6 +41,7 @@ from .timing import timed
 log = logging.getLogger(__name__)
 
 TOO_FEW_STORIES = "too few stories for this segment"
+ARTICLE_GONE = "the alert's article was deleted, unpublished or excluded"
 
 
 class _Edition:
@@ -120,6 +129,26 @@ def record_segment(stories: segments.EditionStories, segment: Segment) -> int:
     return row.pk
 
 
+@functools.lru_cache(maxsize=16)
+def _render_alert(edition: _Edition, segment: Segment, profile: esp.EspProfile) -> tuple[RenderedEmail | None, int]:
+    """An alert's email in the segment's language, once per process; its EditionSegment row holds
+    the one story, so the report counts its clicks as a digest story's. None: the article was
+    deleted, unpublished or excluded since the editor confirmed (its readers are skipped)."""
+    alert = Alert.objects.filter(digest_id=edition.digest.pk).select_related("article").first()
+    if alert is None or alert.article is None or alert_services.unfit(alert.article, now=timezone.now()):
+        return None, 0
+    merge_field = esp.merge_field_function(profile) or neutral_merge_field
+    rendered = render_alert(edition.digest, alert.article, language=segment.language, merge_field=merge_field)
+    targets.remember_targets(edition.digest.pk, rendered.click_targets)
+    row, _ = EditionSegment.objects.get_or_create(
+        digest_id=edition.digest.pk,
+        language=segment.language,
+        sections="",
+        defaults={"stories": [alert.article.pk], "own_stories": 1},
+    )
+    return rendered, row.pk
+
+
 def render(digest: Digest, segment: Segment, profile: esp.EspProfile) -> RenderedEmail | None:
     """Render once per (edition version, segment, ESP profile) per process."""
     return _render_cached(_Edition(digest), segment, profile)[0]
@@ -151,23 +180,28 @@ def send_batch(*, digest_id: int, batch: int) -> BatchResult:
 
     rendered_groups: transport.Groups = []
     shown: dict[int, list[int | None]] = {}  # sections each profiled reader is shown
+    alert = digest.frequency == ALERT
     try:
         try:
             with timed(result.timings, "render"):
-                groups, skipped, readers = _group_by_segment(claimed)
+                groups, skipped, readers = _group_by_segment(claimed, alert=alert)
                 claims.mark_skipped(skipped)
                 result.skipped += sum(len(ids) for ids in skipped.values())
                 segment_emails = []
                 for segment, recipients in groups.items():
-                    rendered, segment_id = render_recorded(digest, segment, profile)
+                    if alert:
+                        rendered, segment_id = _render_alert(_Edition(digest), segment, profile)
+                    else:
+                        rendered, segment_id = render_recorded(digest, segment, profile)
                     if rendered is None:
-                        claims.mark_skipped({TOO_FEW_STORIES: [r.delivery_id for r in recipients]})
+                        reason = ARTICLE_GONE if alert else TOO_FEW_STORIES
+                        claims.mark_skipped({reason: [r.delivery_id for r in recipients]})
                         result.skipped += len(recipients)
                     else:
                         segment_emails.append((segment, recipients, rendered, segment_id))
             with timed(result.timings, "personal"):  # each reader's own list (newsletter.personal)
                 for segment, recipients, rendered, segment_id in segment_emails:
-                    if not lists.enabled():
+                    if alert or not lists.enabled():
                         rendered_groups.append(transport.Group(rendered, recipients, segment_id))
                     else:
                         rendered_groups += _personal_groups(
@@ -251,13 +285,14 @@ def _personal_groups(
 
 
 def _group_by_segment(
-    claimed: Sequence[tuple[int, int]],
+    claimed: Sequence[tuple[int, int]], *, alert: bool = False
 ) -> tuple[dict[Segment, list[Recipient]], dict[str, list[int]], dict[int, lists.Reader]]:
     """Recipients by segment (language, topics), with two queries for the whole batch (with
     personal editions, each reader's profile comes in the first). Subscribers who left since
-    dispatch come back in the skipped map with the reason."""
+    dispatch come back in the skipped map with the reason. An alert's segments are its languages
+    (its readers' topics do not matter), and a reader who stopped alerts since is skipped."""
     delivery_of = {subscriber_id: delivery_id for delivery_id, subscriber_id in claimed}
-    personal = lists.enabled()
+    personal = lists.enabled() and not alert
     # Plain tuples, not model instances: a thousand Subscriber objects cost more than the query.
     profile_columns = lists.PROFILE_COLUMNS if personal else {}
     subscribers = (
@@ -271,27 +306,32 @@ def _group_by_segment(
             "language",
             "status",
             "personal_order",
+            "alerts",
             *profile_columns,
         )
     )
     topics: dict[int, list[int]] = defaultdict(list)
     through = Subscriber.topics.through
-    for subscriber_id, section_id in through.objects.filter(subscriber_id__in=claims.id_set(delivery_of)).values_list(
+    topic_rows = through.objects.filter(subscriber_id__in=claims.id_set(delivery_of)).values_list(
         "subscriber_id", "section_id"
-    ):
+    )
+    for subscriber_id, section_id in [] if alert else topic_rows:  # an alert goes to every topic
         topics[subscriber_id].append(section_id)
     groups: dict[Segment, list[Recipient]] = defaultdict(list)
     skipped: dict[str, list[int]] = defaultdict(list)
-    links = LinkMaker(link_templates())
+    links = LinkMaker(link_templates(alert=alert))
     readers: dict[int, lists.Reader] = {}
-    for subscriber_id, subscriber_uuid, email, name, language, status, personal_order, *profile in subscribers:
+    for subscriber_id, subscriber_uuid, email, name, language, status, personal_order, alerts, *profile in subscribers:
         reader_profile, leaning = lists.attached_profile(profile) if profile else (None, "")
         readers[subscriber_id] = lists.Reader(subscriber_id, personal_order, reader_profile, personal, leaning)
         delivery_id = delivery_of[subscriber_id]
         if status != Subscriber.Status.ACTIVE:
             skipped[f"subscriber is {status} at send time"].append(delivery_id)
             continue
-        segment = Segment(language=language, section_ids=tuple(sorted(topics[subscriber_id])))
+        if alert and not alerts:
+            skipped["subscriber stopped alerts before send time"].append(delivery_id)
+            continue
+        segment = Segment(language=language, section_ids=() if alert else tuple(sorted(topics[subscriber_id])))
         groups[segment].append(Recipient(delivery_id, subscriber_id, email, links.values(subscriber_uuid.hex, name)))
     missing = [delivery_of[s] for s in delivery_of if s not in readers]
     if missing:  # deleted between dispatch and send (cascade usually removes the row too)

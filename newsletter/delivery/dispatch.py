@@ -17,13 +17,13 @@ from django.utils import timezone
 from newsletter import task_names
 from newsletter.editions import conf as editions_conf
 from newsletter.editions import state
-from newsletter.editions.models import Digest, SubjectVariant
+from newsletter.editions.models import ALERT, Digest, SubjectVariant
 from newsletter.personal import arms, lists
 from newsletter.personal import conf as personal_conf
 from newsletter.personal.models import ReaderProfile
 from newsletter.subscribers.models import Subscriber
 
-from . import claims, conf, counts, esp, subject_split
+from . import alert_audience, claims, conf, counts, esp, subject_split
 from .batch import send_batch
 from .models import Delivery, Receipt
 from .outcomes import RetryLater
@@ -66,16 +66,19 @@ def dispatch(*, digest_id: int, enqueue: bool = True, zones: Sequence[str] | Non
         frequency, edition_date, extra = Digest.objects.values_list("frequency", "edition_date", "extra").get(
             id=digest_id
         )
-        audience = _snapshot_audience(
-            digest_id=digest_id,
-            frequency=frequency,
-            edition_date=edition_date,
-            size=size,
-            now=now,
-            zones=zones,
-            receipts=not extra,
-            cluster=lists.cluster_articles(digest_id) if lists.enabled() else None,
-        )
+        if frequency == ALERT:  # a breaking-news alert: its own audience, no waves (alert_audience)
+            audience = alert_audience.snapshot(digest_id=digest_id, size=size, now=now)
+        else:
+            audience = _snapshot_audience(
+                digest_id=digest_id,
+                frequency=frequency,
+                edition_date=edition_date,
+                size=size,
+                now=now,
+                zones=zones,
+                receipts=not extra,
+                cluster=lists.cluster_articles(digest_id) if lists.enabled() else None,
+            )
         batches = list(range((audience + size - 1) // size))
         if test and audience:
             # The test share goes now; the rest waits, held, for the winner (subject_split).

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from newsletter.email.render import MERGE_FIELDS
 from newsletter.subscribers import tokens
-from newsletter.subscribers.token_links import preferences_url, unsubscribe_url
+from newsletter.subscribers.token_links import alerts_unsubscribe_url, preferences_url, unsubscribe_url
 from newsletter.subscribers.tokens import Purpose
 
 LinkTemplates = dict[str, tuple[str, str]]
@@ -36,8 +36,10 @@ def _link_template(url_for: Callable[[uuid.UUID], str]) -> tuple[str, str]:
     return before, after
 
 
-def link_templates() -> LinkTemplates:
-    return {"unsubscribe_url": _link_template(unsubscribe_url), "preferences_url": _link_template(preferences_url)}
+def link_templates(*, alert: bool = False) -> LinkTemplates:
+    """An alert's unsubscribe link ends alerts only; the token is the same (Purpose.UNSUBSCRIBE)."""
+    unsubscribe = alerts_unsubscribe_url if alert else unsubscribe_url
+    return {"unsubscribe_url": _link_template(unsubscribe), "preferences_url": _link_template(preferences_url)}
 
 
 class LinkMaker:

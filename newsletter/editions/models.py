@@ -22,6 +22,13 @@ class Frequency(models.TextChoices):
     WEEKLY = "weekly", _("أسبوعية")
 
 
+# An edition row that carries a breaking-news alert (newsletter.alerts) through the delivery
+# pipeline. Not a Frequency: readers never choose it, and the queries that look for a day's
+# daily or weekly edition (runs, waves, numbering, history) never see an alert.
+ALERT = "alert"
+EDITION_KINDS = [*Frequency.choices, (ALERT, _("تنبيه عاجل"))]
+
+
 class Language(models.TextChoices):
     ARABIC = "ar", _("العربية")
     ENGLISH = "en", _("English")
@@ -59,7 +66,7 @@ class Digest(models.Model):
         CANCELLED = "cancelled", _("ملغاة")
         SKIPPED = "skipped", _("لم تُرسل")
 
-    frequency = models.CharField(_("الدورية"), max_length=6, choices=Frequency.choices)
+    frequency = models.CharField(_("الدورية"), max_length=6, choices=EDITION_KINDS)
     edition_date = models.DateField(_("تاريخ العدد"))
     # An edition sent before its run (send now, schedule at) is `extra`, dated the day it is sent
     # on with that day's next number (newsletter.orchestration.runs.date_for_sending).
@@ -148,6 +155,8 @@ class Digest(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.frequency == ALERT:  # named by its headline in the editions list, reports and dashboard
+            return _("تنبيه عاجل: %(headline)s") % {"headline": self.subject}
         name = f"{self.get_frequency_display()} {format_date(self.edition_date, with_weekday=False)}"
         if self.number > 1:
             name = _("%(edition)s (العدد %(number)s)") % {"edition": name, "number": digits(self.number)}

@@ -6,6 +6,7 @@ and one function that applies a transition as a conditional UPDATE.
     draft | approved --dispatch--> sending --finish--> sent
     sending --pause--> paused --resume--> sending
     draft | approved | testing | waiting | sending | paused --cancel--> cancelled
+    approved --withdraw--> cancelled                 (an alert in its cancel window: nothing sent)
 
 A subject-line test (newsletter.orchestration.subject_tests) takes the longer road:
 
@@ -48,6 +49,7 @@ class Transition(enum.StrEnum):
     START_TEST = "start_test"
     TEST_SENT = "test_sent"
     CHOOSE_WINNER = "choose_winner"
+    WITHDRAW = "withdraw"
 
 
 # transition: (statuses it may start from, status it ends in)
@@ -63,6 +65,7 @@ TRANSITIONS: dict[Transition, tuple[tuple[str, ...], str]] = {
     Transition.START_TEST: ((S.DRAFT, S.APPROVED), S.TESTING),
     Transition.TEST_SENT: ((S.TESTING,), S.WAITING),
     Transition.CHOOSE_WINNER: ((S.TESTING, S.WAITING), S.SENDING),
+    Transition.WITHDRAW: ((S.APPROVED,), S.CANCELLED),
 }
 
 # Statuses whose queued rows the batch tasks send: the test share (testing), everyone (sending).

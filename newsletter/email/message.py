@@ -7,7 +7,9 @@ List-Unsubscribe-Post), metadata for tracking and tags, for both ways of sending
   outbox, ESPs without batch merge).
 - `test_message`: a segment's email as its subscribers see it, marked as a test, for an editor.
 
-Every digest carries a `List-Id` (RFC 2919) per frequency, so readers can filter it.
+Every digest carries a `List-Id` (RFC 2919) per frequency, so readers can filter it; breaking-news
+alerts (frequency "alert") carry their own, `<alerts.domain>`, and their List-Unsubscribe URL (the
+recipient's `unsubscribe_url`, newsletter.delivery.recipients) ends alerts only.
 Both give every recipient their own `List-Unsubscribe` URL and the same metadata keys
 (`digest_id`, `delivery_id`, `subscriber_id`), which the tracking receiver reads back.
 """
@@ -23,7 +25,7 @@ from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from newsletter.editions.models import Digest
+from newsletter.editions.models import ALERT, Digest
 from sitewide import conf as site_conf
 
 from .render import RenderedEmail
@@ -54,12 +56,15 @@ def list_id(frequency: str) -> str:
     The Arabic description is encoded here (RFC 2047) so the id itself stays outside the
     encoded word; Django would otherwise encode the whole header value."""
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower() or "localhost"
+    if frequency == ALERT:
+        description = Header(f"{site_conf.site().SENDER_NAME} (عاجل)", "utf-8").encode()
+        return f"{description} <alerts.{domain}>"
     description = Header(f"{site_conf.site().SENDER_NAME} ({frequency})", "utf-8").encode()
     return f"{description} <{frequency}-digest.{domain}>"
 
 
 def _tags(digest: Digest) -> list[str]:
-    return ["digest", digest.frequency]
+    return ["alert"] if digest.frequency == ALERT else ["digest", digest.frequency]
 
 
 def _recipient_metadata(recipient: Addressee) -> dict[str, str]:

@@ -81,7 +81,9 @@ def timing(subscriber: Subscriber, *, now: datetime) -> Timing:
 def latest_edition_url(subscriber: Subscriber) -> str:
     """The archive page of the latest edition sent (of their frequency when there is one), else
     the archive's list."""
-    sent = Digest.objects.filter(status=Digest.Status.SENT).order_by("-edition_date", "-pk")
+    sent = Digest.objects.filter(status=Digest.Status.SENT, frequency__in=Frequency.values).order_by(
+        "-edition_date", "-pk"
+    )
     latest = sent.filter(frequency=subscriber.frequency).first() or sent.first()
     return archive_url(latest) if latest is not None else absolute_url(reverse("archive:list"))
 

@@ -19,6 +19,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from articles.content.models import Section
+from newsletter.alerts import conf as alerts_conf
 from newsletter.editions.models import Frequency, Language
 from sitewide import zones
 from sitewide.dates import digits
@@ -46,6 +47,14 @@ def _too_long_text() -> str:
 
 
 _too_long = lazy(_too_long_text, str)
+
+
+def _alerts_help_text() -> str:
+    limit = alerts_conf.settings().ALERTS_PER_DAY
+    return _("رسالة قصيرة حين يقع خبر عاجل (الحد الأقصى في اليوم: %(limit)s).") % {"limit": digits(limit)}
+
+
+_alerts_help = lazy(_alerts_help_text, str)
 
 
 class TopicsField(forms.ModelMultipleChoiceField):
@@ -116,6 +125,11 @@ class SignupForm(forms.Form):
         widget=forms.RadioSelect,
     )
     topics = TopicsField()
+    alerts = forms.BooleanField(
+        label=_("تنبيهات الأخبار العاجلة"),
+        required=False,
+        help_text=_alerts_help(),
+    )
     # Filled from the browser (Intl API) by static/newsletter.js; blank without JavaScript: the
     # site's TIME_ZONE. A name we do not know is treated as blank (the reader cannot see it).
     time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
@@ -151,6 +165,11 @@ class PreferencesForm(forms.Form):
         choices=time_zone_choices,
         required=False,
         help_text=_("تصلك النشرة في الساعة المحددة بتوقيتك."),
+    )
+    alerts = forms.BooleanField(
+        label=_("تنبيهات الأخبار العاجلة"),
+        required=False,
+        help_text=_("رسالة قصيرة حين يقع خبر عاجل، تصلك مع النشرة ولا تحلّ محلّها."),
     )
     # Shown only while personal editions are on (newsletter.personal; the view drops it otherwise).
     personal_order = forms.BooleanField(

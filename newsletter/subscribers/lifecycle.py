@@ -143,6 +143,7 @@ def update_preferences(
     language: str,
     time_zone: str | None = None,
     personal_order: bool | None = None,
+    alerts: bool | None = None,
 ) -> Subscriber:
     """Raises PreferencesClosed for a subscriber who left, ValueError for unknown choices.
     `time_zone` None keeps the current one ("" means the site's TIME_ZONE); `personal_order`
@@ -158,6 +159,9 @@ def update_preferences(
         if time_zone is not None:
             subscriber.time_zone = time_zone[:64]
             fields.append("time_zone")
+        if alerts is not None:  # a confirmed reader's opt-in: in effect at once (double opt-in done)
+            subscriber.alerts = alerts
+            fields.append("alerts")
         switched_off = personal_order is False and subscriber.personal_order
         if personal_order is not None:
             subscriber.personal_order = personal_order
@@ -170,6 +174,15 @@ def update_preferences(
                 lambda: task_names.enqueue(task_names.FORGET_READER_HISTORY, subscriber_id), robust=True
             )
     return subscriber
+
+
+def stop_alerts(*, subscriber: Subscriber) -> bool:
+    """Breaking-news alerts off (an alert's unsubscribe link); the digest subscription stays.
+    True when this call turned them off. A batch re-checks the flag, so an alert already
+    dispatched does not reach them either."""
+    stopped = Subscriber.objects.filter(pk=subscriber.pk, alerts=True).update(alerts=False, updated_at=timezone.now())
+    subscriber.alerts = False
+    return bool(stopped)
 
 
 def switch_to_weekly(*, subscriber: Subscriber) -> bool:

@@ -60,6 +60,8 @@ class Subscriber(models.Model):
     time_zone = models.CharField(_("المنطقة الزمنية"), max_length=64, blank=True)
     # "رتّب نشرتي حسب ما أقرؤه": off, the reader gets the edition's order and no history is kept.
     personal_order = models.BooleanField(_("ترتيب شخصي للنشرة"), default=True, db_default=True)
+    # "تنبيهات الأخبار العاجلة" (newsletter.alerts): takes effect once the reader is confirmed.
+    alerts = models.BooleanField(_("تنبيهات الأخبار العاجلة"), default=False, db_default=False)
     # Consent record (proof of double opt-in).
     source = models.CharField(_("المصدر"), max_length=12, choices=Source.choices, default=Source.FORM)
     consent_text_version = models.CharField(_("نسخة نص الموافقة"), max_length=32, blank=True)
@@ -86,6 +88,12 @@ class Subscriber(models.Model):
             models.Index(fields=["status", "frequency", "id"], name="subscriber_audience"),
             # The hourly wave run reads the distinct zones of an audience from this index alone.
             models.Index(fields=["status", "frequency", "time_zone"], name="subscriber_wave_zones"),
+            # An alert's audience snapshot: confirmed readers who opted into alerts, in id order.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="active", alerts=True),
+                name="subscriber_alerts_audience",
+            ),
             models.Index(fields=["-created_at"], name="subscriber_created"),
             models.Index(fields=["source"], name="subscriber_source"),
         ]

@@ -66,6 +66,7 @@ def subscribe(
     user_agent: str = "",
     honeypot: str = "",
     time_zone: str = "",
+    alerts: bool = False,
     defer_known: bool = False,
 ) -> SignupResult:
     """Handle one signup submission. Raises addresses.InvalidEmail for an unusable address
@@ -109,6 +110,7 @@ def subscribe(
         language=language,
         status=Status.PENDING,
         time_zone=time_zone[:64],
+        alerts=alerts,  # in effect once confirmed: alerts go to active readers only
         created_at=now,
         last_confirmation_sent_at=now if reserved else None,
         **consent_fields,
@@ -128,6 +130,7 @@ def subscribe(
         language=language,
         name=name[:100],
         time_zone=time_zone[:64],
+        alerts=alerts,
         consent_fields=consent_fields,
         at=now.isoformat(),
         reserved=reserved,
@@ -153,6 +156,7 @@ class KnownSignup:
     consent_fields: dict[str, str]
     at: str  # ISO 8601: when the reader submitted the form
     reserved: bool  # an email slot was reserved under the per-address limit
+    alerts: bool = False  # last: payloads enqueued before alerts existed still load
 
     def as_payload(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -175,6 +179,7 @@ def settle_known_signup(known: KnownSignup | dict[str, Any]) -> SignupResult:
         language=language,
         status=Status.PENDING,
         time_zone=known.time_zone,
+        alerts=known.alerts,
         created_at=now,
         last_confirmation_sent_at=now if reserved else None,
         **consent_fields,
@@ -195,12 +200,14 @@ def settle_known_signup(known: KnownSignup | dict[str, Any]) -> SignupResult:
                 if subscriber is None:
                     raise
                 return _signup_existing(
-                    subscriber, frequency, topic_list, language, name, consent_fields, now, reserved
+                    subscriber, frequency, topic_list, language, name, consent_fields, now, reserved, known.alerts
                 )
             _add_topics(new, topic_list)
             sent = enqueue_email(new, EmailKind.CONFIRMATION, reserved=reserved)
             return SignupResult(Outcome.CREATED, email_sent=sent, subscriber_id=new.pk)
-        return _signup_existing(subscriber, frequency, topic_list, language, name, consent_fields, now, reserved)
+        return _signup_existing(
+            subscriber, frequency, topic_list, language, name, consent_fields, now, reserved, known.alerts
+        )
 
 
 def _signed_up_fields(consent_fields: dict[str, str], *, subscriber_id: int, at: Any) -> dict[str, Any]:
@@ -238,6 +245,7 @@ def _signup_existing(
     consent_fields: dict[str, str],
     now: Any,
     reserved: bool,
+    alerts: bool = False,
 ) -> SignupResult:
     if subscriber.status == Status.ACTIVE:
         # Never change an active subscription from an unauthenticated form: point to preferences.
@@ -251,6 +259,7 @@ def _signup_existing(
     subscriber.status = Status.PENDING
     subscriber.frequency = frequency
     subscriber.language = language
+    subscriber.alerts = alerts
     if name:
         subscriber.name = name[:100]
     subscriber.confirmed_at = None

@@ -25,3 +25,10 @@ def preferences_url(subscriber_uuid: uuid.UUID) -> str:
     return absolute_url(
         reverse("newsletter:preferences", kwargs={"token": make_token(subscriber_uuid, Purpose.PREFERENCES)})
     )
+
+
+def alerts_unsubscribe_url(subscriber_uuid: uuid.UUID) -> str:
+    """An alert's List-Unsubscribe: ends breaking-news alerts only (the digest stays)."""
+    return absolute_url(
+        reverse("newsletter:alerts-unsubscribe", kwargs={"token": make_token(subscriber_uuid, Purpose.UNSUBSCRIBE)})
+    )

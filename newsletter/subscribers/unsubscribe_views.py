@@ -1,6 +1,7 @@
 """The pages a reader reaches from an email's unsubscribe link: the landing page (leave, or get
 the weekly edition instead), the RFC 8058 one-click POST, the optional reason afterwards, and
-resubscribe.
+resubscribe; and a breaking-news alert's own unsubscribe link, which ends alerts only (same
+rules: a GET asks, any POST stops them, one-click).
 
 Rules (docs/EMAIL.md rule 16, RELIABILITY.md):
 - A GET never unsubscribes or changes anything (link scanners fetch every URL): it shows the
@@ -134,6 +135,30 @@ def resubscribe(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
     context: dict[str, Any] = {"title": title, "body": body}
     if outcome != lifecycle.ResubscribeOutcome.NOT_ALLOWED:
         # Back on the list: the next step is their preferences, not the signup page.
+        context["link"] = (
+            reverse("newsletter:preferences", kwargs={"token": preferences_token(subscriber)}),
+            _("إدارة اشتراكك"),
+        )
+    return render(request, "newsletter/message.html", context)
+
+
+@csrf_exempt  # RFC 8058, as `unsubscribe`: the alert's List-Unsubscribe-Post comes with no cookie or token.
+@require_http_methods(["GET", "POST"])
+def alerts_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """An alert's unsubscribe link: stops breaking-news alerts, the digest stays as it is."""
+    try:
+        subscriber = subscriber_for(token, Purpose.UNSUBSCRIBE)
+    except TokenError:
+        return invalid_link(request)
+    if request.method == "GET":
+        return render(request, "newsletter/alerts_unsubscribe.html", {"token": token})
+    if subscriber is not None:
+        lifecycle.stop_alerts(subscriber=subscriber)
+    context: dict[str, Any] = {
+        "title": _("أوقفنا التنبيهات العاجلة"),
+        "body": _("لن تصلك التنبيهات العاجلة بعد الآن. النشرة التي اشتركت فيها تصلك كما هي."),
+    }
+    if subscriber is not None and lifecycle.may_change_preferences(subscriber):
         context["link"] = (
             reverse("newsletter:preferences", kwargs={"token": preferences_token(subscriber)}),
             _("إدارة اشتراكك"),

@@ -19,4 +19,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/weekly/", unsubscribe_views.weekly_instead, name="weekly-instead"),
     path("unsubscribe/<str:token>/reason/", unsubscribe_views.unsubscribe_reason, name="unsubscribe-reason"),
     path("unsubscribe/<str:token>/resubscribe/", unsubscribe_views.resubscribe, name="resubscribe"),
+    path("alerts/unsubscribe/<str:token>/", unsubscribe_views.alerts_unsubscribe, name="alerts-unsubscribe"),
 ]

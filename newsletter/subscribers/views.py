@@ -106,6 +106,7 @@ def _submit(request: HttpRequest, form: SignupForm, *, source: str) -> None:
         user_agent=request.headers.get("User-Agent", ""),
         honeypot=data.get("website", ""),
         time_zone=data.get("time_zone", ""),
+        alerts=data.get("alerts", False),
         defer_known=True,  # a known address costs the request what a new one costs (issue 23)
     )
 
@@ -225,6 +226,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
         "topics": list(subscriber.topics.values_list("pk", flat=True)),
         "time_zone": zones.canonical(subscriber.time_zone),
         "personal_order": subscriber.personal_order,
+        "alerts": subscriber.alerts,
     }
     form = PreferencesForm(request.POST or None, initial=initial)
     personal = conf.settings().DIGEST_PERSONAL
@@ -243,6 +245,7 @@ def preferences(request: HttpRequest, token: str, subscriber: Subscriber) -> Htt
                     language=form.cleaned_data["language"],
                     time_zone=form.cleaned_data.get("time_zone", ""),
                     personal_order=form.cleaned_data["personal_order"] if personal else None,
+                    alerts=form.cleaned_data["alerts"],
                 )
                 saved = True
             except lifecycle.PreferencesClosed:

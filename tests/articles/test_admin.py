@@ -44,6 +44,8 @@ def test_editors_group_has_exactly_editor_permissions() -> None:
         "newsletter.change_digestitem",
         "newsletter.delete_digestitem",
         "newsletter.view_digestitem",
+        "newsletter.add_alert",  # breaking-news alerts from an article's page (migration 0021)
+        "newsletter.view_alert",
     }
     assert "articles.change_articledailystats" not in perms
 
