@@ -178,17 +178,12 @@ def _snapshot_audience(
         month = arms.month_key(edition_date)
         join_r, order_r, cluster_params = _clustering("r.subscriber_id", cluster, month=month, joined=False)
         join_s, order_s, _ = _clustering("s.id", cluster, month=month, joined=True)
-    # Numbered in list order but inserted in id order: the rows then reach the unique index
-    # (edition, subscriber) in its own order, as without personal editions, instead of at random
-    # places of it (a million random index inserts cost seconds; bench/README.md).
-    insert_order_r = "ORDER BY r.subscriber_id" if cluster is not None else ""
-    insert_order_s = "ORDER BY s.id" if cluster is not None else ""
     deliveries = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
         SELECT %s, r.subscriber_id, (ROW_NUMBER() OVER (ORDER BY {order_r}) - 1) / %s, %s, 0, '', '', %s
         FROM {receipt} r {join_r}
-        WHERE r.digest_id = %s {insert_order_r}
+        WHERE r.digest_id = %s
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     direct = f"""
@@ -196,7 +191,7 @@ def _snapshot_audience(
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
         SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY {order_s}) - 1) / %s, %s, 0, '', '', %s
         FROM {subscriber} s {join_s}
-        WHERE s.status = %s AND s.frequency = %s {zone_filter} {insert_order_s}
+        WHERE s.status = %s AND s.frequency = %s {zone_filter}
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     with connection.cursor() as cursor:
@@ -227,12 +222,8 @@ def _clustering(subscriber: str, cluster: Sequence[int], *, month: str, joined: 
         "THEN 0 ELSE 1 END"
     )
     read = "(SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_array_elements_text(p.seen) AS x WHERE x = ANY(%s))"
-    # The readers who get the edition's order need no list key: numbered by id, they spare the
-    # million-row sort its widest keys and the stories-read lookup (bench/README.md). list_key is
-    # a fixed-length hash, so "key:read" groups exactly as the pair would.
-    personal_key = f"CASE WHEN {edition_order} = 1 THEN p.list_key || ':' || COALESCE({read}, '') END"
-    order = f"{edition_order}, {personal_key}, {subscriber}"
-    return join, order, [month, holdout, month, holdout, ids]
+    order = f"{edition_order}, COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}"
+    return join, order, [month, holdout, ids]
 
 
 def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:
