@@ -12,12 +12,15 @@ anti-join, instead of a count per reader. Rows `skipped` (the reader left, the a
 cancelled) do not count. Two alerts dispatched at the same moment would each count without the
 other's uncommitted rows, so the alert snapshot takes a transaction-level advisory lock first:
 alert dispatches run one after the other (PostgreSQL; other databases serialise writes anyway).
+On SQLite, which knows no time zones, the cap is counted in Python (`_capped`): the embedded
+database serves one machine's lists, not millions.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection
@@ -48,6 +51,11 @@ def _audience_sql(*, now: datetime, exclude: int | None) -> tuple[str, list[Any]
     recent = _recent_alerts(now=now, exclude=exclude)
     if not recent:
         return sql, params
+    if connection.vendor != "postgresql":
+        capped = _capped(recent=recent, now=now)
+        if capped:  # ids from our own rows: integers, written into the statement
+            sql += f" AND s.id NOT IN ({', '.join(str(int(pk)) for pk in sorted(capped))})"
+        return sql, params
     delivery, digest = Delivery._meta.db_table, Digest._meta.db_table
     # Joined to the zones PostgreSQL knows (one hash join): an unknown name would fail the statement.
     zone = "COALESCE(z.name, %s)"
@@ -65,6 +73,32 @@ def _audience_sql(*, now: datetime, exclude: int | None) -> tuple[str, list[Any]
     tz = settings.TIME_ZONE
     params += [recent, Delivery.Status.SKIPPED, tz, now, tz, alerts_conf.settings().ALERTS_PER_DAY]
     return sql, params
+
+
+def _capped(*, recent: list[int], now: datetime) -> set[int]:
+    """The embedded database (SQLite, one newsroom's machine) has no time-zone table: the same
+    rule as the PostgreSQL statement, counted in Python over the recent alerts' rows."""
+    started = dict(Digest.objects.filter(id__in=recent).values_list("id", "sending_started_at"))
+    rows = list(
+        Delivery.objects.filter(digest_id__in=recent)
+        .exclude(status=Delivery.Status.SKIPPED)
+        .values_list("subscriber_id", "digest_id")
+    )
+    zones = dict(Subscriber.objects.filter(id__in={pk for pk, _ in rows}).values_list("id", "time_zone"))
+    cap = alerts_conf.settings().ALERTS_PER_DAY
+    counts: dict[int, int] = {}
+    for subscriber_id, digest_id in rows:
+        zone = _zone(zones.get(subscriber_id, ""))
+        if started[digest_id] is not None and started[digest_id].astimezone(zone).date() == now.astimezone(zone).date():
+            counts[subscriber_id] = counts.get(subscriber_id, 0) + 1
+    return {pk for pk, sent in counts.items() if sent >= cap}
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo(settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
 
 
 def count(*, now: datetime) -> int:

@@ -90,7 +90,7 @@ def forget_editions() -> None:
     """Drop this process's per-edition caches. A worker never needs to (an edition's key changes
     with its id or its version); tests do: on SQLite a rolled-back test's edition id comes back,
     and with the clock frozen so does its `updated_at`, so the next test would read its stories."""
-    for cached in (_stories, _story_cache, _render_cached, _render_list):
+    for cached in (_stories, _story_cache, _render_cached, _render_list, _render_alert):
         cached.cache_clear()
     lists.forget_leanings()
 
