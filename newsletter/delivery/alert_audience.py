@@ -88,8 +88,8 @@ def _capped(*, recent: list[int], now: datetime) -> set[int]:
     cap = alerts_conf.settings().ALERTS_PER_DAY
     counts: dict[int, int] = {}
     for subscriber_id, digest_id in rows:
-        zone = _zone(zones.get(subscriber_id, ""))
-        if started[digest_id] is not None and started[digest_id].astimezone(zone).date() == now.astimezone(zone).date():
+        zone, at = _zone(zones.get(subscriber_id, "")), started[digest_id]
+        if at is not None and at.astimezone(zone).date() == now.astimezone(zone).date():
             counts[subscriber_id] = counts.get(subscriber_id, 0) + 1
     return {pk for pk, sent in counts.items() if sent >= cap}
 
