@@ -156,7 +156,8 @@ def _snapshot_audience(
     With personal editions (`cluster`: the edition's candidate article ids), readers who will get
     the same list are numbered next to each other: by their leaning (ReaderProfile.list_key) and
     which of the candidates they already read, then by id. A batch then holds few distinct lists,
-    each rendered once and sent in one ESP call (newsletter.personal.lists)."""
+    each rendered once and sent in one ESP call (newsletter.personal.lists), and a list is cut
+    by a batch's end only every `size` readers (`_batch_number`)."""
     receipt, delivery, subscriber = Receipt._meta.db_table, Delivery._meta.db_table, Subscriber._meta.db_table
     params: list[Any] = [digest_id, frequency, edition_date, Subscriber.Status.ACTIVE, frequency]
     zone_filter = ""
@@ -172,48 +173,84 @@ def _snapshot_audience(
         WHERE s.status = %s AND s.frequency = %s {zone_filter}
         ON CONFLICT (subscriber_id, frequency, edition_date) DO NOTHING
     """
-    join_r, order_r, join_s, order_s = "", "r.subscriber_id", "", "s.id"
+    join_r, keys_r, join_s, keys_s = "", "", "", ""
     cluster_params: list[Any] = []
     if cluster is not None:
         month = arms.month_key(edition_date)
-        join_r, order_r, cluster_params = _clustering("r.subscriber_id", cluster, month=month, joined=False)
-        join_s, order_s, _ = _clustering("s.id", cluster, month=month, joined=True)
+        join_r, keys_r, cluster_params = _clustering("r.subscriber_id", cluster, month=month, joined=False)
+        join_s, keys_s, _ = _clustering("s.id", cluster, month=month, joined=True)
+    batch = _batch_number(size, clustered=cluster is not None)
     deliveries = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
-        SELECT %s, r.subscriber_id, (ROW_NUMBER() OVER (ORDER BY {order_r}) - 1) / %s, %s, 0, '', '', %s
-        FROM {receipt} r {join_r}
-        WHERE r.digest_id = %s
+        SELECT %s, q.sid, {batch}, %s, 0, '', '', %s
+        FROM (SELECT r.subscriber_id AS sid {keys_r} FROM {receipt} r {join_r} WHERE r.digest_id = %s) q
+        WHERE true  -- SQLite: without a WHERE, it reads ON CONFLICT as a join's ON
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     direct = f"""
         INSERT INTO {delivery}
             (digest_id, subscriber_id, batch, status, attempts, esp_message_id, error, queued_at)
-        SELECT %s, s.id, (ROW_NUMBER() OVER (ORDER BY {order_s}) - 1) / %s, %s, 0, '', '', %s
-        FROM {subscriber} s {join_s}
-        WHERE s.status = %s AND s.frequency = %s {zone_filter}
+        SELECT %s, q.sid, {batch}, %s, 0, '', '', %s
+        FROM (
+            SELECT s.id AS sid {keys_s} FROM {subscriber} s {join_s}
+            WHERE s.status = %s AND s.frequency = %s {zone_filter}
+        ) q
+        WHERE true
         ON CONFLICT (digest_id, subscriber_id) DO NOTHING
     """
     with connection.cursor() as cursor:
         if not receipts:
-            cursor.execute(direct, [digest_id, *cluster_params, size, D.QUEUED, now, *params[3:]])
+            cursor.execute(direct, [digest_id, D.QUEUED, now, *cluster_params, *params[3:]])
             return max(cursor.rowcount, 0)
         cursor.execute(receipt_sql, params)
-        cursor.execute(deliveries, [digest_id, *cluster_params, size, D.QUEUED, now, digest_id])
+        cursor.execute(deliveries, [digest_id, D.QUEUED, now, *cluster_params, digest_id])
         return max(cursor.rowcount, 0)
 
 
+# What tells apart the lists of the snapshot's readers (the columns `_clustering` gives each):
+# readers who share all three get one list; the edition's order is one list whatever its
+# readers' leanings.
+LIST_KEYS = (
+    "q.edition_order",
+    "CASE WHEN q.edition_order = 0 THEN '' ELSE q.leaning END",
+    "CASE WHEN q.edition_order = 0 THEN '' ELSE q.read_set END",
+)
+
+
+def _batch_number(size: int, *, clustered: bool) -> str:
+    """The batch of each row of the snapshot's subquery `q`: `size` consecutive readers in id
+    order; with personal editions, readers in list order, and a list is not cut by a batch's end.
+
+    A list cut in two costs an ESP call more (its readers in two batches, one call in each), and
+    a million readers' ~1,200 lists straddled ~270 batch ends. So each list is cut only every
+    `size` readers counted from its own first reader, and each piece goes to the batch in whose
+    range it starts: batch = (position - position within the list mod size) / size. A batch then
+    holds the pieces that start in its range, fewer than 2 x size readers, and an email is
+    never sent to more than `size` readers in one call (newsletter.delivery.transport)."""
+    size = int(size)
+    if not clustered:
+        return f"(ROW_NUMBER() OVER (ORDER BY q.sid) - 1) / {size}"
+    keys = ", ".join(LIST_KEYS)
+    return (
+        f"((ROW_NUMBER() OVER (ORDER BY {keys}, q.sid) - 1)"
+        f" - (ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY q.sid) - 1) %% {size}) / {size}"
+    )
+
+
 def _clustering(subscriber: str, cluster: Sequence[int], *, month: str, joined: bool) -> tuple[str, str, list[Any]]:
-    """(join, order, params) numbering readers of one personal list next to each other; on
-    PostgreSQL the readers who get the edition's order (no profile, personal order off, or in the
-    month's hold-out: arms.sql_bucket) come first, so the personal batches hold no segment list
-    beside their own ones (one ESP call fewer each). `joined`: the subscriber row is `s` already."""
+    """(join, columns, params): the columns LIST_KEYS that tell apart readers of different
+    personal lists. On PostgreSQL the readers who get the edition's order (no profile, personal
+    order off, or in the month's hold-out: arms.sql_bucket) are one list, numbered first, so the
+    personal batches hold no segment list beside their own ones (one ESP call fewer each).
+    `joined`: the subscriber row is `s` already."""
     profile = ReaderProfile._meta.db_table
     join = f"LEFT JOIN {profile} p ON p.subscriber_id = {subscriber}"
     ids = [str(article_id) for article_id in cluster]
     if connection.vendor != "postgresql":
         read = f"(SELECT group_concat(value) FROM json_each(p.seen) WHERE CAST(value AS TEXT) IN ({', '.join(['%s'] * len(ids)) or 'NULL'}))"
-        return join, f"COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}", list(ids)
+        columns = f", 1 AS edition_order, COALESCE(p.list_key, '') AS leaning, COALESCE({read}, '') AS read_set"
+        return join, columns, list(ids)
     if not joined:
         join += f" JOIN {Subscriber._meta.db_table} s ON s.id = {subscriber}"
     holdout = personal_conf.settings().DIGEST_PERSONAL_HOLDOUT_PERCENT
@@ -222,8 +259,8 @@ def _clustering(subscriber: str, cluster: Sequence[int], *, month: str, joined: 
         "THEN 0 ELSE 1 END"
     )
     read = "(SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_array_elements_text(p.seen) AS x WHERE x = ANY(%s))"
-    order = f"{edition_order}, COALESCE(p.list_key, ''), COALESCE({read}, ''), {subscriber}"
-    return join, order, [month, holdout, ids]
+    columns = f", {edition_order} AS edition_order, COALESCE(p.list_key, '') AS leaning, COALESCE({read}, '') AS read_set"
+    return join, columns, [month, holdout, ids]
 
 
 def enqueue_batches(*, digest_id: int, batches: Iterable[int]) -> None:

@@ -63,6 +63,8 @@ def send_groups(
             give_up_or_retry(pending, token=token, reason=f"connect: {exc}", result=result)
         record(pending, status=D.FAILED, error=f"connect: {exc}", result=result)
         return
+    if profile.batches_api_calls:
+        groups = _at_most(profile.batch_size, groups)
     try:
         for index, group in enumerate(groups):
             later = [r.delivery_id for g in groups[index + 1 :] for r in g.recipients]
@@ -73,6 +75,17 @@ def send_groups(
             connection_.close()
         except Exception:
             log.warning("closing the email connection failed", exc_info=True)
+
+
+def _at_most(size: int, groups: Groups) -> Groups:
+    """Groups of at most `size` recipients (the ESP's limit for one call). A batch holds fewer
+    than 2 x size readers (dispatch keeps a personal list whole), and readers of two lists can
+    get the same email, so one email's recipients may be more than one call takes."""
+    return [
+        group._replace(recipients=group.recipients[start : start + size])
+        for group in groups
+        for start in range(0, len(group.recipients), size)
+    ]
 
 
 def on_send_error(

@@ -98,3 +98,54 @@ def test_the_database_computes_the_same_arms_and_numbers_the_editions_order_firs
     # The hold-out (the edition's order) before the personal readers: no batch mixes them but at
     # the one boundary between the two.
     assert max(batch_of[s] for s in held) <= min(batch_of[s] for s in personal)
+
+
+def _leaning(readers: list[Subscriber], key: str, sections: dict[str, int]) -> None:
+    for reader in readers:
+        ReaderProfile.objects.create(subscriber=reader, sections=sections, list_key=key, seen=[])
+
+
+def test_a_list_is_cut_by_a_batchs_end_only_every_batch_size_readers(settings) -> None:
+    """A list straddling two batches costs an ESP call more: a list of 3 stays in the batch where
+    it starts (that batch then holds 6 readers), and a list of 6 is cut after its 4th reader."""
+    settings.DIGEST_LOCAL_TIME = False
+    settings.DIGEST_PERSONAL_HOLDOUT_PERCENT = 0
+    settings.SEND_BATCH_SIZE = 4
+    politics, sport, culture = section(), section("رياضة", "sport"), section("ثقافة", "culture")
+    for i in range(15):
+        article(f"خبر {i}", readers=1000 - i * 10, sec=(politics, sport, culture)[i % 3])
+    readers = [subscriber(f"r{i}@example.com") for i in range(12)]
+    a, b, c = readers[0::4], readers[1::4], readers[2::4] + readers[3::4]  # 3, 3 and 6, interleaved
+    _leaning(a, "a", {str(politics.pk): 4})
+    _leaning(b, "b", {str(sport.pk): 4})
+    _leaning(c, "c", {str(culture.pk): 4})
+    digest = compose.compose(frequency="daily", now=timezone.now() + timedelta(minutes=1))
+
+    dispatch.dispatch(digest_id=digest.pk, enqueue=False)
+
+    batch_of = dict(Delivery.objects.filter(digest=digest).values_list("subscriber_id", "batch"))
+    assert {batch_of[r.pk] for r in a} == {batch_of[r.pk] for r in b} == {0}
+    pieces = sorted(batch_of[r.pk] for r in c)
+    assert pieces == [1, 1, 1, 1, 2, 2], pieces
+
+
+def test_an_esp_call_never_carries_more_than_a_batch_size(settings, mailoutbox) -> None:
+    """Two leanings that rank alike get one email; kept whole in one batch they are 6 readers of
+    it, and the ESP takes at most 4 (the batch size) in one call."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.DIGEST_LOCAL_TIME = False
+    settings.DIGEST_PERSONAL_HOLDOUT_PERCENT = 0
+    settings.SEND_BATCH_SIZE = 4
+    politics, sport = section(), section("رياضة", "sport")
+    for i in range(12):
+        article(f"خبر {i}", readers=1000 - i * 10, sec=politics if i % 2 else sport)
+    readers = [subscriber(f"r{i}@example.com") for i in range(6)]
+    _leaning(readers[0::2], "x", {str(sport.pk): 4})
+    _leaning(readers[1::2], "y", {str(sport.pk): 4})  # another key, the same ranking
+    digest = compose.compose(frequency="daily", now=timezone.now() + timedelta(minutes=1))
+
+    dispatch.send_all_sync(digest_id=digest.pk)
+
+    assert sorted(len(message.to) for message in mailoutbox) == [2, 4]
+    assert sorted(address for message in mailoutbox for address in message.to) == sorted(r.email for r in readers)
+    assert set(Delivery.objects.filter(digest=digest).values_list("status", flat=True)) == {Delivery.Status.SENT}
