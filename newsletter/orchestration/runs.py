@@ -119,11 +119,13 @@ def sent_today(frequency: str, *, now: datetime | None = None) -> Digest | None:
     now = now or timezone.now()
     fired = previous_run(frequency, now=now)
     today = timezone.localdate(now)
+    # No run fired yet (a weekly edition's first week): the day so far.
+    since = fired or timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return (
         Digest.objects.filter(frequency=frequency, status__in=WENT_OUT_STATUSES)
         .filter(
             Q(edition_date=today, extra=False)
-            | Q(sending_started_at__gte=fired if fired is not None else now.replace(hour=0, minute=0))
+            | Q(sending_started_at__gte=since)
         )
         .order_by("-sending_started_at", "utc_offset")
         .first()
