@@ -123,10 +123,7 @@ def sent_today(frequency: str, *, now: datetime | None = None) -> Digest | None:
     since = fired or timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return (
         Digest.objects.filter(frequency=frequency, status__in=WENT_OUT_STATUSES)
-        .filter(
-            Q(edition_date=today, extra=False)
-            | Q(sending_started_at__gte=since)
-        )
+        .filter(Q(edition_date=today, extra=False) | Q(sending_started_at__gte=since))
         .order_by("-sending_started_at", "utc_offset")
         .first()
     )
