@@ -12,5 +12,6 @@ time); a *segment* is the readers who get the same email: one language and one c
 - `curation`: the editor's changes (order, pins, removals, texts, approval), row-locked.
 - `segments`: a segment's stories (a topic choice's own most-read, topped up), shared per edition.
 - `history`: what readers already got (left out of the next edition unless pinned).
-- `conf`: DIGEST_TOP_N, DIGEST_MIN_STORIES, DIGEST_REQUIRE_APPROVAL.
+- `variants`: an edition's subject lines for a subject-line test and the test's settings.
+- `conf`: DIGEST_TOP_N, DIGEST_MIN_STORIES, DIGEST_REQUIRE_APPROVAL and the subject-line test's defaults.
 """

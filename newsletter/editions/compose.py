@@ -6,7 +6,7 @@ Guarantees (each has a test in tests/newsletter/editions/test_digests.py):
   `digest_one_scheduled_per_day` (the edition that is not `extra`); the edition date is the local
   date (TIME_ZONE) of the run, the period the window ending at the run (daily: last 24 hours,
   weekly: last 7 days). An edition an editor sends before its run becomes an extra edition of the
-  day it is sent on (editions.schedule.date_for_sending), and the run composes its own.
+  day it is sent on (newsletter.orchestration.runs.date_for_sending), and the run composes its own.
 - Composition only touches a `draft`: an approved edition is sent as the editor approved it, a
   sending/sent/cancelled/skipped one is never recomposed. Pinned items come first in the editor's
   order and survive recomposition; removed items (`DigestItem.removed`) and articles marked

@@ -91,7 +91,7 @@ class Digest(models.Model):
     )
     approved_at = models.DateTimeField(_("تاريخ الاعتماد"), null=True, blank=True)
     scheduled_for = models.DateTimeField(_("موعد الإرسال"), null=True, blank=True)
-    # An editor's "schedule at": nothing sends the edition before this (editions.schedule).
+    # An editor's "schedule at": nothing sends the edition before this (newsletter.orchestration.runs).
     send_at = models.DateTimeField(_("موعد الإرسال الذي حدده المحرر"), null=True, blank=True)
     sending_started_at = models.DateTimeField(_("بدء الإرسال"), null=True, blank=True)
     sent_at = models.DateTimeField(_("تاريخ الإرسال"), null=True, blank=True)

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,13 +110,21 @@ WENT_OUT_STATUSES = (
 
 
 def sent_today(frequency: str, *, now: datetime | None = None) -> Digest | None:
-    """An edition of `frequency` dated today that went out (or is going out), itself or in waves.
-    `send_digest` sends nothing more then: a cron retry or a second run never mails the list
-    twice in a day. (An editor may send a second edition deliberately, from the edition page.)"""
-    today = timezone.localdate(now or timezone.now())
+    """The edition of `frequency` that went out (or is going out) for the current run: the day's
+    scheduled edition (itself or in waves), or any edition whose send began since the run last
+    fired. `send_digest` sends nothing more then: a cron retry or a second run never mails the
+    list twice for one run. An editor's early "send now" (00:10, before the 07:00 run) counts
+    until that run fires, not after: the cron's 07:00 run still sends the morning's edition, as
+    the beat's does. (An editor may send a second edition deliberately, from the edition page.)"""
+    now = now or timezone.now()
+    fired = previous_run(frequency, now=now)
+    today = timezone.localdate(now)
+    # No run fired yet (a weekly edition's first week): the day so far.
+    since = fired or timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return (
-        Digest.objects.filter(frequency=frequency, edition_date=today, status__in=WENT_OUT_STATUSES)
-        .order_by("-number", "utc_offset")
+        Digest.objects.filter(frequency=frequency, status__in=WENT_OUT_STATUSES)
+        .filter(Q(edition_date=today, extra=False) | Q(sending_started_at__gte=since))
+        .order_by("-sending_started_at", "utc_offset")
         .first()
     )
 

@@ -224,3 +224,32 @@ def test_the_edition_page_says_an_early_send_leaves_the_mornings_edition(newsroo
 
     note = sending_note(draft)
     assert note and "من جديد في موعده" in note, note
+
+
+def test_send_digest_after_an_early_send_now_still_sends_the_mornings_edition(
+    newsroom, time_machine, django_capture_on_commit_callbacks, outbox
+) -> None:
+    """A newsroom that sends by cron (`send_digest`) instead of the beat: after "send now" at 00:10
+    the 07:00 command said "already sent today" and the morning's edition never went out."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    early = send_now_after_midnight(time_machine, django_capture_on_commit_callbacks)
+    assert early.extra and len(outbox()) == 3
+
+    at(time_machine, THURSDAY_0700)
+    ranked_articles(12, at=THURSDAY_0700 - timedelta(hours=1), prefix="الصباح")
+    out = StringIO()
+    call_command("send_digest", "--frequency", "daily", "--sync", stdout=out)
+    morning = Digest.objects.exclude(pk=early.pk).get()
+    assert (morning.edition_date, morning.status) == (date(2026, 12, 3), Digest.Status.SENT), out.getvalue()
+    assert len(outbox()) == 6 and all("الخميس ٣ ديسمبر" in m["Subject"] for m in outbox()[3:])
+    early_stories = set(early.items.filter(removed=False).values_list("article_id", flat=True))
+    morning_stories = set(morning.items.filter(removed=False).values_list("article_id", flat=True))
+    assert morning_stories and early_stories.isdisjoint(morning_stories)
+
+    # The cron's retry the same morning: nothing more.
+    again = StringIO()
+    call_command("send_digest", "--frequency", "daily", "--sync", stdout=again)
+    assert "already sent today" in again.getvalue() and len(outbox()) == 6
