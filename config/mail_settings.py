@@ -48,9 +48,13 @@ def _sender_domain(value: str) -> str:
     return domain.strip().rstrip(".").lower() if local and at else ""
 
 
+def _reserved(domain: str) -> bool:
+    return any(domain == d or domain.endswith(f".{d}") for d in RESERVED_EMAIL_DOMAINS)
+
+
 if not DEBUG:
     _domain = _sender_domain(os.environ.get("DEFAULT_FROM_EMAIL", ""))
-    if not _domain or any(_domain == d or _domain.endswith(f".{d}") for d in RESERVED_EMAIL_DOMAINS):
+    if not _domain or _reserved(_domain):
         raise refuse_in_production(
             "DEFAULT_FROM_EMAIL",
             problem="is not set" if not os.environ.get("DEFAULT_FROM_EMAIL") else f"is {DEFAULT_FROM_EMAIL!r}",
@@ -59,6 +63,14 @@ if not DEBUG:
             "DKIM the ESP signs, e.g. 'النشرة الإخبارية <newsletter@news.your-site.com>'.",
         )
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+if not DEBUG and os.environ.get("SERVER_EMAIL") and _reserved(_sender_domain(SERVER_EMAIL)):
+    # The error reports to ADMINS would leave from an address no mailbox provider accepts.
+    raise refuse_in_production(
+        "SERVER_EMAIL",
+        problem=f"is {SERVER_EMAIL!r}",
+        fix="error reports to the administrators would come from an example.* address (reserved for documentation); "
+        "set SERVER_EMAIL to an address at your own sending domain, or leave it unset (it is then DEFAULT_FROM_EMAIL).",
+    )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

@@ -7,6 +7,8 @@ ours has its six Arabic forms."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.template import Context, Template
 from django.utils import translation
@@ -71,3 +73,27 @@ def test_every_plural_of_ours_has_its_six_arabic_forms() -> None:
     with translation.override("ar"):
         missing = [e.msgid for e in plurals if ngettext(e.msgid, e.msgid_plural, 2) == e.msgid_plural]
     assert not missing, missing
+
+
+# The alert's cancel window as its confirmation page writes it (issue 27): "٢ ثانية" before.
+CANCEL_WINDOW = (
+    "{% load i18n site_dates %}{% blocktranslate count n=wait with seconds=wait|numerals %}"
+    "يبقى أمامك ثانية واحدة لإلغائه قبل أن يُرسل شيء.{% plural %}"
+    "يبقى أمامك {{ seconds }} ثانية لإلغائه قبل أن يُرسل شيء.{% endblocktranslate %}"
+)
+
+
+@pytest.mark.parametrize(
+    ("wait", "expected"),
+    [
+        (1, "يبقى أمامك ثانية واحدة لإلغائه قبل أن يُرسل شيء."),
+        (2, "يبقى أمامك ثانيتان لإلغائه قبل أن يُرسل شيء."),
+        (5, "يبقى أمامك ٥ ثوانٍ لإلغائه قبل أن يُرسل شيء."),
+        (60, "يبقى أمامك ٦٠ ثانية لإلغائه قبل أن يُرسل شيء."),
+    ],
+)
+def test_the_alerts_cancel_window_in_arabic(wait: int, expected: str) -> None:
+    with translation.override("ar"):
+        assert Template(CANCEL_WINDOW).render(Context({"wait": wait})) == expected
+    page = Path(__file__).resolve().parents[1] / "templates/admin/newsletter/alert/send.html"
+    assert CANCEL_WINDOW.split("%}", 1)[1] in page.read_text(encoding="utf-8")  # the page's own sentence

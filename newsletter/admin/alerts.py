@@ -113,7 +113,7 @@ class AlertAdmin(admin.ModelAdmin):
             article=article,
             refusal=refusal,
             audience=alert_audience.count(now=now) if refusal is None else 0,
-            wait=digits(alerts_conf.settings().ALERT_CANCEL_SECONDS),
+            wait=alerts_conf.settings().ALERT_CANCEL_SECONDS,  # shown in numerals by the template
             per_day=digits(alerts_conf.settings().ALERTS_PER_DAY),
         )
         status = 400 if request.method == "POST" and refusal else 200

@@ -130,7 +130,7 @@ class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
     form = SubscriberAdminForm
     status_counts_cache_key = STATUS_COUNTS_CACHE_KEY
     list_display = ("email", "status", "frequency", "language", "source", "shown_created_at", "shown_confirmed_at")
-    list_filter = ("status", "frequency", TopicFilter, "source", "language")
+    list_filter = ("status", "frequency", TopicFilter, "alerts", "source", "language")
     search_fields = ("email",)  # shows the box; get_search_results does the index-friendly lookup
     search_help_text = _("عنوان كامل (فيه @) للمطابقة التامة، أو بدايته للبحث بالبادئة.")
     list_select_related = False  # no foreign keys on the list; topics are not listed (M2M)
@@ -142,6 +142,7 @@ class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
     actions = ("export_csv", "erase_selected")
     readonly_fields = (
         "uuid",
+        "alerts",  # the reader's own opt-in (double opt-in, kept in the consent history): shown, never set here
         "source",
         "consent_text_version",
         "signup_ip_hash",
@@ -153,7 +154,7 @@ class SubscriberAdmin(SubscriberImportViews, admin.ModelAdmin):
         "consent_history",
     )
     fieldsets = (
-        (None, {"fields": ("email", "name", "status", "frequency", "language", "topics")}),
+        (None, {"fields": ("email", "name", "status", "frequency", "language", "topics", "alerts")}),
         (
             _("سجل الموافقة"),
             {

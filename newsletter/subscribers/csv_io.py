@@ -55,6 +55,7 @@ EXPORT_COLUMNS = (
     "frequency",
     "language",
     "topics",
+    "alerts",
     "status",
     "source",
     "created_at",
@@ -335,6 +336,7 @@ def export_rows(queryset: QuerySet[Subscriber] | None = None, *, chunk_size: int
         "name",
         "frequency",
         "language",
+        "alerts",
         "status",
         "source",
         "created_at",
@@ -352,7 +354,7 @@ def export_rows(queryset: QuerySet[Subscriber] | None = None, *, chunk_size: int
             "subscriber_id", "section_id"
         ):
             topics[subscriber_id].append(slugs.get(section_id, ""))
-        for pk, email, name, frequency, language, status, source, created, confirmed, unsubscribed in chunk:
+        for pk, email, name, frequency, language, alerts, status, source, created, confirmed, unsubscribed in chunk:
             yield writer.writerow(
                 [
                     _escape(email),
@@ -360,6 +362,7 @@ def export_rows(queryset: QuerySet[Subscriber] | None = None, *, chunk_size: int
                     frequency,
                     language,
                     TOPIC_SEPARATOR.join(sorted(topics.get(pk, []))),
+                    "yes" if alerts else "",  # the breaking-news alerts list (newsletter.alerts)
                     status,
                     source,
                     created.isoformat() if created else "",

@@ -95,8 +95,8 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
         )
         if updated:
             # Only the request whose UPDATE moved the row out of pending gets here: one welcome.
-            subscriber_id = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("pk", flat=True).get()
-            consent.append(
+            subscriber_id, alerts = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("pk", "alerts").get()
+            confirmed = consent.event(
                 subscriber_id=subscriber_id,
                 kind=consent.Kind.CONFIRMED,
                 source=consent.Source.LINK,
@@ -104,6 +104,16 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
                 at=now,
                 ip_hash=ip_hash,
             )
+            # The alerts box ticked at signup takes effect with this confirmation (double opt-in).
+            alerts_on = consent.event(
+                subscriber_id=subscriber_id,
+                kind=consent.Kind.ALERTS_ON,
+                source=consent.Source.LINK,
+                status=Status.ACTIVE,
+                at=now,
+                ip_hash=ip_hash,
+            )
+            consent.append_many([confirmed, alerts_on] if alerts else [confirmed])
             transaction.on_commit(lambda: task_names.enqueue(task_names.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
             return ConfirmOutcome.CONFIRMED
     status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
@@ -159,9 +169,17 @@ def update_preferences(
         if time_zone is not None:
             subscriber.time_zone = time_zone[:64]
             fields.append("time_zone")
-        if alerts is not None:  # a confirmed reader's opt-in: in effect at once (double opt-in done)
+        if alerts is not None and alerts != subscriber.alerts:
+            # A confirmed reader's opt-in is in effect at once (double opt-in done); both ways
+            # are consent, kept in the history.
             subscriber.alerts = alerts
             fields.append("alerts")
+            consent.append(
+                subscriber_id=subscriber.pk,
+                kind=consent.Kind.ALERTS_ON if alerts else consent.Kind.ALERTS_OFF,
+                source=consent.Source.PREFERENCES,
+                status=subscriber.status,
+            )
         switched_off = personal_order is False and subscriber.personal_order
         if personal_order is not None:
             subscriber.personal_order = personal_order
@@ -180,7 +198,17 @@ def stop_alerts(*, subscriber: Subscriber) -> bool:
     """Breaking-news alerts off (an alert's unsubscribe link); the digest subscription stays.
     True when this call turned them off. A batch re-checks the flag, so an alert already
     dispatched does not reach them either."""
-    stopped = Subscriber.objects.filter(pk=subscriber.pk, alerts=True).update(alerts=False, updated_at=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():
+        stopped = Subscriber.objects.filter(pk=subscriber.pk, alerts=True).update(alerts=False, updated_at=now)
+        if stopped:
+            consent.append(
+                subscriber_id=subscriber.pk,
+                kind=consent.Kind.ALERTS_OFF,
+                source=consent.Source.LINK,
+                status=subscriber.status,
+                at=now,
+            )
     subscriber.alerts = False
     return bool(stopped)
 

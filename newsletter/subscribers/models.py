@@ -140,6 +140,9 @@ class ConsentEvent(models.Model):
         BOUNCED = "bounced", _("ارتدّ البريد")
         COMPLAINED = "complained", _("أبلغ عن رسالة مزعجة")
         EXPIRED = "expired", _("انتهت مهلة التأكيد")
+        # The breaking-news alerts list (newsletter.alerts), a consent of its own.
+        ALERTS_ON = "alerts_on", _("طلب التنبيهات العاجلة")
+        ALERTS_OFF = "alerts_off", _("أُوقفت التنبيهات العاجلة")
 
     class Source(models.TextChoices):
         FORM = "form", _("نموذج الاشتراك")
@@ -148,6 +151,7 @@ class ConsentEvent(models.Model):
         IMPORT = "import", _("استيراد")
         ADMIN = "admin", _("لوحة الإدارة")
         LINK = "link", _("رابط في رسالة")
+        PREFERENCES = "preferences", _("صفحة التفضيلات")
         ESP = "esp", _("مزوّد البريد")
         HYGIENE = "hygiene", _("تنظيف القائمة")
         HISTORY = "history", _("من البيانات السابقة")

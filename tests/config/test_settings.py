@@ -103,6 +103,8 @@ def test_debug_off_without_a_required_secret_refuses_to_start(missing: str, mess
         ("DEFAULT_FROM_EMAIL", "news@mail.EXAMPLE.org", "DEFAULT_FROM_EMAIL is 'news@mail.EXAMPLE.org'"),
         ("DEFAULT_FROM_EMAIL", "Newsroom <news@example.net>", "DEFAULT_FROM_EMAIL is"),
         ("DEFAULT_FROM_EMAIL", "not an address", "DEFAULT_FROM_EMAIL is 'not an address'"),
+        # The administrators' error reports: an explicit SERVER_EMAIL is checked like the sender.
+        ("SERVER_EMAIL", "Errors <errors@example.org>", "SERVER_EMAIL is 'Errors <errors@example.org>'"),
         # The demo's Baghdad address in every footer, where the law wants the sender's own.
         ("SENDER_POSTAL_ADDRESS", None, "SENDER_POSTAL_ADDRESS is not set"),
         ("SENDER_POSTAL_ADDRESS", "  ", "SENDER_POSTAL_ADDRESS is not set"),

@@ -95,7 +95,8 @@ def test_sigkill_after_the_esp_accepted_then_a_new_worker_every_subscriber_accep
     )
     first.kill()
     second = start_worker("rescuer")
-    # The killed task's message stays unacknowledged in Redis (visibility timeout: an hour);
+    # The killed task's message stays unacknowledged (Redis: until its visibility timeout, an
+    # hour; RabbitMQ: handed to another worker, which finds its rows claimed and takes none);
     # the other batches go on; the sweeper settles what the dead worker left.
     wait_for(
         lambda: Delivery.objects.filter(digest=digest, status=D.SENT).count() == 4000,

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from newsletter.delivery import alert_audience
-from newsletter.subscribers import signup, token_links
+from newsletter.subscribers import consent, csv_io, lifecycle, signup, token_links
 from newsletter.subscribers.models import Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,51 @@ def test_the_preference_center_turns_alerts_on_and_off(client) -> None:
     assert client.post(url, form).status_code == 200
     subscriber.refresh_from_db()
     assert not subscriber.alerts
+
+
+def kinds(subscriber: Subscriber) -> list[str]:
+    return [row["event"] for row in consent.as_export(subscriber)]
+
+
+def test_every_change_of_the_alerts_choice_is_in_the_consent_history(client) -> None:
+    """Alerts are a list of their own: opting in (confirmed by the signup link, or from the
+    preference center) and out (there, or the alert's own unsubscribe link) are kept as consent,
+    with where it happened, in the history the exports carry."""
+    signup.subscribe(email="history@example.com", alerts=True)
+    subscriber = Subscriber.objects.get(email="history@example.com")
+    assert lifecycle.confirm(subscriber_uuid=subscriber.uuid) == lifecycle.ConfirmOutcome.CONFIRMED
+    subscriber.refresh_from_db()
+    assert kinds(subscriber) == ["signed_up", "confirmed", "alerts_on"]
+
+    lifecycle.stop_alerts(subscriber=subscriber)
+    lifecycle.stop_alerts(subscriber=subscriber)  # the link opened twice: one row
+    url = path_of(token_links.preferences_url(subscriber.uuid))
+    form = {"frequency": "daily", "language": "ar", "time_zone": "", "personal_order": "on"}
+    client.post(url, {**form, "alerts": "on"})
+    client.post(url, {**form, "alerts": "on"})  # saved again unchanged: no row
+    subscriber.refresh_from_db()
+    assert kinds(subscriber) == ["signed_up", "confirmed", "alerts_on", "alerts_off", "alerts_on"]
+    sources = [row["source"] for row in consent.as_export(subscriber)][2:]
+    assert sources == ["link", "link", "preferences"]
+
+    signup.subscribe(email="digest-only@example.com", alerts=False)
+    plain = Subscriber.objects.get(email="digest-only@example.com")
+    lifecycle.confirm(subscriber_uuid=plain.uuid)
+    assert kinds(plain) == ["signed_up", "confirmed"]
+
+
+def test_the_subscriber_export_and_admin_show_the_alerts_choice(admin_client) -> None:
+    """Administrators see who asked for alerts (a filter, the change page, the CSV export), and
+    cannot set it for a reader: it is the reader's own double opt-in."""
+    wants = Subscriber.objects.create(email="wants@example.com", status=Subscriber.Status.ACTIVE, alerts=True)
+    Subscriber.objects.create(email="digest@example.com", status=Subscriber.Status.ACTIVE)
+    lines = list(csv_io.export_rows())
+    header = lines[0].lstrip("\ufeff").strip().split(",")
+    column = header.index("alerts")
+    cells = {line.split(",")[0]: line.strip().split(",")[column] for line in lines[1:]}
+    assert cells == {"wants@example.com": "yes", "digest@example.com": ""}
+
+    listed = admin_client.get("/admin/newsletter/subscriber/?alerts__exact=1").content.decode()
+    assert "wants@example.com" in listed and "digest@example.com" not in listed
+    page = admin_client.get(f"/admin/newsletter/subscriber/{wants.pk}/change/").content.decode()
+    assert "تنبيهات الأخبار العاجلة" in page and 'name="alerts"' not in page
