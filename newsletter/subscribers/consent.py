@@ -3,7 +3,8 @@
 Written by the services that change a subscriber's status, inside the transaction of the change
 (so a history row never exists without its change, nor a change without its row):
 - newsletter.subscribers.lifecycle: signed up (every channel), confirmed, unsubscribed (from the
-  email's link), resubscribed;
+  email's link), resubscribed, and the breaking-news alerts list's opt-in and opt-out (at the
+  confirmation, from the preference page, from an alert's own unsubscribe link);
 - newsletter.subscribers.csv_io: imported; newsletter.admin.subscribers: added by an
   administrator, and status changes made on the change page (with the administrator);
 - newsletter.delivery.tracking: bounced, complained, unsubscribed at the ESP;
