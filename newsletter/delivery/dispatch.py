@@ -259,7 +259,9 @@ def _clustering(subscriber: str, cluster: Sequence[int], *, month: str, joined: 
         "THEN 0 ELSE 1 END"
     )
     read = "(SELECT string_agg(x, ',' ORDER BY x) FROM jsonb_array_elements_text(p.seen) AS x WHERE x = ANY(%s))"
-    columns = f", {edition_order} AS edition_order, COALESCE(p.list_key, '') AS leaning, COALESCE({read}, '') AS read_set"
+    columns = (
+        f", {edition_order} AS edition_order, COALESCE(p.list_key, '') AS leaning, COALESCE({read}, '') AS read_set"
+    )
     return join, columns, [month, holdout, ids]
 
 
