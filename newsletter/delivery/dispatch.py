@@ -222,8 +222,8 @@ def _batch_number(size: int, *, clustered: bool) -> str:
     """The batch of each row of the snapshot's subquery `q`: `size` consecutive readers in id
     order; with personal editions, readers in list order, and a list is not cut by a batch's end.
 
-    A list cut in two costs an ESP call more (its readers in two batches, one call in each), and
-    a million readers' ~1,200 lists straddled ~270 batch ends. So each list is cut only every
+    A list cut in two costs an ESP call more (its readers in two batches, one call in each): at a
+    million readers, 65 calls of 2,251 (bench/README.md). So each list is cut only every
     `size` readers counted from its own first reader, and each piece goes to the batch in whose
     range it starts: batch = (position - position within the list mod size) / size. A batch then
     holds the pieces that start in its range, fewer than 2 x size readers, and an email is
