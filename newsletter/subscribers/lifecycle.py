@@ -96,24 +96,19 @@ def confirm(*, subscriber_uuid: uuid.UUID, ip: str = "") -> ConfirmOutcome:
         if updated:
             # Only the request whose UPDATE moved the row out of pending gets here: one welcome.
             subscriber_id, alerts = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("pk", "alerts").get()
-            confirmed = consent.event(
-                subscriber_id=subscriber_id,
-                kind=consent.Kind.CONFIRMED,
-                source=consent.Source.LINK,
-                status=Status.ACTIVE,
-                at=now,
-                ip_hash=ip_hash,
-            )
             # The alerts box ticked at signup takes effect with this confirmation (double opt-in).
-            alerts_on = consent.event(
-                subscriber_id=subscriber_id,
-                kind=consent.Kind.ALERTS_ON,
-                source=consent.Source.LINK,
-                status=Status.ACTIVE,
-                at=now,
-                ip_hash=ip_hash,
+            kinds = (consent.Kind.CONFIRMED, consent.Kind.ALERTS_ON) if alerts else (consent.Kind.CONFIRMED,)
+            consent.append_many(
+                consent.event(
+                    subscriber_id=subscriber_id,
+                    kind=kind,
+                    source=consent.Source.LINK,
+                    status=Status.ACTIVE,
+                    at=now,
+                    ip_hash=ip_hash,
+                )
+                for kind in kinds
             )
-            consent.append_many([confirmed, alerts_on] if alerts else [confirmed])
             transaction.on_commit(lambda: task_names.enqueue(task_names.SEND_WELCOME_EMAIL, subscriber_id), robust=True)
             return ConfirmOutcome.CONFIRMED
     status = Subscriber.objects.filter(uuid=subscriber_uuid).values_list("status", flat=True).first()
