@@ -82,7 +82,11 @@ def to_sending_by_arm(
         by_arm.setdefault(arms.get(delivery_id, ""), []).append(delivery_id)
     if len(by_arm) <= 1:
         return to_sending(ids, token=token, segment=segment, arm=next(iter(by_arm), ""))
-    arm = Case(*(When(id__in=arm_ids, then=Value(value)) for value, arm_ids in by_arm.items()), default=Value(""))
+    # Each arm's ids as one array parameter (id_set), not one placeholder per id: compiling and
+    # binding the placeholders made this UPDATE cost 2.5 times the settling one (profiled).
+    arm = Case(
+        *(When(id__in=id_set(arm_ids), then=Value(value)) for value, arm_ids in by_arm.items()), default=Value("")
+    )
     return to_sending(ids, token=token, segment=segment, arm=arm)
 
 
