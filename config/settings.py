@@ -153,6 +153,10 @@ CELERY_TIMEZONE = TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Baghdad")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection around every task unless this is set; it
+# then closes it every 2 x this many tasks, and config.celery applies DB_CONN_MAX_AGE and the
+# health check around each task instead, as Django does around each request.
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
