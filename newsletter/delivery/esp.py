@@ -18,7 +18,7 @@ import enum
 import smtplib
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
@@ -35,6 +35,11 @@ class EspProfile:
     merge_field_format: str | None = None
     # SendGrid substitutes merge_data keys literally, so the key must carry the delimiters.
     key_is_field: bool = False
+    # The ESP substitutes its merge fields in custom headers too (Mailgun: recipient variables
+    # apply to every `h:` header, which is how anymail sends merge_headers). Each recipient's
+    # List-Unsubscribe is then one header for the whole call naming their unsubscribe_url,
+    # instead of a second copy of that URL per recipient (newsletter.email.message.batch_message).
+    merges_headers: bool = False
 
     @property
     def batches_api_calls(self) -> bool:
@@ -52,9 +57,9 @@ class EspProfile:
 # Postmark 500 per batch call; Amazon SES 50 destinations). Postmark and SES only merge into
 # stored templates, so we send them per recipient (one API call each, one HTTP session).
 ESP_PROFILES: dict[str, EspProfile] = {
-    "anymail.backends.mailgun.EmailBackend": EspProfile("mailgun", 1000, "%recipient.{}%"),
+    "anymail.backends.mailgun.EmailBackend": EspProfile("mailgun", 1000, "%recipient.{}%", merges_headers=True),
     # Our drop-in subclass of it (same request, faster to build): newsletter/backends/mailgun.py.
-    "newsletter.backends.mailgun.EmailBackend": EspProfile("mailgun", 1000, "%recipient.{}%"),
+    "newsletter.backends.mailgun.EmailBackend": EspProfile("mailgun", 1000, "%recipient.{}%", merges_headers=True),
     "anymail.backends.sendgrid.EmailBackend": EspProfile("sendgrid", 1000, "-{}-", key_is_field=True),
     "anymail.backends.brevo.EmailBackend": EspProfile("brevo", 1000, "{{{{params.{}}}}}"),
     "anymail.backends.mailjet.EmailBackend": EspProfile("mailjet", 1000, "[[var:{}]]"),
@@ -75,9 +80,7 @@ def current_profile(backend: str | None = None) -> EspProfile:
     """The profile of EMAIL_BACKEND; SEND_BATCH_SIZE (when set) overrides the batch size."""
     profile = ESP_PROFILES.get(backend or settings.EMAIL_BACKEND, DEFAULT_PROFILE)
     if conf.settings().SEND_BATCH_SIZE > 0:
-        profile = EspProfile(
-            profile.name, conf.settings().SEND_BATCH_SIZE, profile.merge_field_format, profile.key_is_field
-        )
+        profile = replace(profile, batch_size=conf.settings().SEND_BATCH_SIZE)
     return profile
 
 

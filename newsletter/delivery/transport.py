@@ -132,8 +132,9 @@ def _send_one_call(
     result: BatchResult,
     later: list[int],
 ) -> None:
-    """One ESP API call for the whole segment group: merge_data for the body, merge_headers for
-    each recipient's own List-Unsubscribe, merge_metadata for tracking."""
+    """One ESP API call for the whole segment group: merge_data for the body, each recipient's
+    own List-Unsubscribe (a merge field in the header, or merge_headers), merge_metadata for
+    tracking."""
     with timed(result.timings, "bookkeeping"):
         ids = claims.to_sending_by_arm(
             [r.delivery_id for r in group.recipients], token=token, segment=group.segment, arms=group.arms
@@ -145,7 +146,12 @@ def _send_one_call(
     with timed(result.timings, "bookkeeping"):
         merge_keys = {name: profile.merge_key(name) for name in MERGE_FIELDS}
         message = batch_message(
-            digest=digest, rendered=group.rendered, recipients=recipients, merge_keys=merge_keys, connection=connection_
+            digest=digest,
+            rendered=group.rendered,
+            recipients=recipients,
+            merge_keys=merge_keys,
+            connection=connection_,
+            unsubscribe_field=profile.merge_field("unsubscribe_url") if profile.merges_headers else None,
         )
     try:
         with timed(result.timings, "api", failures=True):

@@ -2,7 +2,8 @@
 List-Unsubscribe-Post), metadata for tracking and tags, for both ways of sending.
 
 - `batch_message`: one AnymailMessage for a whole segment group, per-recipient values through
-  anymail's merge_data / merge_headers / merge_metadata (ESPs with a batch API).
+  anymail's merge_data / merge_headers / merge_metadata (ESPs with a batch API); with an ESP that
+  merges into headers (Mailgun), List-Unsubscribe names the unsubscribe_url merge field instead.
 - `personal_message`: one message for one recipient, values already substituted (SMTP, the
   outbox, ESPs without batch merge).
 - `test_message`: a segment's email as its subscribers see it, marked as a test, for an editor.
@@ -78,22 +79,30 @@ def batch_message(
     recipients: Sequence[Addressee],
     merge_keys: Mapping[str, str],
     connection: Any,
+    unsubscribe_field: str | None = None,
 ) -> AnymailMessage:
-    """One API call's message: `merge_keys` maps each of MERGE_FIELDS to the ESP's merge key."""
+    """One API call's message: `merge_keys` maps each of MERGE_FIELDS to the ESP's merge key.
+    `unsubscribe_field`: the ESP's merge field for `unsubscribe_url` when it merges into headers
+    (newsletter.delivery.esp.EspProfile.merges_headers): List-Unsubscribe is then one header
+    naming it; otherwise each recipient's URL goes in merge_headers."""
+    headers = {"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST, "List-Id": list_id(digest.frequency)}
+    if unsubscribe_field:
+        headers["List-Unsubscribe"] = list_unsubscribe(unsubscribe_field)
     message = AnymailMessage(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[r.email for r in recipients],
-        headers={"List-Unsubscribe-Post": LIST_UNSUBSCRIBE_POST, "List-Id": list_id(digest.frequency)},
+        headers=headers,
         connection=connection,
     )
     message.attach_alternative(rendered.html, "text/html")
     message.merge_data = {r.email: {merge_keys[name]: value for name, value in r.values.items()} for r in recipients}
     message.merge_global_data = {}
-    message.merge_headers = {
-        r.email: {"List-Unsubscribe": list_unsubscribe(r.values["unsubscribe_url"])} for r in recipients
-    }
+    if not unsubscribe_field:
+        message.merge_headers = {
+            r.email: {"List-Unsubscribe": list_unsubscribe(r.values["unsubscribe_url"])} for r in recipients
+        }
     message.metadata = {"digest_id": str(digest.id)}
     message.merge_metadata = {r.email: _recipient_metadata(r) for r in recipients}
     message.tags = _tags(digest)

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from anymail.utils import UNSET
 from django.utils import timezone
 
 from bench.esp_emulator import Emulator
@@ -15,7 +16,8 @@ from newsletter.delivery import batch, controls, dispatch, esp, outcomes, recipi
 from newsletter.delivery.models import Delivery
 from newsletter.editions.models import Digest
 from newsletter.editions.segments import Segment
-from newsletter.email.render import MERGE_FIELDS
+from newsletter.email.message import batch_message
+from newsletter.email.render import MERGE_FIELDS, RenderedEmail
 from newsletter.subscribers import token_links, tokens
 from newsletter.subscribers.models import Subscriber
 from newsletter.tasks import send_batch as send_batch_task
@@ -550,3 +552,30 @@ def test_a_rolled_back_dispatch_enqueues_nothing(django_capture_on_commit_callba
     assert not Delivery.objects.exists()
     digest.refresh_from_db()
     assert digest.status == Digest.Status.APPROVED
+
+
+def test_mailgun_names_each_readers_unsubscribe_url_in_one_list_unsubscribe_header(settings) -> None:
+    """With an ESP that merges into headers, List-Unsubscribe is one header naming the reader's
+    unsubscribe_url merge field (the emulator tests above check each reader gets their own URL);
+    the others keep anymail's per-recipient merge_headers."""
+    rendered = RenderedEmail(subject="s", html="<p>h</p>", text="t")
+    reader = recipients.Recipient(1, 2, "a@example.com", {"unsubscribe_url": "https://x.example/u/t/"})
+    digest = make_digest()
+    mailgun = esp.current_profile("newsletter.backends.mailgun.EmailBackend")
+    assert mailgun.merges_headers and esp.current_profile("anymail.backends.mailgun.EmailBackend").merges_headers
+    merged = batch_message(
+        digest=digest,
+        rendered=rendered,
+        recipients=[reader],
+        merge_keys={"unsubscribe_url": "unsubscribe_url"},
+        connection=None,
+        unsubscribe_field=mailgun.merge_field("unsubscribe_url"),
+    )
+    assert merged.extra_headers["List-Unsubscribe"] == "<%recipient.unsubscribe_url%>"
+    assert merged.merge_headers is UNSET
+    assert not esp.current_profile("anymail.backends.sendgrid.EmailBackend").merges_headers
+    plain = batch_message(
+        digest=digest, rendered=rendered, recipients=[reader], merge_keys={"unsubscribe_url": "u"}, connection=None
+    )
+    assert "List-Unsubscribe" not in plain.extra_headers
+    assert plain.merge_headers == {"a@example.com": {"List-Unsubscribe": "<https://x.example/u/t/>"}}
