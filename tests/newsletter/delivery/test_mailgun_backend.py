@@ -282,7 +282,33 @@ def test_non_string_metadata_is_left_to_requests(mailgun_settings, fake_mailgun)
     assert isinstance(fake_mailgun.data_args[-1], dict)
 
 
-# --- the two helpers, against what they replace -------------------------------------------------
+def test_lazy_merge_values_are_forced_as_anymail_forces_them(mailgun_settings, fake_mailgun) -> None:
+    lazy_text = lazy(lambda: "مرحبا", str)
+
+    def make() -> AnymailMessage:
+        message = batch_message(["a@example.com", "b@example.com"])
+        message.merge_data["a@example.com"]["name"] = lazy_text()
+        message.merge_metadata["b@example.com"]["note"] = lazy_text()
+        return message
+
+    _stock, ours = compare(make, fake_mailgun)
+    variables = json.loads(parse_qs(ours.body)["recipient-variables"][0])
+    assert variables["a@example.com"]["name"] == "مرحبا" and variables["b@example.com"]["v:note"] == "مرحبا"
+
+
+# --- the helpers, against what they replace ----------------------------------------------------
+
+merge_value = st.one_of(st.text(), st.builds(lazy(lambda text: text, str), st.text()), st.integers())
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(), st.dictionaries(st.text(), merge_value, max_size=4), max_size=4))
+def test_plain_merge_dict_equals_force_non_lazy_dict(data: dict[str, dict[str, Any]]) -> None:
+    expected = anymail_utils.force_non_lazy_dict(data)
+    got = fast.plain_merge_dict(data)
+    assert got == expected
+    assert all(type(v) is not type(lazy(str, str)()) for values in got.values() for v in values.values())
+
 
 form_value = st.one_of(st.none(), st.text(), st.binary(), st.lists(st.one_of(st.none(), st.text()), max_size=3))
 
