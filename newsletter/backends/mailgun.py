@@ -15,7 +15,8 @@ of the worker CPU of a 1,000-recipient batch call and are done faster here, with
 2. Url-encoding the form. `requests` url-encodes the ~600-800 KB form with `urllib.parse.quote_plus`,
    a Python-level loop over every byte (Arabic HTML and the recipient-variables JSON are mostly
    bytes to escape). We produce the identical string (same field order, same `%XX` upper-case escapes, `+`
-   for spaces) with one C-level str.translate per value and hand requests the encoded
+   for spaces) with C-level str operations per value (one translate; for ASCII values, one
+   replace per character to escape) and hand requests the encoded
    body with the Content-Type it would have set. Messages with attachments (multipart) or values
    requests would stringify itself (numbers, other objects) are left to requests.
 
@@ -87,14 +88,36 @@ def parse_plain_addresses(addresses: Any, *, field: str) -> list[EmailAddress]:
     return parse_address_list(addresses, field=field)
 
 
+# The ASCII characters quote_plus escapes as %XX, but "%" (escaped first, or the other escapes
+# would be escaped again) and space (turned into "+" last, once "+" itself is escaped).
+_ASCII_ESCAPES = tuple(
+    (chr(byte), f"%{byte:02X}") for byte in range(128) if byte not in _SAFE_BYTES and byte not in (0x25, 0x20)
+)
+
+
 def _quote_plus(value: str | bytes) -> str:
     """urllib.parse.quote_plus(value, safe="") (UTF-8, strict), the same string."""
-    if isinstance(value, str):
-        if not value.isascii():
-            value = value.encode("utf-8").decode("latin-1")
-    else:
+    if isinstance(value, bytes):
         value = value.decode("latin-1")
+    elif not value.isascii():
+        value = value.encode("utf-8").decode("latin-1")
+    if value.isascii():
+        return _quote_plus_ascii(value)
     return value.translate(_QUOTE_PLUS_TABLE)
+
+
+def _quote_plus_ascii(value: str) -> str:
+    """_quote_plus of an ASCII string with one C-level str.replace per character present that
+    needs escaping. The recipient-variables JSON of a call is ASCII (json.dumps escapes the rest)
+    and holds about a dozen such characters: a dozen passes cost a quarter of one translate, whose
+    every escaped character takes its general path (7.5 ms against 1.9 ms for 1,000 readers'
+    variables, measured; it was 18 % of a worker's samples)."""
+    if "%" in value:
+        value = value.replace("%", "%25")
+    for char, escape in _ASCII_ESCAPES:
+        if char in value:
+            value = value.replace(char, escape)
+    return value.replace(" ", "+")
 
 
 # The bodies repeat from call to call (one edition, a few personal lists per batch): encoded once.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote_plus
 
 import pytest
 import requests
@@ -317,6 +317,19 @@ form_value = st.one_of(st.none(), st.text(), st.binary(), st.lists(st.one_of(st.
 @given(st.dictionaries(st.text(min_size=1), form_value, max_size=6))
 def test_urlencode_form_equals_requests(data: dict[str, Any]) -> None:
     assert fast.urlencode_form(data) == RequestEncodingMixin._encode_params(data)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(st.characters(max_codepoint=127)), st.binary(), st.text()))
+def test_quote_plus_equals_urllib_for_ascii_and_the_rest(value: str | bytes) -> None:
+    # ASCII values take the replace-per-character path, the others one translate.
+    assert fast._quote_plus(value) == quote_plus(value, safe="")
+
+
+def test_quote_plus_of_a_readers_variables_escapes_percent_first_and_plus_before_spaces() -> None:
+    value = json.dumps({"r@example.com": {"u": "https://x.example/u/a+b%20c/?q=1&n=2", "name": "A B"}})
+    assert fast._quote_plus(value) == quote_plus(value, safe="")
+    assert "%2520" in fast._quote_plus(value) and "%2B" in fast._quote_plus(value)
 
 
 @pytest.mark.parametrize("data", [{1: "a"}, {"a": 1}, {"a": {"b": "c"}}, {"a": ["x", 2]}, {"a": 0.5}])
