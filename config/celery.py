@@ -6,7 +6,7 @@ worker keeps its connection for DB_CONN_MAX_AGE seconds and drops one that error
 health check. Celery's Django fix-up would otherwise close it around every task (unless
 CELERY_DB_REUSE_MAX is set, config.settings): at a million recipients, a new PostgreSQL backend
 for each of the 1,000 batches, on the cores the send shares with the database
-(bench/README.md, "Workers keep their database connection")."""
+(bench/README.md, "Five per-call costs cut")."""
 
 import os
 from typing import Any
