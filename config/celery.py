@@ -24,10 +24,9 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def close_old_database_connections(**_signal: Any) -> None:
+def close_old_database_connections(task: Any = None, **_signal: Any) -> None:
     """Django's request-boundary rule (see the module docstring); eager tasks run inside the
     caller's request or test and leave its connection alone."""
-    task = _signal.get("task")
     if task is not None and getattr(task.request, "is_eager", False):
         return
     close_old_connections()
